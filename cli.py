@@ -1,0 +1,104 @@
+"""The `coherence` command line: parse options into Settings, call the library, print, exit."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from coherence_rules import Settings, UsageError, __version__, lint
+from coherence_rules.api import EXIT_USAGE
+from coherence_rules.atomic import write_atomic
+from coherence_rules.formats import FORMATTERS, render
+from coherence_rules.rulespec import RulePackError
+from coherence_rules.schema import json_schema
+
+FAIL_LEVELS = ["error", "warning", "info", "never"]
+
+
+def _csv(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)") from None
+
+
+def _guard(debug: bool, action):
+    """Usage, configuration and internal errors: one line on stderr and exit 2, no traceback."""
+    try:
+        return action()
+    except (UsageError, RulePackError) as exc:
+        click.echo(f"coherence: error: {exc}", err=True)
+    except Exception as exc:  # noqa: BLE001 - the contract is exit 2 and one line, not a traceback
+        if debug:
+            traceback.print_exc()
+        click.echo(f"coherence: internal error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="coherence")
+def main():
+    """Find incoherences between migration policies written as YAML records."""
+
+
+@main.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE (atomically) instead of stdout.")
+@click.option("--as-of", callback=_date, metavar="DATE", help="Reference date for time-dependent rules [default: today].")
+@click.option("--fail-on", type=click.Choice(FAIL_LEVELS), default="warning", show_default=True,
+              help="Exit 1 when a finding reaches this severity.")
+@click.option("--select", multiple=True, metavar="RULES", help="Only these rule ids, families or names (comma-separated).")
+@click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule ids, families or names.")
+@click.option("--against", multiple=True, type=click.Path(exists=True, path_type=Path), metavar="DIR",
+              help="Lint PATHS against this corpus (context) instead of the default one.")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
+              help="Add a directory of rule files.")
+@click.option("--stdin-filename", metavar="PATH", help="The path a file read from stdin ('-') stands for.")
+@click.option("--color/--no-color", default=None, help="Colour the text output [default: on a terminal].")
+@click.option("--debug", is_flag=True, help="Print tracebacks of internal errors.")
+def lint_command(paths, fmt, output, as_of, fail_on, select, ignore, against, rule_dirs, stdin_filename, color, debug):
+    """Lint the corpus, or only the findings that touch PATHS (with the corpus as context).
+
+    With no PATHS the configured corpus is linted (default: policies/ if present, else .).
+    '-' reads one file from stdin (name it with --stdin-filename).
+    """
+    def run():
+        stdin = None
+        targets = [p for p in paths if str(p) != "-"]
+        if len(targets) != len(paths):
+            stdin = (stdin_filename or "stdin.yaml", sys.stdin.buffer.read())
+        settings = Settings(corpus=list(against), targets=targets, select=_csv(select), ignore=_csv(ignore),
+                            rule_dirs=list(rule_dirs), fail_on=fail_on, stdin=stdin)
+        if as_of:
+            settings.as_of = as_of
+        report = lint(settings)
+        use_color = (output is None and sys.stdout.isatty()) if color is None else color
+        text = render(fmt, report, color=use_color and fmt == "text")
+        if output:
+            write_atomic(output, text)
+        else:
+            click.echo(text, nl=False)
+        return report.exit_code(fail_on)
+    sys.exit(_guard(debug, run))
+
+
+@main.command("schema")
+def schema_command():
+    """Print the JSON Schema of the record format (for editors and other tools)."""
+    click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""Compile declarative rules into durable-rules rulesets, making the dangerous constructs
+impossible (engine-notes.md):
+
+- every rule starts with the trigger pattern (the runner asserts the trigger fact last,
+  so negations are evaluated once all data facts are in);
+- joins are equalities only; comparisons between facts become checks run on the matches;
+- an `absent` pattern always tests the fact type positively (never a negative-only test);
+- every field a rule names exists on its fact type (facts always carry every field);
+- the number of rules per pack is bounded.
+"""
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .facts import FACT_FIELDS, TREE_FIELDS
+from .rulespec import (RESERVED_BINDINGS, TEMPLATE_FIELD, Absent, Bind, InList, LoadedRule, NotEqual,
+                       RulePackError, Under)
+
+MAX_RULES = 400  # create_ruleset hangs past 512 rules hanging off the root
+TRIGGER = "trigger"
+TEMPLATE_NAMES = {"groups", "areas", "corridor"}
+TEMPLATE_FUNCTIONS = {"only"}
+
+Match = dict[str, dict]  # binding -> fact
+
+
+@dataclass(frozen=True)
+class Alternative:
+    definition: list[dict]           # the durable-rules `all` list (without the action)
+    bound_facts: dict[str, str]      # binding -> fact type
+    check: Callable[[Match], bool]   # the rule's checks over one match
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    rule: LoadedRule
+    alternatives: list[Alternative]
+
+    @property
+    def id(self) -> str:
+        return self.rule.spec.id
+
+
+def _fail(rule: LoadedRule, message: str) -> RulePackError:
+    return RulePackError(f"{rule.path}:{rule.line}: {rule.spec.id}: {message}")
+
+
+def _ref(rule: LoadedRule, text: Any, bound: dict[str, str], what: str) -> tuple[str, str]:
+    if not isinstance(text, str) or text.count(".") != 1:
+        raise _fail(rule, f"{what}: '{text}' is not <binding>.<field>")
+    binding, field = text.split(".")
+    if binding not in bound:
+        raise _fail(rule, f"{what}: '{binding}' is not bound before this point")
+    if field not in FACT_FIELDS[bound[binding]]:
+        raise _fail(rule, f"{what}: fact '{bound[binding]}' has no field '{field}'")
+    return binding, field
+
+
+def _tests(rule: LoadedRule, pattern, bound: dict[str, str], what: str) -> list[dict]:
+    if pattern.fact not in FACT_FIELDS:
+        raise _fail(rule, f"{what}: unknown fact type '{pattern.fact}' (one of: {', '.join(FACT_FIELDS)})")
+    fields = FACT_FIELDS[pattern.fact]
+    tests: list[dict] = [{"t": pattern.fact}]
+    for field, test in pattern.where.items():
+        if field not in fields:
+            raise _fail(rule, f"{what}: fact '{pattern.fact}' has no field '{field}'")
+        if isinstance(test, Under):
+            tree = TREE_FIELDS.get(field)
+            if tree is None:
+                raise _fail(rule, f"{what}: 'under' needs a tree field ({', '.join(TREE_FIELDS)}), not '{field}'")
+            nodes = [test.under] if isinstance(test.under, str) else test.under
+            unknown = [n for n in nodes if n not in tree.parent]
+            if unknown:
+                raise _fail(rule, f"{what}: unknown vocabulary node(s) {unknown} for '{field}'")
+            below = sorted(set().union(*(tree.below(n) for n in nodes)))
+            tests.append({"$or": [{field: node} for node in below]})
+        elif isinstance(test, InList):
+            tests.append({"$or": [{field: value} for value in test.in_]})
+        elif isinstance(test, NotEqual):
+            tests.append({"$neq": {field: test.not_}})
+        else:
+            tests.append({field: test})
+    for field, source in pattern.join.items():
+        if field not in fields:
+            raise _fail(rule, f"{what}: fact '{pattern.fact}' has no field '{field}'")
+        binding, other = _ref(rule, source, bound, what)
+        tests.append({field: {binding: other}})
+    return tests
+
+
+_COMPARE = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
+            "gt": operator.gt, "ge": operator.ge}
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    """Periods overlap; an empty bound is open."""
+    return (not a["pto"] or not b["pfrom"] or b["pfrom"] <= a["pto"]) and \
+           (not b["pto"] or not a["pfrom"] or a["pfrom"] <= b["pto"])
+
+
+def _compatible(a: dict, b: dict) -> bool:
+    """Corridors agree at both ends; `any` matches anything."""
+    return all(a[end] == "any" or b[end] == "any" or a[end] == b[end] for end in ("origin", "destination"))
+
+
+def _compile_check(rule: LoadedRule, check: Any, bound: dict[str, str]) -> Callable[[Match], bool]:
+    if not isinstance(check, dict) or len(check) != 1:
+        raise _fail(rule, f"check {check!r}: a check is a mapping with exactly one operator")
+    (op, args), = check.items()
+    if op == "any":
+        parts = [_compile_check(rule, part, bound) for part in args]
+        return lambda m: any(part(m) for part in parts)
+    if op in ("overlap", "compatible"):
+        needs = {"overlap": ("pfrom", "pto"), "compatible": ("origin", "destination")}[op]
+        if len(args) != 2 or any(a not in bound for a in args):
+            raise _fail(rule, f"check {op}: needs two bindings, got {args}")
+        for binding in args:
+            if not set(needs) <= set(FACT_FIELDS[bound[binding]]):
+                raise _fail(rule, f"check {op}: fact '{bound[binding]}' has no {'/'.join(needs)}")
+        x, y = args
+        test = _overlap if op == "overlap" else _compatible
+        return lambda m: test(m[x], m[y])
+    if op not in _COMPARE and op != "differ":
+        raise _fail(rule, f"unknown check '{op}'")
+    if len(args) != 2:
+        raise _fail(rule, f"check {op}: needs two operands, got {args}")
+    getters = []
+    for arg in args:
+        if isinstance(arg, str) and "." in arg and arg.split(".")[0] in bound:
+            binding, field = _ref(rule, arg, bound, f"check {op}")
+            getters.append(lambda m, b=binding, f=field: m[b][f])
+        else:
+            getters.append(lambda m, v=arg: v)
+    left, right = getters
+    if op == "differ":  # both records state the field, and they state it differently
+        return lambda m: left(m) != "" and right(m) != "" and left(m) != right(m)
+    compare = _COMPARE[op]
+    return lambda m: compare(left(m), right(m))
+
+
+def _check_template(rule: LoadedRule, bound: dict[str, str]) -> None:
+    for expression in TEMPLATE_FIELD.findall(rule.spec.message):
+        expression = expression.strip()
+        if expression in TEMPLATE_NAMES:
+            continue
+        if "(" in expression:
+            name, _, rest = expression.partition("(")
+            if name not in TEMPLATE_FUNCTIONS or not rest.endswith(")"):
+                raise _fail(rule, f"message: unknown function in '{{{expression}}}'")
+            for arg in rest[:-1].split(","):
+                _ref(rule, arg.strip(), bound, "message")
+        else:
+            _ref(rule, expression, bound, "message")
+
+
+def _compile_alternative(rule: LoadedRule, patterns: list) -> Alternative:
+    bound: dict[str, str] = {}
+    definition: list[dict] = [{TRIGGER: {"t": TRIGGER}}]
+    for i, pattern in enumerate(patterns):
+        if isinstance(pattern, Absent):
+            definition.append({f"absent{i}$not": {"$and": _tests(rule, pattern.absent, bound, f"match[{i}]")}})
+            continue
+        assert isinstance(pattern, Bind)
+        if pattern.bind in bound or pattern.bind in RESERVED_BINDINGS:
+            raise _fail(rule, f"match[{i}]: binding name '{pattern.bind}' is reserved or already used")
+        tests = _tests(rule, pattern, bound, f"match[{i}]")
+        definition.append({pattern.bind: {"$and": tests}})
+        bound[pattern.bind] = pattern.fact
+    checks = [_compile_check(rule, check, bound) for check in rule.spec.check]
+    return Alternative(definition, bound, lambda m: all(check(m) for check in checks))
+
+
+def compile_rule(rule: LoadedRule) -> CompiledRule:
+    alternatives = [_compile_alternative(rule, patterns) for patterns in rule.spec.alternatives]
+    # What the report and message name must be bound whichever alternative matched.
+    common: dict[str, str] = dict(alternatives[0].bound_facts)
+    for alternative in alternatives[1:]:
+        common = {b: f for b, f in common.items() if alternative.bound_facts.get(b) == f}
+    report = rule.spec.report
+    if report.primary not in common:
+        raise _fail(rule, f"report: primary '{report.primary}' is not bound in every alternative")
+    anywhere = {b for a in alternatives for b in a.bound_facts}
+    for binding in [*report.related, *report.related_at]:
+        if binding not in anywhere:
+            raise _fail(rule, f"report: '{binding}' is not a binding of this rule")
+    _check_template(rule, common)
+    return CompiledRule(rule, alternatives)
+
+
+def compile_rules(rules: list[LoadedRule]) -> list[CompiledRule]:
+    if len(rules) > MAX_RULES:
+        raise RulePackError(f"{len(rules)} rules in one pack: at most {MAX_RULES} are allowed")
+    return [compile_rule(rule) for rule in rules]

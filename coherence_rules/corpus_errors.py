@@ -1,0 +1,48 @@
+"""The E rules: errors in the corpus itself, reported by the load and validate stages.
+
+They are always on: rule selection cannot switch them off, since a file that cannot be
+read hides every conflict it holds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .findings import Finding, Location
+
+
+@dataclass(frozen=True)
+class CorpusError:
+    id: str
+    name: str
+    summary: str
+    rationale: str
+    severity: str = "error"
+
+
+CORPUS_ERRORS = {e.id: e for e in (
+    CorpusError("E001", "yaml-syntax", "A file is not valid YAML.",
+                "A file that does not parse is never checked: every conflict in it would go unseen."),
+    CorpusError("E002", "schema-violation",
+                "A record breaks the schema: missing field, wrong type, unknown field or value outside a vocabulary.",
+                "A misspelt field such as `stnace:` would otherwise hide a conflict (schema.md)."),
+    CorpusError("E003", "duplicate-id", "Two records share an id.",
+                "References and findings name records by id; a shared id makes both ambiguous."),
+    CorpusError("E004", "unresolved-reference",
+                "A reference names no record, or a record of the wrong kind.",
+                "Rules that follow lead agencies, coordination bodies and parent policies cannot see past a broken link."),
+    CorpusError("E005", "duplicate-key", "A mapping repeats a key.",
+                "YAML parsers silently keep the last value: the first one is lost without a word."),
+    CorpusError("E006", "unsafe-input",
+                "A file is not UTF-8 text, exceeds a size limit, uses a non-standard tag or expands aliases beyond the limit.",
+                "Policy repositories accept contributions; hostile or broken files must not crash or stall the checker."),
+    CorpusError("E007", "rule-error",
+                "A rule failed while it ran; its results for this shard may be incomplete.",
+                "The rules engine swallows exceptions in actions; surfacing them keeps a silent gap from looking like a clean corpus."),
+)}
+
+
+def corpus_error(rule_id: str, message: str, location: Location,
+                 related: tuple[Location, ...] = (), records: tuple[str, ...] = ()) -> Finding:
+    meta = CORPUS_ERRORS[rule_id]
+    return Finding(rule=meta.id, name=meta.name, severity=meta.severity, message=message,
+                   location=location, related=related, records=records, rationale=meta.rationale)

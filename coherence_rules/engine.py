@@ -1,0 +1,163 @@
+"""Engine stage: run compiled rules over one shard's facts on durable-rules, walled in.
+
+What the wall does (engine-notes.md):
+- one host per process without the library's timer threads; each pack registered once;
+- every run gets a fresh state id and its state is deleted afterwards; an end-of-run rule
+  on the trigger fact guarantees an action ran (deleting a state where none ran segfaults);
+- data facts first, trigger fact last, so negations see every blocking fact;
+- a spurious "already observed" fact (32-bit hash collision) makes the run retry with a
+  fresh state id; exceptions the engine swallows in actions come back as rule errors.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+from dataclasses import dataclass, field
+
+from durable import engine as durable
+
+from .compiler import TRIGGER, Alternative, CompiledRule, Match
+
+END_RULE = "zz-end-of-run"
+BATCH = 200  # facts per assert_facts call: small batches stay in the engine's correct regime
+RETRIES = 3
+
+
+class _QuietHost(durable.Host):
+    """durable-rules' Host starts two self-re-arming timer threads per host; we dispatch ourselves."""
+
+    def _run(self):
+        pass
+
+
+@dataclass
+class RunResult:
+    matches: list[tuple[CompiledRule, Match]] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (rule id or "", message)
+    retries: int = 0
+
+
+class EngineError(Exception):
+    pass
+
+
+_HOST: _QuietHost | None = None
+_REGISTERED: dict[str, "Pack"] = {}
+_SIDS = itertools.count(1)
+_COLLECTING: dict[str, RunResult] = {}
+
+
+class Pack:
+    """A set of compiled rules registered as one durable-rules ruleset."""
+
+    def __init__(self, rules: list[CompiledRule]):
+        self.rules = rules
+        self.by_name = {f"r{i:03d}-{r.id}-{k}": (r, alternative)
+                        for i, r in enumerate(rules) for k, alternative in enumerate(r.alternatives)}
+        self._alpha: dict[str, list[list[dict]]] = {}
+        for _, alternative in self.by_name.values():
+            for part in alternative.definition[1:]:
+                for pattern in part.values():
+                    type_test, *tests = pattern["$and"]
+                    constants = [t for t in tests if not any(isinstance(v, dict) for v in t.values())
+                                 or next(iter(t)) in ("$or", "$neq")]
+                    self._alpha.setdefault(type_test["t"], []).append(constants)
+        self.fact_types = {TRIGGER, *self._alpha}
+        digest = hashlib.sha256(json.dumps(
+            [[name, a.definition] for name, (_, a) in self.by_name.items()], sort_keys=True).encode()).hexdigest()
+        self.name = f"coherence-{digest[:16]}"
+
+    def relevant(self, fact: dict) -> bool:
+        """Whether some pattern's constant tests accept the fact. The engine rejects a batch
+        holding a fact no pattern accepts (MessageNotHandledException) while storing the rest,
+        so only relevant facts are asserted and a rejection always means a real fault."""
+        return any(all(_passes(fact, test) for test in tests) for tests in self._alpha.get(fact["t"], ()))
+
+    def definition(self) -> dict:
+        ruleset = {name: {"all": alternative.definition, "run": _action(rule, alternative)}
+                   for name, (rule, alternative) in self.by_name.items()}
+        ruleset[END_RULE] = {"all": [{TRIGGER: {"t": TRIGGER}}], "run": _end_of_run}
+        return ruleset
+
+
+def _passes(fact: dict, test: dict) -> bool:
+    (key, value), = test.items()
+    if key == "$or":
+        return any(_passes(fact, option) for option in value)
+    if key == "$neq":
+        (field, unwanted), = value.items()
+        return fact[field] != unwanted
+    return fact[key] == value
+
+
+def _action(rule: CompiledRule, alternative: Alternative):
+    bindings = list(alternative.bound_facts)
+
+    def run(c):
+        result = _COLLECTING.get(c.s.sid)
+        if result is None:
+            return
+        try:
+            facts = c._m  # the binding -> fact dict durable-rules hands to 'all' rules
+            match = {b: {k: v for k, v in facts[b].items() if k not in ("sid", "n")} for b in bindings}
+            if alternative.check(match):
+                result.matches.append((rule, match))
+        except Exception as exc:  # the engine would swallow it: record it against the rule
+            result.errors.append((rule.id, f"{type(exc).__name__}: {exc}"))
+    return run
+
+
+def _end_of_run(c):
+    pass
+
+
+def register(rules: list[CompiledRule]) -> Pack:
+    """Register a pack once per process (ruleset names are global and cannot be removed)."""
+    global _HOST
+    pack = Pack(rules)
+    if pack.name in _REGISTERED:
+        return _REGISTERED[pack.name]
+    if _HOST is None:
+        _HOST = _QuietHost()
+    _HOST.register_rulesets({pack.name: pack.definition()})
+    _REGISTERED[pack.name] = pack
+    return pack
+
+
+def _fresh_sid() -> str:
+    return f"{os.getpid()}-{next(_SIDS)}"
+
+
+def run(pack: Pack, facts: list[dict]) -> RunResult:
+    """Evaluate one shard's facts in a state of its own; retry on spurious duplicates."""
+    assert _HOST is not None
+    for attempt in range(RETRIES):
+        sid = _fresh_sid()
+        result = RunResult(retries=attempt)
+        _COLLECTING[sid] = result
+        observed = False
+        trigger = {"t": TRIGGER, "sid": sid, "n": len(facts)}
+        try:
+            payload = [dict(f, sid=sid, n=i) for i, f in enumerate(facts) if pack.relevant(f)]
+            for start in range(0, len(payload), BATCH):
+                try:
+                    _HOST.assert_facts(pack.name, payload[start:start + BATCH])
+                except durable.MessageObservedException:
+                    observed = True  # a distinct fact hashed like an earlier one: it was dropped
+                except durable.MessageNotHandledException as exc:
+                    raise EngineError(f"the engine did not accept a fact: {str(exc)[:200]}") from None
+            _HOST.assert_fact(pack.name, trigger)
+            trigger = None
+            state = _HOST.get_state(pack.name, sid)
+            if state.get("exception"):
+                result.errors.append(("", str(state["exception"])[:500]))
+        finally:
+            del _COLLECTING[sid]
+            if trigger is not None:  # make sure an action ran: deleting a state where none ran segfaults
+                _HOST.assert_fact(pack.name, trigger)
+            _HOST.delete_state(pack.name, sid)
+        if not observed:
+            return result
+    raise EngineError(f"facts were dropped as duplicates in {RETRIES} attempts")

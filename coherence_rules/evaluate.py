@@ -1,0 +1,115 @@
+"""Run the compiled rules shard by shard and turn the engine's matches into findings."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable
+
+from . import vocab
+from .compiler import CompiledRule, Match
+from .corpus_errors import corpus_error
+from .engine import Pack, register, run
+from .facts import shards
+from .findings import Finding, Location
+from .rulespec import TEMPLATE_FIELD
+from .validate import Corpus
+
+
+def _yaml_path(*parts: str) -> tuple:
+    path: list = []
+    for part in parts:
+        for piece in part.split(".") if part else ():
+            path.append(int(piece) if piece.isdigit() else piece)
+    return tuple(path)
+
+
+def _split(value: str) -> list[str]:
+    return [v for v in str(value).split(",") if v]
+
+
+def _render(rule: CompiledRule, matches: list[Match]) -> str:
+    first = matches[0]
+    covered = {"g": set(), "area": set()}
+    for match in matches:
+        for fact in match.values():
+            for key in covered:
+                if key in fact:
+                    covered[key].add(fact[key])
+
+    def corridor() -> str:
+        ends = []
+        for end in ("origin", "destination"):
+            specific = sorted({f[end] for f in first.values() if f.get(end, "any") != "any"})
+            ends.append("/".join(specific) or "any")
+        return "" if ends == ["any", "any"] else f" on the {ends[0]}→{ends[1]} corridor"
+
+    def value(expression: str) -> str:
+        expression = expression.strip()
+        if expression == "groups":
+            return ", ".join(vocab.GROUPS.roots_of(covered["g"]))
+        if expression == "areas":
+            return ", ".join(vocab.AREAS.roots_of(covered["area"]))
+        if expression == "corridor":
+            return corridor()
+        if expression.startswith("only("):
+            left, right = (part.strip().split(".") for part in expression[5:-1].split(","))
+            only = sorted(set(_split(first[left[0]][left[1]])) - set(_split(first[right[0]][right[1]])))
+            return ", ".join(only) or "none"
+        binding, field = expression.split(".")
+        shown = first[binding][field]
+        if isinstance(shown, bool):
+            return "yes" if shown else "no"
+        return str(shown) if shown != "" else "unspecified"
+
+    return TEMPLATE_FIELD.sub(lambda m: value(m.group(1)), rule.rule.spec.message)
+
+
+def _findings(rule: CompiledRule, matches: list[Match], corpus: Corpus) -> Iterable[Finding]:
+    """One finding per distinct set of matched statements/records; matches that differ only
+    in the tree node they met on collapse into one naming the broadest common nodes."""
+    spec = rule.rule.spec
+    groups: dict[tuple, list[Match]] = {}
+    for match in matches:
+        key = tuple((b, match[b]["ri"], match[b]["yp"]) for b in sorted(match))
+        groups.setdefault(key, []).append(match)
+    for group in groups.values():
+        group.sort(key=lambda m: sorted((b, sorted(f.items())) for b, f in m.items()))
+        first = group[0]
+
+        def locate(binding: str, at: str) -> Location:
+            fact = first[binding]
+            return corpus.records[fact["ri"]].location(_yaml_path(fact["yp"], at))
+
+        primary = locate(spec.report.primary, spec.report.at)
+        related = []
+        for binding in spec.report.related:
+            if binding not in first:  # bound only in another alternative of the rule
+                continue
+            location = locate(binding, spec.report.related_at.get(binding, ""))
+            if location != primary and location not in related:
+                related.append(location)
+        records = tuple(sorted({first[b]["rid"] for b in first}))
+        yield Finding(rule=spec.id, name=spec.name, severity=spec.severity, message=_render(rule, group),
+                      location=primary, related=tuple(related), records=records,
+                      rationale=f"{spec.rationale.strip()} Sources: {'; '.join(spec.sources)}.")
+
+
+def evaluate(corpus: Corpus, rules: list[CompiledRule], as_of: dt.date,
+             only_shards: set[str] | None = None) -> list[Finding]:
+    if not rules:
+        return []
+    pack: Pack = register(rules)
+    findings: list[Finding] = []
+    for shard in shards(corpus, as_of, only_shards, pack.fact_types):
+        result = run(pack, shard.facts)
+        by_rule: dict[str, tuple[CompiledRule, list[Match]]] = {}
+        for rule, match in result.matches:
+            by_rule.setdefault(rule.id, (rule, []))[1].append(match)
+        for rule, matches in by_rule.values():
+            findings.extend(_findings(rule, matches, corpus))
+        for rule_id, message in result.errors:
+            anchor = shard.records[0].location()
+            findings.append(corpus_error(
+                "E007", f"rule {rule_id or '?'} failed in shard {shard.key}: {message}",
+                Location(anchor.path, anchor.line, anchor.column)))
+    return findings
+

@@ -1,0 +1,18 @@
+"""Formatters: pure functions of a Report, looked up by name."""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..api import Report
+from . import json_format, text
+
+Formatter = Callable[..., str]
+
+FORMATTERS: dict[str, Formatter] = {
+    "text": text.render,
+    "json": json_format.render,
+}
+
+
+def render(name: str, report: Report, **options) -> str:
+    return FORMATTERS[name](report, **options)

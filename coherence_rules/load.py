@@ -1,0 +1,233 @@
+"""Load stage: YAML files -> documents whose every value keeps its line and column.
+
+libyaml composes the node tree (fast, and it never constructs objects from tags); one
+pass over the nodes then builds plain Python values and the position map together,
+enforcing the limits and reporting what PyYAML would silently accept (duplicate keys)
+or should never see (non-standard tags, alias bombs, binary files).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .corpus_errors import corpus_error
+from .findings import Finding, Location
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError as exc:  # pragma: no cover - guarded at install time too
+    raise ImportError("coherence needs PyYAML built with libyaml (yaml.CSafeLoader)") from exc
+
+YamlPath = tuple  # of str keys and int indices
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 2 * 1024 * 1024
+    max_alias_expansion: int = 10_000  # nodes reached through aliases, per file
+    max_depth: int = 64
+
+
+@dataclass(frozen=True)
+class Span:
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass
+class Document:
+    """One YAML document of a file: one record, if it validates."""
+    path: str
+    index: int
+    data: Any
+    spans: dict[YamlPath, Span]
+
+    def span(self, yaml_path: YamlPath) -> Span:
+        """The span of a path, or of its nearest ancestor that has one."""
+        yaml_path = tuple(yaml_path)
+        while yaml_path not in self.spans and yaml_path:
+            yaml_path = yaml_path[:-1]
+        return self.spans[yaml_path]
+
+    def location(self, yaml_path: YamlPath = (), record: str | None = None) -> Location:
+        span = self.span(yaml_path)
+        return Location(self.path, span.line, span.column, span.end_line, span.end_column,
+                        record, format_path(yaml_path))
+
+
+@dataclass
+class LoadedFile:
+    path: str
+    text: str = ""
+    documents: list[Document] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def format_path(yaml_path: YamlPath) -> str:
+    return ".".join(str(part) for part in yaml_path)
+
+
+STANDARD_TAGS = frozenset(
+    "tag:yaml.org,2002:" + name
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "merge")
+)
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _InputError(Exception):
+    def __init__(self, rule: str, message: str, mark):
+        super().__init__(message)
+        self.rule, self.message, self.mark = rule, message, mark
+
+
+class _Builder:
+    """Builds values and spans from a composed node tree in one pass."""
+
+    _scalar = yaml.constructor.SafeConstructor()
+
+    def __init__(self, path: str, limits: Limits):
+        self.path, self.limits = path, limits
+        self.findings: list[Finding] = []
+        self.visits = 0
+        self.distinct: set[int] = set()
+        self.open: set[int] = set()
+
+    def document(self, node, index: int) -> Document:
+        spans: dict[YamlPath, Span] = {}
+        data = self.build(node, (), 0, spans, node)
+        return Document(self.path, index, data, spans)
+
+    def _loc(self, mark) -> Location:
+        return Location(self.path, mark.line + 1, mark.column + 1)
+
+    def build(self, node, ypath: YamlPath, depth: int, spans: dict, span_node) -> Any:
+        if depth > self.limits.max_depth:
+            raise _InputError("E006", f"nesting deeper than {self.limits.max_depth} levels", node.start_mark)
+        key = id(node)
+        if key in self.open:
+            raise _InputError("E006", "recursive alias: a node contains itself", node.start_mark)
+        self.visits += 1
+        self.distinct.add(key)
+        if self.visits - len(self.distinct) > self.limits.max_alias_expansion:
+            raise _InputError("E006", f"aliases expand to more than {self.limits.max_alias_expansion} "
+                                      "extra nodes (alias bomb?)", node.start_mark)
+        if node.tag not in STANDARD_TAGS:
+            raise _InputError("E006", f"non-standard tag '{node.tag}' is not allowed (never constructed)",
+                              node.start_mark)
+        spans.setdefault(ypath, Span(span_node.start_mark.line + 1, span_node.start_mark.column + 1,
+                                     node.end_mark.line + 1, node.end_mark.column + 1))
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                return self._scalar.yaml_constructors[node.tag](self._scalar, node)
+            except (ValueError, TypeError, yaml.YAMLError) as exc:
+                raise _InputError("E001", f"invalid {node.tag.rsplit(':', 1)[-1]} value {node.value!r}: {exc}",
+                                  node.start_mark) from None
+        self.open.add(key)
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, ypath + (i,), depth + 1, spans, item)
+                        for i, item in enumerate(node.value)]
+            return self._mapping(node, ypath, depth, spans)
+        finally:
+            self.open.discard(key)
+
+    def _mapping(self, node, ypath: YamlPath, depth: int, spans: dict) -> dict:
+        result: dict = {}
+        first_seen: dict = {}
+        merged: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == MERGE_TAG:
+                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for source in sources:
+                    if not isinstance(source, yaml.MappingNode):
+                        raise _InputError("E001", "merge key '<<' needs a mapping", source.start_mark)
+                    for k, v in self.build(source, ypath, depth + 1, {}, source).items():
+                        merged.setdefault(k, v)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _InputError("E001", "mapping keys must be scalars", key_node.start_mark)
+            key = self.build(key_node, ypath + ("<key>",), depth + 1, {}, key_node)
+            if key in first_seen:
+                first = first_seen[key]
+                self.findings.append(corpus_error(
+                    "E005", f"duplicate key '{key}': the earlier value on line {first.line + 1} is lost",
+                    self._loc(key_node.start_mark), related=(self._loc(first),)))
+            first_seen[key] = key_node.start_mark
+            spans.pop(ypath + (key,), None)  # a repeated key points at the value that is kept
+            result[key] = self.build(value_node, ypath + (key,), depth + 1, spans, key_node)
+        for k, v in merged.items():
+            result.setdefault(k, v)
+        return result
+
+
+def _decode(data: bytes, display: str) -> tuple[str | None, Finding | None]:
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        return None, corpus_error("E006", "binary file (NUL byte): not YAML text", Location(display, line, 1))
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, corpus_error("E006", f"not UTF-8 text (byte 0x{data[exc.start]:02x})",
+                                  Location(display, line, column))
+
+
+def load_bytes(data: bytes, display: str, limits: Limits = Limits()) -> LoadedFile:
+    loaded = LoadedFile(display)
+    if len(data) > limits.max_file_bytes:
+        loaded.findings.append(corpus_error(
+            "E006", f"file is {len(data)} bytes, over the {limits.max_file_bytes}-byte limit",
+            Location(display, 1, 1)))
+        return loaded
+    text, problem = _decode(data, display)
+    if problem:
+        loaded.findings.append(problem)
+        return loaded
+    loaded.text = text
+    builder = _Builder(display, limits)
+    index = 0
+    try:
+        for node in yaml.compose_all(text, Loader=_Loader):
+            try:
+                if node is not None:
+                    loaded.documents.append(builder.document(node, index))
+            except _InputError as exc:  # this document is unusable; the next ones may be fine
+                loaded.findings.append(corpus_error(exc.rule, exc.message, builder._loc(exc.mark)))
+            index += 1
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        loaded.findings.append(corpus_error(
+            "E006", f"unacceptable character #x{exc.character if isinstance(exc.character, int) else ord(exc.character):04x}: {exc.reason}", Location(display, line, column)))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        message = f"{context}, {problem}" if context else problem
+        loaded.findings.append(corpus_error("E001", f"invalid YAML: {message}", Location(display, line, column)))
+    loaded.findings.extend(builder.findings)
+    return loaded
+
+
+def load_file(path: Path, display: str, limits: Limits = Limits()) -> LoadedFile:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limits.max_file_bytes + 1)
+    except OSError as exc:
+        loaded = LoadedFile(display)
+        loaded.findings.append(corpus_error("E006", f"cannot read file: {exc.strerror}", Location(display, 1, 1)))
+        return loaded
+    if len(data) > limits.max_file_bytes:
+        size = path.stat().st_size
+        loaded = LoadedFile(display)
+        loaded.findings.append(corpus_error(
+            "E006", f"file is {size} bytes, over the {limits.max_file_bytes}-byte limit", Location(display, 1, 1)))
+        return loaded
+    return load_bytes(data, display, limits)

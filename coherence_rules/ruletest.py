@@ -1,0 +1,63 @@
+"""Run a rule's fixture cases: each case is a small multi-file corpus with the exact findings
+it must produce. Used by the test suite and by `coherence test-rules`."""
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .api import Settings, lint
+from .rulespec import FixtureCase, LoadedRule
+
+FIXTURE_AS_OF = dt.date(2026, 11, 23)
+
+Expected = tuple[str, str, int, tuple[str, ...]]  # rule, path, line, records
+
+
+@dataclass
+class CaseResult:
+    rule: LoadedRule
+    case: FixtureCase
+    expected: list[Expected]
+    actual: list[Expected]
+    messages: dict[Expected, str]
+
+    @property
+    def passed(self) -> bool:
+        return self.expected == self.actual
+
+    def explain(self) -> str:
+        lines = [f"{self.rule.spec.id} case '{self.case.name}' ({self.rule.path}):"]
+        for item in sorted(set(self.expected) - set(self.actual)):
+            lines.append(f"  missing:    {_show(item)}")
+        for item in sorted(set(self.actual) - set(self.expected)):
+            lines.append(f"  unexpected: {_show(item)}  -- {self.messages.get(item, '')}")
+        if set(self.expected) == set(self.actual):
+            lines.append(f"  expected {len(self.expected)} findings, got {len(self.actual)} (duplicates)")
+        return "\n".join(lines)
+
+
+def _show(item: Expected) -> str:
+    rule, path, line, records = item
+    return f"{path}:{line} {rule} [{', '.join(records)}]"
+
+
+def run_case(rule: LoadedRule, case: FixtureCase, extra_rule_dirs: list[Path] = ()) -> CaseResult:
+    """Lint the case's files with only this rule selected (E rules are always on)."""
+    with tempfile.TemporaryDirectory(prefix="coherence-case-") as tmp:
+        root = Path(tmp)
+        for name, text in case.files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        as_of = dt.date.fromisoformat(case.as_of) if case.as_of else FIXTURE_AS_OF
+        report = lint(Settings(corpus=[root], cwd=root, as_of=as_of, select=[rule.spec.id],
+                               rule_dirs=list(extra_rule_dirs)))
+    actual, messages = [], {}
+    for f in report.findings:
+        item = (f.rule, f.location.path, f.location.line, tuple(f.records))
+        actual.append(item)
+        messages[item] = f.message
+    expected = [(e.rule, e.path, e.line, tuple(sorted(e.records))) for e in case.expect]
+    return CaseResult(rule, case, sorted(expected), sorted(actual), messages)

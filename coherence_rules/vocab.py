@@ -1,0 +1,123 @@
+"""The closed vocabularies of schema v1, with the group and area trees.
+
+A statement about a node applies to every node below it, so tree overlap is the
+basis of most joins: two statements overlap when one's node is the other's node
+or one of its ancestors (schema.md, "Vocabularies").
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+Tree = dict[str, "Tree"]
+
+GROUP_TREE: Tree = {
+    "all_migrants": {
+        "regular_migrant": {
+            "labour_migrant": {
+                "low_skilled_worker": {},
+                "high_skilled_worker": {},
+                "domestic_worker": {},
+                "seasonal_worker": {},
+            },
+            "student": {},
+            "family_member": {},
+        },
+        "irregular_migrant": {},
+        "refugee": {},
+        "asylum_seeker": {},
+        "trafficking_victim": {},
+    },
+    "emigrant": {"diaspora": {}, "returnee": {}},
+    "idp": {},
+}
+
+SOCIAL_SECURITY_BRANCHES = (
+    "old_age", "invalidity", "survivors", "employment_injury",
+    "unemployment", "family_benefits", "maternity", "sickness",
+)
+
+AREA_TREE: Tree = {
+    "entry": {}, "exit": {}, "stay": {}, "work": {}, "recruitment": {}, "border": {},
+    "asylum": {}, "return": {}, "readmission": {}, "reintegration": {}, "integration": {},
+    "naturalisation": {},
+    "health": {"emergency_health": {}},
+    "education": {}, "housing": {},
+    "social_security": {branch: {} for branch in SOCIAL_SECURITY_BRANCHES},
+    "skills_recognition": {}, "remittances": {}, "diaspora_engagement": {},
+    "anti_trafficking": {}, "labour_rights": {}, "data": {},
+}
+
+SECTORS = (
+    "migration", "labour", "employment", "skills", "education", "health", "housing",
+    "social_protection", "urban_development", "water_sanitation", "trade", "investment",
+    "finance", "development", "foreign_affairs", "interior", "justice", "agriculture", "climate",
+)
+
+INSTRUMENTS = (
+    "ICRMW", "REF-1951", "ILO-C097", "ILO-C143", "ILO-C118", "ILO-C157", "ILO-C102",
+    "ILO-C181", "ILO-C189", "ILO-MFLM", "GCM", "SDG-10.7", "SDG-10.c", "SDG-8.8", "SDG-17.18",
+)
+
+STANCES = ("facilitate", "restrict", "protect", "deter", "neutral")
+EFFECTS = ("grant", "deny", "condition", "fund", "require", "assign")
+POLICY_TYPES = ("law", "regulation", "decree", "strategy", "action_plan", "local_plan",
+                "programme", "guideline")
+POLICY_STATUSES = ("draft", "adopted", "in_force", "suspended", "expired", "repealed")
+AGREEMENT_TYPES = ("labour", "social_security", "readmission", "mobility_partnership",
+                   "skills_recognition", "recruitment", "data_sharing")
+AGREEMENT_STATUSES = ("negotiating", "signed", "in_force", "suspended", "expired", "terminated")
+INSTITUTION_TYPES = ("ministry", "agency", "bureau", "commission", "committee", "council",
+                     "local_authority", "parliamentary_body")
+LEVELS = ("international", "regional", "bilateral", "national", "subnational")
+FEES_PAID_BY = ("employer", "worker", "shared", "unspecified")
+
+ACTIVE_POLICY_STATUSES = frozenset({"draft", "adopted", "in_force"})
+ACTIVE_AGREEMENT_STATUSES = frozenset({"signed", "in_force"})
+POSITIVE = frozenset({"facilitate", "protect", "grant"})
+NEGATIVE = frozenset({"restrict", "deter", "deny"})
+
+
+def _walk(tree: Tree, parent: str | None = None) -> Iterator[tuple[str, str | None]]:
+    for node, children in tree.items():
+        yield node, parent
+        yield from _walk(children, node)
+
+
+class Vocabulary:
+    """One tree-shaped vocabulary: parents, depths, and descendant sets."""
+
+    def __init__(self, tree: Tree):
+        self.parent: dict[str, str | None] = dict(_walk(tree))
+        self.nodes: tuple[str, ...] = tuple(self.parent)
+        self._below: dict[str, frozenset[str]] = {}
+        for node in self.nodes:
+            below = {node}
+            for other in self.nodes:
+                if node in self.ancestors(other):
+                    below.add(other)
+            self._below[node] = frozenset(below)
+
+    def ancestors(self, node: str) -> list[str]:
+        chain, up = [], self.parent[node]
+        while up is not None:
+            chain.append(up)
+            up = self.parent[up]
+        return chain
+
+    def depth(self, node: str) -> int:
+        return len(self.ancestors(node))
+
+    def below(self, node: str) -> frozenset[str]:
+        """The node and all its descendants: what a statement about it covers."""
+        return self._below[node]
+
+    def overlaps(self, a: str, b: str) -> bool:
+        return a in self._below[b] or b in self._below[a]
+
+    def roots_of(self, nodes: set[str]) -> list[str]:
+        """The nodes of a set that have no ancestor in the set, sorted by tree order."""
+        return [n for n in self.nodes if n in nodes and not any(a in nodes for a in self.ancestors(n))]
+
+
+GROUPS = Vocabulary(GROUP_TREE)
+AREAS = Vocabulary(AREA_TREE)
