@@ -195,8 +195,9 @@ def load_bytes(data: bytes, display: str, limits: Limits = Limits()) -> LoadedFi
     try:
         for node in yaml.compose_all(text, Loader=_Loader):
             try:
-                if node is not None:
-                    loaded.documents.append(builder.document(node, index))
+                document = builder.document(node, index) if node is not None else None
+                if document is not None and document.data is not None:  # skip empty documents
+                    loaded.documents.append(document)
             except _InputError as exc:  # this document is unusable; the next ones may be fine
                 loaded.findings.append(corpus_error(exc.rule, exc.message, builder._loc(exc.mark)))
             index += 1

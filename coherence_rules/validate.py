@@ -183,6 +183,10 @@ def _references(model: Record) -> Iterable[tuple[tuple, str, str]]:
             yield ("parent",), model.parent, "institution"
 
 
+def _article(noun: str) -> str:
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
 def _check_references(records: list[RecordEntry], by_id: dict[str, RecordEntry]) -> list[Finding]:
     agreement_keys = {r.model.agreement for r in records if isinstance(r.model, Agreement)}
     kinds_of: dict[str, set[str]] = {"institution": {"institution"}, "policy or agreement": {"policy", "agreement"}}
@@ -206,7 +210,7 @@ def _check_references(records: list[RecordEntry], by_id: dict[str, RecordEntry])
                     location, records=(entry.id,)))
             elif target.kind not in kinds_of[expected]:
                 findings.append(corpus_error(
-                    "E004", f"{format_path(ypath)}: '{ref}' is a {target.kind}, expected a {expected}",
+                    "E004", f"{format_path(ypath)}: '{ref}' is {_article(target.kind)}, expected {_article(expected)}",
                     location, related=(target.location(),), records=(entry.id, ref)))
     return findings
 

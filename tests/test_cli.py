@@ -1,0 +1,169 @@
+"""The command line: exit codes, formats, targets vs corpus, stdin, determinism."""
+import json
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+
+REPO = Path(__file__).resolve().parents[1]
+HC_CASE = {
+    "xaa/strategy.yaml": """\
+coherence: 1
+kind: policy
+id: XAA-STRATEGY
+type: strategy
+status: in_force
+jurisdiction: {country: XAA, level: national}
+objectives:
+  - {id: O1, stance: facilitate, groups: [labour_migrant], areas: [entry]}
+""",
+    "xaa/law.yaml": """\
+coherence: 1
+kind: policy
+id: XAA-LAW
+type: law
+status: in_force
+jurisdiction: {country: XAA, level: national}
+objectives:
+  - {id: O1, stance: restrict, groups: [low_skilled_worker], areas: [entry]}
+""",
+    "xab/plan.yaml": """\
+coherence: 1
+kind: policy
+id: XAB-PLAN
+type: action_plan
+status: in_force
+period: {from: 2019-01-01, to: 2020-12-31}
+jurisdiction: {country: XAB, level: national}
+""",
+}
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    for name, text in HC_CASE.items():
+        path = tmp_path / "policies" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(*args, input=None):
+    result = CliRunner().invoke(cli.main, [str(a) for a in args], input=input)
+    return result.exit_code, result.output
+
+
+def test_lint_default_corpus_text_output(repo):
+    code, out = run("lint", "--as-of", "2026-11-23")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == ("policies/xaa/strategy.yaml:8:5: HC001 error XAA-STRATEGY objective O1 (facilitate) and "
+                        "XAA-LAW objective O1 (restrict) pursue opposing objectives for low_skilled_worker in entry")
+    assert lines[1] == "  --> policies/xaa/law.yaml:8:5 (XAA-LAW)"
+    assert lines[2].startswith("policies/xab/plan.yaml:5:1: LC001 warning")
+    assert lines[-1] == "2 findings (1 error, 1 warning, 0 info) in 3 files, 3 records"
+
+
+def test_json_contract(repo):
+    code, out = run("lint", "--format", "json", "--as-of", "2026-11-23")
+    doc = json.loads(out)
+    assert code == 1
+    assert set(doc) == {"tool", "version", "as_of", "findings", "summary"}
+    assert doc["tool"] == "coherence" and doc["as_of"] == "2026-11-23"
+    assert doc["summary"] == {"files": 3, "records": 3, "error": 1, "warning": 1, "info": 0}
+    first = doc["findings"][0]
+    assert first["rule"] == "HC001" and first["name"] == "opposing-objectives" and first["severity"] == "error"
+    assert first["records"] == ["XAA-LAW", "XAA-STRATEGY"]
+    assert first["location"]["path"] == "policies/xaa/strategy.yaml" and first["location"]["line"] == 8
+    assert first["location"]["record"] == "XAA-STRATEGY"
+    assert first["related"][0]["path"] == "policies/xaa/law.yaml"
+    assert len(first["fingerprint"]) == 20
+
+
+def test_as_of_changes_time_dependent_findings(repo):
+    _, out = run("lint", "--format", "json", "--as-of", "2020-06-01")
+    assert [f["rule"] for f in json.loads(out)["findings"]] == ["HC001"]
+
+
+def test_targets_report_only_findings_touching_them(repo):
+    code, out = run("lint", "policies/xab/plan.yaml", "--as-of", "2026-11-23")
+    assert code == 1 and "LC001" in out and "HC001" not in out
+    code, out = run("lint", "policies/xaa/law.yaml", "--as-of", "2026-11-23")
+    assert "HC001" in out and "LC001" not in out  # the other side of the conflict is context
+
+
+def test_against_lints_drafts_with_another_corpus_as_context(repo, tmp_path):
+    drafts = tmp_path / "drafts"
+    drafts.mkdir()
+    (drafts / "new.yaml").write_text(HC_CASE["xaa/law.yaml"].replace("XAA-LAW", "XAA-DRAFT"))
+    code, out = run("lint", "--against", "policies", "drafts", "--as-of", "2026-11-23")
+    assert code == 1
+    assert out.splitlines()[0].startswith("policies/xaa/strategy.yaml:8:5: HC001")
+    assert "XAA-DRAFT" in out and "XAA-LAW objective" not in out
+
+
+def test_stdin_with_filename(repo):
+    text = HC_CASE["xaa/law.yaml"].replace("XAA-LAW", "XAA-STDIN")
+    code, out = run("lint", "-", "--stdin-filename", "policies/xaa/draft.yaml", "--as-of", "2026-11-23", input=text)
+    assert code == 1 and "policies/xaa/draft.yaml:8:5" in out and "XAA-STDIN" in out
+
+
+def test_fail_on_and_select(repo):
+    assert run("lint", "--select", "LC", "--fail-on", "error", "--as-of", "2026-11-23")[0] == 0
+    assert run("lint", "--select", "LC", "--fail-on", "warning", "--as-of", "2026-11-23")[0] == 1
+    code, out = run("lint", "--ignore", "HC001,stale-status", "--as-of", "2026-11-23")
+    assert code == 0 and out.startswith("no findings")
+
+
+def test_usage_errors_exit_2_without_traceback(repo):
+    code, out = run("lint", "missing.yaml")
+    assert code == 2 and "no such file" in out and "Traceback" not in out
+    code, out = run("lint", "--select", "NOPE999")
+    assert code == 2 and "unknown rule" in out
+    code, out = run("lint", "--as-of", "yesterday")
+    assert code == 2
+
+
+def test_output_file_is_written_whole(repo):
+    code, _ = run("lint", "--format", "json", "-o", "report.json", "--as-of", "2026-11-23")
+    assert code == 1
+    assert json.loads(Path("report.json").read_text())["summary"]["error"] == 1
+    assert not [p for p in Path(".").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_same_bytes_whatever_the_file_order(repo, tmp_path):
+    """Copy the sample corpus under shuffled file names: same findings, same JSON bytes."""
+    outputs = set()
+    for seed in range(3):
+        root = tmp_path / f"copy{seed}"
+        files = sorted((REPO / "policies").rglob("*.yaml"))
+        random.Random(seed).shuffle(files)
+        for i, path in enumerate(files):
+            target = root / "policies" / path.relative_to(REPO / "policies")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target)
+        result = subprocess.run([sys.executable, str(REPO / "cli.py"), "lint", "--format", "json",
+                                 "--as-of", "2026-11-23"], cwd=root, capture_output=True, text=True)
+        assert result.returncode in (0, 1), result.stderr
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
+
+
+def test_schema_command_matches_the_committed_copy():
+    code, out = run("schema")
+    committed = (REPO / "schema" / "coherence-v1.schema.json").read_text()
+    assert code == 0
+    assert json.loads(out) == json.loads(committed), "run `coherence schema > schema/coherence-v1.schema.json`"
+
+
+def test_python_m_and_checkout_entry_points():
+    for command in ([sys.executable, "-m", "coherence_rules", "--version"], [sys.executable, "cli.py", "--version"]):
+        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+        assert result.returncode == 0 and "coherence" in result.stdout, result.stderr
