@@ -10,9 +10,10 @@ from pathlib import Path
 from . import __version__
 from .compiler import CompiledRule, compile_rules
 from .evaluate import evaluate
-from .facts import shard_membership
+from .facts import obligation_facts, shard_membership
 from .findings import Finding, finalise, severity_rank
 from .load import Limits, LoadedFile, load_bytes, load_file
+from .obligations import load_obligations
 from .rulespec import LoadedRule, builtin_rules_dir, load_rule_dirs
 from .validate import validate
 
@@ -138,7 +139,8 @@ def lint(settings: Settings) -> Report:
     if target_paths:
         membership = shard_membership(corpus)
         only_shards = {k for r in corpus.records if r.path in target_paths for k in membership[r.index]}
-    findings = corpus.findings + evaluate(corpus, compiled_rules, settings.as_of, only_shards)
+    shared = obligation_facts(load_obligations([builtin_rules_dir(), *settings.rule_dirs]))
+    findings = corpus.findings + evaluate(corpus, compiled_rules, settings.as_of, only_shards, shared)
     if target_paths:
         findings = [f for f in findings if any(loc.path in target_paths for loc in f.locations)]
     return Report(as_of=settings.as_of, findings=finalise(findings), files=len(loaded),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .facts import FACT_FIELDS, TREE_FIELDS
-from .rulespec import (RESERVED_BINDINGS, TEMPLATE_FIELD, Absent, Bind, InList, LoadedRule, NotEqual,
+from .rulespec import (RESERVED_BINDINGS, TEMPLATE_FIELD, Absent, AtLeast, Bind, InList, LoadedRule, NotEqual,
                        RulePackError, Under)
 
 MAX_RULES = 400  # create_ruleset hangs past 512 rules hanging off the root
@@ -81,6 +81,8 @@ def _tests(rule: LoadedRule, pattern, bound: dict[str, str], what: str) -> list[
             tests.append({"$or": [{field: value} for value in test.in_]})
         elif isinstance(test, NotEqual):
             tests.append({"$neq": {field: test.not_}})
+        elif isinstance(test, AtLeast):
+            tests.append({"$gte": {field: test.at_least}})
         else:
             tests.append({field: test})
     for field, source in pattern.join.items():
@@ -123,7 +125,7 @@ def _compile_check(rule: LoadedRule, check: Any, bound: dict[str, str]) -> Calla
         x, y = args
         test = _overlap if op == "overlap" else _compatible
         return lambda m: test(m[x], m[y])
-    if op not in _COMPARE and op != "differ":
+    if op not in _COMPARE and op not in ("differ", "disjoint"):
         raise _fail(rule, f"unknown check '{op}'")
     if len(args) != 2:
         raise _fail(rule, f"check {op}: needs two operands, got {args}")
@@ -137,8 +139,13 @@ def _compile_check(rule: LoadedRule, check: Any, bound: dict[str, str]) -> Calla
     left, right = getters
     if op == "differ":  # both records state the field, and they state it differently
         return lambda m: left(m) != "" and right(m) != "" and left(m) != right(m)
+    if op == "disjoint":  # two comma-joined lists share no item
+        return lambda m: not set(str(left(m)).split(",")) & set(str(right(m)).split(",")) - {""}
     compare = _COMPARE[op]
-    return lambda m: compare(left(m), right(m))
+    if op in ("eq", "ne"):
+        return lambda m: compare(left(m), right(m))
+    # An ordering needs both sides stated ("" is the facts' "not stated").
+    return lambda m: left(m) != "" and right(m) != "" and compare(left(m), right(m))
 
 
 def _check_template(rule: LoadedRule, bound: dict[str, str]) -> None:
@@ -160,7 +167,7 @@ def _without_or_beside_joins(tests: list[dict]) -> list[list[dict]]:
     """Measured: an `$or` in a pattern that also holds a join test makes durable-rules ignore
     the joins (every pair matched; 56 of 200 random negations wrong). Such a pattern is
     expanded into one pattern per choice of the `$or` options (disjunctive normal form)."""
-    if not any(isinstance(next(iter(t.values())), dict) and next(iter(t)) not in ("$or", "$neq")
+    if not any(isinstance(next(iter(t.values())), dict) and next(iter(t)) not in ("$or", "$neq", "$gte")
                for t in tests):
         return [tests]
     fixed = [t for t in tests if "$or" not in t]
@@ -198,10 +205,20 @@ def compile_rule(rule: LoadedRule) -> CompiledRule:
     report = rule.spec.report
     if report.primary not in common:
         raise _fail(rule, f"report: primary '{report.primary}' is not bound in every alternative")
-    anywhere = {b for a in alternatives for b in a.bound_facts}
+    anywhere = {b: f for a in alternatives for b, f in a.bound_facts.items()}
     for binding in [*report.related, *report.related_at]:
         if binding not in anywhere:
             raise _fail(rule, f"report: '{binding}' is not a binding of this rule")
+    if report.at.startswith("$"):
+        _ref(rule, f"{report.primary}.{report.at[1:]}", common, "report.at")
+    for key in report.group_by:
+        if "." in key:
+            _ref(rule, key, common, "report.group_by")
+        elif key not in common:
+            raise _fail(rule, f"report.group_by: '{key}' is not bound in every alternative")
+    if report.all_of:
+        _ref(rule, report.all_of.each, anywhere, "report.all_of.each")
+        _ref(rule, report.all_of.count, common, "report.all_of.count")
     _check_template(rule, common)
     return CompiledRule(rule, alternatives)
 

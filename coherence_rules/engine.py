@@ -62,7 +62,7 @@ class Pack:
                 for pattern in part.values():
                     type_test, *tests = pattern["$and"]
                     constants = [t for t in tests if not any(isinstance(v, dict) for v in t.values())
-                                 or next(iter(t)) in ("$or", "$neq")]
+                                 or next(iter(t)) in ("$or", "$neq", "$gte")]
                     self._alpha.setdefault(type_test["t"], []).append(constants)
         self.fact_types = {TRIGGER, *self._alpha}
         digest = hashlib.sha256(json.dumps(
@@ -89,6 +89,9 @@ def _passes(fact: dict, test: dict) -> bool:
     if key == "$neq":
         (field, unwanted), = value.items()
         return fact[field] != unwanted
+    if key == "$gte":
+        (field, least), = value.items()
+        return isinstance(fact[field], (int, float)) and fact[field] >= least
     return fact[key] == value
 
 

@@ -31,9 +31,9 @@ def _render(rule: CompiledRule, matches: list[Match]) -> str:
     covered = {"g": set(), "area": set()}
     for match in matches:
         for fact in match.values():
-            for key in covered:
-                if key in fact:
-                    covered[key].add(fact[key])
+            if "g_own" in fact:  # a statement's cover fact: g and area are the nodes it met on
+                covered["g"].add(fact["g"])
+                covered["area"].add(fact["area"])
 
     def corridor() -> str:
         ends = []
@@ -58,48 +58,75 @@ def _render(rule: CompiledRule, matches: list[Match]) -> str:
         shown = first[binding][field]
         if isinstance(shown, bool):
             return "yes" if shown else "no"
-        return str(shown) if shown != "" else "unspecified"
+        return str(shown).replace(",", ", ") if shown != "" else "unspecified"
 
     return TEMPLATE_FIELD.sub(lambda m: value(m.group(1)), rule.rule.spec.message)
 
 
+def _group_key(report, match: Match) -> tuple:
+    if not report.group_by:
+        return tuple((b, match[b]["ri"], match[b]["yp"]) for b in sorted(match))
+    key = []
+    for item in report.group_by:
+        binding, _, field = item.partition(".")
+        fact = match[binding]
+        key.append(fact[field] if field else (fact["ri"], fact["yp"]))
+    return tuple(key)
+
+
+def _complete(report, group: list[Match]) -> bool:
+    """`all_of`: the group holds as many distinct `each` values as `count` says exist."""
+    if report.all_of is None:
+        return True
+    each_binding, each_field = report.all_of.each.split(".")
+    count_binding, count_field = report.all_of.count.split(".")
+    values = {m[each_binding][each_field] for m in group if each_binding in m}
+    return len(values) == group[0][count_binding][count_field]
+
+
 def _findings(rule: CompiledRule, matches: list[Match], corpus: Corpus) -> Iterable[Finding]:
-    """One finding per distinct set of matched statements/records; matches that differ only
-    in the tree node they met on collapse into one naming the broadest common nodes."""
+    """One finding per distinct set of matched statements/records (or per `group_by` key);
+    matches that differ only in the tree node they met on collapse into one naming the
+    broadest common nodes."""
     spec = rule.rule.spec
+    report = spec.report
     groups: dict[tuple, list[Match]] = {}
     for match in matches:
-        key = tuple((b, match[b]["ri"], match[b]["yp"]) for b in sorted(match))
-        groups.setdefault(key, []).append(match)
+        groups.setdefault(_group_key(report, match), []).append(match)
     for group in groups.values():
+        if not _complete(report, group):
+            continue
         group.sort(key=lambda m: sorted((b, sorted(f.items())) for b, f in m.items()))
         first = group[0]
 
-        def locate(binding: str, at: str) -> Location:
-            fact = first[binding]
+        def locate(fact: dict, at: str) -> Location:
+            if at.startswith("$"):
+                return corpus.records[fact["ri"]].location(_yaml_path(fact[at[1:]]))
             return corpus.records[fact["ri"]].location(_yaml_path(fact["yp"], at))
 
-        primary = locate(spec.report.primary, spec.report.at)
-        related = []
-        for binding in spec.report.related:
-            if binding not in first:  # bound only in another alternative of the rule
-                continue
-            location = locate(binding, spec.report.related_at.get(binding, ""))
-            if location != primary and location not in related:
-                related.append(location)
-        records = tuple(sorted({first[b]["rid"] for b in first}))
+        primary = locate(first[report.primary], report.at)
+        related: list[Location] = []
+        for match in group:
+            for binding in report.related:
+                fact = match.get(binding)  # bound only in some alternatives of the rule
+                if fact is None or fact["ri"] < 0:  # shared facts (obligations) have no record
+                    continue
+                location = locate(fact, report.related_at.get(binding, ""))
+                if location != primary and location not in related:
+                    related.append(location)
+        records = tuple(sorted({f["rid"] for m in group for f in m.values() if f["ri"] >= 0}))
         yield Finding(rule=spec.id, name=spec.name, severity=spec.severity, message=_render(rule, group),
-                      location=primary, related=tuple(related), records=records,
+                      location=primary, related=tuple(sorted(related)), records=records,
                       rationale=f"{spec.rationale.strip()} Sources: {'; '.join(spec.sources)}.")
 
 
 def evaluate(corpus: Corpus, rules: list[CompiledRule], as_of: dt.date,
-             only_shards: set[str] | None = None) -> list[Finding]:
+             only_shards: set[str] | None = None, shared: list[dict] = ()) -> list[Finding]:
     if not rules:
         return []
     pack: Pack = register(rules)
     findings: list[Finding] = []
-    for shard in shards(corpus, as_of, only_shards, pack.fact_types):
+    for shard in shards(corpus, as_of, only_shards, pack.fact_types, shared):
         result = run(pack, shard.facts)
         by_rule: dict[str, tuple[CompiledRule, list[Match]]] = {}
         for rule, match in result.matches:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from . import vocab
+from .obligations import Obligation
 from .schema import Agreement, Commitments, Institution, Measure, Objective, Policy
 from .validate import Corpus, RecordEntry
 
@@ -25,29 +26,46 @@ NONE = "none"
 # The fact types and their fields: the compiler checks rules against this, and
 # docs/writing-rules.md documents it.
 COMMON = ("ri", "rid", "yp")
-STATEMENT_FIELDS = COMMON + (
+PERIOD = ("pfrom", "pto")
+STATEMENT_FIELDS = COMMON + PERIOD + (
     "stype", "label", "kind", "country", "jkey", "level", "subdivision", "status", "active",
-    "pfrom", "pto", "stance", "effect", "pole", "origin", "destination", "partner", "pair",
-    "budget", "resp_level", "resp_inst", "lead", "migration_sector", "n_indicators",
+    "stance", "effect", "pole", "origin", "destination", "partner", "pair",
+    "budget", "resp_level", "resp_inst", "lead", "lead_yp", "coord_power", "coordination",
+    "migration_sector", "n_indicators", "n_areas",
 )
 FACT_FIELDS: dict[str, tuple[str, ...]] = {
     "statement": STATEMENT_FIELDS,
     "cover": STATEMENT_FIELDS + ("g", "area", "g_own", "area_own"),
-    "policy": COMMON + (
-        "country", "jkey", "level", "subdivision", "type", "status", "active", "pfrom", "pto",
+    "policy": COMMON + PERIOD + (
+        "country", "jkey", "level", "subdivision", "type", "status", "active",
         "lead", "n_sectors", "n_coordination", "migration_sector",
     ),
-    "agreement": COMMON + (
-        "agreement", "recorded_by", "type", "status", "active", "pfrom", "pto", "signed",
-        "parties", "n_parties", "pair", "groups", "codes", "classification", "quota",
+    "indicator": COMMON + PERIOD + (
+        "stmt", "country", "level", "active", "stance", "name", "year", "target", "unit", "is_cap",
+        "origin", "destination", "partner", "from_year", "to_year",
+    ),
+    "link": COMMON + PERIOD + ("country", "active", "target"),
+    "instrument_ref": COMMON + ("country", "active", "instrument", "ratifiable"),
+    "reach": COMMON + ("src", "country", "active", "stance", "type", "g", "area_own"),
+    "agreement": COMMON + PERIOD + (
+        "agreement", "recorded_by", "type", "status", "active", "signed",
+        "parties", "n_parties", "pair", "groups", "codes", "n_codes", "classification", "quota",
         "ss_branches", "totalisation", "export", "fees", "dx_classification", "dx_fields",
     ),
     "agreement_party": COMMON + ("agreement", "party", "n_parties"),
     "agreement_record": COMMON + ("agreement", "recorded_by"),
-    "ss_cover": COMMON + ("pair", "branch", "active", "type"),
-    "institution": COMMON + (
-        "country", "type", "decision_power", "budget", "mandate", "n_members",
+    "agreement_cover": COMMON + PERIOD + (
+        "agreement", "type", "active", "party", "other", "origin", "destination", "g", "quota",
     ),
+    "ss_cover": COMMON + ("pair", "branch", "active", "type"),
+    "occupation": COMMON + ("agreement", "pair", "code", "role", "type", "active"),
+    "institution": COMMON + (
+        "country", "type", "decision_power", "budget", "mandate", "n_mandate", "n_members",
+    ),
+    "mandate": COMMON + ("area",),
+    "commitments": COMMON + ("country",),
+    "ratified": COMMON + ("country", "instrument", "branch"),
+    "obligation": COMMON + ("instrument", "article", "summary", "effect", "area", "g", "fees"),
     "lifecycle": COMMON + ("kind", "status", "pto", "ended"),
 }
 
@@ -115,32 +133,53 @@ def _pole(word: str) -> str:
     return NONE
 
 
-def _policy_facts(entry: RecordEntry) -> list[Fact]:
+def _year(day: str) -> int | str:
+    return int(day[:4]) if day else ""
+
+
+def _policy_facts(entry: RecordEntry, corpus: Corpus) -> list[Fact]:
     policy: Policy = entry.model
-    base = {"ri": entry.index, "rid": policy.id, **_jurisdiction(policy), **_period(policy),
-            "status": policy.status, "active": policy.status in vocab.ACTIVE_POLICY_STATUSES,
-            "migration_sector": "migration" in policy.sectors}
+    ref = {"ri": entry.index, "rid": policy.id}
+    active = policy.status in vocab.ACTIVE_POLICY_STATUSES
+    jurisdiction = _jurisdiction(policy)
+    country = jurisdiction["country"]
+    period = _period(policy)
+    # References are resolved here once (architecture.md): whether any coordination body decides.
+    coordinators = [corpus.by_id.get(c) for c in policy.coordination]
+    coord_power = any(c is not None and getattr(c.model, "decision_power", None) for c in coordinators)
+    base = {**ref, **jurisdiction, **period, "status": policy.status, "active": active,
+            "migration_sector": ("yes" if "migration" in policy.sectors else "no") if policy.sectors else "unknown"}
     facts: list[Fact] = [{
         "t": "policy", **base, "yp": "", "type": policy.type, "lead": policy.lead_agency or NONE,
         "n_sectors": len(set(policy.sectors)), "n_coordination": len(policy.coordination),
     }]
+    facts += [{"t": "link", **ref, **period, "yp": f"implements.{i}", "country": country, "active": active,
+               "target": target} for i, target in enumerate(policy.implements)]
+    facts += [{"t": "instrument_ref", **ref, "yp": f"instruments.{i}", "country": country, "active": active,
+               "instrument": name, "ratifiable": name in vocab.RATIFIABLE}
+              for i, name in enumerate(policy.instruments)]
     statements = [("objectives", i, s) for i, s in enumerate(policy.objectives)]
     statements += [("measures", i, s) for i, s in enumerate(policy.measures)]
     for section, i, statement in statements:
         is_objective = isinstance(statement, Objective)
         word = statement.stance if is_objective else statement.effect
         responsible = None if is_objective else statement.responsible
+        own_lead = statement.lead_agency if is_objective else None
+        yp = f"{section}.{i}"
+        corridor = _corridor(statement, country)
         fact = {
-            **base, "yp": f"{section}.{i}", "stype": "objective" if is_objective else "measure",
+            **base, "yp": yp, "stype": "objective" if is_objective else "measure",
             "label": f"{'objective' if is_objective else 'measure'} {statement.id}", "kind": "policy",
             "stance": statement.stance if is_objective else NONE,
-            "effect": NONE if is_objective else statement.effect, "pole": _pole(word),
-            **_corridor(statement, base["country"]),
+            "effect": NONE if is_objective else statement.effect, "pole": _pole(word), **corridor,
             "budget": NONE if is_objective else _budget_state(statement),
             "resp_level": responsible.level if responsible is not None and not isinstance(responsible, str) else NONE,
             "resp_inst": responsible if isinstance(responsible, str) else NONE,
-            "lead": (statement.lead_agency if is_objective else None) or policy.lead_agency or NONE,
+            "lead": own_lead or policy.lead_agency or NONE,
+            "lead_yp": f"{yp}.lead_agency" if own_lead else ("lead_agency" if policy.lead_agency else yp),
+            "coord_power": coord_power, "coordination": _key(policy.coordination),
             "n_indicators": len(statement.indicators) if is_objective else 0,
+            "n_areas": len(set(statement.areas)),
         }
         facts.append({"t": "statement", **fact})
         for g_own in sorted(set(statement.groups)):
@@ -149,6 +188,19 @@ def _policy_facts(entry: RecordEntry) -> list[Fact]:
                     for area in sorted(vocab.AREAS.below(area_own)):
                         facts.append({"t": "cover", **fact, "g": g, "area": area,
                                       "g_own": g_own, "area_own": area_own})
+                facts += [{"t": "reach", **ref, "yp": yp, "src": fact["stype"], "country": country,
+                           "active": active, "stance": fact["stance"], "type": NONE, "g": g,
+                           "area_own": area_own} for g in sorted(vocab.GROUPS.reach(g_own))]
+        for j, indicator in enumerate(statement.indicators if is_objective else ()):
+            facts.append({
+                "t": "indicator", **ref, **period, "yp": f"{yp}.indicators.{j}", "stmt": yp, "country": country,
+                "level": jurisdiction["level"], "active": active, "stance": statement.stance,
+                "name": indicator.name, "year": "" if indicator.year is None else indicator.year,
+                "target": "" if indicator.target is None else indicator.target, "unit": indicator.unit or "",
+                "is_cap": indicator.name.endswith("_cap"),
+                "origin": corridor["origin"], "destination": corridor["destination"], "partner": corridor["partner"],
+                "from_year": _year(period["pfrom"]), "to_year": _year(period["pto"]),
+            })
     return facts
 
 
@@ -159,14 +211,16 @@ def _agreement_facts(entry: RecordEntry) -> list[Fact]:
     ss = a.social_security
     active = a.status in vocab.ACTIVE_AGREEMENT_STATUSES
     ref = {"ri": entry.index, "rid": a.id, "yp": ""}
+    codes = a.occupations.codes if a.occupations else []
+    quota = a.quota.per_year if a.quota else ""
     facts: list[Fact] = [{
         "t": "agreement", **ref, "agreement": a.agreement, "recorded_by": a.recorded_by, "type": a.type,
         "status": a.status, "active": active, **_period(a), "signed": _day(a.signed),
         "parties": _key(parties), "n_parties": len(parties), "pair": pair,
         "groups": _key(a.groups) if "groups" in a.model_fields_set else "",
-        "codes": _key(a.occupations.codes) if a.occupations and "codes" in a.occupations.model_fields_set else "",
+        "codes": _key(codes), "n_codes": len(set(codes)),
         "classification": (a.occupations.classification or "") if a.occupations else "",
-        "quota": str(a.quota.per_year) if a.quota else "",
+        "quota": quota,
         "ss_branches": _key(ss.branches) if ss and "branches" in ss.model_fields_set else "",
         "totalisation": "" if not ss or ss.totalisation is None else str(ss.totalisation).lower(),
         "export": "" if not ss or ss.export_of_benefits is None else str(ss.export_of_benefits).lower(),
@@ -176,21 +230,77 @@ def _agreement_facts(entry: RecordEntry) -> list[Fact]:
     }, {"t": "agreement_record", **ref, "agreement": a.agreement, "recorded_by": a.recorded_by}]
     facts += [{"t": "agreement_party", **ref, "yp": "parties", "agreement": a.agreement, "party": party,
                "n_parties": len(parties)} for party in parties]
-    if ss and ss.branches and pair != NONE:
+    if ss and ss.branches:
         for branch in sorted({"social_security", *ss.branches}):
             facts.append({"t": "ss_cover", **ref, "yp": "social_security", "pair": pair, "branch": branch,
                           "active": active, "type": a.type})
+    # Whom the agreement admits: its groups, or labour migrants when a labour agreement names none.
+    groups = a.groups or (["labour_migrant"] if a.type == "labour" else [])
+    for party in parties:
+        for other in (p for p in parties if p != party):
+            for g in sorted(set().union(*(vocab.GROUPS.below(x) for x in groups))):
+                for origin, destination in ((party, other), (other, party)):
+                    facts.append({"t": "agreement_cover", **ref, **_period(a), "yp": "groups" if a.groups else "",
+                                  "agreement": a.agreement, "type": a.type, "active": active, "party": party,
+                                  "other": other, "origin": origin, "destination": destination, "g": g,
+                                  "quota": quota})
+        facts += [{"t": "reach", **ref, "src": "agreement", "country": party, "active": active, "stance": NONE,
+                   "type": a.type, "g": g, "area_own": NONE}
+                  for g in sorted(set().union(*(vocab.GROUPS.reach(x) for x in groups)))]
+    facts += [{"t": "occupation", **ref, "yp": f"occupations.codes.{i}", "agreement": a.agreement, "pair": pair,
+               "code": code, "role": "admits", "type": a.type, "active": active} for i, code in enumerate(codes)]
+    recognised = a.skills_recognition.occupations if a.skills_recognition else []
+    facts += [{"t": "occupation", **ref, "yp": f"skills_recognition.occupations.{i}", "agreement": a.agreement,
+               "pair": pair, "code": code, "role": "recognises", "type": a.type, "active": active}
+              for i, code in enumerate(recognised)]
     return facts
 
 
 def _institution_facts(entry: RecordEntry) -> list[Fact]:
     inst: Institution = entry.model
-    return [{
-        "t": "institution", "ri": entry.index, "rid": inst.id, "yp": "",
+    ref = {"ri": entry.index, "rid": inst.id}
+    facts = [{
+        "t": "institution", **ref, "yp": "",
         "country": inst.jurisdiction.country or "", "type": inst.type,
         "decision_power": NONE if inst.decision_power is None else inst.decision_power,
-        "budget": _budget_state(inst), "mandate": _key(inst.mandate), "n_members": len(inst.members),
+        "budget": _budget_state(inst), "mandate": _key(inst.mandate), "n_mandate": len(inst.mandate),
+        "n_members": len(inst.members),
     }]
+    # A mandate over a node reaches its ancestors and descendants: no false "outside mandate".
+    reach = sorted(set().union(*(vocab.AREAS.reach(area) for area in inst.mandate)))
+    return facts + [{"t": "mandate", **ref, "yp": "mandate", "area": area} for area in reach]
+
+
+def _commitments_facts(entry: RecordEntry) -> list[Fact]:
+    c: Commitments = entry.model
+    ref = {"ri": entry.index, "rid": c.id}
+    facts = [{"t": "commitments", **ref, "yp": "", "country": c.country}]
+    for i, ratification in enumerate(c.ratified):
+        branches = {NONE}
+        if ratification.instrument == "ILO-C097":  # Art 6(1)(b): equal treatment in every branch
+            branches |= {"social_security", *vocab.SOCIAL_SECURITY_BRANCHES}
+        elif ratification.instrument == "ILO-C118":  # Art 2: accepted branch by branch
+            branches |= set(ratification.accepted_branches)
+        facts += [{"t": "ratified", **ref, "yp": f"ratified.{i}", "country": c.country,
+                   "instrument": ratification.instrument, "branch": branch} for branch in sorted(branches)]
+    return facts
+
+
+def obligation_facts(obligations: list[Obligation]) -> list[Fact]:
+    """The built-in obligations table as facts, shared by every shard."""
+    facts = []
+    for k, o in enumerate(obligations):
+        base = {"ri": -1, "rid": f"{o.instrument} {o.article}", "yp": f"obligations.{k}",
+                "instrument": o.instrument, "article": o.article, "summary": o.summary}
+        if o.fees_paid_by:
+            facts += [{"t": "obligation", **base, "effect": NONE, "area": NONE, "g": NONE, "fees": fees}
+                      for fees in o.fees_paid_by]
+            continue
+        areas = sorted(set().union(*(vocab.AREAS.below(a) for a in o.areas)))
+        groups = sorted(set().union(*(vocab.GROUPS.below(g) for g in o.groups)))
+        facts += [{"t": "obligation", **base, "effect": effect, "area": area, "g": g, "fees": NONE}
+                  for effect in o.effects for area in areas for g in groups]
+    return facts
 
 
 def _lifecycle_fact(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
@@ -204,15 +314,17 @@ def _lifecycle_fact(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
              "status": status, "pto": _day(end), "ended": bool(end and end < as_of)}]
 
 
-def record_facts(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
+def record_facts(entry: RecordEntry, corpus: Corpus, as_of: dt.date) -> list[Fact]:
     model = entry.model
     facts: list[Fact] = []
     if isinstance(model, Policy):
-        facts = _policy_facts(entry)
+        facts = _policy_facts(entry, corpus)
     elif isinstance(model, Agreement):
         facts = _agreement_facts(entry)
     elif isinstance(model, Institution):
         facts = _institution_facts(entry)
+    elif isinstance(model, Commitments):
+        facts = _commitments_facts(entry)
     return facts + _lifecycle_fact(entry, as_of)
 
 
@@ -250,9 +362,9 @@ class Shard:
 
 
 def shards(corpus: Corpus, as_of: dt.date, only: set[str] | None = None,
-           fact_types: set[str] | None = None) -> list[Shard]:
+           fact_types: set[str] | None = None, shared: list[Fact] = ()) -> list[Shard]:
     """One shard per country. `only` limits the shards to those keys; `fact_types` drops
-    facts no rule reads."""
+    facts no rule reads; `shared` facts (the obligations table) go into every shard."""
     members: dict[str, list[RecordEntry]] = {}
     membership = shard_membership(corpus)
     for entry in corpus.records:
@@ -265,8 +377,9 @@ def shards(corpus: Corpus, as_of: dt.date, only: set[str] | None = None,
         facts: list[Fact] = []
         for entry in members[key]:
             if entry.index not in cache:
-                cache[entry.index] = [f for f in record_facts(entry, as_of)
+                cache[entry.index] = [f for f in record_facts(entry, corpus, as_of)
                                       if fact_types is None or f["t"] in fact_types]
             facts.extend(cache[entry.index])
+        facts.extend(f for f in shared if fact_types is None or f["t"] in fact_types)
         result.append(Shard(key, members[key], facts))
     return result

@@ -41,7 +41,11 @@ class Under(Spec):
     under: Union[str, list[str]]
 
 
-Test = Union[Scalar, InList, NotEqual, Under]
+class AtLeast(Spec):
+    at_least: int
+
+
+Test = Union[Scalar, InList, NotEqual, Under, AtLeast]
 
 
 class Pattern(Spec):
@@ -59,18 +63,27 @@ class Absent(Spec):
     absent: Pattern
 
 
-CheckOp = Literal["eq", "ne", "lt", "le", "gt", "ge", "differ", "overlap", "compatible", "any"]
+CheckOp = Literal["eq", "ne", "lt", "le", "gt", "ge", "differ", "disjoint", "overlap", "compatible", "any"]
 # A check is a one-key mapping `{op: [args]}` comparing matched facts. Checks run on the
 # engine's matches because inequality joins inside the engine overflow a heap buffer
 # (engine-notes.md); `any` holds nested checks of which one must hold.
 Check = dict[CheckOp, list[Any]]
 
 
+class AllOf(Spec):
+    """Report a group of matches only when it holds every value: `each` (a <binding>.<field>)
+    must take as many distinct values as `count` (a <binding>.<field>) says there are."""
+    each: str
+    count: str
+
+
 class Report(Spec):
     primary: str
-    at: str = Field("", description="a YAML path inside the primary record to point at")
+    at: str = Field("", description="a YAML path inside the primary record, or $field to take it from a fact field")
     related: list[str] = []
     related_at: dict[str, str] = {}
+    group_by: list[str] = Field([], description="bindings or <binding>.<field>s: one finding per distinct value")
+    all_of: Optional[AllOf] = None
 
 
 class Examples(Spec):
@@ -183,7 +196,8 @@ def load_rule_dirs(directories: list[Path]) -> list[LoadedRule]:
         if not directory.is_dir():
             raise RulePackError(f"{directory}: not a directory of rules")
         for path in sorted(directory.rglob("*.yaml")):
-            rules.append(load_rule_file(path))
+            if path.name != "obligations.yaml":  # data for IC001, not a rule (obligations.py)
+                rules.append(load_rule_file(path))
     seen: dict[str, LoadedRule] = {}
     for rule in rules:
         for key in (rule.spec.id, rule.spec.name):

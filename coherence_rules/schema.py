@@ -20,6 +20,8 @@ CorridorEnd = Annotated[str, StringConstraints(pattern=CORRIDOR_END_PATTERN)]
 Group = Literal[vocab.GROUPS.nodes]  # type: ignore[valid-type]
 Area = Literal[vocab.AREAS.nodes]  # type: ignore[valid-type]
 Branch = Literal[vocab.SOCIAL_SECURITY_BRANCHES]  # type: ignore[valid-type]
+# ILO C118 Art 2 accepts branch by branch; its "medical care" is the `health` area.
+C118Branch = Literal[("health", *vocab.SOCIAL_SECURITY_BRANCHES)]  # type: ignore[valid-type]
 Sector = Literal[vocab.SECTORS]  # type: ignore[valid-type]
 Instrument = Literal[vocab.INSTRUMENTS]  # type: ignore[valid-type]
 
@@ -214,7 +216,7 @@ class Institution(RecordBase):
 class Ratification(Model):
     instrument: Instrument
     year: Optional[int] = None
-    accepted_branches: list[Branch] = []
+    accepted_branches: list[C118Branch] = []
 
 
 class Commitments(RecordBase):

@@ -71,6 +71,7 @@ INSTITUTION_TYPES = ("ministry", "agency", "bureau", "commission", "committee", 
 LEVELS = ("international", "regional", "bilateral", "national", "subnational")
 FEES_PAID_BY = ("employer", "worker", "shared", "unspecified")
 
+RATIFIABLE = frozenset(i for i in INSTRUMENTS if i in ("ICRMW", "REF-1951") or i.startswith("ILO-C"))
 ACTIVE_POLICY_STATUSES = frozenset({"draft", "adopted", "in_force"})
 ACTIVE_AGREEMENT_STATUSES = frozenset({"signed", "in_force"})
 POSITIVE = frozenset({"facilitate", "protect", "grant"})
@@ -110,6 +111,10 @@ class Vocabulary:
     def below(self, node: str) -> frozenset[str]:
         """The node and all its descendants: what a statement about it covers."""
         return self._below[node]
+
+    def reach(self, node: str) -> frozenset[str]:
+        """Every node a statement about `node` overlaps: itself, its descendants and ancestors."""
+        return self._below[node] | frozenset(self.ancestors(node))
 
     def overlaps(self, a: str, b: str) -> bool:
         return a in self._below[b] or b in self._below[a]

@@ -1,0 +1,67 @@
+"""The obligations table: what international instruments forbid, as data (IC001).
+
+The built-in table lives in the rule pack (`rules/obligations.yaml`); a custom rule pack may
+add an `obligations.yaml` of its own. Every entry cites its article.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from . import vocab
+from .load import load_file
+from .rulespec import RulePackError
+from .schema import Area, Group, Instrument
+from .validate import _data_path
+
+OBLIGATIONS_FILE = "obligations.yaml"
+
+
+class Obligation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    instrument: Instrument
+    article: str = Field(min_length=1, description="e.g. 'Art 28'")
+    summary: str = Field(min_length=10)
+    source: str = Field(min_length=5, description="where the article can be read")
+    effects: list[Literal["deny", "condition"]] = []
+    areas: list[Area] = []
+    groups: list[Group] = []
+    fees_paid_by: list[Literal[vocab.FEES_PAID_BY]] = Field(  # type: ignore[valid-type]
+        [], description="agreement recruitment fees the instrument forbids")
+
+    @model_validator(mode="after")
+    def _one_shape(self):
+        statement = bool(self.effects and self.areas and self.groups)
+        if statement == bool(self.fees_paid_by) or (not statement and (self.effects or self.areas or self.groups)):
+            raise ValueError("an obligation forbids either measures (effects, areas and groups) "
+                             "or agreement recruitment fees (fees_paid_by)")
+        return self
+
+
+class ObligationTable(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    obligations: list[Obligation] = Field(min_length=1)
+
+
+def load_obligations(directories: list[Path]) -> list[Obligation]:
+    table: list[Obligation] = []
+    for directory in directories:
+        path = directory / OBLIGATIONS_FILE
+        if not path.is_file():
+            continue
+        loaded = load_file(path, str(path))
+        if loaded.findings:
+            first = loaded.findings[0]
+            raise RulePackError(f"{path}:{first.location.line}:{first.location.column}: {first.message}")
+        document = loaded.documents[0] if loaded.documents else None
+        try:
+            table.extend(ObligationTable.model_validate(document.data if document else None).obligations)
+        except ValidationError as exc:
+            error = exc.errors(include_url=False)[0]
+            where = _data_path(document.data if document else {}, tuple(error["loc"]))
+            line = document.span(where).line if document else 1
+            raise RulePackError(f"{path}:{line}: {'.'.join(map(str, where))}: {error['msg']}") from None
+    return table
