@@ -48,7 +48,7 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
     "instrument_ref": COMMON + ("country", "active", "instrument", "ratifiable"),
     "reach": COMMON + ("src", "country", "active", "stance", "type", "g", "area_own"),
     "agreement": COMMON + PERIOD + (
-        "agreement", "recorded_by", "type", "status", "active", "signed",
+        "agreement", "recorded_by", "type", "status", "active", "signed", "signed_over_3y",
         "parties", "n_parties", "pair", "groups", "codes", "n_codes", "classification", "quota",
         "ss_branches", "totalisation", "export", "fees", "dx_classification", "dx_fields",
     ),
@@ -133,6 +133,13 @@ def _pole(word: str) -> str:
     return NONE
 
 
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
 def _year(day: str) -> int | str:
     return int(day[:4]) if day else ""
 
@@ -204,7 +211,7 @@ def _policy_facts(entry: RecordEntry, corpus: Corpus) -> list[Fact]:
     return facts
 
 
-def _agreement_facts(entry: RecordEntry) -> list[Fact]:
+def _agreement_facts(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
     a: Agreement = entry.model
     parties = sorted(set(a.parties))
     pair = "|".join(parties) if len(parties) == 2 else NONE
@@ -216,6 +223,7 @@ def _agreement_facts(entry: RecordEntry) -> list[Fact]:
     facts: list[Fact] = [{
         "t": "agreement", **ref, "agreement": a.agreement, "recorded_by": a.recorded_by, "type": a.type,
         "status": a.status, "active": active, **_period(a), "signed": _day(a.signed),
+        "signed_over_3y": bool(a.signed and a.signed < _years_before(as_of, 3)),
         "parties": _key(parties), "n_parties": len(parties), "pair": pair,
         "groups": _key(a.groups) if "groups" in a.model_fields_set else "",
         "codes": _key(codes), "n_codes": len(set(codes)),
@@ -320,7 +328,7 @@ def record_facts(entry: RecordEntry, corpus: Corpus, as_of: dt.date) -> list[Fac
     if isinstance(model, Policy):
         facts = _policy_facts(entry, corpus)
     elif isinstance(model, Agreement):
-        facts = _agreement_facts(entry)
+        facts = _agreement_facts(entry, as_of)
     elif isinstance(model, Institution):
         facts = _institution_facts(entry)
     elif isinstance(model, Commitments):
