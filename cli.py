@@ -12,8 +12,10 @@ import click
 from coherence_rules import Settings, UsageError, __version__, lint
 from coherence_rules.api import EXIT_USAGE
 from coherence_rules.atomic import write_atomic
+from coherence_rules.explain import catalogue, explain, find, table
 from coherence_rules.formats import FORMATTERS, render
 from coherence_rules.rulespec import RulePackError
+from coherence_rules.ruletest import run_pack
 from coherence_rules.schema import json_schema
 
 FAIL_LEVELS = ["error", "warning", "info", "never"]
@@ -45,6 +47,10 @@ def _guard(debug: bool, action):
     sys.exit(EXIT_USAGE)
 
 
+rules_option = click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
+                            help="Add a directory of rule files (repeatable).")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="coherence")
 def main():
@@ -63,8 +69,7 @@ def main():
 @click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule ids, families or names.")
 @click.option("--against", multiple=True, type=click.Path(exists=True, path_type=Path), metavar="DIR",
               help="Lint PATHS against this corpus (context) instead of the default one.")
-@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
-              help="Add a directory of rule files.")
+@rules_option
 @click.option("--stdin-filename", metavar="PATH", help="The path a file read from stdin ('-') stands for.")
 @click.option("--color/--no-color", default=None, help="Colour the text output [default: on a terminal].")
 @click.option("--debug", is_flag=True, help="Print tracebacks of internal errors.")
@@ -91,6 +96,52 @@ def lint_command(paths, fmt, output, as_of, fail_on, select, ignore, against, ru
         else:
             click.echo(text, nl=False)
         return report.exit_code(fail_on)
+    sys.exit(_guard(debug, run))
+
+
+@main.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@rules_option
+def rules_command(fmt, rule_dirs):
+    """List every rule: id, name, severity, family, summary."""
+    def run():
+        rows = catalogue(list(rule_dirs))
+        click.echo(json.dumps(rows, indent=2) if fmt == "json" else table(rows), nl=fmt == "json")
+        return 0
+    sys.exit(_guard(False, run))
+
+
+@main.command("explain")
+@click.argument("rule")
+@rules_option
+def explain_command(rule, rule_dirs):
+    """Explain a rule (by id or name): rationale, sources, examples, how to suppress it."""
+    def run():
+        found = find(rule, list(rule_dirs))
+        if found is None:
+            raise UsageError(f"no rule with id or name '{rule}' (see `coherence rules`)")
+        click.echo(explain(found), nl=False)
+        return 0
+    sys.exit(_guard(False, run))
+
+
+@main.command("test-rules")
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--debug", is_flag=True)
+def test_rules_command(directory, debug):
+    """Run a rule pack's fixture cases (default: the built-in pack), like `semgrep --test`."""
+    def run():
+        result = run_pack(directory)
+        for problem in result.problems:
+            click.echo(f"FAIL {problem}")
+        for case in result.cases:
+            if case.passed:
+                click.echo(f"ok   {case.rule.spec.id} {case.case.name}")
+            else:
+                click.echo(f"FAIL {case.explain()}")
+        failed = sum(not c.passed for c in result.cases) + len(result.problems)
+        click.echo(f"{len(result.cases) - sum(not c.passed for c in result.cases)} passed, {failed} failed")
+        return 0 if result.passed else 1
     sys.exit(_guard(debug, run))
 
 

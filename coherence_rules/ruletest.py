@@ -61,3 +61,36 @@ def run_case(rule: LoadedRule, case: FixtureCase, extra_rule_dirs: list[Path] = 
         messages[item] = f.message
     expected = [(e.rule, e.path, e.line, tuple(sorted(e.records))) for e in case.expect]
     return CaseResult(rule, case, sorted(expected), sorted(actual), messages)
+
+
+@dataclass
+class PackResult:
+    cases: list[CaseResult]
+    problems: list[str]  # rules lacking a failing or a passing case
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems and all(c.passed for c in self.cases)
+
+
+def fixture_problems(rule: LoadedRule) -> list[str]:
+    cases = rule.spec.tests
+    problems = []
+    if not any(case.expect for case in cases):
+        problems.append(f"{rule.path}: {rule.spec.id} has no test case that must produce findings")
+    if not any(not case.expect for case in cases):
+        problems.append(f"{rule.path}: {rule.spec.id} has no test case that must produce none")
+    for case in cases:
+        for expected in case.expect:
+            if expected.rule != rule.spec.id:
+                problems.append(f"{rule.path}: {rule.spec.id} case '{case.name}' expects another rule ({expected.rule})")
+    return problems
+
+
+def run_pack(directory: Path | None = None) -> PackResult:
+    """Every fixture case of a rule pack (default: the built-in one)."""
+    from .rulespec import builtin_rules_dir, load_rule_dirs
+    extra = [] if directory is None else [directory]
+    rules = load_rule_dirs([directory or builtin_rules_dir()])
+    cases = [run_case(rule, case, extra) for rule in rules for case in rule.spec.tests]
+    return PackResult(cases, [p for rule in rules for p in fixture_problems(rule)])
