@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
@@ -161,10 +160,9 @@ class RulePackError(Exception):
 
 
 def builtin_rules_dir() -> Path:
-    try:
-        return Path(str(resources.files("coherence_rules.rulepack")))
-    except ModuleNotFoundError:  # running from a checkout without installing
-        return Path(__file__).resolve().parent.parent / "rules"
+    """`rules/` ships in the wheel as coherence_rules/rulepack; a checkout uses rules/ itself."""
+    installed = Path(__file__).resolve().parent / "rulepack"
+    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "rules"
 
 
 def load_rule_file(path: Path) -> LoadedRule:
