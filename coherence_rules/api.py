@@ -11,7 +11,7 @@ from . import __version__
 from .compiler import CompiledRule, compile_rules
 from .evaluate import evaluate
 from .facts import obligation_facts, shard_membership
-from .findings import Finding, finalise, severity_rank
+from .findings import Finding, Suppressed, finalise, severity_rank
 from .load import Limits, LoadedFile, load_bytes, load_file
 from .obligations import load_obligations
 from .rulespec import LoadedRule, builtin_rules_dir, load_rule_dirs
@@ -48,6 +48,7 @@ class Report:
     files: int
     records: int
     rules: list[LoadedRule]
+    suppressed: list[Suppressed] = field(default_factory=list)
     version: str = __version__
 
     def counts(self) -> dict[str, int]:

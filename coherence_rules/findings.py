@@ -71,6 +71,14 @@ class Finding:
         }
 
 
+@dataclass(frozen=True)
+class Suppressed:
+    """A finding kept out of the results but still reported (SARIF `suppressions`)."""
+    finding: Finding
+    kind: str           # "inSource" (a `# coherence: ignore` comment) or "external" (a baseline)
+    justification: str
+
+
 def fingerprint(finding: Finding) -> str:
     """Stable identity of a finding: rule, records, YAML paths and message, not line numbers,
     so moving text does not change it (baselines and SARIF partialFingerprints use it)."""
