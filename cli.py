@@ -1,6 +1,7 @@
 """The `coherence` command line: parse options into Settings, call the library, print, exit."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -12,13 +13,22 @@ import click
 from coherence_rules import Settings, UsageError, __version__, lint
 from coherence_rules.api import EXIT_USAGE
 from coherence_rules.atomic import write_atomic
+from coherence_rules.config import ConfigError, load_config
 from coherence_rules.explain import catalogue, explain, find, table
 from coherence_rules.formats import FORMATTERS, render
 from coherence_rules.rulespec import RulePackError
 from coherence_rules.ruletest import run_pack
+from coherence_rules.suppress import BaselineError, baseline_text
 from coherence_rules.schema import json_schema
 
 FAIL_LEVELS = ["error", "warning", "info", "never"]
+
+
+class Progress:
+    """Progress on a terminal (stderr), rewriting one line; nothing when not a terminal."""
+
+    def __call__(self, message: str) -> None:
+        click.echo(f"\r\033[K{message}", err=True, nl=False)
 
 
 def _csv(values: tuple[str, ...]) -> list[str]:
@@ -38,7 +48,7 @@ def _guard(debug: bool, action):
     """Usage, configuration and internal errors: one line on stderr and exit 2, no traceback."""
     try:
         return action()
-    except (UsageError, RulePackError) as exc:
+    except (UsageError, RulePackError, ConfigError, BaselineError, OSError) as exc:
         click.echo(f"coherence: error: {exc}", err=True)
     except Exception as exc:  # noqa: BLE001 - the contract is exit 2 and one line, not a traceback
         if debug:
@@ -63,17 +73,24 @@ def main():
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to FILE (atomically) instead of stdout.")
 @click.option("--as-of", callback=_date, metavar="DATE", help="Reference date for time-dependent rules [default: today].")
-@click.option("--fail-on", type=click.Choice(FAIL_LEVELS), default="warning", show_default=True,
-              help="Exit 1 when a finding reaches this severity.")
+@click.option("--fail-on", type=click.Choice(FAIL_LEVELS), default=None,
+              help="Exit 1 when a finding reaches this severity [default: warning].")
 @click.option("--select", multiple=True, metavar="RULES", help="Only these rule ids, families or names (comma-separated).")
 @click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule ids, families or names.")
 @click.option("--against", multiple=True, type=click.Path(exists=True, path_type=Path), metavar="DIR",
-              help="Lint PATHS against this corpus (context) instead of the default one.")
+              help="Lint PATHS against this corpus (context) instead of the configured one.")
 @rules_option
+@click.option("--config", "config_path", type=click.Path(path_type=Path), metavar="FILE",
+              help="Use this configuration instead of searching for .coherence.yaml / pyproject.toml.")
+@click.option("--baseline", type=click.Path(path_type=Path), metavar="FILE",
+              help="Do not report findings recorded in this baseline.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Record the current findings as the baseline (written atomically; stale entries pruned).")
 @click.option("--stdin-filename", metavar="PATH", help="The path a file read from stdin ('-') stands for.")
 @click.option("--color/--no-color", default=None, help="Colour the text output [default: on a terminal].")
 @click.option("--debug", is_flag=True, help="Print tracebacks of internal errors.")
-def lint_command(paths, fmt, output, as_of, fail_on, select, ignore, against, rule_dirs, stdin_filename, color, debug):
+def lint_command(paths, fmt, output, as_of, fail_on, select, ignore, against, rule_dirs, config_path, baseline,
+                 write_baseline, stdin_filename, color, debug):
     """Lint the corpus, or only the findings that touch PATHS (with the corpus as context).
 
     With no PATHS the configured corpus is linted (default: policies/ if present, else .).
@@ -84,18 +101,22 @@ def lint_command(paths, fmt, output, as_of, fail_on, select, ignore, against, ru
         targets = [p for p in paths if str(p) != "-"]
         if len(targets) != len(paths):
             stdin = (stdin_filename or "stdin.yaml", sys.stdin.buffer.read())
-        settings = Settings(corpus=list(against), targets=targets, select=_csv(select), ignore=_csv(ignore),
-                            rule_dirs=list(rule_dirs), fail_on=fail_on, stdin=stdin)
-        if as_of:
-            settings.as_of = as_of
+        cwd = Path.cwd()
+        settings = load_config(config_path, cwd).settings(
+            cwd, corpus=list(against), targets=targets, select=_csv(select), ignore=_csv(ignore),
+            rule_dirs=list(rule_dirs), fail_on=fail_on, as_of=as_of, stdin=stdin, baseline=baseline,
+            progress=Progress() if sys.stderr.isatty() else None)
         report = lint(settings)
+        if write_baseline:
+            write_atomic(write_baseline, baseline_text(report.findings))
+            report = lint(dataclasses.replace(settings, baseline=write_baseline, progress=None))
         use_color = (output is None and sys.stdout.isatty()) if color is None else color
         text = render(fmt, report, color=use_color and fmt == "text")
         if output:
             write_atomic(output, text)
         else:
             click.echo(text, nl=False)
-        return report.exit_code(fail_on)
+        return report.exit_code(settings.fail_on)
     sys.exit(_guard(debug, run))
 
 

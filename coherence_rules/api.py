@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from . import __version__
 from .compiler import CompiledRule, compile_rules
@@ -15,7 +16,9 @@ from .findings import Finding, Suppressed, finalise, severity_rank
 from .load import Limits, LoadedFile, load_bytes, load_file
 from .obligations import load_obligations
 from .rulespec import LoadedRule, builtin_rules_dir, load_rule_dirs
+from .suppress import BaselineError, load_baseline, rule_matches
 from .validate import validate
+from . import suppress
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tox"}
@@ -38,7 +41,12 @@ class Settings:
     fail_on: str = "warning"
     limits: Limits = field(default_factory=Limits)
     stdin: tuple[str, bytes] | None = None  # (display path, content) of a file read from stdin
+    severity: dict[str, str] = field(default_factory=dict)  # rule id -> severity or "off"
+    per_path_ignores: dict[str, list[str]] = field(default_factory=dict)  # glob -> rules
+    baseline: Path | None = None
+    progress: Callable[[str], None] | None = None  # told what the run is doing (a terminal's status line)
     cwd: Path = field(default_factory=Path.cwd)
+    config_root: Path | None = None  # where per-path globs are anchored (default: cwd)
 
 
 @dataclass
@@ -96,20 +104,21 @@ def discover(paths: list[Path]) -> list[Path]:
     return [found[key] for key in sorted(found)]
 
 
-def _selected(rule: LoadedRule, tokens: list[str]) -> bool:
-    spec = rule.spec
-    return any(t in (spec.id, spec.name, spec.family) or (t.isalpha() and spec.id.startswith(t.upper()))
-               for t in tokens)
-
-
-def load_rules(settings: Settings) -> list[LoadedRule]:
+def load_rules(settings: Settings) -> tuple[list[LoadedRule], list[LoadedRule]]:
+    """(the rules selected to run, every rule known)."""
     rules = load_rule_dirs([builtin_rules_dir(), *settings.rule_dirs])
     known = {key for r in rules for key in (r.spec.id, r.spec.name, r.spec.family)}
     for token in [*settings.select, *settings.ignore]:
         if token not in known and not any(r.spec.id.startswith(token.upper()) for r in rules):
-            raise UsageError(f"unknown rule, family or name in --select/--ignore: '{token}'")
-    return [r for r in rules
-            if (not settings.select or _selected(r, settings.select)) and not _selected(r, settings.ignore)]
+            raise UsageError(f"unknown rule, family or name in select/ignore: '{token}'")
+
+    def named(rule: LoadedRule, tokens: list[str]) -> bool:
+        return any(rule_matches(t, rule.spec.id, rule.spec.name, rule.spec.family) for t in tokens)
+
+    off = [token for token, level in settings.severity.items() if level == "off"]
+    selected = [r for r in rules if (not settings.select or named(r, settings.select))
+                and not named(r, settings.ignore) and not named(r, off)]
+    return selected, rules
 
 
 _COMPILED: dict[tuple, list[CompiledRule]] = {}
@@ -124,25 +133,40 @@ def compiled(rules: list[LoadedRule]) -> list[CompiledRule]:
 
 def lint(settings: Settings) -> Report:
     cwd = settings.cwd
-    rules = load_rules(settings)
+    rules, known_rules = load_rules(settings)
     compiled_rules = compiled(rules)
+    baseline = load_baseline(settings.baseline) if settings.baseline else set()
     targets = discover(settings.targets) if settings.targets else []
     corpus_files = discover([*(settings.corpus or default_corpus(cwd)), *targets])
-    loaded: list[LoadedFile] = [load_file(p, display_path(p, cwd), settings.limits) for p in corpus_files]
+    say = settings.progress or (lambda message: None)
+    loaded: list[LoadedFile] = []
+    for number, path in enumerate(corpus_files, 1):
+        if number % 200 == 0:
+            say(f"reading files: {number}/{len(corpus_files)}")
+        loaded.append(load_file(path, display_path(path, cwd), settings.limits))
     target_paths = {display_path(p, cwd) for p in targets}
     if settings.stdin is not None:
         name, data = settings.stdin
         shown = display_path(Path(name), cwd)
         loaded = [f for f in loaded if f.path != shown] + [load_bytes(data, shown, settings.limits)]
         target_paths.add(shown)
+    say(f"validating {sum(len(f.documents) for f in loaded)} records from {len(loaded)} files")
     corpus = validate(loaded)
+    say(f"running {len(rules)} rules on {len(corpus.records)} records")
     only_shards = None
     if target_paths:
         membership = shard_membership(corpus)
         only_shards = {k for r in corpus.records if r.path in target_paths for k in membership[r.index]}
     shared = obligation_facts(load_obligations([builtin_rules_dir(), *settings.rule_dirs]))
-    findings = corpus.findings + evaluate(corpus, compiled_rules, settings.as_of, only_shards, shared)
+    findings = corpus.findings + evaluate(corpus, compiled_rules, settings.as_of, only_shards, shared, say)
     if target_paths:
         findings = [f for f in findings if any(loc.path in target_paths for loc in f.locations)]
+    findings, suppressed = suppress.apply(
+        finalise(findings), loaded, rules, known_rules, severity=settings.severity,
+        per_path_ignores=settings.per_path_ignores, baseline=baseline, cwd=cwd,
+        root=settings.config_root or cwd, reported_paths=target_paths or None)
+    if settings.progress:
+        settings.progress("")
     return Report(as_of=settings.as_of, findings=finalise(findings), files=len(loaded),
-                  records=len(corpus.records), rules=rules)
+                  records=len(corpus.records), rules=rules,
+                  suppressed=sorted(suppressed, key=lambda s: s.finding.sort_key()))

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import itertools
 import operator
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from .facts import FACT_FIELDS, TREE_FIELDS
-from .rulespec import (RESERVED_BINDINGS, TEMPLATE_FIELD, Absent, AtLeast, Bind, InList, LoadedRule, NotEqual,
-                       RulePackError, Under)
+from .rulespec import (RESERVED_BINDINGS, TEMPLATE_FIELD, Absent, AtLeast, Bind, InList, LoadedRule, LocalCheck,
+                       LocalMessage, NotEqual, RulePackError, Under)
 
 MAX_RULES = 400  # create_ruleset hangs past 512 rules hanging off the root
 TRIGGER = "trigger"
@@ -32,6 +33,7 @@ class Alternative:
     definition: list[dict]           # the durable-rules `all` list (without the action)
     bound_facts: dict[str, str]      # binding -> fact type
     check: Callable[[Match], bool]   # the rule's checks over one match
+    message: str                     # the message template for its matches
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ def _tests(rule: LoadedRule, pattern, bound: dict[str, str], what: str) -> list[
     return tests
 
 
+REFERENCE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 _COMPARE = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
             "gt": operator.gt, "ge": operator.ge}
 
@@ -131,7 +134,7 @@ def _compile_check(rule: LoadedRule, check: Any, bound: dict[str, str]) -> Calla
         raise _fail(rule, f"check {op}: needs two operands, got {args}")
     getters = []
     for arg in args:
-        if isinstance(arg, str) and "." in arg and arg.split(".")[0] in bound:
+        if isinstance(arg, str) and REFERENCE.match(arg):  # never a literal: a typo must not pass silently
             binding, field = _ref(rule, arg, bound, f"check {op}")
             getters.append(lambda m, b=binding, f=field: m[b][f])
         else:
@@ -148,8 +151,8 @@ def _compile_check(rule: LoadedRule, check: Any, bound: dict[str, str]) -> Calla
     return lambda m: left(m) != "" and right(m) != "" and compare(left(m), right(m))
 
 
-def _check_template(rule: LoadedRule, bound: dict[str, str]) -> None:
-    for expression in TEMPLATE_FIELD.findall(rule.spec.message):
+def _check_template(rule: LoadedRule, message: str, bound: dict[str, str]) -> None:
+    for expression in TEMPLATE_FIELD.findall(message):
         expression = expression.strip()
         if expression in TEMPLATE_NAMES:
             continue
@@ -178,7 +181,11 @@ def _without_or_beside_joins(tests: list[dict]) -> list[list[dict]]:
 def _compile_alternative(rule: LoadedRule, patterns: list) -> list[Alternative]:
     bound: dict[str, str] = {}
     definitions: list[list[dict]] = [[{TRIGGER: {"t": TRIGGER}}]]
+    local_checks = [check for pattern in patterns if isinstance(pattern, LocalCheck) for check in pattern.check]
+    message = next((p.message for p in patterns if isinstance(p, LocalMessage)), rule.spec.message)
     for i, pattern in enumerate(patterns):
+        if isinstance(pattern, (LocalCheck, LocalMessage)):
+            continue
         if isinstance(pattern, Absent):  # not (A or B) == not A and not B
             variants = _without_or_beside_joins(_tests(rule, pattern.absent, bound, f"match[{i}]"))
             parts = [{f"absent{i}_{k}$not": {"$and": tests}} for k, tests in enumerate(variants)]
@@ -191,35 +198,36 @@ def _compile_alternative(rule: LoadedRule, patterns: list) -> list[Alternative]:
         definitions = [definition + [{pattern.bind: {"$and": tests}}]
                        for definition in definitions for tests in variants]
         bound[pattern.bind] = pattern.fact
-    checks = [_compile_check(rule, check, bound) for check in rule.spec.check]
+    checks = [_compile_check(rule, check, bound) for check in [*rule.spec.check, *local_checks]]
     check = lambda m: all(c(m) for c in checks)  # noqa: E731
-    return [Alternative(definition, dict(bound), check) for definition in definitions]
+    return [Alternative(definition, dict(bound), check, message) for definition in definitions]
 
 
 def compile_rule(rule: LoadedRule) -> CompiledRule:
     alternatives = [a for patterns in rule.spec.alternatives for a in _compile_alternative(rule, patterns)]
-    # What the report and message name must be bound whichever alternative matched.
-    common: dict[str, str] = dict(alternatives[0].bound_facts)
-    for alternative in alternatives[1:]:
-        common = {b: f for b, f in common.items() if alternative.bound_facts.get(b) == f}
     report = rule.spec.report
-    if report.primary not in common:
-        raise _fail(rule, f"report: primary '{report.primary}' is not bound in every alternative")
+    # What the report and message name must be bound, with the fields they use, whichever
+    # alternative matched (the fact types may differ between alternatives).
+    for alternative in alternatives:
+        bound = alternative.bound_facts
+        if report.primary not in bound:
+            raise _fail(rule, f"report: primary '{report.primary}' is not bound in every alternative")
+        if report.at.startswith("$"):
+            _ref(rule, f"{report.primary}.{report.at[1:]}", bound, "report.at")
+        for key in report.group_by:
+            if "." in key:
+                _ref(rule, key, bound, "report.group_by")
+            elif key not in bound:
+                raise _fail(rule, f"report.group_by: '{key}' is not bound in every alternative")
+        if report.all_of:
+            _ref(rule, report.all_of.count, bound, "report.all_of.count")
+        _check_template(rule, alternative.message, bound)
     anywhere = {b: f for a in alternatives for b, f in a.bound_facts.items()}
     for binding in [*report.related, *report.related_at]:
         if binding not in anywhere:
             raise _fail(rule, f"report: '{binding}' is not a binding of this rule")
-    if report.at.startswith("$"):
-        _ref(rule, f"{report.primary}.{report.at[1:]}", common, "report.at")
-    for key in report.group_by:
-        if "." in key:
-            _ref(rule, key, common, "report.group_by")
-        elif key not in common:
-            raise _fail(rule, f"report.group_by: '{key}' is not bound in every alternative")
     if report.all_of:
         _ref(rule, report.all_of.each, anywhere, "report.all_of.each")
-        _ref(rule, report.all_of.count, common, "report.all_of.count")
-    _check_template(rule, common)
     return CompiledRule(rule, alternatives)
 
 

@@ -1,6 +1,7 @@
-"""The E rules: errors in the corpus itself, reported by the load and validate stages.
+"""Built-in rules that are not in the rule pack: the E rules (errors in the corpus itself,
+reported by the load and validate stages) and the SUP rules (about suppression comments).
 
-They are always on: rule selection cannot switch them off, since a file that cannot be
+E rules are always on: rule selection cannot switch them off, since a file that cannot be
 read hides every conflict it holds.
 """
 from __future__ import annotations
@@ -41,8 +42,19 @@ CORPUS_ERRORS = {e.id: e for e in (
 )}
 
 
+SUPPRESSION_RULES = {e.id: e for e in (
+    CorpusError("SUP001", "unused-suppression", "A `# coherence: ignore[...]` comment suppresses no finding.",
+                 "A stale suppression would silently hide the next real conflict at that place "
+                 "(like ruff's RUF100 or ESLint's --report-unused-disable-directives).", "warning"),
+    CorpusError("SUP002", "invalid-suppression",
+                "A suppression comment gives no reason, names no known rule, or names a corpus error.",
+                "Every silenced incoherence needs a recorded justification a reviewer can check."),
+)}
+BUILTIN_RULES = {**CORPUS_ERRORS, **SUPPRESSION_RULES}
+
+
 def corpus_error(rule_id: str, message: str, location: Location,
                  related: tuple[Location, ...] = (), records: tuple[str, ...] = ()) -> Finding:
-    meta = CORPUS_ERRORS[rule_id]
+    meta = BUILTIN_RULES[rule_id]
     return Finding(rule=meta.id, name=meta.name, severity=meta.severity, message=message,
                    location=location, related=related, records=records, rationale=meta.rationale)

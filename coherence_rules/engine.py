@@ -34,7 +34,7 @@ class _QuietHost(durable.Host):
 
 @dataclass
 class RunResult:
-    matches: list[tuple[CompiledRule, Match]] = field(default_factory=list)
+    matches: list[tuple[CompiledRule, str, Match]] = field(default_factory=list)  # rule, message template, match
     errors: list[tuple[str, str]] = field(default_factory=list)  # (rule id or "", message)
     retries: int = 0
 
@@ -106,7 +106,7 @@ def _action(rule: CompiledRule, alternative: Alternative):
             facts = c._m  # the binding -> fact dict durable-rules hands to 'all' rules
             match = {b: {k: v for k, v in facts[b].items() if k not in ("sid", "n")} for b in bindings}
             if alternative.check(match):
-                result.matches.append((rule, match))
+                result.matches.append((rule, alternative.message, match))
         except Exception as exc:  # the engine would swallow it: record it against the rule
             result.errors.append((rule.id, f"{type(exc).__name__}: {exc}"))
     return run

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+import re
+from typing import Callable, Iterable
 
 from . import vocab
 from .compiler import CompiledRule, Match
@@ -26,7 +27,7 @@ def _split(value: str) -> list[str]:
     return [v for v in str(value).split(",") if v]
 
 
-def _render(rule: CompiledRule, matches: list[Match]) -> str:
+def _render(template: str, matches: list[Match]) -> str:
     first = matches[0]
     covered = {"g": set(), "area": set()}
     for match in matches:
@@ -58,9 +59,10 @@ def _render(rule: CompiledRule, matches: list[Match]) -> str:
         shown = first[binding][field]
         if isinstance(shown, bool):
             return "yes" if shown else "no"
-        return str(shown).replace(",", ", ") if shown != "" else "unspecified"
+        # Lists are comma-joined in facts: space them out (free text keeps its own commas).
+        return re.sub(r",(?=\S)", ", ", str(shown)) if shown != "" else "unspecified"
 
-    return TEMPLATE_FIELD.sub(lambda m: value(m.group(1)), rule.rule.spec.message)
+    return TEMPLATE_FIELD.sub(lambda m: value(m.group(1)), template)
 
 
 def _group_key(report, match: Match) -> tuple:
@@ -84,19 +86,20 @@ def _complete(report, group: list[Match]) -> bool:
     return len(values) == group[0][count_binding][count_field]
 
 
-def _findings(rule: CompiledRule, matches: list[Match], corpus: Corpus) -> Iterable[Finding]:
+def _findings(rule: CompiledRule, matches: list[tuple[str, Match]], corpus: Corpus) -> Iterable[Finding]:
     """One finding per distinct set of matched statements/records (or per `group_by` key);
     matches that differ only in the tree node they met on collapse into one naming the
     broadest common nodes."""
     spec = rule.rule.spec
     report = spec.report
-    groups: dict[tuple, list[Match]] = {}
-    for match in matches:
-        groups.setdefault(_group_key(report, match), []).append(match)
-    for group in groups.values():
+    groups: dict[tuple, list[tuple[str, Match]]] = {}
+    for template, match in matches:
+        groups.setdefault(_group_key(report, match), []).append((template, match))
+    for pairs in groups.values():
+        pairs.sort(key=lambda pair: sorted((b, sorted(f.items())) for b, f in pair[1].items()))
+        template, group = pairs[0][0], [match for _, match in pairs]
         if not _complete(report, group):
             continue
-        group.sort(key=lambda m: sorted((b, sorted(f.items())) for b, f in m.items()))
         first = group[0]
 
         def locate(fact: dict, at: str) -> Location:
@@ -115,22 +118,25 @@ def _findings(rule: CompiledRule, matches: list[Match], corpus: Corpus) -> Itera
                 if location != primary and location not in related:
                     related.append(location)
         records = tuple(sorted({f["rid"] for m in group for f in m.values() if f["ri"] >= 0}))
-        yield Finding(rule=spec.id, name=spec.name, severity=spec.severity, message=_render(rule, group),
+        yield Finding(rule=spec.id, name=spec.name, severity=spec.severity, message=_render(template, group),
                       location=primary, related=tuple(sorted(related)), records=records,
                       rationale=f"{spec.rationale.strip()} Sources: {'; '.join(spec.sources)}.")
 
 
 def evaluate(corpus: Corpus, rules: list[CompiledRule], as_of: dt.date,
-             only_shards: set[str] | None = None, shared: list[dict] = ()) -> list[Finding]:
+             only_shards: set[str] | None = None, shared: list[dict] = (),
+             progress: Callable[[str], None] = lambda message: None) -> list[Finding]:
     if not rules:
         return []
     pack: Pack = register(rules)
     findings: list[Finding] = []
-    for shard in shards(corpus, as_of, only_shards, pack.fact_types, shared):
+    evaluated = shards(corpus, as_of, only_shards, pack.fact_types, shared)
+    for number, shard in enumerate(evaluated, 1):
+        progress(f"rules: shard {number}/{len(evaluated)} ({shard.key}, {len(shard.facts)} facts)")
         result = run(pack, shard.facts)
-        by_rule: dict[str, tuple[CompiledRule, list[Match]]] = {}
-        for rule, match in result.matches:
-            by_rule.setdefault(rule.id, (rule, []))[1].append(match)
+        by_rule: dict[str, tuple[CompiledRule, list[tuple[str, Match]]]] = {}
+        for rule, template, match in result.matches:
+            by_rule.setdefault(rule.id, (rule, []))[1].append((template, match))
         for rule, matches in by_rule.values():
             findings.extend(_findings(rule, matches, corpus))
         for rule_id, message in result.errors:

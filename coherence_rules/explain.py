@@ -4,7 +4,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from .corpus_errors import CORPUS_ERRORS
+from .corpus_errors import BUILTIN_RULES, CORPUS_ERRORS
 from .rulespec import LoadedRule, builtin_rules_dir, load_rule_dirs
 
 SUPPRESS = """\
@@ -17,8 +17,8 @@ How to suppress:
 
 def catalogue(rule_dirs: list[Path] = ()) -> list[dict]:
     """One row per rule: the E rules first (always on), then the rule packs by id."""
-    rows = [{"id": e.id, "name": e.name, "severity": e.severity, "family": "E", "summary": e.summary}
-            for e in CORPUS_ERRORS.values()]
+    rows = [{"id": e.id, "name": e.name, "severity": e.severity, "family": e.id[:-3], "summary": e.summary}
+            for e in BUILTIN_RULES.values()]
     for rule in load_rule_dirs([builtin_rules_dir(), *rule_dirs]):
         spec = rule.spec
         rows.append({"id": spec.id, "name": spec.name, "severity": spec.severity, "family": spec.family,
@@ -36,7 +36,7 @@ def table(rows: list[dict]) -> str:
 
 def find(key: str, rule_dirs: list[Path] = ()) -> LoadedRule | str | None:
     """A rule by id or name: a LoadedRule, an E rule id, or None."""
-    for error in CORPUS_ERRORS.values():
+    for error in BUILTIN_RULES.values():
         if key in (error.id, error.name):
             return error.id
     for rule in load_rule_dirs([builtin_rules_dir(), *rule_dirs]):
@@ -47,10 +47,12 @@ def find(key: str, rule_dirs: list[Path] = ()) -> LoadedRule | str | None:
 
 def explain(found: LoadedRule | str) -> str:
     if isinstance(found, str):
-        e = CORPUS_ERRORS[found]
-        return (f"{e.id} {e.name} ({e.severity}, always on)\n\n{e.summary}\n\nWhy it matters:\n"
-                f"{textwrap.fill(e.rationale, 96, initial_indent='  ', subsequent_indent='  ')}\n\n"
-                "Corpus errors cannot be switched off by rule selection: fix the file.\n")
+        e = BUILTIN_RULES[found]
+        always = found in CORPUS_ERRORS
+        return (f"{e.id} {e.name} ({e.severity}{', always on' if always else ''})\n\n{e.summary}\n\n"
+                f"Why it matters:\n{textwrap.fill(e.rationale, 96, initial_indent='  ', subsequent_indent='  ')}\n\n"
+                + ("Corpus errors cannot be switched off or suppressed: fix the file.\n" if always else
+                   "Fix or remove the suppression comment.\n"))
     spec = found.spec
     rationale = textwrap.fill(" ".join(spec.rationale.split()), 96, initial_indent="  ", subsequent_indent="  ")
     sources = "\n".join(f"  - {s}" for s in spec.sources)

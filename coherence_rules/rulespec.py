@@ -104,7 +104,17 @@ class FixtureCase(Spec):
     as_of: Optional[str] = None
 
 
-Patterns = list[Union[Bind, Absent]]
+class LocalCheck(Spec):
+    """Checks that apply to one alternative of `match: {any: ...}` only."""
+    check: list[Check] = Field(min_length=1)
+
+
+class LocalMessage(Spec):
+    """The message of one alternative of `match: {any: ...}`, when its facts differ from the others'."""
+    message: str = Field(min_length=10)
+
+
+Patterns = list[Union[Bind, Absent, LocalCheck, LocalMessage]]
 
 
 class MatchAny(Spec):

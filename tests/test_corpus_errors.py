@@ -1,5 +1,15 @@
 """E001-E006: bad input becomes findings with file:line, and the other files are still read."""
+import pytest
 from conftest import summary
+
+
+@pytest.fixture
+def corpus(corpus):
+    """Only the always-on E rules matter here: run a single unrelated rule beside them."""
+    def write(files, **settings):
+        settings.setdefault("select", ["LC001"])
+        return corpus(files, **settings)
+    return write
 
 GOOD = """\
 coherence: 1

@@ -1,0 +1,133 @@
+"""Configuration: `.coherence.yaml` or `[tool.coherence]` in pyproject.toml, searched upward from the
+working directory (or named with --config). Validated: an unknown key is an error with file:line."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .api import Settings
+from .load import load_file
+from .validate import _data_path, suggest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+YAML_CONFIG = ".coherence.yaml"
+PYPROJECT = "pyproject.toml"
+FailOn = Literal["error", "warning", "info", "never"]
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; the message starts with file:line."""
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    corpus: list[str] = Field([], description="corpus roots, relative to the configuration file")
+    select: list[str] = []
+    ignore: list[str] = []
+    per_path_ignores: dict[str, list[str]] = Field({}, description="glob -> rules not reported for those files")
+    severity: dict[str, Literal["error", "warning", "info", "off"]] = Field(
+        {}, description="rule id -> severity, or off")
+    fail_on: Optional[FailOn] = None
+    as_of: Optional[dt.date] = None
+    rules: list[str] = Field([], description="extra rule directories, relative to the configuration file")
+
+
+class LoadedConfig(BaseModel):
+    config: Config
+    path: Optional[Path] = None
+
+    def settings(self, cwd: Path, **given) -> Settings:
+        """Settings from this configuration; options given on the command line (not None) win."""
+        config, root = self.config, (self.path.parent if self.path else cwd)
+        values = {
+            "corpus": [root / p for p in config.corpus], "select": config.select, "ignore": config.ignore,
+            "rule_dirs": [root / p for p in config.rules], "fail_on": config.fail_on or "warning",
+            "severity": config.severity, "per_path_ignores": config.per_path_ignores, "config_root": root,
+        }
+        if config.as_of:
+            values["as_of"] = config.as_of
+        values.update({k: v for k, v in given.items() if v is not None and v != [] and v != ()})
+        if given.get("rule_dirs"):  # rule packs named on the command line add to the configured ones
+            values["rule_dirs"] = [*(root / p for p in config.rules), *given["rule_dirs"]]
+        return Settings(cwd=cwd, **values)
+
+
+def _yaml_config(path: Path) -> Config:
+    loaded = load_file(path, str(path))
+    if loaded.findings:
+        first = loaded.findings[0]
+        raise ConfigError(f"{path}:{first.location.line}:{first.location.column}: {first.message}")
+    document = loaded.documents[0] if loaded.documents else None
+    data = document.data if document else {}
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        where = _data_path(data, tuple(error["loc"]))
+        line = document.span(where).line if document else 1
+        raise ConfigError(f"{path}:{line}: {_describe(error, where)}") from None
+
+
+def _describe(error: dict, where: tuple) -> str:
+    key = ".".join(map(str, where))
+    if error["type"] == "extra_forbidden":
+        return f"unknown key '{key}'{suggest(str(where[-1]), Config.model_fields)}"
+    return f"{key}: {error['msg']}"
+
+
+def _toml_line(text: str, key: str) -> int:
+    """TOML parsers give no positions: find the key inside the [tool.coherence] tables."""
+    inside = False
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped.startswith("[tool.coherence")
+        elif inside and re.match(rf'["\']?{re.escape(key)}["\']?\s*=', stripped):
+            return number
+    return 1
+
+
+def _pyproject_config(path: Path) -> Config | None:
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    section = data.get("tool", {}).get("coherence")
+    if section is None:
+        return None
+    try:
+        return Config.model_validate(section)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        where = tuple(error["loc"])
+        raise ConfigError(f"{path}:{_toml_line(text, str(where[-1]) if where else '')}: {_describe(error, where)}") from None
+
+
+def load_config(explicit: Path | None, cwd: Path) -> LoadedConfig:
+    """The named file, or the first configuration found from cwd upward, or the defaults."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: no such configuration file")
+        config = _pyproject_config(explicit) if explicit.suffix == ".toml" else _yaml_config(explicit)
+        if config is None:
+            raise ConfigError(f"{explicit}: no [tool.coherence] table")
+        return LoadedConfig(config=config, path=explicit.resolve())
+    for directory in [cwd.resolve(), *cwd.resolve().parents]:
+        if (directory / YAML_CONFIG).is_file():
+            return LoadedConfig(config=_yaml_config(directory / YAML_CONFIG), path=directory / YAML_CONFIG)
+        if (directory / PYPROJECT).is_file():
+            config = _pyproject_config(directory / PYPROJECT)
+            if config is not None:
+                return LoadedConfig(config=config, path=directory / PYPROJECT)
+    return LoadedConfig(config=Config())
