@@ -65,8 +65,11 @@ class Pack:
                                  or next(iter(t)) in ("$or", "$neq", "$gte")]
                     self._alpha.setdefault(type_test["t"], []).append(constants)
         self.fact_types = {TRIGGER, *self._alpha}
+        # Named by everything that defines it (checks and messages live in the specs, not in the
+        # engine definitions): a changed rule is a new pack, never an old one's actions.
         digest = hashlib.sha256(json.dumps(
-            [[name, a.definition] for name, (_, a) in self.by_name.items()], sort_keys=True).encode()).hexdigest()
+            [[name, a.definition, r.rule.spec.model_dump_json()] for name, (r, a) in self.by_name.items()],
+            sort_keys=True).encode()).hexdigest()
         self.name = f"coherence-{digest[:16]}"
 
     def relevant(self, fact: dict) -> bool:

@@ -41,7 +41,7 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
         "lead", "n_sectors", "n_coordination", "migration_sector",
     ),
     "indicator": COMMON + PERIOD + (
-        "stmt", "country", "level", "active", "stance", "name", "year", "target", "unit", "is_cap",
+        "stmt", "country", "jkey", "level", "active", "stance", "name", "year", "target", "unit", "is_cap",
         "origin", "destination", "partner", "from_year", "to_year",
     ),
     "link": COMMON + PERIOD + ("country", "active", "target"),
@@ -140,6 +140,13 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
+def _number(value: float | None) -> int | float | str:
+    """Whole numbers as int (5, not 5.0, in messages); "" when not stated."""
+    if value is None:
+        return ""
+    return int(value) if float(value).is_integer() else value
+
+
 def _year(day: str) -> int | str:
     return int(day[:4]) if day else ""
 
@@ -152,8 +159,9 @@ def _policy_facts(entry: RecordEntry, corpus: Corpus) -> list[Fact]:
     country = jurisdiction["country"]
     period = _period(policy)
     # References are resolved here once (architecture.md): whether any coordination body decides.
-    coordinators = [corpus.by_id.get(c) for c in policy.coordination]
-    coord_power = any(c is not None and getattr(c.model, "decision_power", None) for c in coordinators)
+    powers = [getattr(c.model, "decision_power", None) if c else None
+              for c in (corpus.by_id.get(ref) for ref in policy.coordination)]
+    coord_power = "yes" if True in powers else "unknown" if None in powers else "no"
     base = {**ref, **jurisdiction, **period, "status": policy.status, "active": active,
             "migration_sector": ("yes" if "migration" in policy.sectors else "no") if policy.sectors else "unknown"}
     facts: list[Fact] = [{
@@ -201,9 +209,10 @@ def _policy_facts(entry: RecordEntry, corpus: Corpus) -> list[Fact]:
         for j, indicator in enumerate(statement.indicators if is_objective else ()):
             facts.append({
                 "t": "indicator", **ref, **period, "yp": f"{yp}.indicators.{j}", "stmt": yp, "country": country,
-                "level": jurisdiction["level"], "active": active, "stance": statement.stance,
+                "jkey": jurisdiction["jkey"], "level": jurisdiction["level"], "active": active,
+                "stance": statement.stance,
                 "name": indicator.name, "year": "" if indicator.year is None else indicator.year,
-                "target": "" if indicator.target is None else indicator.target, "unit": indicator.unit or "",
+                "target": _number(indicator.target), "unit": indicator.unit or "",
                 "is_cap": indicator.name.endswith("_cap"),
                 "origin": corridor["origin"], "destination": corridor["destination"], "partner": corridor["partner"],
                 "from_year": _year(period["pfrom"]), "to_year": _year(period["pto"]),
