@@ -4,13 +4,16 @@ from __future__ import annotations
 from typing import Callable
 
 from ..api import Report
-from . import json_format, text
+from . import github, json_format, junit, sarif, text
 
 Formatter = Callable[..., str]
 
 FORMATTERS: dict[str, Formatter] = {
     "text": text.render,
     "json": json_format.render,
+    "sarif": sarif.render,
+    "github": github.render,
+    "junit": junit.render,
 }
 
 

@@ -1,0 +1,46 @@
+"""GitHub Actions workflow commands: one annotation line per finding (suppressed ones stay out).
+
+    ::error file=PATH,line=L,col=C,endLine=L2,endColumn=C2,title=HC001 opposing-objectives::message
+
+Escaping follows the workflow-command rules of @actions/core: in the message `%`, CR and LF
+become %25, %0D, %0A; in property values `:` and `,` also become %3A and %2C.
+"""
+from __future__ import annotations
+
+from ..api import Report
+from ..findings import Finding
+
+COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _message(finding: Finding) -> str:
+    message = finding.message
+    if finding.related:
+        seen = ", ".join((f"{loc.record} at " if loc.record else "") + f"{loc.path}:{loc.line}"
+                         for loc in finding.related)
+        message += f" — see also {seen}"
+    return message
+
+
+def annotation(finding: Finding) -> str:
+    loc = finding.location
+    properties = [("file", loc.path), ("line", loc.line), ("col", loc.column)]
+    if loc.end_line is not None:
+        properties.append(("endLine", loc.end_line))
+        if loc.end_column is not None:
+            properties.append(("endColumn", loc.end_column))
+    properties.append(("title", f"{finding.rule} {finding.name}"))
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties)
+    return f"::{COMMANDS[finding.severity]} {props}::{escape_data(_message(finding))}"
+
+
+def render(report: Report, color: bool = False) -> str:
+    return "".join(annotation(f) + "\n" for f in report.findings)
