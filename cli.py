@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from coherence_rules import Settings, UsageError, __version__, lint
+from coherence_rules import UsageError, __version__, lint, scaffold
 from coherence_rules.api import EXIT_USAGE
 from coherence_rules.atomic import write_atomic
 from coherence_rules.config import ConfigError, load_config
@@ -164,6 +164,22 @@ def test_rules_command(directory, debug):
         click.echo(f"{len(result.cases) - sum(not c.passed for c in result.cases)} passed, {failed} failed")
         return 0 if result.passed else 1
     sys.exit(_guard(debug, run))
+
+
+@main.command("init")
+@click.argument("directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
+def init_command(directory):
+    """Scaffold a policy repository: config, pre-commit, a CI workflow uploading SARIF, example records."""
+    def run():
+        try:
+            written = scaffold.init(directory)
+        except FileExistsError as exc:
+            raise UsageError(str(exc)) from None
+        for path in written:
+            click.echo(f"created {(directory / path).as_posix()}")
+        click.echo("next: edit the example records, then `coherence lint` and `pre-commit install`")
+        return 0
+    sys.exit(_guard(False, run))
 
 
 @main.command("schema")

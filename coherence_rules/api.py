@@ -78,12 +78,11 @@ def default_corpus(cwd: Path) -> list[Path]:
 
 
 def display_path(path: Path, cwd: Path) -> str:
-    """Paths relative to the working directory, with / separators."""
-    absolute = Path(os.path.abspath(path))
+    """Paths relative to the working directory (`../` when above it), with / separators."""
     try:
-        return absolute.relative_to(Path(os.path.abspath(cwd))).as_posix()
-    except ValueError:
-        return absolute.as_posix()
+        return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(cwd))).as_posix()
+    except ValueError:  # another drive
+        return Path(os.path.abspath(path)).as_posix()
 
 
 def discover(paths: list[Path]) -> list[Path]:

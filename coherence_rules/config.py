@@ -10,7 +10,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .api import Settings
+from .api import Settings, default_corpus
 from .load import load_file
 from .validate import _data_path, suggest
 
@@ -50,7 +50,9 @@ class LoadedConfig(BaseModel):
         """Settings from this configuration; options given on the command line (not None) win."""
         config, root = self.config, (self.path.parent if self.path else cwd)
         values = {
-            "corpus": [root / p for p in config.corpus], "select": config.select, "ignore": config.ignore,
+            # Without `corpus`, a found configuration anchors the default corpus at its own directory.
+            "corpus": [root / p for p in config.corpus] or (default_corpus(root) if self.path else []),
+            "select": config.select, "ignore": config.ignore,
             "rule_dirs": [root / p for p in config.rules], "fail_on": config.fail_on or "warning",
             "severity": config.severity, "per_path_ignores": config.per_path_ignores, "config_root": root,
         }

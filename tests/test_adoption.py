@@ -1,0 +1,231 @@
+"""Adopting coherence in a policy repository: config, inline suppressions, baselines, init, progress."""
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+from coherence_rules import Settings, lint
+
+STRATEGY = """\
+coherence: 1
+kind: policy
+id: XAA-STRATEGY
+type: strategy
+status: in_force
+jurisdiction: {country: XAA, level: national}
+objectives:
+  - {id: O1, stance: facilitate, groups: [labour_migrant], areas: [entry]}
+"""
+LAW = """\
+coherence: 1
+kind: policy
+id: XAA-LAW
+type: law
+status: in_force
+period: {from: 2020-01-01, to: 2025-12-31}
+jurisdiction: {country: XAA, level: national}
+objectives:
+  - {id: O1, stance: restrict, groups: [low_skilled_worker], areas: [entry]}
+"""
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "strategy.yaml").write_text(STRATEGY)
+    (tmp_path / "policies" / "law.yaml").write_text(LAW)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def lint_json(*args):
+    result = CliRunner().invoke(cli.main, ["lint", "--format", "json", "--as-of", "2026-11-23", *map(str, args)])
+    document = json.loads(result.output) if result.exit_code in (0, 1) else None
+    return result.exit_code, document, result.output
+
+
+def rules_of(document):
+    return [f["rule"] for f in document["findings"]]
+
+
+def write_config(root: Path, text: str, name=".coherence.yaml"):
+    (root / name).write_text(textwrap.dedent(text))
+
+
+# --- configuration ----------------------------------------------------------------------
+
+def test_config_is_found_upward_and_applies_select_severity_and_fail_on(repo, monkeypatch):
+    write_config(repo, """\
+        select: [HC, LC]
+        severity: {HC001: warning, stale-status: "off"}
+        fail_on: error
+        """)
+    (repo / "policies" / "sub").mkdir()
+    monkeypatch.chdir(repo / "policies" / "sub")
+    code, document, _ = lint_json()
+    assert code == 0  # the HC001 error was lowered to a warning, below fail_on: error
+    assert [(f["rule"], f["severity"]) for f in document["findings"]] == [("HC001", "warning")]
+    assert document["findings"][0]["location"]["path"] == "../strategy.yaml"
+
+
+def test_pyproject_tool_coherence_and_per_path_ignores(repo):
+    write_config(repo, """\
+        [project]
+        name = "policies"
+
+        [tool.coherence]
+        select = ["HC", "LC"]
+        per_path_ignores = {"policies/law.yaml" = ["LC001"]}
+        """, "pyproject.toml")
+    code, document, _ = lint_json()
+    assert rules_of(document) == ["HC001"] and code == 1
+
+
+def test_unknown_config_key_is_an_error_with_file_and_line(repo):
+    write_config(repo, """\
+        select: [HC]
+        fial_on: error
+        """)
+    code, _, output = lint_json()
+    assert code == 2
+    assert output.strip() == f"coherence: error: {repo / '.coherence.yaml'}:2: unknown key 'fial_on' (did you mean 'fail_on'?)"
+
+
+def test_unknown_pyproject_key_points_at_its_line(repo):
+    write_config(repo, '[tool.coherence]\nselect = ["HC"]\nsevirity = {}\n', "pyproject.toml")
+    code, _, output = lint_json()
+    assert code == 2 and f"{repo / 'pyproject.toml'}:3: unknown key 'sevirity' (did you mean 'severity'?)" in output
+
+
+def test_bad_config_value_and_explicit_config(repo):
+    write_config(repo, "fail_on: sometimes\n")
+    code, _, output = lint_json()
+    assert code == 2 and ".coherence.yaml:1: fail_on" in output
+    other = repo / "ci.yaml"
+    other.write_text("select: [LC]\ncorpus: [policies]\n")
+    code, document, _ = lint_json("--config", other)
+    assert rules_of(document) == ["LC001"]
+
+
+def test_command_line_wins_over_config(repo):
+    write_config(repo, "select: [LC]\nfail_on: never\n")
+    code, document, _ = lint_json("--select", "HC", "--fail-on", "error")
+    assert rules_of(document) == ["HC001"] and code == 1
+
+
+def test_config_rule_dirs_and_corpus_are_relative_to_the_config(repo, monkeypatch):
+    (repo / "elsewhere").mkdir()
+    (repo / "elsewhere" / "x.yaml").write_text(STRATEGY.replace("XAA-STRATEGY", "XAA-OTHER"))
+    write_config(repo, "corpus: [elsewhere]\nselect: [HC]\n")
+    monkeypatch.chdir(repo / "policies")
+    code, document, _ = lint_json()
+    assert document["summary"]["records"] == 1 and code == 0
+
+
+# --- inline suppressions -----------------------------------------------------------------
+
+def test_inline_suppression_on_the_line_or_the_line_above(repo):
+    (repo / "policies" / "strategy.yaml").write_text(STRATEGY.replace(
+        "objectives:\n", "objectives:\n  # coherence: ignore[HC001] -- the 2027 review will align the two\n"))
+    code, document, _ = lint_json("--select", "HC")
+    assert rules_of(document) == [] and code == 0
+    (repo / "policies" / "strategy.yaml").write_text(STRATEGY.replace(
+        "areas: [entry]}", "areas: [entry]}  # coherence: ignore[opposing-objectives] -- agreed by cabinet"))
+    assert rules_of(lint_json("--select", "HC")[1]) == []
+
+
+def test_suppressed_findings_stay_visible_in_sarif(repo):
+    (repo / "policies" / "strategy.yaml").write_text(
+        "# coherence: ignore-file[HC] -- transitional, see memo 12\n" + STRATEGY)
+    result = CliRunner().invoke(cli.main, ["lint", "--format", "sarif", "--select", "HC", "--as-of", "2026-11-23"])
+    results = json.loads(result.output)["runs"][0]["results"]
+    assert result.exit_code == 0
+    assert [(r["ruleId"], r["suppressions"]) for r in results] == [
+        ("HC001", [{"kind": "inSource", "justification": "transitional, see memo 12"}])]
+
+
+def test_reasonless_suppression_is_reported_and_does_not_suppress(repo):
+    (repo / "policies" / "strategy.yaml").write_text(STRATEGY.replace(
+        "objectives:\n", "objectives:\n  # coherence: ignore[HC001]\n"))
+    code, document, _ = lint_json("--select", "HC")
+    assert sorted(rules_of(document)) == ["HC001", "SUP002"] and code == 1
+    sup = next(f for f in document["findings"] if f["rule"] == "SUP002")
+    assert sup["location"]["line"] == 8 and "no reason" in sup["message"]
+
+
+def test_unused_and_invalid_suppressions_are_reported(repo):
+    (repo / "policies" / "law.yaml").write_text(LAW + "# coherence: ignore[BA001] -- nothing here\n"
+                                                "# coherence: ignore[NOPE123] -- typo\n"
+                                                "# coherence: ignore[E002] -- cannot\n")
+    code, document, _ = lint_json("--select", "HC,BA")
+    messages = {(f["rule"], f["location"]["line"]) for f in document["findings"] if f["rule"].startswith("SUP")}
+    assert messages == {("SUP001", 10), ("SUP002", 11), ("SUP002", 12)}
+    # A suppression for a rule that did not run is not judged unused.
+    code, document, _ = lint_json("--select", "HC")
+    assert ("SUP001", 10) not in {(f["rule"], f["location"]["line"]) for f in document["findings"]}
+
+
+# --- baselines --------------------------------------------------------------------------
+
+def test_baseline_hides_known_findings_survives_moved_text_and_is_pruned(repo):
+    code, document, _ = lint_json("--select", "HC,LC", "--write-baseline", "baseline.json")
+    assert code == 0 and rules_of(document) == []
+    baseline = json.loads((repo / "baseline.json").read_text())
+    assert sorted(e["rule"] for e in baseline["findings"]) == ["HC001", "LC001"]
+    # Moving text (a comment block on top) does not resurrect the old findings.
+    (repo / "policies" / "strategy.yaml").write_text("# moved\n# down\n" + STRATEGY)
+    code, document, _ = lint_json("--select", "HC,LC", "--baseline", "baseline.json")
+    assert code == 0 and rules_of(document) == []
+    # A new conflict is reported.
+    (repo / "policies" / "new.yaml").write_text(LAW.replace("XAA-LAW", "XAA-NEW").replace("2025-12-31", "2030-12-31"))
+    code, document, _ = lint_json("--select", "HC,LC", "--baseline", "baseline.json")
+    assert rules_of(document) == ["HC001"] and code == 1
+    # Rewriting prunes what no longer occurs.
+    (repo / "policies" / "law.yaml").unlink()
+    lint_json("--select", "HC,LC", "--write-baseline", "baseline.json")
+    entries = json.loads((repo / "baseline.json").read_text())["findings"]
+    assert [e["message"].split()[0] for e in entries] == ["XAA-STRATEGY"]
+    assert not list(repo.glob(".baseline.json.*"))
+
+
+def test_missing_or_corrupt_baseline_is_a_usage_error(repo):
+    assert lint_json("--baseline", "nope.json")[0] == 2
+    (repo / "bad.json").write_text("{not json")
+    code, _, output = lint_json("--baseline", "bad.json")
+    assert code == 2 and "not a coherence baseline" in output
+
+
+# --- init and progress ------------------------------------------------------------------
+
+def test_init_scaffolds_a_clean_repository_and_refuses_to_overwrite(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli.main, ["init"])
+    assert result.exit_code == 0
+    for path in (".coherence.yaml", ".pre-commit-config.yaml", ".github/workflows/coherence.yml",
+                 "schema/coherence-v1.schema.json"):
+        assert (tmp_path / path).is_file(), path
+    records = sorted((tmp_path / "policies").rglob("*.yaml"))
+    assert records and all(p.read_text().startswith("# yaml-language-server: $schema=../../schema/") for p in records)
+    kinds = {line.split(":")[1].strip() for p in records for line in p.read_text().splitlines()
+             if line.startswith("kind:")}
+    assert kinds == {"policy", "agreement", "institution", "commitments"}
+    workflow = (tmp_path / ".github/workflows/coherence.yml").read_text()
+    assert "upload-sarif" in workflow and "--format sarif" in workflow
+    code, document, _ = lint_json()
+    assert code == 0 and document["findings"] == []
+    before = (tmp_path / ".coherence.yaml").read_text()
+    (tmp_path / ".coherence.yaml").write_text(before + "# mine\n")
+    result = CliRunner().invoke(cli.main, ["init"])
+    assert result.exit_code == 2 and "refusing to overwrite" in result.output
+    assert (tmp_path / ".coherence.yaml").read_text().endswith("# mine\n")
+
+
+def test_progress_is_reported_to_a_callback_and_silent_off_a_terminal(repo):
+    messages = []
+    lint(Settings(cwd=repo, select=["HC"], progress=messages.append))
+    assert any(m.startswith("validating") for m in messages) and any("shard" in m for m in messages)
+    result = CliRunner().invoke(cli.main, ["lint", "--select", "HC"])  # stderr is not a terminal here
+    assert "shard" not in result.output
