@@ -138,7 +138,7 @@ def validate_document(document: Document) -> tuple[Record | None, list[Finding]]
                                    document.location())]
     record_id = data.get("id") if isinstance(data.get("id"), str) else None
     kind = data.get("kind")
-    if kind not in MODELS:
+    if not isinstance(kind, str) or kind not in MODELS:
         what = "missing required field 'kind'" if kind is None else (
             f"'kind: {kind}' is not one of: {', '.join(MODELS)}{suggest(kind, MODELS)}")
         return None, [corpus_error("E002", what, document.location(("kind",), record_id))]

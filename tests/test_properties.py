@@ -1,0 +1,93 @@
+"""Property-based tests: inputs vary, the invariants hold."""
+import datetime as dt
+import string
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from coherence_rules import vocab
+from coherence_rules.findings import finalise
+from coherence_rules.load import Document, load_bytes
+from coherence_rules.schema import MODELS
+from coherence_rules.validate import validate, validate_document
+
+FIELD_NAMES = sorted({name for model in MODELS.values() for name in model.model_fields} | {"from", "to", "kind"})
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5000), st.text(string.ascii_letters + "_-", max_size=12),
+                    st.sampled_from(["policy", "agreement", "institution", "commitments", "XAA", "refugee", "entry"]),
+                    st.dates(dt.date(1990, 1, 1), dt.date(2040, 1, 1)))
+values = st.recursive(scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(FIELD_NAMES), inner, max_size=5)), max_leaves=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400))
+def test_loader_never_raises_on_any_bytes(data):
+    loaded = load_bytes(data, "x.yaml")
+    for finding in loaded.findings:
+        assert finding.rule in {"E001", "E005", "E006"} and finding.location.line >= 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=string.printable + "äé€", max_size=300))
+def test_loader_never_raises_on_any_text(text):
+    load_bytes(text.encode("utf-8"), "x.yaml")
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(FIELD_NAMES), values, max_size=10))
+def test_validation_turns_any_mapping_into_a_record_or_located_errors(data):
+    data = {"coherence": 1, **data}
+    document = Document("x.yaml", 0, data, {(): _span()})
+    model, findings = validate_document(document)
+    assert (model is None) == bool(findings)
+    assert all(f.rule == "E002" and f.location.line == 1 for f in findings)
+
+
+def _span():
+    from coherence_rules.load import Span
+    return Span(1, 1, 1, 1)
+
+
+@given(st.sampled_from(vocab.GROUPS.nodes), st.sampled_from(vocab.GROUPS.nodes))
+def test_tree_overlap_is_a_common_covered_node_and_reach_is_overlap(a, b):
+    overlap = vocab.GROUPS.overlaps(a, b)
+    assert overlap == bool(vocab.GROUPS.below(a) & vocab.GROUPS.below(b))
+    assert overlap == (a in vocab.GROUPS.reach(b)) == (b in vocab.GROUPS.reach(a))
+
+
+POLICY = """\
+coherence: 1
+kind: policy
+id: XAA-{n}
+type: law
+status: in_force
+period: {{from: 2020-01-01, to: 202{end}-12-31}}
+jurisdiction: {{country: XAA, level: national}}
+objectives:
+  - {{id: O1, stance: {stance}, groups: [{group}], areas: [{area}]}}
+"""
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["facilitate", "restrict", "protect", "deter"]),
+                          st.sampled_from(["labour_migrant", "low_skilled_worker", "refugee", "student"]),
+                          st.sampled_from(["entry", "work", "education"]), st.integers(4, 9)),
+                min_size=2, max_size=6),
+       st.randoms(use_true_random=False), st.integers(0, 3))
+def test_findings_do_not_depend_on_file_order_and_survive_moved_text(specs, rng, padding):
+    from coherence_rules.evaluate import evaluate
+    from coherence_rules.api import compiled, load_rules, Settings
+    files = [(f"p{n}.yaml", POLICY.format(n=n, stance=s, group=g, area=a, end=e)) for n, (s, g, a, e) in enumerate(specs)]
+    rules = compiled(load_rules(Settings(select=["HC", "LC"]))[0])
+
+    def run(order, pad=0):
+        loaded = [load_bytes(("# moved\n" * pad + text).encode(), name) for name, text in order]
+        corpus = validate(loaded)
+        return finalise(evaluate(corpus, rules, dt.date(2026, 11, 23)))
+
+    reference = run(files)
+    shuffled = list(files)
+    rng.shuffle(shuffled)
+    assert run(shuffled) == reference
+    moved = run(files, padding)
+    assert [f.fingerprint for f in moved] == [f.fingerprint for f in reference]
+    assert [f.location.line for f in moved] == [f.location.line + padding for f in reference]
