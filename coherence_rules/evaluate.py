@@ -29,12 +29,15 @@ def _split(value: str) -> list[str]:
 
 def _render(template: str, matches: list[Match]) -> str:
     first = matches[0]
-    covered = {"g": set(), "area": set()}
+    # Where each match's statements meet: the deepest of their nodes (all on one chain of the
+    # tree, whether two covers met on a common node or an own node met another's span).
+    met = {"g": set(), "area": set()}
     for match in matches:
-        for fact in match.values():
-            if "g_own" in fact:  # a statement's cover fact: g and area are the nodes it met on
-                covered["g"].add(fact["g"])
-                covered["area"].add(fact["area"])
+        statements = [fact for fact in match.values() if "g_own" in fact]
+        for key, tree in (("g", vocab.GROUPS), ("area", vocab.AREAS)):
+            nodes = {fact[key] for fact in statements} | {fact[f"{key}_own"] for fact in statements}
+            if nodes:
+                met[key].add(max(nodes, key=tree.depth))
 
     def corridor() -> str:
         ends = []
@@ -46,9 +49,9 @@ def _render(template: str, matches: list[Match]) -> str:
     def value(expression: str) -> str:
         expression = expression.strip()
         if expression == "groups":
-            return ", ".join(vocab.GROUPS.roots_of(covered["g"]))
+            return ", ".join(vocab.GROUPS.roots_of(met["g"]))
         if expression == "areas":
-            return ", ".join(vocab.AREAS.roots_of(covered["area"]))
+            return ", ".join(vocab.AREAS.roots_of(met["area"]))
         if expression == "corridor":
             return corridor()
         if expression.startswith("only("):

@@ -4,7 +4,9 @@ The engine matches flat dicts. Each fact carries exactly the keys rules join on,
 computed here once, plus a back-pointer to its record (`ri`, `rid`) and YAML path
 (`yp`). Tree overlap becomes equality: a statement emits one `cover` fact per
 group x area node below the nodes it names, and two statements overlap exactly
-when they cover a common node (subtrees of a tree meet only when nested).
+when they cover a common node (subtrees of a tree meet only when nested); it also
+emits one `span` fact per node pair above or below its own, so that one statement's
+own nodes (`cover` with own: true) meet another's span exactly once per pair.
 
 Every fact of a type has every field of that type (sentinels "" / "none", never a
 missing key: the engine raises on a join over a missing field), and values are
@@ -35,7 +37,8 @@ STATEMENT_FIELDS = COMMON + PERIOD + (
 )
 FACT_FIELDS: dict[str, tuple[str, ...]] = {
     "statement": STATEMENT_FIELDS,
-    "cover": STATEMENT_FIELDS + ("g", "area", "g_own", "area_own"),
+    "cover": STATEMENT_FIELDS + ("g", "area", "g_own", "area_own", "own"),
+    "span": STATEMENT_FIELDS + ("g", "area", "g_own", "area_own"),
     "policy": COMMON + PERIOD + (
         "country", "jkey", "level", "subdivision", "type", "status", "active",
         "lead", "n_sectors", "n_coordination", "migration_sector",
@@ -201,8 +204,14 @@ def _policy_facts(entry: RecordEntry, corpus: Corpus) -> list[Fact]:
             for area_own in sorted(set(statement.areas)):
                 for g in sorted(vocab.GROUPS.below(g_own)):
                     for area in sorted(vocab.AREAS.below(area_own)):
-                        facts.append({"t": "cover", **fact, "g": g, "area": area,
-                                      "g_own": g_own, "area_own": area_own})
+                        facts.append({"t": "cover", **fact, "g": g, "area": area, "g_own": g_own,
+                                      "area_own": area_own, "own": g == g_own and area == area_own})
+                # Another statement's own nodes overlap this one's exactly when they are in its span:
+                # pairing one's `own` cover fact with the other's span gives one match per pair.
+                for g in sorted(vocab.GROUPS.reach(g_own)):
+                    for area in sorted(vocab.AREAS.reach(area_own)):
+                        facts.append({"t": "span", **fact, "g": g, "area": area, "g_own": g_own,
+                                      "area_own": area_own})
                 facts += [{"t": "reach", **ref, "yp": yp, "src": fact["stype"], "country": country,
                            "active": active, "stance": fact["stance"], "type": NONE, "g": g,
                            "area_own": area_own} for g in sorted(vocab.GROUPS.reach(g_own))]
