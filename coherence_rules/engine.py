@@ -56,15 +56,15 @@ class Pack:
         self.rules = rules
         self.by_name = {f"r{i:03d}-{r.id}-{k}": (r, alternative)
                         for i, r in enumerate(rules) for k, alternative in enumerate(r.alternatives)}
-        self._alpha: dict[str, list[list[dict]]] = {}
+        alpha: dict[str, set[str]] = {}  # fact type -> distinct constant-test lists (as JSON)
         for _, alternative in self.by_name.values():
             for part in alternative.definition[1:]:
                 for pattern in part.values():
                     type_test, *tests = pattern["$and"]
                     constants = [t for t in tests if not any(isinstance(v, dict) for v in t.values())
                                  or next(iter(t)) in ("$or", "$neq", "$gte")]
-                    self._alpha.setdefault(type_test["t"], []).append(constants)
-        self.fact_types = {TRIGGER, *self._alpha}
+                    alpha.setdefault(type_test["t"], set()).add(json.dumps(constants, sort_keys=True))
+        self._alpha = {t: [_predicate(json.loads(c)) for c in sorted(lists)] for t, lists in alpha.items()}
         # Named by everything that defines it (checks and messages live in the specs, not in the
         # engine definitions): a changed rule is a new pack, never an old one's actions.
         digest = hashlib.sha256(json.dumps(
@@ -76,7 +76,7 @@ class Pack:
         """Whether some pattern's constant tests accept the fact. The engine rejects a batch
         holding a fact no pattern accepts (MessageNotHandledException) while storing the rest,
         so only relevant facts are asserted and a rejection always means a real fault."""
-        return any(all(_passes(fact, test) for test in tests) for tests in self._alpha.get(fact["t"], ()))
+        return any(accepts(fact) for accepts in self._alpha.get(fact["t"], ()))
 
     def definition(self) -> dict:
         ruleset = {name: {"all": alternative.definition, "run": _action(rule, alternative)}
@@ -85,17 +85,21 @@ class Pack:
         return ruleset
 
 
-def _passes(fact: dict, test: dict) -> bool:
-    (key, value), = test.items()
-    if key == "$or":
-        return any(_passes(fact, option) for option in value)
-    if key == "$neq":
-        (field, unwanted), = value.items()
-        return fact[field] != unwanted
-    if key == "$gte":
-        (field, least), = value.items()
-        return isinstance(fact[field], (int, float)) and fact[field] >= least
-    return fact[key] == value
+def _predicate(tests: list[dict]):
+    """A Python predicate for a pattern's constant tests (equality, $or, $neq, $gte)."""
+    def one(test: dict):
+        (key, value), = test.items()
+        if key == "$or":
+            options = [one(option) for option in value]
+            return lambda fact: any(option(fact) for option in options)
+        if key in ("$neq", "$gte"):
+            (field, operand), = value.items()
+            if key == "$neq":
+                return lambda fact: fact[field] != operand
+            return lambda fact: isinstance(fact[field], (int, float)) and fact[field] >= operand
+        return lambda fact: fact[key] == value
+    checks = [one(test) for test in tests]
+    return lambda fact: all(check(fact) for check in checks)
 
 
 def _action(rule: CompiledRule, alternative: Alternative):
@@ -137,7 +141,8 @@ def _fresh_sid() -> str:
 
 
 def run(pack: Pack, facts: list[dict]) -> RunResult:
-    """Evaluate one shard's facts in a state of its own; retry on spurious duplicates."""
+    """Evaluate one shard's facts (each accepted by `pack.relevant`) in a state of its own;
+    retry on spurious duplicates."""
     assert _HOST is not None
     for attempt in range(RETRIES):
         sid = _fresh_sid()
@@ -146,7 +151,7 @@ def run(pack: Pack, facts: list[dict]) -> RunResult:
         observed = False
         trigger = {"t": TRIGGER, "sid": sid, "n": len(facts)}
         try:
-            payload = [dict(f, sid=sid, n=i) for i, f in enumerate(facts) if pack.relevant(f)]
+            payload = [dict(f, sid=sid, n=i) for i, f in enumerate(facts)]
             for start in range(0, len(payload), BATCH):
                 try:
                     _HOST.assert_facts(pack.name, payload[start:start + BATCH])

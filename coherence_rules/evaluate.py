@@ -133,7 +133,7 @@ def evaluate(corpus: Corpus, rules: list[CompiledRule], as_of: dt.date,
         return []
     pack: Pack = register(rules)
     findings: list[Finding] = []
-    evaluated = shards(corpus, as_of, only_shards, pack.fact_types, shared)
+    evaluated = shards(corpus, as_of, only_shards, pack.relevant, shared)
     for number, shard in enumerate(evaluated, 1):
         progress(f"rules: shard {number}/{len(evaluated)} ({shard.key}, {len(shard.facts)} facts)")
         result = run(pack, shard.facts)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 from . import vocab
 from .obligations import Obligation
@@ -32,7 +32,7 @@ PERIOD = ("pfrom", "pto")
 STATEMENT_FIELDS = COMMON + PERIOD + (
     "stype", "label", "kind", "country", "jkey", "level", "subdivision", "status", "active",
     "stance", "effect", "pole", "origin", "destination", "partner", "pair",
-    "budget", "resp_level", "resp_inst", "lead", "lead_yp", "coord_power", "coordination",
+    "budget", "resp_level", "resp_inst", "lead", "lead_yp", "coord_power", "coordination", "n_coordination",
     "migration_sector", "n_indicators", "n_areas",
 )
 FACT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -48,6 +48,7 @@ FACT_FIELDS: dict[str, tuple[str, ...]] = {
         "origin", "destination", "partner", "from_year", "to_year",
     ),
     "link": COMMON + PERIOD + ("country", "active", "target"),
+    "coord_link": COMMON + ("inst",),
     "instrument_ref": COMMON + ("country", "active", "instrument", "ratifiable"),
     "reach": COMMON + ("src", "country", "active", "stance", "type", "g", "area_own"),
     "agreement": COMMON + PERIOD + (
@@ -169,8 +170,10 @@ def _policy_facts(entry: RecordEntry, corpus: Corpus) -> list[Fact]:
             "migration_sector": ("yes" if "migration" in policy.sectors else "no") if policy.sectors else "unknown"}
     facts: list[Fact] = [{
         "t": "policy", **base, "yp": "", "type": policy.type, "lead": policy.lead_agency or NONE,
-        "n_sectors": len(set(policy.sectors)), "n_coordination": len(policy.coordination),
+        "n_sectors": len(set(policy.sectors)), "n_coordination": len(set(policy.coordination)),
     }]
+    facts += [{"t": "coord_link", **ref, "yp": f"coordination.{i}", "inst": inst}
+              for i, inst in enumerate(policy.coordination)]
     facts += [{"t": "link", **ref, **period, "yp": f"implements.{i}", "country": country, "active": active,
                "target": target} for i, target in enumerate(policy.implements)]
     facts += [{"t": "instrument_ref", **ref, "yp": f"instruments.{i}", "country": country, "active": active,
@@ -196,6 +199,7 @@ def _policy_facts(entry: RecordEntry, corpus: Corpus) -> list[Fact]:
             "lead": own_lead or policy.lead_agency or NONE,
             "lead_yp": f"{yp}.lead_agency" if own_lead else ("lead_agency" if policy.lead_agency else yp),
             "coord_power": coord_power, "coordination": _key(policy.coordination),
+            "n_coordination": len(set(policy.coordination)),
             "n_indicators": len(statement.indicators) if is_objective else 0,
             "n_areas": len(set(statement.areas)),
         }
@@ -388,9 +392,9 @@ class Shard:
 
 
 def shards(corpus: Corpus, as_of: dt.date, only: set[str] | None = None,
-           fact_types: set[str] | None = None, shared: list[Fact] = ()) -> list[Shard]:
-    """One shard per country. `only` limits the shards to those keys; `fact_types` drops
-    facts no rule reads; `shared` facts (the obligations table) go into every shard."""
+           keep: Callable[[Fact], bool] = lambda fact: True, shared: list[Fact] = ()) -> list[Shard]:
+    """One shard per country. `only` limits the shards to those keys; `keep` drops facts no
+    rule can use (decided once per record); `shared` facts (the obligations table) go into every shard."""
     members: dict[str, list[RecordEntry]] = {}
     membership = shard_membership(corpus)
     for entry in corpus.records:
@@ -398,14 +402,14 @@ def shards(corpus: Corpus, as_of: dt.date, only: set[str] | None = None,
             if only is None or key in only:
                 members.setdefault(key, []).append(entry)
     cache: dict[int, list[Fact]] = {}
+    kept_shared = [f for f in shared if keep(f)]
     result = []
     for key in sorted(members):
         facts: list[Fact] = []
         for entry in members[key]:
             if entry.index not in cache:
-                cache[entry.index] = [f for f in record_facts(entry, corpus, as_of)
-                                      if fact_types is None or f["t"] in fact_types]
+                cache[entry.index] = [f for f in record_facts(entry, corpus, as_of) if keep(f)]
             facts.extend(cache[entry.index])
-        facts.extend(f for f in shared if fact_types is None or f["t"] in fact_types)
+        facts.extend(kept_shared)
         result.append(Shard(key, members[key], facts))
     return result
