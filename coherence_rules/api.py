@@ -24,6 +24,7 @@ YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tox"}
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+PARALLEL_FROM = 2000  # records: below this, starting worker processes costs more than it saves
 
 
 class UsageError(Exception):
@@ -45,6 +46,7 @@ class Settings:
     per_path_ignores: dict[str, list[str]] = field(default_factory=dict)  # glob -> rules
     baseline: Path | None = None
     progress: Callable[[str], None] | None = None  # told what the run is doing (a terminal's status line)
+    jobs: int = 0  # worker processes for the shards; 0 = one per CPU when the corpus is large
     cwd: Path = field(default_factory=Path.cwd)
     config_root: Path | None = None  # where per-path globs are anchored (default: cwd)
 
@@ -157,7 +159,8 @@ def lint(settings: Settings) -> Report:
         membership = shard_membership(corpus)
         only_shards = {k for r in corpus.records if r.path in target_paths for k in membership[r.index]}
     shared = obligation_facts(load_obligations([builtin_rules_dir(), *settings.rule_dirs]))
-    findings = corpus.findings + evaluate(corpus, compiled_rules, settings.as_of, only_shards, shared, say)
+    jobs = settings.jobs or (min(os.cpu_count() or 1, 8) if len(corpus.records) >= PARALLEL_FROM else 1)
+    findings = corpus.findings + evaluate(corpus, compiled_rules, settings.as_of, only_shards, shared, say, jobs)
     if target_paths:
         findings = [f for f in findings if any(loc.path in target_paths for loc in f.locations)]
     findings, suppressed = suppress.apply(

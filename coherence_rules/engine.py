@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import multiprocessing
 import os
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from durable import engine as durable
 
@@ -34,7 +36,7 @@ class _QuietHost(durable.Host):
 
 @dataclass
 class RunResult:
-    matches: list[tuple[CompiledRule, str, Match]] = field(default_factory=list)  # rule, message template, match
+    matches: list[tuple[str, str, Match]] = field(default_factory=list)  # rule id, message template, match
     errors: list[tuple[str, str]] = field(default_factory=list)  # (rule id or "", message)
     retries: int = 0
 
@@ -54,6 +56,7 @@ class Pack:
 
     def __init__(self, rules: list[CompiledRule]):
         self.rules = rules
+        self.by_id = {r.id: r for r in rules}
         self.by_name = {f"r{i:03d}-{r.id}-{k}": (r, alternative)
                         for i, r in enumerate(rules) for k, alternative in enumerate(r.alternatives)}
         alpha: dict[str, set[str]] = {}  # fact type -> distinct constant-test lists (as JSON)
@@ -65,6 +68,10 @@ class Pack:
                                  or next(iter(t)) in ("$or", "$neq", "$gte")]
                     alpha.setdefault(type_test["t"], set()).add(json.dumps(constants, sort_keys=True))
         self._alpha = {t: [_predicate(json.loads(c)) for c in sorted(lists)] for t, lists in alpha.items()}
+        # Relevance depends only on the fields the constant tests read: decide each projection once.
+        self._tested = {t: tuple(sorted(set().union(*(_fields(json.loads(c)) for c in lists))))
+                        for t, lists in alpha.items()}
+        self._relevance: dict[tuple, bool] = {}
         # Named by everything that defines it (checks and messages live in the specs, not in the
         # engine definitions): a changed rule is a new pack, never an old one's actions.
         digest = hashlib.sha256(json.dumps(
@@ -76,13 +83,33 @@ class Pack:
         """Whether some pattern's constant tests accept the fact. The engine rejects a batch
         holding a fact no pattern accepts (MessageNotHandledException) while storing the rest,
         so only relevant facts are asserted and a rejection always means a real fault."""
-        return any(accepts(fact) for accepts in self._alpha.get(fact["t"], ()))
+        kind = fact["t"]
+        if kind not in self._alpha:
+            return False
+        key = (kind, *(fact[field] for field in self._tested[kind]))
+        if key not in self._relevance:
+            self._relevance[key] = any(accepts(fact) for accepts in self._alpha[kind])
+        return self._relevance[key]
 
     def definition(self) -> dict:
         ruleset = {name: {"all": alternative.definition, "run": _action(rule, alternative)}
                    for name, (rule, alternative) in self.by_name.items()}
         ruleset[END_RULE] = {"all": [{TRIGGER: {"t": TRIGGER}}], "run": _end_of_run}
         return ruleset
+
+
+def _fields(tests: list[dict]) -> set[str]:
+    """The fact fields a list of constant tests reads."""
+    fields: set[str] = set()
+    for test in tests:
+        (key, value), = test.items()
+        if key == "$or":
+            fields |= _fields(value)
+        elif key in ("$neq", "$gte"):
+            fields |= set(value)
+        else:
+            fields.add(key)
+    return fields
 
 
 def _predicate(tests: list[dict]):
@@ -113,7 +140,7 @@ def _action(rule: CompiledRule, alternative: Alternative):
             facts = c._m  # the binding -> fact dict durable-rules hands to 'all' rules
             match = {b: {k: v for k, v in facts[b].items() if k not in ("sid", "n")} for b in bindings}
             if alternative.check(match):
-                result.matches.append((rule, alternative.message, match))
+                result.matches.append((rule.id, alternative.message, match))
         except Exception as exc:  # the engine would swallow it: record it against the rule
             result.errors.append((rule.id, f"{type(exc).__name__}: {exc}"))
     return run
@@ -172,3 +199,27 @@ def run(pack: Pack, facts: list[dict]) -> RunResult:
         if not observed:
             return result
     raise EngineError(f"facts were dropped as duplicates in {RETRIES} attempts")
+
+
+_POOL_PACK: Pack | None = None
+
+
+def _run_in_worker(facts: list[dict]) -> RunResult:
+    assert _POOL_PACK is not None
+    return run(_POOL_PACK, facts)
+
+
+def run_all(pack: Pack, fact_lists: list[list[dict]], jobs: int = 1) -> Iterator[RunResult]:
+    """Run shards in order; with jobs > 1 in forked worker processes (the engine's C core never
+    releases the GIL, so threads would not help). A forked worker inherits the registered pack;
+    results come back in shard order, so output does not depend on scheduling."""
+    global _POOL_PACK
+    if jobs <= 1 or len(fact_lists) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from (run(pack, facts) for facts in fact_lists)
+        return
+    _POOL_PACK = pack
+    try:
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(fact_lists))) as pool:
+            yield from pool.imap(_run_in_worker, fact_lists)
+    finally:
+        _POOL_PACK = None

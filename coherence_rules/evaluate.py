@@ -8,7 +8,7 @@ from typing import Callable, Iterable
 from . import vocab
 from .compiler import CompiledRule, Match
 from .corpus_errors import corpus_error
-from .engine import Pack, register, run
+from .engine import Pack, register, run_all
 from .facts import shards
 from .findings import Finding, Location
 from .rulespec import TEMPLATE_FIELD
@@ -128,24 +128,23 @@ def _findings(rule: CompiledRule, matches: list[tuple[str, Match]], corpus: Corp
 
 def evaluate(corpus: Corpus, rules: list[CompiledRule], as_of: dt.date,
              only_shards: set[str] | None = None, shared: list[dict] = (),
-             progress: Callable[[str], None] = lambda message: None) -> list[Finding]:
+             progress: Callable[[str], None] = lambda message: None, jobs: int = 1) -> list[Finding]:
     if not rules:
         return []
     pack: Pack = register(rules)
     findings: list[Finding] = []
     evaluated = shards(corpus, as_of, only_shards, pack.relevant, shared)
-    for number, shard in enumerate(evaluated, 1):
+    results = run_all(pack, [shard.facts for shard in evaluated], jobs)
+    for number, (shard, result) in enumerate(zip(evaluated, results), 1):
         progress(f"rules: shard {number}/{len(evaluated)} ({shard.key}, {len(shard.facts)} facts)")
-        result = run(pack, shard.facts)
-        by_rule: dict[str, tuple[CompiledRule, list[tuple[str, Match]]]] = {}
-        for rule, template, match in result.matches:
-            by_rule.setdefault(rule.id, (rule, []))[1].append((template, match))
-        for rule, matches in by_rule.values():
-            findings.extend(_findings(rule, matches, corpus))
+        by_rule: dict[str, list[tuple[str, Match]]] = {}
+        for rule_id, template, match in result.matches:
+            by_rule.setdefault(rule_id, []).append((template, match))
+        for rule_id, matches in by_rule.items():
+            findings.extend(_findings(pack.by_id[rule_id], matches, corpus))
         for rule_id, message in result.errors:
             anchor = shard.records[0].location()
             findings.append(corpus_error(
                 "E007", f"rule {rule_id or '?'} failed in shard {shard.key}: {message}",
                 Location(anchor.path, anchor.line, anchor.column)))
     return findings
-

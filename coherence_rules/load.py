@@ -77,6 +77,7 @@ STANDARD_TAGS = frozenset(
     for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "merge")
 )
 MERGE_TAG = "tag:yaml.org,2002:merge"
+STR_TAG = "tag:yaml.org,2002:str"
 
 
 class _InputError(Exception):
@@ -122,6 +123,8 @@ class _Builder:
         spans.setdefault(ypath, Span(span_node.start_mark.line + 1, span_node.start_mark.column + 1,
                                      node.end_mark.line + 1, node.end_mark.column + 1))
         if isinstance(node, yaml.ScalarNode):
+            if node.tag == STR_TAG:  # the common case, without the constructor's detour
+                return node.value
             try:
                 return self._scalar.yaml_constructors[node.tag](self._scalar, node)
             except (ValueError, TypeError, yaml.YAMLError) as exc:
