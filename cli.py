@@ -87,10 +87,12 @@ def main():
 @click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Record the current findings as the baseline (written atomically; stale entries pruned).")
 @click.option("--stdin-filename", metavar="PATH", help="The path a file read from stdin ('-') stands for.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes for the shards [default: one per CPU for large corpora].")
 @click.option("--color/--no-color", default=None, help="Colour the text output [default: on a terminal].")
 @click.option("--debug", is_flag=True, help="Print tracebacks of internal errors.")
 def lint_command(paths, fmt, output, as_of, fail_on, select, ignore, against, rule_dirs, config_path, baseline,
-                 write_baseline, stdin_filename, color, debug):
+                 write_baseline, stdin_filename, jobs, color, debug):
     """Lint the corpus, or only the findings that touch PATHS (with the corpus as context).
 
     With no PATHS the configured corpus is linted (default: policies/ if present, else .).
@@ -104,7 +106,7 @@ def lint_command(paths, fmt, output, as_of, fail_on, select, ignore, against, ru
         cwd = Path.cwd()
         settings = load_config(config_path, cwd).settings(
             cwd, corpus=list(against), targets=targets, select=_csv(select), ignore=_csv(ignore),
-            rule_dirs=list(rule_dirs), fail_on=fail_on, as_of=as_of, stdin=stdin, baseline=baseline,
+            rule_dirs=list(rule_dirs), fail_on=fail_on, as_of=as_of, stdin=stdin, baseline=baseline, jobs=jobs,
             progress=Progress() if sys.stderr.isatty() else None)
         report = lint(settings)
         if write_baseline:

@@ -40,6 +40,7 @@ class Alternative:
 class CompiledRule:
     rule: LoadedRule
     alternatives: list[Alternative]
+    fields: dict[str, frozenset[str]]  # fact type -> the fields this rule reads (the engine gets no others)
 
     @property
     def id(self) -> str:
@@ -96,6 +97,7 @@ def _tests(rule: LoadedRule, pattern, bound: dict[str, str], what: str) -> list[
 
 
 REFERENCE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+REFERENCE_IN_TEXT = re.compile(r"\b([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\b")
 _COMPARE = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
             "gt": operator.gt, "ge": operator.ge}
 
@@ -228,7 +230,57 @@ def compile_rule(rule: LoadedRule) -> CompiledRule:
             raise _fail(rule, f"report: '{binding}' is not a binding of this rule")
     if report.all_of:
         _ref(rule, report.all_of.each, anywhere, "report.all_of.each")
-    return CompiledRule(rule, alternatives)
+    return CompiledRule(rule, alternatives, _used_fields(rule, alternatives))
+
+
+IMPLIED = {"overlap": ("pfrom", "pto"), "compatible": ("origin", "destination"),
+           "groups": ("g", "g_own", "area", "area_own"), "areas": ("g", "g_own", "area", "area_own"),
+           "corridor": ("origin", "destination")}
+
+
+def _used_fields(rule: LoadedRule, alternatives: list[Alternative]) -> dict[str, frozenset[str]]:
+    """Every field of every fact type the rule reads: engine tests and joins, checks, the
+    message and the report. Facts are projected onto these before they reach the engine."""
+    used: dict[str, set[str]] = {}
+
+    def add(fact_type: str, *fields: str) -> None:
+        known = FACT_FIELDS[fact_type]
+        used.setdefault(fact_type, {"ri", "rid", "yp"}).update(f for f in fields if f in known)
+
+    def tests(fact_type: str, items: list[dict], bound: dict[str, str]) -> None:
+        for test in items:
+            (key, value), = test.items()
+            if key == "$or":
+                tests(fact_type, value, bound)
+            elif key in ("$neq", "$gte"):
+                add(fact_type, *value)
+            else:
+                add(fact_type, key)
+                if isinstance(value, dict):  # a join: {field: {binding: other_field}}
+                    (binding, other), = value.items()
+                    add(bound[binding], other)
+
+    spec = rule.spec
+    # The message, checks (the rule's and each alternative's), report and alternative messages.
+    texts = [spec.model_dump_json(include={"message", "match", "check", "report"})]
+    for alternative in alternatives:
+        bound = alternative.bound_facts
+        for part in alternative.definition[1:]:
+            for name, pattern in part.items():
+                type_test, *rest = pattern["$and"]
+                tests(type_test["t"], rest, bound)
+        every = [alternative.message, *texts]
+        for binding, field in REFERENCE_IN_TEXT.findall(" ".join(every)):
+            if binding in bound:
+                add(bound[binding], field)
+        for word, fields in IMPLIED.items():
+            if any(word in text for text in every):
+                for fact_type in bound.values():
+                    add(fact_type, *fields)
+        if spec.report.at.startswith("$"):
+            add(bound[spec.report.primary], spec.report.at[1:])
+    return {fact_type: frozenset(fields) for fact_type, fields in used.items()}
+
 
 
 def compile_rules(rules: list[LoadedRule]) -> list[CompiledRule]:

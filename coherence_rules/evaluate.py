@@ -133,7 +133,7 @@ def evaluate(corpus: Corpus, rules: list[CompiledRule], as_of: dt.date,
         return []
     pack: Pack = register(rules)
     findings: list[Finding] = []
-    evaluated = shards(corpus, as_of, only_shards, pack.relevant, shared)
+    evaluated = shards(corpus, as_of, only_shards, pack.prepare, shared)
     results = run_all(pack, [shard.facts for shard in evaluated], jobs)
     for number, (shard, result) in enumerate(zip(evaluated, results), 1):
         progress(f"rules: shard {number}/{len(evaluated)} ({shard.key}, {len(shard.facts)} facts)")

@@ -392,9 +392,10 @@ class Shard:
 
 
 def shards(corpus: Corpus, as_of: dt.date, only: set[str] | None = None,
-           keep: Callable[[Fact], bool] = lambda fact: True, shared: list[Fact] = ()) -> list[Shard]:
-    """One shard per country. `only` limits the shards to those keys; `keep` drops facts no
-    rule can use (decided once per record); `shared` facts (the obligations table) go into every shard."""
+           prepare: Callable[[Fact], Fact | None] = lambda fact: fact, shared: list[Fact] = ()) -> list[Shard]:
+    """One shard per country. `only` limits the shards to those keys; `prepare` drops facts no
+    rule can use or trims them (once per record); `shared` facts (the obligations table) go into
+    every shard."""
     members: dict[str, list[RecordEntry]] = {}
     membership = shard_membership(corpus)
     for entry in corpus.records:
@@ -402,13 +403,13 @@ def shards(corpus: Corpus, as_of: dt.date, only: set[str] | None = None,
             if only is None or key in only:
                 members.setdefault(key, []).append(entry)
     cache: dict[int, list[Fact]] = {}
-    kept_shared = [f for f in shared if keep(f)]
+    kept_shared = [p for p in map(prepare, shared) if p is not None]
     result = []
     for key in sorted(members):
         facts: list[Fact] = []
         for entry in members[key]:
             if entry.index not in cache:
-                cache[entry.index] = [f for f in record_facts(entry, corpus, as_of) if keep(f)]
+                cache[entry.index] = [p for p in map(prepare, record_facts(entry, corpus, as_of)) if p is not None]
             facts.extend(cache[entry.index])
         facts.extend(kept_shared)
         result.append(Shard(key, members[key], facts))

@@ -31,7 +31,7 @@ class Limits:
     max_depth: int = 64
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per YAML node: keep it small
 class Span:
     line: int
     column: int

@@ -136,3 +136,23 @@ def test_the_builtin_pack_compiles_to_a_bounded_number_of_engine_rules():
     compiled = compile_rules(load_rule_dirs([builtin_rules_dir()]))
     count = sum(len(r.alternatives) for r in compiled)
     assert count <= 400
+
+
+def test_every_fact_carries_exactly_the_fields_of_its_type():
+    """A join over a missing field makes the engine raise: facts always carry every field."""
+    import datetime as dt
+    from coherence_rules.api import default_corpus, discover, display_path
+    from coherence_rules.facts import FACT_FIELDS, obligation_facts, record_facts
+    from coherence_rules.load import load_file
+    from coherence_rules.obligations import load_obligations
+    from coherence_rules.validate import validate
+    repo = Path(__file__).resolve().parents[1]
+    corpus = validate([load_file(p, display_path(p, repo)) for p in discover(default_corpus(repo))])
+    facts = [f for entry in corpus.records for f in record_facts(entry, corpus, dt.date(2026, 11, 23))]
+    facts += obligation_facts(load_obligations([builtin_rules_dir()]))
+    seen = set()
+    for fact in facts:
+        assert set(fact) == {"t", *FACT_FIELDS[fact["t"]]}, fact["t"]
+        assert all(isinstance(v, (str, int, float, bool)) for v in fact.values())
+        seen.add(fact["t"])
+    assert seen == set(FACT_FIELDS)  # the sample corpus exercises every fact type
