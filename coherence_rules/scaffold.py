@@ -70,6 +70,23 @@ jobs:
         run: coherence lint --format github
 """
 
+AGREEMENT = """\
+coherence: 1
+kind: agreement
+id: XAA-XAB-LABOUR-MOU@{party}
+agreement: XAA-XAB-LABOUR-MOU
+recorded_by: {party}
+title: XAA-XAB labour mobility MOU (fictional)
+type: labour
+parties: [XAA, XAB]
+status: in_force
+period: {{from: 2026-03-01, to: 2031-02-28}}
+groups: [low_skilled_worker]
+quota: {{per_year: 2000}}
+social_security: {{branches: [old_age, invalidity, survivors, employment_injury], totalisation: true, export_of_benefits: true}}
+recruitment: {{fees_paid_by: employer}}
+"""
+
 EXAMPLES = {
     "policies/example/institutions.yaml": """\
 # Example records (fictional jurisdiction XAA, a user-assigned ISO code): replace with your own.
@@ -114,38 +131,8 @@ measures:
     budget: {amount: 50000, currency: XAA}
     serves: [O1]
 """,
-    "policies/example/agreement.yaml": """\
-# Each party keeps its own record of an agreement; `coherence` compares the two.
-coherence: 1
-kind: agreement
-id: XAA-XAB-LABOUR-MOU@XAA
-agreement: XAA-XAB-LABOUR-MOU
-recorded_by: XAA
-title: XAA-XAB labour mobility MOU (fictional)
-type: labour
-parties: [XAA, XAB]
-status: in_force
-period: {from: 2026-03-01, to: 2031-02-28}
-groups: [low_skilled_worker]
-quota: {per_year: 2000}
-social_security: {branches: [old_age, invalidity, survivors, employment_injury], totalisation: true, export_of_benefits: true}
-recruitment: {fees_paid_by: employer}
----
-coherence: 1
-kind: agreement
-id: XAA-XAB-LABOUR-MOU@XAB
-agreement: XAA-XAB-LABOUR-MOU
-recorded_by: XAB
-title: XAA-XAB labour mobility MOU (fictional)
-type: labour
-parties: [XAA, XAB]
-status: in_force
-period: {from: 2026-03-01, to: 2031-02-28}
-groups: [low_skilled_worker]
-quota: {per_year: 2000}
-social_security: {branches: [old_age, invalidity, survivors, employment_injury], totalisation: true, export_of_benefits: true}
-recruitment: {fees_paid_by: employer}
-""",
+    "policies/example/agreement.yaml": "# Each party keeps its own record of an agreement; `coherence` compares the two.\n"
+    + AGREEMENT.format(party="XAA") + "---\n" + AGREEMENT.format(party="XAB"),
     "policies/example/commitments.yaml": """\
 coherence: 1
 kind: commitments

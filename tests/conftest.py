@@ -8,6 +8,28 @@ from coherence_rules import Settings, lint
 
 AS_OF = dt.date(2026, 11, 23)
 
+# Two national policies of XAA that oppose each other on labour migrants' entry (HC001).
+STRATEGY = """\
+coherence: 1
+kind: policy
+id: XAA-STRATEGY
+type: strategy
+status: in_force
+jurisdiction: {country: XAA, level: national}
+objectives:
+  - {id: O1, stance: facilitate, groups: [labour_migrant], areas: [entry]}
+"""
+LAW = """\
+coherence: 1
+kind: policy
+id: XAA-LAW
+type: law
+status: in_force
+jurisdiction: {country: XAA, level: national}
+objectives:
+  - {id: O1, stance: restrict, groups: [low_skilled_worker], areas: [entry]}
+"""
+
 
 @pytest.fixture
 def corpus(tmp_path):

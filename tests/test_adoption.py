@@ -8,28 +8,11 @@ from click.testing import CliRunner
 
 import cli
 from coherence_rules import Settings, lint
+from conftest import LAW as LAW_IN_FORCE
+from conftest import STRATEGY
 
-STRATEGY = """\
-coherence: 1
-kind: policy
-id: XAA-STRATEGY
-type: strategy
-status: in_force
-jurisdiction: {country: XAA, level: national}
-objectives:
-  - {id: O1, stance: facilitate, groups: [labour_migrant], areas: [entry]}
-"""
-LAW = """\
-coherence: 1
-kind: policy
-id: XAA-LAW
-type: law
-status: in_force
-period: {from: 2020-01-01, to: 2025-12-31}
-jurisdiction: {country: XAA, level: national}
-objectives:
-  - {id: O1, stance: restrict, groups: [low_skilled_worker], areas: [entry]}
-"""
+# The law's period has ended: a stale status (LC001) beside the HC001 conflict.
+LAW = LAW_IN_FORCE.replace("status: in_force\n", "status: in_force\nperiod: {from: 2020-01-01, to: 2025-12-31}\n")
 
 
 @pytest.fixture

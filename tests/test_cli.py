@@ -10,29 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 import cli
+from conftest import LAW, STRATEGY
 
 REPO = Path(__file__).resolve().parents[1]
 HC_CASE = {
-    "xaa/strategy.yaml": """\
-coherence: 1
-kind: policy
-id: XAA-STRATEGY
-type: strategy
-status: in_force
-jurisdiction: {country: XAA, level: national}
-objectives:
-  - {id: O1, stance: facilitate, groups: [labour_migrant], areas: [entry]}
-""",
-    "xaa/law.yaml": """\
-coherence: 1
-kind: policy
-id: XAA-LAW
-type: law
-status: in_force
-jurisdiction: {country: XAA, level: national}
-objectives:
-  - {id: O1, stance: restrict, groups: [low_skilled_worker], areas: [entry]}
-""",
+    "xaa/strategy.yaml": STRATEGY,
+    "xaa/law.yaml": LAW,
     "xab/plan.yaml": """\
 coherence: 1
 kind: policy
