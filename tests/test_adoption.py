@@ -212,3 +212,12 @@ def test_progress_is_reported_to_a_callback_and_silent_off_a_terminal(repo):
     assert any(m.startswith("validating") for m in messages) and any("shard" in m for m in messages)
     result = CliRunner().invoke(cli.main, ["lint", "--select", "HC"])  # stderr is not a terminal here
     assert "shard" not in result.output
+
+
+def test_the_readme_configuration_example_is_valid():
+    import yaml
+    from coherence_rules.config import Config
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("2. **Configure**")[1].split("```yaml\n")[1].split("```")[0]
+    config = Config.model_validate(yaml.safe_load(textwrap.dedent(block)))
+    assert config.severity["IN004"] == "off" and config.fail_on == "warning"
