@@ -53,9 +53,6 @@ class Corpus:
     by_id: dict[str, RecordEntry]
     findings: list[Finding] = field(default_factory=list)
 
-    def agreement_records(self, key: str) -> list[RecordEntry]:
-        return [r for r in self.records if isinstance(r.model, Agreement) and r.model.agreement == key]
-
 
 def suggest(word: Any, choices: Iterable[str]) -> str:
     if not isinstance(word, str):
