@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import __version__
+from . import __version__, suppress
 from .compiler import CompiledRule, compile_rules
 from .evaluate import evaluate
 from .facts import obligation_facts, shard_membership
@@ -16,9 +16,8 @@ from .findings import Finding, Suppressed, finalise, severity_rank
 from .load import Limits, LoadedFile, load_bytes, load_file
 from .obligations import load_obligations
 from .rulespec import LoadedRule, builtin_rules_dir, load_rule_dirs
-from .suppress import BaselineError, load_baseline, rule_matches
+from .suppress import load_baseline, rule_matches
 from .validate import validate
-from . import suppress
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tox"}
