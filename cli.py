@@ -13,6 +13,7 @@ import click
 from coherence_rules import UsageError, __version__, lint, scaffold
 from coherence_rules.api import EXIT_USAGE
 from coherence_rules.atomic import write_atomic
+from coherence_rules.cache import default_directory as default_cache_directory
 from coherence_rules.config import ConfigError, load_config
 from coherence_rules.explain import catalogue, explain, find, table
 from coherence_rules.formats import FORMATTERS, render
@@ -87,12 +88,13 @@ def main():
 @click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Record the current findings as the baseline (written atomically; stale entries pruned).")
 @click.option("--stdin-filename", metavar="PATH", help="The path a file read from stdin ('-') stands for.")
+@click.option("--no-cache", is_flag=True, help="Parse every file; do not use or fill the warm cache.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes for the shards [default: one per CPU for large corpora].")
 @click.option("--color/--no-color", default=None, help="Colour the text output [default: on a terminal].")
 @click.option("--debug", is_flag=True, help="Print tracebacks of internal errors.")
 def lint_command(paths, fmt, output, as_of, fail_on, select, ignore, against, rule_dirs, config_path, baseline,
-                 write_baseline, stdin_filename, jobs, color, debug):
+                 write_baseline, stdin_filename, no_cache, jobs, color, debug):
     """Lint the corpus, or only the findings that touch PATHS (with the corpus as context).
 
     With no PATHS the configured corpus is linted (default: policies/ if present, else .).
@@ -107,6 +109,7 @@ def lint_command(paths, fmt, output, as_of, fail_on, select, ignore, against, ru
         settings = load_config(config_path, cwd).settings(
             cwd, corpus=list(against), targets=targets, select=_csv(select), ignore=_csv(ignore),
             rule_dirs=list(rule_dirs), fail_on=fail_on, as_of=as_of, stdin=stdin, baseline=baseline, jobs=jobs,
+            cache_dir=None if no_cache else default_cache_directory(),
             progress=Progress() if sys.stderr.isatty() else None)
         report = lint(settings)
         if write_baseline:

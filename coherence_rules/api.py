@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__, suppress
+from .cache import Cache
 from .compiler import CompiledRule, compile_rules
 from .evaluate import evaluate
 from .facts import obligation_facts, shard_membership
@@ -46,6 +47,7 @@ class Settings:
     baseline: Path | None = None
     progress: Callable[[str], None] | None = None  # told what the run is doing (a terminal's status line)
     jobs: int = 0  # worker processes for the shards; 0 = one per CPU when the corpus is large
+    cache_dir: Path | None = None  # a warm cache of parsed files (cache.py); None = parse every file
     cwd: Path = field(default_factory=Path.cwd)
     config_root: Path | None = None  # where per-path globs are anchored (default: cwd)
 
@@ -139,11 +141,12 @@ def lint(settings: Settings) -> Report:
     targets = discover(settings.targets) if settings.targets else []
     corpus_files = discover([*(settings.corpus or default_corpus(cwd)), *targets])
     say = settings.progress or (lambda message: None)
+    cache = Cache(settings.cache_dir) if settings.cache_dir else None
     loaded: list[LoadedFile] = []
     for number, path in enumerate(corpus_files, 1):
         if number % 200 == 0:
             say(f"reading files: {number}/{len(corpus_files)}")
-        loaded.append(load_file(path, display_path(path, cwd), settings.limits))
+        loaded.append(load_file(path, display_path(path, cwd), settings.limits, cache))
     target_paths = {display_path(p, cwd) for p in targets}
     if settings.stdin is not None:
         name, data = settings.stdin

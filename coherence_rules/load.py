@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from .cache import Cache
 from .corpus_errors import corpus_error
 from .findings import Finding, Location
 
@@ -45,10 +46,13 @@ class Document:
     path: str
     index: int
     data: Any
-    spans: dict[YamlPath, Span]
+    spans: dict[YamlPath, Span] | None  # None when the data came from the cache: rebuilt on demand
+    text: str = field(default="", repr=False)  # the file's text, to rebuild the spans from
 
     def span(self, yaml_path: YamlPath) -> Span:
         """The span of a path, or of its nearest ancestor that has one."""
+        if self.spans is None:
+            self.spans = _respan(self.text, self.path, self.index)
         yaml_path = tuple(yaml_path)
         while yaml_path not in self.spans and yaml_path:
             yaml_path = yaml_path[:-1]
@@ -181,7 +185,37 @@ def _decode(data: bytes, display: str) -> tuple[str | None, Finding | None]:
                                   Location(display, line, column))
 
 
-def load_bytes(data: bytes, display: str, limits: Limits = Limits()) -> LoadedFile:
+def _respan(text: str, path: str, index: int) -> dict[YamlPath, Span]:
+    for number, node in enumerate(yaml.compose_all(text, Loader=_Loader)):
+        if number == index:
+            return _Builder(path, Limits()).document(node, index).spans
+    raise ValueError(f"{path}: document {index} is gone")  # the text is the one the data came from
+
+
+def load_bytes(data: bytes, display: str, limits: Limits = Limits(), cache: Cache | None = None) -> LoadedFile:
+    key = cache.key(data, limits) if cache else ""
+    hit = cache.get(key) if cache else None
+    if hit is not None:
+        text = data.decode("utf-8-sig")
+        return LoadedFile(display, text, [Document(display, i, value, None, text) for i, value in hit["documents"]],
+                          [_finding_from(entry, display) for entry in hit["findings"]])
+    loaded = _parse(data, display, limits)
+    if cache and (loaded.text or not data):  # files that are not text are rejected again, cheaply
+        cache.put(key, [(d.index, d.data) for d in loaded.documents], [_finding_to(f) for f in loaded.findings])
+    return loaded
+
+
+def _finding_to(finding: Finding) -> dict:
+    return {"rule": finding.rule, "message": finding.message,
+            "where": [[loc.line, loc.column] for loc in finding.locations]}
+
+
+def _finding_from(entry: dict, display: str) -> Finding:
+    primary, *related = (Location(display, line, column) for line, column in entry["where"])
+    return corpus_error(entry["rule"], entry["message"], primary, related=tuple(related))
+
+
+def _parse(data: bytes, display: str, limits: Limits) -> LoadedFile:
     loaded = LoadedFile(display)
     if len(data) > limits.max_file_bytes:
         loaded.findings.append(corpus_error(
@@ -220,7 +254,7 @@ def load_bytes(data: bytes, display: str, limits: Limits = Limits()) -> LoadedFi
     return loaded
 
 
-def load_file(path: Path, display: str, limits: Limits = Limits()) -> LoadedFile:
+def load_file(path: Path, display: str, limits: Limits = Limits(), cache: Cache | None = None) -> LoadedFile:
     try:
         with open(path, "rb") as handle:
             data = handle.read(limits.max_file_bytes + 1)
@@ -234,4 +268,4 @@ def load_file(path: Path, display: str, limits: Limits = Limits()) -> LoadedFile
         loaded.findings.append(corpus_error(
             "E006", f"file is {size} bytes, over the {limits.max_file_bytes}-byte limit", Location(display, 1, 1)))
         return loaded
-    return load_bytes(data, display, limits)
+    return load_bytes(data, display, limits, cache)

@@ -31,6 +31,12 @@ objectives:
 """
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch):
+    """The CLI fills a warm cache in the user's cache directory: keep tests out of it."""
+    monkeypatch.setenv("COHERENCE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "coherence-cache"))
+
+
 @pytest.fixture
 def corpus(tmp_path):
     """Write files (name -> text, dedented) under a temporary root and lint them."""

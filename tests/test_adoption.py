@@ -1,4 +1,5 @@
 """Adopting coherence in a policy repository: config, inline suppressions, baselines, init, progress."""
+import datetime as dt
 import json
 import textwrap
 from pathlib import Path
@@ -221,3 +222,27 @@ def test_the_readme_configuration_example_is_valid():
     block = readme.split("2. **Configure**")[1].split("```yaml\n")[1].split("```")[0]
     config = Config.model_validate(yaml.safe_load(textwrap.dedent(block)))
     assert config.severity["IN004"] == "off" and config.fail_on == "warning"
+
+
+def test_warm_cache_gives_the_same_report_and_reparses_only_changed_files(repo, tmp_path_factory, monkeypatch):
+    from coherence_rules import load
+    cache_dir = tmp_path_factory.mktemp("warm")
+    (repo / "policies" / "law.yaml").write_text(LAW + "# coherence: ignore[NOPE999] -- kept for the directive test\n")
+    settings = dict(cwd=repo, select=["HC", "LC"], as_of=dt.date(2026, 11, 23), cache_dir=cache_dir)
+    cold = lint(Settings(**settings))
+    parsed = []
+    original = load._parse
+    def parse(data, display, limits):
+        if display.startswith("policies/"):  # not the rule pack, which is read every run
+            parsed.append(display)
+        return original(data, display, limits)
+    monkeypatch.setattr(load, "_parse", parse)
+    warm = lint(Settings(**settings))
+    assert parsed == []  # everything came from the cache
+    assert [f.to_dict() for f in warm.findings] == [f.to_dict() for f in cold.findings]
+    assert any(f.rule == "SUP002" for f in warm.findings)  # directives come from the file's text
+    (repo / "policies" / "strategy.yaml").write_text(STRATEGY.replace("labour_migrant", "student"))
+    changed = lint(Settings(**settings))
+    assert parsed == ["policies/strategy.yaml"] and "HC001" not in {f.rule for f in changed.findings}
+    entry = next(cache_dir.rglob("*.json")).read_text()
+    assert entry.startswith("{") and "__reduce__" not in entry  # JSON, never a pickle
