@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -42,12 +43,12 @@ sys.exit(result.returncode)
 """
 
 
-def whole_run(root: Path, *extra: str) -> tuple[float, float, dict]:
+def whole_run(root: Path, cache: Path, *extra: str) -> tuple[float, float, dict]:
     """A real CLI run in its own process: wall time, peak RSS (MiB, the largest process) and the summary."""
     start = time.perf_counter()
     result = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, str(CLI), "lint", "--format", "json",
                              "--as-of", corpus_gen.REFERENCE_DATE.isoformat(), *extra],
-                            cwd=root, capture_output=True, text=True)
+                            cwd=root, capture_output=True, text=True, env={**os.environ, "COHERENCE_CACHE_DIR": str(cache)})
     elapsed = time.perf_counter() - start
     if result.returncode not in (0, 1):
         raise SystemExit(f"lint failed: {result.stderr}")
@@ -65,14 +66,16 @@ def main() -> None:
         root = Path(tmp) / "policies"
         corpus_gen.write(corpus, root)
         floor = bare_parse(root)
+        cache = Path(tmp) / "cache"  # starts empty: the first run is cold
+        one_file = str(sorted(root.rglob("*.yaml"))[0].relative_to(tmp))
         rows = [("bare YAML parse (libyaml compose), the floor", floor, None, None)]
-        for label, extra in (("coherence lint, all rules, default jobs", ()),
-                             ("coherence lint, all rules, --jobs 1", ("--jobs", "1"))):
-            elapsed, peak, summary = whole_run(Path(tmp), *extra)
+        for label, extra in (("coherence lint, all rules, cold cache", ()),
+                             ("coherence lint, all rules, warm cache", ()),
+                             ("coherence lint, all rules, warm cache, --jobs 1", ("--jobs", "1")),
+                             (f"coherence lint {one_file}, warm cache (pre-commit)", (one_file,)),
+                             (f"coherence lint {one_file}, --no-cache", (one_file, "--no-cache"))):
+            elapsed, peak, summary = whole_run(Path(tmp), cache, *extra)
             rows.append((label, elapsed, peak, summary))
-        one_file = sorted(root.rglob("*.yaml"))[0].relative_to(tmp)
-        elapsed, peak, summary = whole_run(Path(tmp), str(one_file))
-        rows.append((f"coherence lint {one_file} (pre-commit: one file, corpus as context)", elapsed, peak, summary))
     print(f"corpus: seed {args.seed}, {args.records} records, {len(corpus.files)} files")
     for label, seconds, peak, summary in rows:
         memory = f"{peak:7.0f} MiB peak" if peak else " " * 16

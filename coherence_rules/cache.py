@@ -58,7 +58,7 @@ class Cache:
         try:
             path = self._path(key)
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, json.dumps({"documents": encoded, "findings": findings}, default=_iso))
+            write_atomic(path, json.dumps({"documents": encoded, "findings": findings}, default=_iso), durable=False)
         except OSError:  # a read-only or full disk costs speed, never the run
             pass
 

@@ -190,12 +190,11 @@ def _check_references(records: list[RecordEntry], by_id: dict[str, RecordEntry])
     findings = []
     for entry in records:
         for ypath, ref, expected in _references(entry.model):
-            location = entry.location(ypath)
             if expected == "objective of this policy":
                 ids = [o.id for o in entry.model.objectives]
                 findings.append(corpus_error(
                     "E004", f"{format_path(ypath)}: '{ref}' names no objective of {entry.id}{suggest(ref, ids)}",
-                    location, records=(entry.id,)))
+                    entry.location(ypath), records=(entry.id,)))
                 continue
             if expected == "policy or agreement" and ref in agreement_keys:
                 continue
@@ -204,11 +203,11 @@ def _check_references(records: list[RecordEntry], by_id: dict[str, RecordEntry])
                 candidates = [i for i, r in by_id.items() if r.kind in kinds_of[expected]]
                 findings.append(corpus_error(
                     "E004", f"{format_path(ypath)}: '{ref}' names no record{suggest(ref, candidates)}",
-                    location, records=(entry.id,)))
+                    entry.location(ypath), records=(entry.id,)))
             elif target.kind not in kinds_of[expected]:
                 findings.append(corpus_error(
                     "E004", f"{format_path(ypath)}: '{ref}' is {_article(target.kind)}, expected {_article(expected)}",
-                    location, related=(target.location(),), records=(entry.id, ref)))
+                    entry.location(ypath), related=(target.location(),), records=(entry.id, ref)))
     return findings
 
 
