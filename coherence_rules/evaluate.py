@@ -91,8 +91,8 @@ def _complete(report, group: list[Match]) -> bool:
 
 def _findings(rule: CompiledRule, matches: list[tuple[str, Match]], corpus: Corpus) -> Iterable[Finding]:
     """One finding per distinct set of matched statements/records (or per `group_by` key);
-    matches that differ only in the tree node they met on collapse into one naming the
-    broadest common nodes."""
+    matches that differ only in the tree node they met on collapse into one naming where the
+    statements meet."""
     spec = rule.rule.spec
     report = spec.report
     groups: dict[tuple, list[tuple[str, Match]]] = {}

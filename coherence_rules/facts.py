@@ -31,7 +31,7 @@ COMMON = ("ri", "rid", "yp")
 PERIOD = ("pfrom", "pto")
 STATEMENT_FIELDS = COMMON + PERIOD + (
     "stype", "label", "kind", "country", "jkey", "level", "subdivision", "status", "active",
-    "stance", "effect", "pole", "origin", "destination", "partner", "pair",
+    "stance", "effect", "position", "pole", "origin", "destination", "partner", "pair",
     "budget", "resp_level", "resp_inst", "lead", "lead_yp", "coord_power", "coordination", "n_coordination",
     "migration_sector", "n_indicators", "n_areas",
 )
@@ -192,7 +192,8 @@ def _policy_facts(entry: RecordEntry, corpus: Corpus) -> list[Fact]:
             **base, "yp": yp, "stype": "objective" if is_objective else "measure",
             "label": f"{'objective' if is_objective else 'measure'} {statement.id}", "kind": "policy",
             "stance": statement.stance if is_objective else NONE,
-            "effect": NONE if is_objective else statement.effect, "pole": _pole(word), **corridor,
+            "effect": NONE if is_objective else statement.effect, "position": word, "pole": _pole(word),
+            **corridor,
             "budget": NONE if is_objective else _budget_state(statement),
             "resp_level": responsible.level if responsible is not None and not isinstance(responsible, str) else NONE,
             "resp_inst": responsible if isinstance(responsible, str) else NONE,
