@@ -96,8 +96,9 @@ def discover(paths: list[Path]) -> list[Path]:
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
                 for name in files:
-                    if name.endswith(YAML_SUFFIXES):
-                        candidate = Path(root) / name
+                    candidate = Path(root) / name
+                    # Regular files only: a FIFO or device named *.yaml would block or never end.
+                    if name.endswith(YAML_SUFFIXES) and candidate.is_file():
                         found.setdefault(os.path.realpath(candidate), candidate)
         elif path.is_file():
             found.setdefault(os.path.realpath(path), path)

@@ -122,3 +122,11 @@ def test_unresolved_and_wrong_kind_references_are_e004(corpus):
 def test_empty_documents_and_empty_files_are_fine(corpus):
     report = corpus({"empty.yaml": "", "seps.yaml": "---\n---\n" + GOOD})
     assert report.findings == [] and report.records == 1
+
+
+def test_fifos_and_dangling_links_named_yaml_are_not_read(corpus, tmp_path):
+    import os
+    os.mkfifo(tmp_path / "pipe.yaml")
+    os.symlink(tmp_path / "nowhere.yaml", tmp_path / "dangling.yaml")
+    report = corpus({"good.yaml": GOOD})  # would block forever if the FIFO were opened
+    assert report.findings == [] and report.files == 1
