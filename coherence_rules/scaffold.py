@@ -29,16 +29,18 @@ per_path_ignores: {}      # e.g. {"policies/archive/**": [LC001]}
 rules: []                 # directories of your own rules (see `coherence explain` and docs/writing-rules.md)
 """
 
-PRE_COMMIT = f"""\
+PRE_COMMIT = """\
 # Lints staged policy files with the whole corpus as context; reports only findings touching them.
+# This runs the `coherence` installed in your environment (pip install coherence-rules, or from
+# its repository). To let pre-commit install it instead, point `repo:` at the coherence
+# repository with a `rev:` and use `hooks: [{id: coherence}]` (it ships .pre-commit-hooks.yaml).
 repos:
   - repo: local
     hooks:
       - id: coherence
         name: coherence (policy coherence)
         entry: coherence lint
-        language: python
-        additional_dependencies: ["coherence-rules=={__version__}"]
+        language: system
         types: [yaml]
 """
 
@@ -56,7 +58,7 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
-      - run: pip install "coherence-rules=={__version__}"
+      - run: pip install "coherence-rules=={__version__}"   # or: pip install "git+<coherence repository URL>"
       - name: Lint the policy corpus
         id: lint
         run: coherence lint --format sarif --output coherence.sarif

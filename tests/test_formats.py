@@ -88,7 +88,7 @@ def sarif_errors(document):
 
 
 def test_all_formats_are_registered():
-    assert {"text", "json", "sarif", "github", "junit"} <= set(FORMATTERS)
+    assert {"text", "json", "sarif", "github", "junit", "html"} <= set(FORMATTERS)
     assert FORMATTERS["sarif"] is sarif.render and FORMATTERS["github"] is github.render
     assert FORMATTERS["junit"] is junit.render
 
@@ -273,9 +273,33 @@ def test_junit_without_findings_has_one_passing_case(linted):
     assert suite.get("tests") == "1" and suite.get("failures") == "0"
 
 
-# --- all three: deterministic and pure -------------------------------------------------------------------
+# --- HTML ----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["sarif", "github", "junit"])
+def test_html_report_is_self_contained_escaped_and_lists_suppressions(report):
+    import dataclasses
+    from html.parser import HTMLParser
+    hostile = dataclasses.replace(report.findings[0], message='<script>alert("x")</script> & more')
+    page = render("html", dataclasses.replace(report, findings=[hostile]))
+
+    class Collect(HTMLParser):
+        tags, cells = [], []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append(tag)
+
+        def handle_data(self, data):
+            self.cells.append(data)
+    parser = Collect()
+    parser.feed(page)
+    assert "script" not in parser.tags and "link" not in parser.tags
+    assert '<script>alert("x")</script> & more' in "".join(parser.cells)
+    assert "suppressed (inSource): agreed by the ministry" in "".join(parser.cells)
+    assert "xaa/strategy.yaml:" in page and "1 errors" in page
+
+
+# --- all formats: deterministic and pure -------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["sarif", "github", "junit", "html"])
 def test_same_report_same_bytes_and_no_io(name, report, corpus, monkeypatch):
     first = render(name, report)
     again = corpus({}, select=["HC"])  # the same corpus linted afresh

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..api import Report
-from . import github, json_format, junit, sarif, text
+from . import github, html_report, json_format, junit, sarif, text
 
 Formatter = Callable[..., str]
 
@@ -14,6 +14,7 @@ FORMATTERS: dict[str, Formatter] = {
     "sarif": sarif.render,
     "github": github.render,
     "junit": junit.render,
+    "html": html_report.render,
 }
 
 
