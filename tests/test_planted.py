@@ -1,11 +1,11 @@
 """Ground truth that does not come from the engine: a seeded generator plants known incoherences in a
 large shuffled random corpus (bench/corpus_gen.py); exactly those must come back."""
 import collections
-import datetime as dt
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from coherence_rules import Settings, lint
 
@@ -37,3 +37,11 @@ def test_the_coherent_background_yields_nothing_from_any_rule(tmp_path):
     corpus = corpus_gen.generate(5, 2000, plant=False)
     found, report = lint_generated(corpus, tmp_path, [])
     assert report.records >= 2000 and found == collections.Counter()
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10**9), records=st.integers(300, 900))
+def test_planted_truth_holds_for_any_seed(tmp_path_factory, seed, records):
+    corpus = corpus_gen.generate(seed, records)
+    found, _ = lint_generated(corpus, tmp_path_factory.mktemp("seed"), PLANTABLE)
+    assert found == collections.Counter((rule, tuple(ids)) for rule, ids in corpus.expected)
