@@ -275,9 +275,10 @@ def _agreement_facts(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
                                   "agreement": a.agreement, "type": a.type, "active": active, "party": party,
                                   "other": other, "origin": origin, "destination": destination, "g": g,
                                   "quota": quota})
+        # Seen from the origin party, a labour agreement is a regular channel for its emigrants too.
+        reach = set().union(*(vocab.GROUPS.reach(x) for x in groups)) | ({"emigrant"} if a.type == "labour" else set())
         facts += [{"t": "reach", **ref, "src": "agreement", "country": party, "active": active, "stance": NONE,
-                   "type": a.type, "g": g, "area_own": NONE}
-                  for g in sorted(set().union(*(vocab.GROUPS.reach(x) for x in groups)))]
+                   "type": a.type, "g": g, "area_own": NONE} for g in sorted(reach)]
     facts += [{"t": "occupation", **ref, "yp": f"occupations.codes.{i}", "agreement": a.agreement, "pair": pair,
                "code": code, "role": "admits", "type": a.type, "active": active} for i, code in enumerate(codes)]
     recognised = a.skills_recognition.occupations if a.skills_recognition else []
