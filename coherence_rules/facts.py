@@ -311,8 +311,8 @@ def _commitments_facts(entry: RecordEntry) -> list[Fact]:
         branches = {NONE}
         if ratification.instrument == "ILO-C097":  # Art 6(1)(b): equal treatment in every branch
             branches |= {"social_security", *vocab.SOCIAL_SECURITY_BRANCHES}
-        elif ratification.instrument == "ILO-C118":  # Art 2: accepted branch by branch
-            branches |= set(ratification.accepted_branches)
+        elif ratification.instrument == "ILO-C118":  # Art 2: accepted branch by branch (medical care: all of health)
+            branches |= set().union(*(vocab.AREAS.below(b) for b in ratification.accepted_branches))
         facts += [{"t": "ratified", **ref, "yp": f"ratified.{i}", "country": c.country,
                    "instrument": ratification.instrument, "branch": branch} for branch in sorted(branches)]
     return facts
