@@ -11,8 +11,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .api import Settings, default_corpus
-from .load import load_file
-from .validate import _data_path, suggest
+from .validate import ModelFileError, load_model, schema_error
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -65,26 +64,10 @@ class LoadedConfig(BaseModel):
 
 
 def _yaml_config(path: Path) -> Config:
-    loaded = load_file(path, str(path))
-    if loaded.findings:
-        first = loaded.findings[0]
-        raise ConfigError(f"{path}:{first.location.line}:{first.location.column}: {first.message}")
-    document = loaded.documents[0] if loaded.documents else None
-    data = document.data if document else {}
     try:
-        return Config.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        where = _data_path(data, tuple(error["loc"]))
-        line = document.span(where).line if document else 1
-        raise ConfigError(f"{path}:{line}: {_describe(error, where)}") from None
-
-
-def _describe(error: dict, where: tuple) -> str:
-    key = ".".join(map(str, where))
-    if error["type"] == "extra_forbidden":
-        return f"unknown key '{key}'{suggest(str(where[-1]), Config.model_fields)}"
-    return f"{key}: {error['msg']}"
+        return load_model(path, Config, empty={})[0]
+    except ModelFileError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _toml_line(text: str, key: str) -> int:
@@ -111,9 +94,8 @@ def _pyproject_config(path: Path) -> Config | None:
     try:
         return Config.model_validate(section)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        where = tuple(error["loc"])
-        raise ConfigError(f"{path}:{_toml_line(text, str(where[-1]) if where else '')}: {_describe(error, where)}") from None
+        message, at = schema_error(Config, section, exc)
+        raise ConfigError(f"{path}:{_toml_line(text, str(at[-1]) if at else '')}: {message}") from None
 
 
 def load_config(explicit: Path | None, cwd: Path) -> LoadedConfig:

@@ -8,13 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import vocab
-from .load import load_file
 from .rulespec import RulePackError
 from .schema import Area, Group, Instrument
-from .validate import _data_path
+from .validate import ModelFileError, load_model
 
 OBLIGATIONS_FILE = "obligations.yaml"
 
@@ -50,18 +49,9 @@ def load_obligations(directories: list[Path]) -> list[Obligation]:
     table: list[Obligation] = []
     for directory in directories:
         path = directory / OBLIGATIONS_FILE
-        if not path.is_file():
-            continue
-        loaded = load_file(path, str(path))
-        if loaded.findings:
-            first = loaded.findings[0]
-            raise RulePackError(f"{path}:{first.location.line}:{first.location.column}: {first.message}")
-        document = loaded.documents[0] if loaded.documents else None
-        try:
-            table.extend(ObligationTable.model_validate(document.data if document else None).obligations)
-        except ValidationError as exc:
-            error = exc.errors(include_url=False)[0]
-            where = _data_path(document.data if document else {}, tuple(error["loc"]))
-            line = document.span(where).line if document else 1
-            raise RulePackError(f"{path}:{line}: {'.'.join(map(str, where))}: {error['msg']}") from None
+        if path.is_file():
+            try:
+                table.extend(load_model(path, ObligationTable)[0].obligations)
+            except ModelFileError as exc:
+                raise RulePackError(str(exc)) from None
     return table

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .load import load_file
-from .validate import _data_path
+from .validate import ModelFileError, load_model
 
 RULE_ID = r"^[A-Z]{2,4}[0-9]{3}$"
 NAME = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
@@ -176,21 +175,10 @@ def builtin_rules_dir() -> Path:
 
 
 def load_rule_file(path: Path) -> LoadedRule:
-    loaded = load_file(path, str(path))
-    if loaded.findings:
-        first = loaded.findings[0]
-        raise RulePackError(f"{first.location.path}:{first.location.line}:{first.location.column}: {first.message}")
-    if len(loaded.documents) != 1:
-        raise RulePackError(f"{path}:1: a rule file holds exactly one YAML document")
-    document = loaded.documents[0]
     try:
-        spec = RuleSpec.model_validate(document.data)
-    except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        where = _data_path(document.data, tuple(error["loc"]))
-        span = document.span(where)
-        raise RulePackError(f"{path}:{span.line}:{span.column}: {'.'.join(map(str, where)) or 'rule'}: "
-                            f"{error['msg']}") from None
+        spec, document = load_model(path, RuleSpec)
+    except ModelFileError as exc:
+        raise RulePackError(str(exc)) from None
     stem = f"{spec.id}-{spec.name}"
     if path.stem != stem:
         raise RulePackError(f"{path}:1: file name must be {stem}.yaml (the rule's id and name)")

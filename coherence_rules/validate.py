@@ -6,13 +6,14 @@ import re
 import types
 import typing
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
 
 from .corpus_errors import corpus_error
 from .findings import Finding, Location
-from .load import Document, LoadedFile, format_path
+from .load import Document, LoadedFile, format_path, load_file
 from .schema import (CORRIDOR_END_PATTERN, COUNTRY_PATTERN, ID_PATTERN, MODELS, Agreement, Institution,
                      Policy, Record)
 
@@ -150,6 +151,34 @@ def validate_document(document: Document) -> tuple[Record | None, list[Finding]]
             findings.append(corpus_error("E002", message, document.location(at, record_id),
                                          records=(record_id,) if record_id else ()))
         return None, findings
+
+
+class ModelFileError(Exception):
+    """A tool file (rule, configuration, obligations table) that cannot be used: `path:line:col: why`."""
+
+
+def schema_error(model: type[BaseModel], data: Any, exc: ValidationError) -> tuple[str, tuple]:
+    """The first validation error as (message with did-you-mean, YAML path it is about)."""
+    error = exc.errors(include_url=False)[0]
+    return _schema_message(model, data, error, _data_path(data, tuple(error["loc"])))
+
+
+def load_model(path: Path, model: type[BaseModel], empty: Any = None) -> tuple[BaseModel, Document | None]:
+    """Read a tool file of one YAML document into a pydantic model (an empty file is `empty`)."""
+    loaded = load_file(path, str(path))
+    if loaded.findings:
+        first = loaded.findings[0].location
+        raise ModelFileError(f"{path}:{first.line}:{first.column}: {loaded.findings[0].message}")
+    if len(loaded.documents) > 1:
+        raise ModelFileError(f"{path}:1:1: expected one YAML document, found {len(loaded.documents)}")
+    document = loaded.documents[0] if loaded.documents else None
+    data = document.data if document else empty
+    try:
+        return model.model_validate(data), document
+    except ValidationError as exc:
+        message, at = schema_error(model, data, exc)
+        span = document.span(at) if document else None
+        raise ModelFileError(f"{path}:{span.line if span else 1}:{span.column if span else 1}: {message}") from None
 
 
 # --- E004 -------------------------------------------------------------------------------

@@ -75,19 +75,19 @@ def test_unknown_config_key_is_an_error_with_file_and_line(repo):
         """)
     code, _, output = lint_json()
     assert code == 2
-    assert output.strip() == f"coherence: error: {repo / '.coherence.yaml'}:2: unknown key 'fial_on' (did you mean 'fail_on'?)"
+    assert output.strip() == f"coherence: error: {repo / '.coherence.yaml'}:2:1: unknown field 'fial_on' (did you mean 'fail_on'?)"
 
 
 def test_unknown_pyproject_key_points_at_its_line(repo):
     write_config(repo, '[tool.coherence]\nselect = ["HC"]\nsevirity = {}\n', "pyproject.toml")
     code, _, output = lint_json()
-    assert code == 2 and f"{repo / 'pyproject.toml'}:3: unknown key 'sevirity' (did you mean 'severity'?)" in output
+    assert code == 2 and f"{repo / 'pyproject.toml'}:3: unknown field 'sevirity' (did you mean 'severity'?)" in output
 
 
 def test_bad_config_value_and_explicit_config(repo):
     write_config(repo, "fail_on: sometimes\n")
     code, _, output = lint_json()
-    assert code == 2 and ".coherence.yaml:1: fail_on" in output
+    assert code == 2 and ".coherence.yaml:1:1: fail_on: 'sometimes' is not one of: error, warning, info, never" in output
     other = repo / "ci.yaml"
     other.write_text("select: [LC]\ncorpus: [policies]\n")
     code, document, _ = lint_json("--config", other)
