@@ -16,7 +16,7 @@ import json
 import multiprocessing
 import os
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from durable import engine as durable
 
@@ -220,17 +220,17 @@ def _run_in_worker(facts: list[dict]) -> RunResult:
     return run(_POOL_PACK, facts)
 
 
-def run_all(pack: Pack, fact_lists: list[list[dict]], jobs: int = 1) -> Iterator[RunResult]:
+def run_all(pack: Pack, fact_lists: Iterable[list[dict]], jobs: int = 1) -> Iterator[RunResult]:
     """Run shards in order; with jobs > 1 in forked worker processes (the engine's C core never
     releases the GIL, so threads would not help). A forked worker inherits the registered pack;
     results come back in shard order, so output does not depend on scheduling."""
     global _POOL_PACK
-    if jobs <= 1 or len(fact_lists) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         yield from (run(pack, facts) for facts in fact_lists)
         return
     _POOL_PACK = pack
     try:
-        with multiprocessing.get_context("fork").Pool(min(jobs, len(fact_lists))) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
             yield from pool.imap(_run_in_worker, fact_lists)
     finally:
         _POOL_PACK = None

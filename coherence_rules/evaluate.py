@@ -9,7 +9,7 @@ from . import vocab
 from .compiler import CompiledRule, Match
 from .corpus_errors import corpus_error
 from .engine import Pack, register, run_all
-from .facts import shards
+from .facts import shard_facts, shards
 from .findings import Finding, Location
 from .rulespec import TEMPLATE_FIELD
 from .validate import Corpus
@@ -133,10 +133,12 @@ def evaluate(corpus: Corpus, rules: list[CompiledRule], as_of: dt.date,
         return []
     pack: Pack = register(rules)
     findings: list[Finding] = []
-    evaluated = shards(corpus, as_of, only_shards, pack.prepare, shared)
-    results = run_all(pack, [shard.facts for shard in evaluated], jobs)
+    evaluated = shards(corpus, only_shards)
+    prepared_shared = [p for p in map(pack.prepare, shared) if p is not None]
+    results = run_all(pack, (shard_facts(shard, corpus, as_of, pack.prepare, prepared_shared) for shard in evaluated),
+                      jobs if len(evaluated) > 1 else 1)
     for number, (shard, result) in enumerate(zip(evaluated, results), 1):
-        progress(f"rules: shard {number}/{len(evaluated)} ({shard.key}, {len(shard.facts)} facts)")
+        progress(f"rules: shard {number}/{len(evaluated)} ({shard.key})")
         by_rule: dict[str, list[tuple[str, Match]]] = {}
         for rule_id, template, match in result.matches:
             by_rule.setdefault(rule_id, []).append((template, match))

@@ -390,29 +390,23 @@ def shard_membership(corpus: Corpus) -> dict[int, list[str]]:
 class Shard:
     key: str
     records: list[RecordEntry]
-    facts: list[Fact]
 
 
-def shards(corpus: Corpus, as_of: dt.date, only: set[str] | None = None,
-           prepare: Callable[[Fact], Fact | None] = lambda fact: fact, shared: list[Fact] = ()) -> list[Shard]:
-    """One shard per country. `only` limits the shards to those keys; `prepare` drops facts no
-    rule can use or trims them (once per record); `shared` facts (the obligations table) go into
-    every shard."""
+def shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:
+    """One shard per country (its records); `only` limits them to those keys."""
     members: dict[str, list[RecordEntry]] = {}
     membership = shard_membership(corpus)
     for entry in corpus.records:
         for key in membership[entry.index]:
             if only is None or key in only:
                 members.setdefault(key, []).append(entry)
-    cache: dict[int, list[Fact]] = {}
-    kept_shared = [p for p in map(prepare, shared) if p is not None]
-    result = []
-    for key in sorted(members):
-        facts: list[Fact] = []
-        for entry in members[key]:
-            if entry.index not in cache:
-                cache[entry.index] = [p for p in map(prepare, record_facts(entry, corpus, as_of)) if p is not None]
-            facts.extend(cache[entry.index])
-        facts.extend(kept_shared)
-        result.append(Shard(key, members[key], facts))
-    return result
+    return [Shard(key, members[key]) for key in sorted(members)]
+
+
+def shard_facts(shard: Shard, corpus: Corpus, as_of: dt.date, prepare: Callable[[Fact], Fact | None],
+                shared: list[Fact]) -> list[Fact]:
+    """A shard's facts, built when the shard is run so that only one shard's facts are alive at a
+    time: `prepare` drops facts no rule can use or trims them; `shared` facts (the obligations
+    table, already prepared) go into every shard."""
+    facts = [p for entry in shard.records for p in map(prepare, record_facts(entry, corpus, as_of)) if p is not None]
+    return facts + shared
