@@ -53,6 +53,9 @@ def test_every_rule_starts_with_the_trigger_and_in_beside_a_join_is_expanded():
     ({"match": [{"bind": "a", "fact": "cover"}], "check": [{"lt": ["a.pfrom", "z.pto"]}], "report": {"primary": "a"}},
      "not bound"),
     ({"match": [{"bind": "s", "fact": "cover"}], "report": {"primary": "s"}}, "reserved"),
+    ({"match": [{"bind": "a", "fact": "cover"}, {"bind": "b", "fact": "span", "join": {"g": "a.g"}},
+                {"absent": {"fact": "span", "join": {"yp": "b.yp", "lead": "a.lead"}}}], "report": {"primary": "a"}},
+     "may join to one binding only"),
 ])
 def test_compiler_refuses_dangerous_or_broken_constructs(spec, error):
     with pytest.raises((RulePackError, ValueError), match=error):
