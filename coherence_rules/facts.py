@@ -155,6 +155,62 @@ def _year(day: str) -> int | str:
     return int(day[:4]) if day else ""
 
 
+def _statement_facts(policy: Policy, yp: str, statement: Objective | Measure, base: dict,
+                     coord_power: str) -> list[Fact]:
+    """One objective's or measure's facts: itself, its covers and spans, its reach, its indicators."""
+    ref = {"ri": base["ri"], "rid": base["rid"]}
+    country = base["country"]
+    is_objective = isinstance(statement, Objective)
+    word = statement.stance if is_objective else statement.effect
+    responsible = None if is_objective else statement.responsible
+    own_lead = statement.lead_agency if is_objective else None
+    corridor = _corridor(statement, country)
+    fact = {
+        **base, "yp": yp, "stype": "objective" if is_objective else "measure",
+        "label": f"{'objective' if is_objective else 'measure'} {statement.id}", "kind": "policy",
+        "stance": statement.stance if is_objective else NONE,
+        "effect": NONE if is_objective else statement.effect, "position": word, "pole": _pole(word),
+        **corridor,
+        "budget": NONE if is_objective else _budget_state(statement),
+        "resp_level": responsible.level if responsible is not None and not isinstance(responsible, str) else NONE,
+        "resp_inst": responsible if isinstance(responsible, str) else NONE,
+        "lead": own_lead or policy.lead_agency or NONE,
+        "lead_yp": f"{yp}.lead_agency" if own_lead else ("lead_agency" if policy.lead_agency else yp),
+        "coord_power": coord_power, "coordination": _key(policy.coordination),
+        "n_coordination": len(set(policy.coordination)),
+        "n_indicators": len(statement.indicators) if is_objective else 0,
+        "n_areas": len(set(statement.areas)),
+    }
+    facts: list[Fact] = [{"t": "statement", **fact}]
+    for g_own in sorted(set(statement.groups)):
+        for area_own in sorted(set(statement.areas)):
+            for g in sorted(vocab.GROUPS.below(g_own)):
+                for area in sorted(vocab.AREAS.below(area_own)):
+                    facts.append({"t": "cover", **fact, "g": g, "area": area, "g_own": g_own,
+                                  "area_own": area_own, "own": g == g_own and area == area_own})
+            # Another statement's own nodes overlap this one's exactly when they are in its span:
+            # pairing one's `own` cover fact with the other's span gives one match per pair.
+            for g in sorted(vocab.GROUPS.reach(g_own)):
+                for area in sorted(vocab.AREAS.reach(area_own)):
+                    facts.append({"t": "span", **fact, "g": g, "area": area, "g_own": g_own,
+                                  "area_own": area_own})
+            facts += [{"t": "reach", **ref, "yp": yp, "src": fact["stype"], "country": country,
+                       "active": base["active"], "stance": fact["stance"], "type": NONE, "g": g,
+                       "area_own": area_own} for g in sorted(vocab.GROUPS.reach(g_own))]
+    for j, indicator in enumerate(statement.indicators if is_objective else ()):
+        facts.append({
+            "t": "indicator", **ref, "pfrom": base["pfrom"], "pto": base["pto"], "yp": f"{yp}.indicators.{j}",
+            "stmt": yp, "country": country, "jkey": base["jkey"], "level": base["level"],
+            "active": base["active"], "stance": statement.stance,
+            "name": indicator.name, "year": "" if indicator.year is None else indicator.year,
+            "target": _number(indicator.target), "unit": indicator.unit or "",
+            "is_cap": indicator.name.endswith("_cap"),
+            "origin": corridor["origin"], "destination": corridor["destination"], "partner": corridor["partner"],
+            "from_year": _year(base["pfrom"]), "to_year": _year(base["pto"]),
+        })
+    return facts
+
+
 def _policy_facts(entry: RecordEntry, corpus: Corpus) -> list[Fact]:
     policy: Policy = entry.model
     ref = {"ri": entry.index, "rid": policy.id}
@@ -164,7 +220,7 @@ def _policy_facts(entry: RecordEntry, corpus: Corpus) -> list[Fact]:
     period = _period(policy)
     # References are resolved here once (architecture.md): whether any coordination body decides.
     powers = [getattr(c.model, "decision_power", None) if c else None
-              for c in (corpus.by_id.get(ref) for ref in policy.coordination)]
+              for c in (corpus.by_id.get(inst) for inst in policy.coordination)]
     coord_power = "yes" if True in powers else "unknown" if None in powers else "no"
     base = {**ref, **jurisdiction, **period, "status": policy.status, "active": active,
             "migration_sector": ("yes" if "migration" in policy.sectors else "no") if policy.sectors else "unknown"}
@@ -182,55 +238,7 @@ def _policy_facts(entry: RecordEntry, corpus: Corpus) -> list[Fact]:
     statements = [("objectives", i, s) for i, s in enumerate(policy.objectives)]
     statements += [("measures", i, s) for i, s in enumerate(policy.measures)]
     for section, i, statement in statements:
-        is_objective = isinstance(statement, Objective)
-        word = statement.stance if is_objective else statement.effect
-        responsible = None if is_objective else statement.responsible
-        own_lead = statement.lead_agency if is_objective else None
-        yp = f"{section}.{i}"
-        corridor = _corridor(statement, country)
-        fact = {
-            **base, "yp": yp, "stype": "objective" if is_objective else "measure",
-            "label": f"{'objective' if is_objective else 'measure'} {statement.id}", "kind": "policy",
-            "stance": statement.stance if is_objective else NONE,
-            "effect": NONE if is_objective else statement.effect, "position": word, "pole": _pole(word),
-            **corridor,
-            "budget": NONE if is_objective else _budget_state(statement),
-            "resp_level": responsible.level if responsible is not None and not isinstance(responsible, str) else NONE,
-            "resp_inst": responsible if isinstance(responsible, str) else NONE,
-            "lead": own_lead or policy.lead_agency or NONE,
-            "lead_yp": f"{yp}.lead_agency" if own_lead else ("lead_agency" if policy.lead_agency else yp),
-            "coord_power": coord_power, "coordination": _key(policy.coordination),
-            "n_coordination": len(set(policy.coordination)),
-            "n_indicators": len(statement.indicators) if is_objective else 0,
-            "n_areas": len(set(statement.areas)),
-        }
-        facts.append({"t": "statement", **fact})
-        for g_own in sorted(set(statement.groups)):
-            for area_own in sorted(set(statement.areas)):
-                for g in sorted(vocab.GROUPS.below(g_own)):
-                    for area in sorted(vocab.AREAS.below(area_own)):
-                        facts.append({"t": "cover", **fact, "g": g, "area": area, "g_own": g_own,
-                                      "area_own": area_own, "own": g == g_own and area == area_own})
-                # Another statement's own nodes overlap this one's exactly when they are in its span:
-                # pairing one's `own` cover fact with the other's span gives one match per pair.
-                for g in sorted(vocab.GROUPS.reach(g_own)):
-                    for area in sorted(vocab.AREAS.reach(area_own)):
-                        facts.append({"t": "span", **fact, "g": g, "area": area, "g_own": g_own,
-                                      "area_own": area_own})
-                facts += [{"t": "reach", **ref, "yp": yp, "src": fact["stype"], "country": country,
-                           "active": active, "stance": fact["stance"], "type": NONE, "g": g,
-                           "area_own": area_own} for g in sorted(vocab.GROUPS.reach(g_own))]
-        for j, indicator in enumerate(statement.indicators if is_objective else ()):
-            facts.append({
-                "t": "indicator", **ref, **period, "yp": f"{yp}.indicators.{j}", "stmt": yp, "country": country,
-                "jkey": jurisdiction["jkey"], "level": jurisdiction["level"], "active": active,
-                "stance": statement.stance,
-                "name": indicator.name, "year": "" if indicator.year is None else indicator.year,
-                "target": _number(indicator.target), "unit": indicator.unit or "",
-                "is_cap": indicator.name.endswith("_cap"),
-                "origin": corridor["origin"], "destination": corridor["destination"], "partner": corridor["partner"],
-                "from_year": _year(period["pfrom"]), "to_year": _year(period["pto"]),
-            })
+        facts += _statement_facts(policy, f"{section}.{i}", statement, base, coord_power)
     return facts
 
 
