@@ -55,7 +55,6 @@ class Pack:
     """A set of compiled rules registered as one durable-rules ruleset."""
 
     def __init__(self, rules: list[CompiledRule]):
-        self.rules = rules
         self.by_id = {r.id: r for r in rules}
         self.by_name = {f"r{i:03d}-{r.id}-{k}": (r, alternative)
                         for i, r in enumerate(rules) for k, alternative in enumerate(r.alternatives)}

@@ -130,11 +130,10 @@ def apply(findings: list[Finding], files: list[LoadedFile], selected: list[Loade
     suppressed: list[Suppressed] = []
     result: list[Finding] = []
     for finding in kept:
-        directive = next((d for d in valid if d.path == finding.location.path
-                          and (d.kind == "ignore-file" or d.line in (finding.location.line, finding.location.line - 1))
-                          and any(named(t, finding) for t in d.rules)), None)
-        if finding.rule in CORPUS_ERRORS:
-            directive = None
+        directive = None if finding.rule in CORPUS_ERRORS else next(
+            (d for d in valid if d.path == finding.location.path
+             and (d.kind == "ignore-file" or d.line in (finding.location.line, finding.location.line - 1))
+             and any(named(t, finding) for t in d.rules)), None)
         if directive is not None:
             directive.used = True
             suppressed.append(Suppressed(finding, "inSource", directive.reason))
