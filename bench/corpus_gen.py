@@ -44,6 +44,7 @@ Assumptions the linter must share (run it with --as-of 2026-11-23):
 - With `rules` restricted, only those rules are planted; every other rule then has no finding, so
   `expected` is complete for all sixteen rules in every mode.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,38 +55,90 @@ import pathlib
 import random
 import re
 import sys
-from dataclasses import dataclass, field
-from typing import Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 REFERENCE_DATE = dt.date(2026, 11, 23)
 
 PLANTABLE_RULES = (
-    "HC001", "HC002", "VC001", "VC002",
-    "BA001", "BA002", "BA003", "BA004", "BA005", "BA006", "BA007", "BA008", "BA009",
-    "SS001", "SS002", "LC001",
+    "HC001",
+    "HC002",
+    "VC001",
+    "VC002",
+    "BA001",
+    "BA002",
+    "BA003",
+    "BA004",
+    "BA005",
+    "BA006",
+    "BA007",
+    "BA008",
+    "BA009",
+    "SS001",
+    "SS002",
+    "LC001",
 )
 
 # --------------------------------------------------------------------------------------------
 # Vocabularies (schema.md)
 
 GROUP_PARENT: dict[str, str | None] = {
-    "all_migrants": None, "regular_migrant": "all_migrants", "labour_migrant": "regular_migrant",
-    "low_skilled_worker": "labour_migrant", "high_skilled_worker": "labour_migrant",
-    "domestic_worker": "labour_migrant", "seasonal_worker": "labour_migrant",
-    "student": "regular_migrant", "family_member": "regular_migrant",
-    "irregular_migrant": "all_migrants", "refugee": "all_migrants", "asylum_seeker": "all_migrants",
+    "all_migrants": None,
+    "regular_migrant": "all_migrants",
+    "labour_migrant": "regular_migrant",
+    "low_skilled_worker": "labour_migrant",
+    "high_skilled_worker": "labour_migrant",
+    "domestic_worker": "labour_migrant",
+    "seasonal_worker": "labour_migrant",
+    "student": "regular_migrant",
+    "family_member": "regular_migrant",
+    "irregular_migrant": "all_migrants",
+    "refugee": "all_migrants",
+    "asylum_seeker": "all_migrants",
     "trafficking_victim": "all_migrants",
-    "emigrant": None, "diaspora": "emigrant", "returnee": "emigrant",
+    "emigrant": None,
+    "diaspora": "emigrant",
+    "returnee": "emigrant",
     "idp": None,
 }
 GROUPS = tuple(GROUP_PARENT)
-SS_BRANCHES = ("old_age", "invalidity", "survivors", "employment_injury",
-               "unemployment", "family_benefits", "maternity", "sickness")
-AREA_PARENT: dict[str, str | None] = {a: None for a in (
-    "entry", "exit", "stay", "work", "recruitment", "border", "asylum", "return", "readmission",
-    "reintegration", "integration", "naturalisation", "health", "education", "housing",
-    "social_security", "skills_recognition", "remittances", "diaspora_engagement",
-    "anti_trafficking", "labour_rights", "data")}
+SS_BRANCHES = (
+    "old_age",
+    "invalidity",
+    "survivors",
+    "employment_injury",
+    "unemployment",
+    "family_benefits",
+    "maternity",
+    "sickness",
+)
+AREA_PARENT: dict[str, str | None] = {
+    a: None
+    for a in (
+        "entry",
+        "exit",
+        "stay",
+        "work",
+        "recruitment",
+        "border",
+        "asylum",
+        "return",
+        "readmission",
+        "reintegration",
+        "integration",
+        "naturalisation",
+        "health",
+        "education",
+        "housing",
+        "social_security",
+        "skills_recognition",
+        "remittances",
+        "diaspora_engagement",
+        "anti_trafficking",
+        "labour_rights",
+        "data",
+    )
+}
 AREA_PARENT["emergency_health"] = "health"
 for _b in SS_BRANCHES:
     AREA_PARENT[_b] = "social_security"
@@ -110,38 +163,82 @@ LABOUR_GROUPS = ["low_skilled_worker", "high_skilled_worker", "domestic_worker",
 # Areas the background never holds a positive (facilitate/protect/grant) or negative statement in:
 # only neutral objectives and fund/assign/require measures. Planted opposing statements live here,
 # one (country, area) slot per planted or decoy case, so no plant can collide with anything else.
-RESERVED_AREAS = ("naturalisation", "data", "anti_trafficking", "remittances",
-                  "diaspora_engagement", "reintegration")
-RESERVED_OWNER = {"naturalisation": "MOI", "data": "MOF", "anti_trafficking": "MOJ",
-                  "remittances": "MOF", "diaspora_engagement": "MFA", "reintegration": "MOL"}
+RESERVED_AREAS = ("naturalisation", "data", "anti_trafficking", "remittances", "diaspora_engagement", "reintegration")
+RESERVED_OWNER = {
+    "naturalisation": "MOI",
+    "data": "MOF",
+    "anti_trafficking": "MOJ",
+    "remittances": "MOF",
+    "diaspora_engagement": "MFA",
+    "reintegration": "MOL",
+}
 
-RATIFIABLE = ("ICRMW", "REF-1951", "ILO-C097", "ILO-C143", "ILO-C118", "ILO-C157", "ILO-C102",
-              "ILO-C181", "ILO-C189")
+RATIFIABLE = ("ICRMW", "REF-1951", "ILO-C097", "ILO-C143", "ILO-C118", "ILO-C157", "ILO-C102", "ILO-C181", "ILO-C189")
 ADOPTABLE = ("GCM", "SDG-10.7", "SDG-10.c", "SDG-8.8", "SDG-17.18")
-ISCO_CODES = ("9111", "7112", "9312", "6111", "5322", "8322", "7411", "2221", "3221", "9211",
-              "5120", "7212", "2512", "5131", "8160", "9333", "7115", "3256")
-DX_FIELDS = ("passport_no", "nationality", "date_of_birth", "occupation", "contract_wage",
-             "employer_id", "insurance_period", "biometric_id", "contract_duration")
-OTHER_AGREEMENT_TYPES = ("readmission", "mobility_partnership", "skills_recognition",
-                         "recruitment", "data_sharing")
-AGREEMENT_TAG = {"labour": "LABOUR", "social_security": "SOCSEC", "readmission": "READMISSION",
-                 "mobility_partnership": "MOBILITY", "skills_recognition": "SKILLS",
-                 "recruitment": "RECRUITMENT", "data_sharing": "DATA"}
+ISCO_CODES = (
+    "9111",
+    "7112",
+    "9312",
+    "6111",
+    "5322",
+    "8322",
+    "7411",
+    "2221",
+    "3221",
+    "9211",
+    "5120",
+    "7212",
+    "2512",
+    "5131",
+    "8160",
+    "9333",
+    "7115",
+    "3256",
+)
+DX_FIELDS = (
+    "passport_no",
+    "nationality",
+    "date_of_birth",
+    "occupation",
+    "contract_wage",
+    "employer_id",
+    "insurance_period",
+    "biometric_id",
+    "contract_duration",
+)
+OTHER_AGREEMENT_TYPES = ("readmission", "mobility_partnership", "skills_recognition", "recruitment", "data_sharing")
+AGREEMENT_TAG = {
+    "labour": "LABOUR",
+    "social_security": "SOCSEC",
+    "readmission": "READMISSION",
+    "mobility_partnership": "MOBILITY",
+    "skills_recognition": "SKILLS",
+    "recruitment": "RECRUITMENT",
+    "data_sharing": "DATA",
+}
 
 # --------------------------------------------------------------------------------------------
 # Institutions and policy themes
 
 MINISTRIES = (
-    ("MOL", "Ministry of Labour and Employment",
-     ["work", "recruitment", "labour_rights", "exit", "skills_recognition", "reintegration"]),
-    ("MOI", "Ministry of Interior",
-     ["entry", "stay", "work", "border", "asylum", "return", "readmission", "naturalisation"]),
-    ("MFA", "Ministry of Foreign Affairs",
-     ["exit", "return", "skills_recognition", "diaspora_engagement", "remittances"]),
+    (
+        "MOL",
+        "Ministry of Labour and Employment",
+        ["work", "recruitment", "labour_rights", "exit", "skills_recognition", "reintegration"],
+    ),
+    (
+        "MOI",
+        "Ministry of Interior",
+        ["entry", "stay", "work", "border", "asylum", "return", "readmission", "naturalisation"],
+    ),
+    (
+        "MFA",
+        "Ministry of Foreign Affairs",
+        ["exit", "return", "skills_recognition", "diaspora_engagement", "remittances"],
+    ),
     ("MOH", "Ministry of Health", ["health"]),
     ("MOE", "Ministry of Education", ["education", "skills_recognition"]),
-    ("MOSP", "Ministry of Social Protection",
-     ["housing", "labour_rights", "integration", "social_security"]),
+    ("MOSP", "Ministry of Social Protection", ["housing", "labour_rights", "integration", "social_security"]),
     ("MOJ", "Ministry of Justice", ["stay", "labour_rights", "anti_trafficking"]),
     ("MOF", "Ministry of Finance", ["remittances", "data"]),
 )
@@ -149,125 +246,288 @@ AGENCIES = (
     ("OEA", "agency", "Overseas Employment Agency", "MOL", ["recruitment", "exit", "work", "labour_rights"]),
     ("IMMIGRATION", "agency", "Immigration Agency", "MOI", ["entry", "stay", "border", "return"]),
     ("SSA", "agency", "Social Security Agency", "MOSP", ["social_security"]),
-    ("BEA", "bureau", "Bureau of Emigrant Affairs", "MFA",
-     ["exit", "diaspora_engagement", "remittances", "reintegration"]),
+    (
+        "BEA",
+        "bureau",
+        "Bureau of Emigrant Affairs",
+        "MFA",
+        ["exit", "diaspora_engagement", "remittances", "reintegration"],
+    ),
     ("BSTAT", "bureau", "National Bureau of Statistics", "MOF", ["data"]),
     ("BRA", "bureau", "Bureau for Refugees and Asylum", "MOI", ["asylum", "stay", "integration"]),
 )
-LOCAL_MANDATE = ["integration", "housing", "health", "education", "work", "labour_rights",
-                 "naturalisation", "data", "anti_trafficking", "remittances",
-                 "diaspora_engagement", "reintegration"]
+LOCAL_MANDATE = [
+    "integration",
+    "housing",
+    "health",
+    "education",
+    "work",
+    "labour_rights",
+    "naturalisation",
+    "data",
+    "anti_trafficking",
+    "remittances",
+    "diaspora_engagement",
+    "reintegration",
+]
 
 
 @dataclass(frozen=True)
 class _Theme:
     key: str
-    lead: str                 # ministry key, or "LA" for the local authority
+    lead: str  # ministry key, or "LA" for the local authority
     sectors: tuple[str, ...]
-    pos: tuple[str, ...]      # areas of background facilitate/protect objectives
+    pos: tuple[str, ...]  # areas of background facilitate/protect objectives
     groups: tuple[str, ...]
     neutral: tuple[str, ...]  # areas of background neutral objectives (may be reserved)
-    fund: tuple[str, ...]     # extra areas of fund/assign/require measures
-    grant: tuple[str, ...]    # areas of background grant measures (never reserved)
-    cond: tuple[str, ...]     # areas of background condition measures (checked safe)
+    fund: tuple[str, ...]  # extra areas of fund/assign/require measures
+    grant: tuple[str, ...]  # areas of background grant measures (never reserved)
+    cond: tuple[str, ...]  # areas of background condition measures (checked safe)
     corridor: bool
-    topics: tuple[str, ...]   # title stems; the policy type supplies the noun
+    topics: tuple[str, ...]  # title stems; the policy type supplies the noun
 
 
-THEMES = {t.key: t for t in (
-    _Theme("migration", "MOI", ("migration", "labour", "interior", "foreign_affairs"),
-           ("entry", "stay", "work", "return"),
-           ("all_migrants", "regular_migrant", "labour_migrant", "emigrant"),
-           ("data", "naturalisation"), ("border", "integration"), ("stay", "work"),
-           ("entry", "stay"), False,
-           ("National Migration", "Migration Governance", "Comprehensive Migration")),
-    _Theme("labour", "MOL", ("migration", "labour", "employment"),
-           ("work", "recruitment", "labour_rights", "exit", "skills_recognition"),
-           ("labour_migrant", "low_skilled_worker", "high_skilled_worker", "domestic_worker",
-            "seasonal_worker", "emigrant"),
-           ("reintegration", "data"), ("employment_injury", "old_age", "reintegration"),
-           ("work", "labour_rights", "skills_recognition"), ("work", "recruitment"), True,
-           ("Labour Migration", "Overseas Employment", "Fair Recruitment",
-            "Migrant Workers Protection", "Skills Mobility", "Seasonal Work")),
-    _Theme("border", "MOI", ("migration", "interior"), ("entry", "stay", "border"),
-           ("regular_migrant", "student", "family_member", "high_skilled_worker", "seasonal_worker"),
-           ("naturalisation", "data"), ("border",), ("entry", "stay"), ("entry", "stay"), True,
-           ("Immigration", "Visa Facilitation", "Integrated Border Management",
-            "Residence Permits", "Family Reunification")),
-    _Theme("asylum", "MOI", ("migration", "justice", "interior"), ("asylum", "stay"),
-           ("refugee", "asylum_seeker"), ("data", "anti_trafficking"), ("housing", "health"),
-           ("asylum", "stay"), ("stay",), False,
-           ("Asylum and Refugee Protection", "Refugee Response", "Reception Conditions")),
-    _Theme("health", "MOH", ("migration", "health"), ("health", "emergency_health"),
-           ("all_migrants", "regular_migrant", "irregular_migrant", "refugee", "asylum_seeker"),
-           ("data",), ("health", "emergency_health"), ("health", "emergency_health"), (), False,
-           ("Migrant Health", "Health Access for Migrants", "Universal Health Coverage for Migrants")),
-    _Theme("education", "MOE", ("migration", "education", "skills"), ("education", "skills_recognition"),
-           ("student", "family_member", "refugee"), ("data",), ("education",),
-           ("education", "skills_recognition"), ("skills_recognition",), False,
-           ("Education for Migrant Children", "International Students",
-            "Qualifications Recognition")),
-    _Theme("return", "MOI", ("migration", "interior", "foreign_affairs"), ("return", "readmission"),
-           ("returnee", "irregular_migrant", "asylum_seeker"), ("reintegration", "data"),
-           ("return", "reintegration"), ("return",), (), True,
-           ("Return and Readmission", "Assisted Voluntary Return")),
-    _Theme("diaspora", "MFA", ("migration", "foreign_affairs", "development"),
-           ("exit", "return", "skills_recognition"), ("emigrant", "diaspora", "returnee"),
-           ("diaspora_engagement", "remittances"), ("diaspora_engagement", "remittances", "reintegration"),
-           ("skills_recognition",), (), True,
-           ("Diaspora Engagement", "Remittances and Development",
-            "Emigration Governance")),
-    _Theme("social", "MOSP", ("migration", "social_protection", "housing"),
-           ("housing", "labour_rights", "integration"),
-           ("labour_migrant", "family_member", "refugee", "regular_migrant"),
-           ("old_age", "sickness", "invalidity"), ("old_age", "sickness", "family_benefits", "housing"),
-           ("housing", "integration"), (), False,
-           ("Social Protection for Migrants", "Migrant Housing",
-            "Portability of Benefits")),
-    _Theme("trafficking", "MOJ", ("migration", "justice"), ("stay", "labour_rights"),
-           ("trafficking_victim",), ("anti_trafficking", "data"), ("anti_trafficking",), ("stay",), (),
-           False, ("Anti-Trafficking", "Victim Protection")),
-    _Theme("local", "LA", ("migration", "urban_development", "housing"),
-           ("integration", "housing", "health", "education", "work", "labour_rights", "emergency_health"),
-           ("all_migrants", "regular_migrant", "refugee", "family_member", "returnee", "labour_migrant"),
-           ("data", "reintegration"), ("integration", "housing", "reintegration"),
-           ("integration", "housing", "education"), (), False,
-           ("Migrant Integration", "Welcoming City",
-            "Migration and Development", "Returnee Reintegration", "Inclusive Services")),
-)}
+THEMES = {
+    t.key: t
+    for t in (
+        _Theme(
+            "migration",
+            "MOI",
+            ("migration", "labour", "interior", "foreign_affairs"),
+            ("entry", "stay", "work", "return"),
+            ("all_migrants", "regular_migrant", "labour_migrant", "emigrant"),
+            ("data", "naturalisation"),
+            ("border", "integration"),
+            ("stay", "work"),
+            ("entry", "stay"),
+            False,
+            ("National Migration", "Migration Governance", "Comprehensive Migration"),
+        ),
+        _Theme(
+            "labour",
+            "MOL",
+            ("migration", "labour", "employment"),
+            ("work", "recruitment", "labour_rights", "exit", "skills_recognition"),
+            (
+                "labour_migrant",
+                "low_skilled_worker",
+                "high_skilled_worker",
+                "domestic_worker",
+                "seasonal_worker",
+                "emigrant",
+            ),
+            ("reintegration", "data"),
+            ("employment_injury", "old_age", "reintegration"),
+            ("work", "labour_rights", "skills_recognition"),
+            ("work", "recruitment"),
+            True,
+            (
+                "Labour Migration",
+                "Overseas Employment",
+                "Fair Recruitment",
+                "Migrant Workers Protection",
+                "Skills Mobility",
+                "Seasonal Work",
+            ),
+        ),
+        _Theme(
+            "border",
+            "MOI",
+            ("migration", "interior"),
+            ("entry", "stay", "border"),
+            ("regular_migrant", "student", "family_member", "high_skilled_worker", "seasonal_worker"),
+            ("naturalisation", "data"),
+            ("border",),
+            ("entry", "stay"),
+            ("entry", "stay"),
+            True,
+            (
+                "Immigration",
+                "Visa Facilitation",
+                "Integrated Border Management",
+                "Residence Permits",
+                "Family Reunification",
+            ),
+        ),
+        _Theme(
+            "asylum",
+            "MOI",
+            ("migration", "justice", "interior"),
+            ("asylum", "stay"),
+            ("refugee", "asylum_seeker"),
+            ("data", "anti_trafficking"),
+            ("housing", "health"),
+            ("asylum", "stay"),
+            ("stay",),
+            False,
+            ("Asylum and Refugee Protection", "Refugee Response", "Reception Conditions"),
+        ),
+        _Theme(
+            "health",
+            "MOH",
+            ("migration", "health"),
+            ("health", "emergency_health"),
+            ("all_migrants", "regular_migrant", "irregular_migrant", "refugee", "asylum_seeker"),
+            ("data",),
+            ("health", "emergency_health"),
+            ("health", "emergency_health"),
+            (),
+            False,
+            ("Migrant Health", "Health Access for Migrants", "Universal Health Coverage for Migrants"),
+        ),
+        _Theme(
+            "education",
+            "MOE",
+            ("migration", "education", "skills"),
+            ("education", "skills_recognition"),
+            ("student", "family_member", "refugee"),
+            ("data",),
+            ("education",),
+            ("education", "skills_recognition"),
+            ("skills_recognition",),
+            False,
+            ("Education for Migrant Children", "International Students", "Qualifications Recognition"),
+        ),
+        _Theme(
+            "return",
+            "MOI",
+            ("migration", "interior", "foreign_affairs"),
+            ("return", "readmission"),
+            ("returnee", "irregular_migrant", "asylum_seeker"),
+            ("reintegration", "data"),
+            ("return", "reintegration"),
+            ("return",),
+            (),
+            True,
+            ("Return and Readmission", "Assisted Voluntary Return"),
+        ),
+        _Theme(
+            "diaspora",
+            "MFA",
+            ("migration", "foreign_affairs", "development"),
+            ("exit", "return", "skills_recognition"),
+            ("emigrant", "diaspora", "returnee"),
+            ("diaspora_engagement", "remittances"),
+            ("diaspora_engagement", "remittances", "reintegration"),
+            ("skills_recognition",),
+            (),
+            True,
+            ("Diaspora Engagement", "Remittances and Development", "Emigration Governance"),
+        ),
+        _Theme(
+            "social",
+            "MOSP",
+            ("migration", "social_protection", "housing"),
+            ("housing", "labour_rights", "integration"),
+            ("labour_migrant", "family_member", "refugee", "regular_migrant"),
+            ("old_age", "sickness", "invalidity"),
+            ("old_age", "sickness", "family_benefits", "housing"),
+            ("housing", "integration"),
+            (),
+            False,
+            ("Social Protection for Migrants", "Migrant Housing", "Portability of Benefits"),
+        ),
+        _Theme(
+            "trafficking",
+            "MOJ",
+            ("migration", "justice"),
+            ("stay", "labour_rights"),
+            ("trafficking_victim",),
+            ("anti_trafficking", "data"),
+            ("anti_trafficking",),
+            ("stay",),
+            (),
+            False,
+            ("Anti-Trafficking", "Victim Protection"),
+        ),
+        _Theme(
+            "local",
+            "LA",
+            ("migration", "urban_development", "housing"),
+            ("integration", "housing", "health", "education", "work", "labour_rights", "emergency_health"),
+            ("all_migrants", "regular_migrant", "refugee", "family_member", "returnee", "labour_migrant"),
+            ("data", "reintegration"),
+            ("integration", "housing", "reintegration"),
+            ("integration", "housing", "education"),
+            (),
+            False,
+            (
+                "Migrant Integration",
+                "Welcoming City",
+                "Migration and Development",
+                "Returnee Reintegration",
+                "Inclusive Services",
+            ),
+        ),
+    )
+}
 NATIONAL_THEMES = tuple(k for k in THEMES if k not in ("local", "migration"))
 MANDATES = {k: m for k, _, m in MINISTRIES}
-TYPE_WORD = {"law": "Act", "regulation": "Regulation", "decree": "Decree", "strategy": "Strategy",
-             "action_plan": "National Action Plan", "local_plan": "Plan", "programme": "Programme",
-             "guideline": "Guidelines"}
+TYPE_WORD = {
+    "law": "Act",
+    "regulation": "Regulation",
+    "decree": "Decree",
+    "strategy": "Strategy",
+    "action_plan": "National Action Plan",
+    "local_plan": "Plan",
+    "programme": "Programme",
+    "guideline": "Guidelines",
+}
 
 # Background condition measures are restricted to these areas so that no other rule
 # (RI001, SS004, IC001 via ILO-C097 Art 6) can fire on them.
 SAFE_CONDITION_AREAS = {"entry", "stay", "work", "recruitment", "skills_recognition"}
 
 GROUP_TXT = {
-    "all_migrants": "all migrants", "regular_migrant": "regular migrants",
-    "labour_migrant": "migrant workers", "low_skilled_worker": "low-skilled workers",
-    "high_skilled_worker": "high-skilled workers", "domestic_worker": "domestic workers",
-    "seasonal_worker": "seasonal workers", "student": "international students",
-    "family_member": "family members", "irregular_migrant": "irregular migrants",
-    "refugee": "refugees", "asylum_seeker": "asylum seekers",
-    "trafficking_victim": "victims of trafficking", "emigrant": "emigrants",
-    "diaspora": "the diaspora", "returnee": "returnees", "idp": "internally displaced persons",
+    "all_migrants": "all migrants",
+    "regular_migrant": "regular migrants",
+    "labour_migrant": "migrant workers",
+    "low_skilled_worker": "low-skilled workers",
+    "high_skilled_worker": "high-skilled workers",
+    "domestic_worker": "domestic workers",
+    "seasonal_worker": "seasonal workers",
+    "student": "international students",
+    "family_member": "family members",
+    "irregular_migrant": "irregular migrants",
+    "refugee": "refugees",
+    "asylum_seeker": "asylum seekers",
+    "trafficking_victim": "victims of trafficking",
+    "emigrant": "emigrants",
+    "diaspora": "the diaspora",
+    "returnee": "returnees",
+    "idp": "internally displaced persons",
 }
 AREA_TXT = {
-    "entry": "entry", "exit": "regular emigration", "stay": "residence", "work": "access to work",
-    "recruitment": "fair recruitment", "border": "border crossing", "asylum": "asylum procedures",
-    "return": "voluntary return", "readmission": "readmission", "reintegration": "reintegration",
-    "integration": "integration services", "naturalisation": "naturalisation",
-    "health": "health care", "emergency_health": "emergency health care", "education": "education",
-    "housing": "housing", "social_security": "social security", "old_age": "old-age pensions",
-    "invalidity": "invalidity benefits", "survivors": "survivors' benefits",
-    "employment_injury": "employment injury cover", "unemployment": "unemployment benefits",
-    "family_benefits": "family benefits", "maternity": "maternity benefits",
-    "sickness": "sickness benefits", "skills_recognition": "recognition of skills",
-    "remittances": "remittance services", "diaspora_engagement": "diaspora engagement",
-    "anti_trafficking": "anti-trafficking support", "labour_rights": "labour rights",
+    "entry": "entry",
+    "exit": "regular emigration",
+    "stay": "residence",
+    "work": "access to work",
+    "recruitment": "fair recruitment",
+    "border": "border crossing",
+    "asylum": "asylum procedures",
+    "return": "voluntary return",
+    "readmission": "readmission",
+    "reintegration": "reintegration",
+    "integration": "integration services",
+    "naturalisation": "naturalisation",
+    "health": "health care",
+    "emergency_health": "emergency health care",
+    "education": "education",
+    "housing": "housing",
+    "social_security": "social security",
+    "old_age": "old-age pensions",
+    "invalidity": "invalidity benefits",
+    "survivors": "survivors' benefits",
+    "employment_injury": "employment injury cover",
+    "unemployment": "unemployment benefits",
+    "family_benefits": "family benefits",
+    "maternity": "maternity benefits",
+    "sickness": "sickness benefits",
+    "skills_recognition": "recognition of skills",
+    "remittances": "remittance services",
+    "diaspora_engagement": "diaspora engagement",
+    "anti_trafficking": "anti-trafficking support",
+    "labour_rights": "labour rights",
     "data": "migration data",
 }
 STANCE_VERBS = {
@@ -310,9 +570,44 @@ INDICATORS = {
     "labour_rights": ("labour_inspections_in_migrant_workplaces", "inspections", "count"),
     "data": ("migration_statistics_releases", "releases", "count"),
 }
-SYLLABLES = ("ka", "ve", "lo", "ri", "ta", "mon", "sel", "dor", "an", "bel", "cor", "fi", "gal",
-             "har", "is", "jun", "kel", "lum", "mar", "nor", "os", "pel", "quin", "ros", "sar",
-             "tel", "ur", "val", "wen", "yor", "zan", "el", "tra", "mi", "bo", "den")
+SYLLABLES = (
+    "ka",
+    "ve",
+    "lo",
+    "ri",
+    "ta",
+    "mon",
+    "sel",
+    "dor",
+    "an",
+    "bel",
+    "cor",
+    "fi",
+    "gal",
+    "har",
+    "is",
+    "jun",
+    "kel",
+    "lum",
+    "mar",
+    "nor",
+    "os",
+    "pel",
+    "quin",
+    "ros",
+    "sar",
+    "tel",
+    "ur",
+    "val",
+    "wen",
+    "yor",
+    "zan",
+    "el",
+    "tra",
+    "mi",
+    "bo",
+    "den",
+)
 SUB_KINDS = ("City", "Province", "District", "Municipality", "County", "Prefecture")
 REGION_KINDS = ("Region", "Highlands", "Coast", "Valley", "Lowlands")
 
@@ -320,14 +615,14 @@ REGION_KINDS = ("Region", "Highlands", "Coast", "Valley", "Lowlands")
 # --------------------------------------------------------------------------------------------
 # Public API
 
+
 @dataclass
 class Corpus:
-    files: dict[str, str]                              # relative posix path -> YAML text
-    expected: list[tuple[str, tuple[str, ...]]]        # sorted multiset of planted findings
+    files: dict[str, str]  # relative posix path -> YAML text
+    expected: list[tuple[str, tuple[str, ...]]]  # sorted multiset of planted findings
 
 
-def generate(seed: int, n_records: int, plant: bool = True,
-             rules: Iterable[str] | None = None) -> Corpus:
+def generate(seed: int, n_records: int, plant: bool = True, rules: Iterable[str] | None = None) -> Corpus:
     """Build a deterministic corpus of about `n_records` records for `seed`."""
     if rules is None:
         selected = list(PLANTABLE_RULES)
@@ -436,15 +731,15 @@ def _emit_seq(items: list, indent: int, out: list[str]) -> None:
     for x in items:
         if isinstance(x, dict) and x:
             if "statement" not in x and all(
-                    _is_scalar(v) or (isinstance(v, list) and all(_is_scalar(y) for y in v))
-                    for v in x.values()):
+                _is_scalar(v) or (isinstance(v, list) and all(_is_scalar(y) for y in v)) for v in x.values()
+            ):
                 f = _flow(x)
                 if f is not None and indent + 2 + len(f) <= 110:
                     out.append(f"{pad}- {f}")
                     continue
             sub: list[str] = []
             _emit_map(x, indent + 2, sub)
-            sub[0] = f"{pad}- {sub[0][indent + 2:]}"
+            sub[0] = f"{pad}- {sub[0][indent + 2 :]}"
             out.extend(sub)
         else:
             f = _flow(x)
@@ -460,23 +755,24 @@ def _dump_record(rec: dict) -> str:
 # --------------------------------------------------------------------------------------------
 # The generator
 
+
 class _Country:
     def __init__(self, code: str, name: str, currency: str):
         self.code = code
         self.name = name
         self.currency = currency
-        self.subs: list[dict] = []              # {name, slug, within}
-        self.inst: dict[str, str] = {}          # ministry/agency key -> id
-        self.la: dict[str, str] = {}            # subdivision slug -> local authority id
+        self.subs: list[dict] = []  # {name, slug, within}
+        self.inst: dict[str, str] = {}  # ministry/agency key -> id
+        self.la: dict[str, str] = {}  # subdivision slug -> local authority id
         self.committees: list[str] = []
         self.ratified: list[str] = []
         self.adopted: list[str] = []
         self.law = ""
         self.strategies: list[str] = []
-        self.core_national: list[str] = []      # policies plants may add statements to
+        self.core_national: list[str] = []  # policies plants may add statements to
         self.core_local: dict[str, list[str]] = {}
-        self.leaves: list[str] = []             # policies nothing implements (LC001 candidates)
-        self.slots: list[str] = []              # free reserved areas
+        self.leaves: list[str] = []  # policies nothing implements (LC001 candidates)
+        self.slots: list[str] = []  # free reserved areas
         self.partners: list[str] = []
 
 
@@ -485,15 +781,15 @@ class _Generator:
         self.rng = random.Random(seed)
         self.n = n_records
         self.records: dict[str, dict] = {}
-        self.place: dict[str, tuple] = {}       # id -> file group key
+        self.place: dict[str, tuple] = {}  # id -> file group key
         self.expected: list[tuple[str, tuple[str, ...]]] = []
         self.countries: list[_Country] = []
         self.by_code: dict[str, _Country] = {}
-        self.agreements: dict[str, dict] = {}   # key -> {type, parties, ids, ss_own}
+        self.agreements: dict[str, dict] = {}  # key -> {type, parties, ids, ss_own}
         self._agreement_keys: list[str] = []
         self.pair_agreements: dict[tuple[str, str], list[str]] = {}
         self.indicator_values: dict[tuple, tuple] = {}
-        self.touched_pol: set[str] = set()      # membership only, never iterated
+        self.touched_pol: set[str] = set()  # membership only, never iterated
         self.touched_agr: set[str] = set()
         self.once_pol: dict[str, set[str]] = {"VC002": set(), "SS002": set()}
 
@@ -504,15 +800,14 @@ class _Generator:
     def _name(self, lo: int = 2, hi: int = 3) -> str:
         return "".join(self.rng.choice(SYLLABLES) for _ in range(self.rng.randint(lo, hi))).capitalize()
 
-    def _bg_period(self, open_prob: float = 0.0, start_lo=dt.date(2014, 1, 1),
-                   start_hi=dt.date(2026, 6, 1)) -> dict:
+    def _bg_period(self, open_prob: float = 0.0, start_lo=dt.date(2014, 1, 1), start_hi=dt.date(2026, 6, 1)) -> dict:
         """A background period: starts by mid-2026, runs to the end of 2027 or later (or is open)."""
         start = self._date(start_lo, min(start_hi, dt.date(2026, 6, 1)))
         if self.rng.random() < open_prob:
             return {"from": start}
         lo = max(dt.date(2027, 12, 31), start + dt.timedelta(days=3 * 365))
         end = self._date(lo, max(lo, dt.date(2035, 12, 31)))
-        if self.rng.random() < 0.6:                       # most plans end on 31 December
+        if self.rng.random() < 0.6:  # most plans end on 31 December
             end = dt.date(end.year, 12, 31)
         return {"from": start, "to": end}
 
@@ -532,7 +827,7 @@ class _Generator:
         y0 = max(y0, min(y1, 2024))
         year = self.rng.randint(y0, max(y0, y1))
         key = (code, name, year)
-        if key not in self.indicator_values:   # one target per country, indicator and year (TG001)
+        if key not in self.indicator_values:  # one target per country, indicator and year (TG001)
             r = self.rng
             if kind == "pct":
                 b = r.randint(15, 60)
@@ -567,7 +862,7 @@ class _Generator:
     # ---------------------------------------------------------------- background
     def background(self) -> None:
         r = self.rng
-        all_codes = ([f"X{a}{b}" for a in _AZ for b in _AZ] + [f"Q{a}{b}" for a in "MNOPQRSTUVWXYZ" for b in _AZ])
+        all_codes = [f"X{a}{b}" for a in _AZ for b in _AZ] + [f"Q{a}{b}" for a in "MNOPQRSTUVWXYZ" for b in _AZ]
         n_c = max(2, min(len(all_codes), round(self.n / 100)))
         codes = sorted(r.sample(all_codes, n_c))
         names_seen: set[str] = set()
@@ -595,31 +890,71 @@ class _Generator:
             iid = f"{c.code}-{key}"
             c.inst[key] = iid
             ministries.append(iid)
-            self._add({"coherence": 1, "kind": "institution", "id": iid, "name": name,
-                       "jurisdiction": dict(nat), "type": "ministry", "mandate": list(mandate),
-                       "decision_power": True, "budget": self._budget(c, 5000, 90000)},
-                      (c.code, "institutions"))
+            self._add(
+                {
+                    "coherence": 1,
+                    "kind": "institution",
+                    "id": iid,
+                    "name": name,
+                    "jurisdiction": dict(nat),
+                    "type": "ministry",
+                    "mandate": list(mandate),
+                    "decision_power": True,
+                    "budget": self._budget(c, 5000, 90000),
+                },
+                (c.code, "institutions"),
+            )
         for key, itype, name, parent, mandate in AGENCIES:
             iid = f"{c.code}-{key}"
             c.inst[key] = iid
-            self._add({"coherence": 1, "kind": "institution", "id": iid, "name": name,
-                       "jurisdiction": dict(nat), "type": itype, "mandate": list(mandate),
-                       "decision_power": True, "budget": self._budget(c, 500, 20000),
-                       "parent": f"{c.code}-{parent}"}, (c.code, "institutions"))
+            self._add(
+                {
+                    "coherence": 1,
+                    "kind": "institution",
+                    "id": iid,
+                    "name": name,
+                    "jurisdiction": dict(nat),
+                    "type": itype,
+                    "mandate": list(mandate),
+                    "decision_power": True,
+                    "budget": self._budget(c, 500, 20000),
+                    "parent": f"{c.code}-{parent}",
+                },
+                (c.code, "institutions"),
+            )
         imc = f"{c.code}-IMC-MIGRATION"
         nmc = f"{c.code}-NMC"
         c.committees = [imc, nmc]
-        self._add({"coherence": 1, "kind": "institution", "id": imc,
-                   "name": "Inter-Ministerial Committee on Migration", "jurisdiction": dict(nat),
-                   "type": "committee", "mandate": ["entry", "stay", "work", "exit", "return", "integration"],
-                   "decision_power": True, "budget": self._budget(c, 100, 2000), "members": ministries},
-                  (c.code, "institutions"))
-        self._add({"coherence": 1, "kind": "institution", "id": nmc,
-                   "name": "National Council on Migration and Development", "jurisdiction": dict(nat),
-                   "type": "council", "mandate": ["exit", "diaspora_engagement", "remittances", "reintegration"],
-                   "decision_power": True, "budget": self._budget(c, 100, 2000),
-                   "members": [c.inst[k] for k in ("MOL", "MOI", "MFA", "MOSP", "MOF")]},
-                  (c.code, "institutions"))
+        self._add(
+            {
+                "coherence": 1,
+                "kind": "institution",
+                "id": imc,
+                "name": "Inter-Ministerial Committee on Migration",
+                "jurisdiction": dict(nat),
+                "type": "committee",
+                "mandate": ["entry", "stay", "work", "exit", "return", "integration"],
+                "decision_power": True,
+                "budget": self._budget(c, 100, 2000),
+                "members": ministries,
+            },
+            (c.code, "institutions"),
+        )
+        self._add(
+            {
+                "coherence": 1,
+                "kind": "institution",
+                "id": nmc,
+                "name": "National Council on Migration and Development",
+                "jurisdiction": dict(nat),
+                "type": "council",
+                "mandate": ["exit", "diaspora_engagement", "remittances", "reintegration"],
+                "decision_power": True,
+                "budget": self._budget(c, 100, 2000),
+                "members": [c.inst[k] for k in ("MOL", "MOI", "MFA", "MOSP", "MOF")],
+            },
+            (c.code, "institutions"),
+        )
         n_subs = r.randint(3, 5)
         regions = [f"{self._name(2, 2)} {r.choice(REGION_KINDS)}" for _ in range(2)]
         seen: set[str] = set()
@@ -635,11 +970,20 @@ class _Generator:
             iid = f"{c.code}-LA-{slug}"
             c.la[slug] = iid
             kind_word = sname.rsplit(" ", 1)[1]
-            self._add({"coherence": 1, "kind": "institution", "id": iid,
-                       "name": f"{sname} {'Council' if kind_word in ('City', 'Municipality', 'District') else 'Government'}",
-                       "jurisdiction": self._sub_jurisdiction(c, sub), "type": "local_authority",
-                       "mandate": list(LOCAL_MANDATE), "decision_power": True,
-                       "budget": self._budget(c, 200, 8000)}, (c.code, "institutions"))
+            self._add(
+                {
+                    "coherence": 1,
+                    "kind": "institution",
+                    "id": iid,
+                    "name": f"{sname} {'Council' if kind_word in ('City', 'Municipality', 'District') else 'Government'}",
+                    "jurisdiction": self._sub_jurisdiction(c, sub),
+                    "type": "local_authority",
+                    "mandate": list(LOCAL_MANDATE),
+                    "decision_power": True,
+                    "budget": self._budget(c, 200, 8000),
+                },
+                (c.code, "institutions"),
+            )
         # the slots plants may use, in random order
         c.slots = list(RESERVED_AREAS)
         r.shuffle(c.slots)
@@ -661,9 +1005,17 @@ class _Generator:
             entries.append(e)
         adopted = [a for a in ADOPTABLE if a == "GCM" or r.random() < 0.7]
         c.ratified, c.adopted = ratified, adopted
-        self._add({"coherence": 1, "kind": "commitments", "id": f"{c.code}-COMMITMENTS",
-                   "country": c.code, "ratified": entries, "adopted": adopted},
-                  (c.code, "commitments"))
+        self._add(
+            {
+                "coherence": 1,
+                "kind": "commitments",
+                "id": f"{c.code}-COMMITMENTS",
+                "country": c.code,
+                "ratified": entries,
+                "adopted": adopted,
+            },
+            (c.code, "commitments"),
+        )
 
     # ---- agreements
     def _agreements(self) -> None:
@@ -675,7 +1027,7 @@ class _Generator:
         for code in codes:
             others = [o for o in codes if o != code]
             for o in r.sample(others, min(k, len(others))):
-                pairs[tuple(sorted((code, o)))] = None   # type: ignore[index]
+                pairs[tuple(sorted((code, o)))] = None  # type: ignore[index]
         for a, b in sorted(pairs):
             types: list[tuple[str, bool]] = []
             x = r.random()
@@ -719,8 +1071,10 @@ class _Generator:
                 body["data_exchange"] = {"fields": ["insurance_period", "passport_no"], "frequency": freq}
         elif atype == "readmission":
             body["groups"] = ["irregular_migrant"]
-            body["data_exchange"] = {"fields": ["passport_no", "nationality", "biometric_id"],
-                                     "frequency": "on_request"}
+            body["data_exchange"] = {
+                "fields": ["passport_no", "nationality", "biometric_id"],
+                "frequency": "on_request",
+            }
         elif atype == "mobility_partnership":
             body["groups"] = sorted(r.sample(["student", "high_skilled_worker", "seasonal_worker"], r.randint(1, 2)))
             body["occupations"] = {"classification": "ISCO-08", "codes": codes}
@@ -745,8 +1099,9 @@ class _Generator:
         branches = sorted(["old_age"] + extra, key=SS_BRANCHES.index)
         return {"branches": branches, "totalisation": True, "export_of_benefits": r.random() < 0.8}
 
-    def _new_agreement(self, a: str, b: str, atype: str, ss_own: bool = False, status: str | None = None,
-                       with_ss: bool = True) -> str:
+    def _new_agreement(
+        self, a: str, b: str, atype: str, ss_own: bool = False, status: str | None = None, with_ss: bool = True
+    ) -> str:
         r = self.rng
         pair = (a, b)
         existing = self.pair_agreements.setdefault(pair, [])
@@ -760,9 +1115,18 @@ class _Generator:
         ids = []
         for party in (a, b):
             rid = f"{key}@{party}"
-            rec = {"coherence": 1, "kind": "agreement", "id": rid, "agreement": key, "recorded_by": party,
-                   "type": atype, "parties": [a, b], "status": status, "signed": signed,
-                   "period": dict(period)}
+            rec = {
+                "coherence": 1,
+                "kind": "agreement",
+                "id": rid,
+                "agreement": key,
+                "recorded_by": party,
+                "type": atype,
+                "parties": [a, b],
+                "status": status,
+                "signed": signed,
+                "period": dict(period),
+            }
             rec.update(copy.deepcopy(body))
             self._add(rec, (party, "agreements"))
             ids.append(rid)
@@ -774,36 +1138,70 @@ class _Generator:
     def _core_policies(self, c: _Country) -> None:
         r = self.rng
         law_theme = THEMES["migration"]
-        c.law = self._policy(c, None, law_theme, "law", "in_force", self._bg_period(0.6, dt.date(2008, 1, 1), dt.date(2021, 12, 31)),
-                             implements=[], n_obj=(2, 4))
+        c.law = self._policy(
+            c,
+            None,
+            law_theme,
+            "law",
+            "in_force",
+            self._bg_period(0.6, dt.date(2008, 1, 1), dt.date(2021, 12, 31)),
+            implements=[],
+            n_obj=(2, 4),
+        )
         c.core_national.append(c.law)
         themes = r.sample(NATIONAL_THEMES, r.randint(2, 3))
         for t in themes:
-            sid = self._policy(c, None, THEMES[t], "strategy", r.choice(("adopted", "in_force")),
-                               self._bg_period(0.0, dt.date(2018, 1, 1)),
-                               implements=[c.law] if r.random() < 0.6 else [])
+            sid = self._policy(
+                c,
+                None,
+                THEMES[t],
+                "strategy",
+                r.choice(("adopted", "in_force")),
+                self._bg_period(0.0, dt.date(2018, 1, 1)),
+                implements=[c.law] if r.random() < 0.6 else [],
+            )
             c.strategies.append(sid)
             c.core_national.append(sid)
         for _ in range(r.randint(2, 3)):
             parent = r.choice(c.strategies)
             theme = THEMES[self.records[parent]["_theme"]]
             start_lo = max(dt.date(2020, 1, 1), self.records[parent]["period"]["from"])
-            aid = self._policy(c, None, theme, "action_plan", r.choice(("adopted", "in_force", "draft")),
-                               self._bg_period(0.0, start_lo), implements=[parent])
+            aid = self._policy(
+                c,
+                None,
+                theme,
+                "action_plan",
+                r.choice(("adopted", "in_force", "draft")),
+                self._bg_period(0.0, start_lo),
+                implements=[parent],
+            )
             c.core_national.append(aid)
             c.leaves.append(aid)
         for sub in c.subs:
             for _ in range(r.randint(2, 3)):
-                pid = self._policy(c, sub, THEMES["local"], "local_plan", r.choice(("adopted", "in_force")),
-                                   self._bg_period(0.0, dt.date(2019, 1, 1)),
-                                   implements=[r.choice(c.strategies)] if r.random() < 0.4 else [])
+                pid = self._policy(
+                    c,
+                    sub,
+                    THEMES["local"],
+                    "local_plan",
+                    r.choice(("adopted", "in_force")),
+                    self._bg_period(0.0, dt.date(2019, 1, 1)),
+                    implements=[r.choice(c.strategies)] if r.random() < 0.4 else [],
+                )
                 c.core_local[sub["slug"]].append(pid)
                 c.leaves.append(pid)
 
     def _policy_id(self, c: _Country, sub: dict | None, theme: _Theme, ptype: str, year: int) -> str:
-        tag = {"law": "LAW", "strategy": "STRATEGY", "action_plan": "NAP", "local_plan": "PLAN",
-               "programme": "PROGRAMME", "regulation": "REG", "decree": "DECREE",
-               "guideline": "GUIDELINE"}[ptype]
+        tag = {
+            "law": "LAW",
+            "strategy": "STRATEGY",
+            "action_plan": "NAP",
+            "local_plan": "PLAN",
+            "programme": "PROGRAMME",
+            "regulation": "REG",
+            "decree": "DECREE",
+            "guideline": "GUIDELINE",
+        }[ptype]
         base = f"{c.code}-{sub['slug'] + '-' if sub else ''}{theme.key.upper()}-{tag}-{year}"
         rid, n = base, 1
         while rid in self.records:
@@ -811,8 +1209,19 @@ class _Generator:
             rid = f"{base}-{n}"
         return rid
 
-    def _policy(self, c: _Country, sub: dict | None, theme: _Theme, ptype: str, status: str, period: dict,
-                implements: list[str], n_obj=(2, 5), n_meas=(1, 4), filler: bool = False) -> str:
+    def _policy(
+        self,
+        c: _Country,
+        sub: dict | None,
+        theme: _Theme,
+        ptype: str,
+        status: str,
+        period: dict,
+        implements: list[str],
+        n_obj=(2, 5),
+        n_meas=(1, 4),
+        filler: bool = False,
+    ) -> str:
         r = self.rng
         pid = self._policy_id(c, sub, theme, ptype, period["from"].year)
         lead = c.la[sub["slug"]] if sub else c.inst[theme.lead]
@@ -828,22 +1237,39 @@ class _Generator:
         implements = [x for x in implements if self.records[x]["period"]["from"] <= period["from"]]
         if sub:
             jur = self._sub_jurisdiction(c, sub)
-            sectors = list(r.choice((("migration", "urban_development", "housing"),
-                                     ("migration", "health", "education"),
-                                     ("migration", "employment", "urban_development"))))
+            sectors = list(
+                r.choice(
+                    (
+                        ("migration", "urban_development", "housing"),
+                        ("migration", "health", "education"),
+                        ("migration", "employment", "urban_development"),
+                    )
+                )
+            )
         else:
             jur = {"country": c.code, "level": "national"}
             sectors = list(theme.sectors)
         coordination = [c.committees[0]] + ([c.committees[1]] if r.random() < 0.3 else [])
-        rec: dict = {"coherence": 1, "kind": "policy", "id": pid, "title": title, "type": ptype,
-                     "status": status, "period": period, "jurisdiction": jur, "sectors": sectors,
-                     "lead_agency": lead, "coordination": coordination}
+        rec: dict = {
+            "coherence": 1,
+            "kind": "policy",
+            "id": pid,
+            "title": title,
+            "type": ptype,
+            "status": status,
+            "period": period,
+            "jurisdiction": jur,
+            "sectors": sectors,
+            "lead_agency": lead,
+            "coordination": coordination,
+        }
         if implements:
             rec["implements"] = list(implements)
         pool = c.ratified + c.adopted
         if r.random() < 0.6:
-            rec["instruments"] = sorted(r.sample(pool, min(len(pool), r.randint(1, 3))),
-                                        key=lambda x: (RATIFIABLE + ADOPTABLE).index(x))
+            rec["instruments"] = sorted(
+                r.sample(pool, min(len(pool), r.randint(1, 3))), key=lambda x: (RATIFIABLE + ADOPTABLE).index(x)
+            )
         objectives = []
         for i in range(r.randint(*n_obj)):
             objectives.append(self._bg_objective(c, theme, f"O{i + 1}", period, lead_mandate))
@@ -854,9 +1280,11 @@ class _Generator:
         rec["measures"] = measures
         if ptype in ("law", "decree", "regulation") and r.random() < 0.6:
             no = r.randint(10, 400)
-            rec["source"] = {"citation": f"Official Gazette of the {c.name}, No. {no}/{period['from'].year}",
-                             "url": f"https://gazette.{c.code.lower()}.example/{period['from'].year}/{no}",
-                             "date": period["from"]}
+            rec["source"] = {
+                "citation": f"Official Gazette of the {c.name}, No. {no}/{period['from'].year}",
+                "url": f"https://gazette.{c.code.lower()}.example/{period['from'].year}/{no}",
+                "date": period["from"],
+            }
         rec["_theme"] = theme.key
         rec["_filler"] = filler
         self._add(rec, (c.code, "local", sub["slug"]) if sub else (c.code, "policies"))
@@ -870,10 +1298,14 @@ class _Generator:
         if not c.partners or r.random() > 0.35:
             return None
         other = r.choice(c.partners)
-        return r.choice(({"origin": c.code, "destination": other},
-                         {"origin": other, "destination": c.code},
-                         {"origin": c.code, "destination": "any"},
-                         {"origin": "any", "destination": c.code}))
+        return r.choice(
+            (
+                {"origin": c.code, "destination": other},
+                {"origin": other, "destination": c.code},
+                {"origin": c.code, "destination": "any"},
+                {"origin": "any", "destination": c.code},
+            )
+        )
 
     def _bg_objective(self, c: _Country, theme: _Theme, oid: str, period: dict, lead_mandate: list[str]) -> dict:
         r = self.rng
@@ -881,24 +1313,30 @@ class _Generator:
             stance, areas = "neutral", [r.choice(theme.neutral)]
         else:
             stance = r.choice(("facilitate", "facilitate", "protect"))
-            areas = sorted(r.sample(theme.pos, r.choice((1, 1, 2)) if len(theme.pos) > 1 else 1),
-                           key=list(AREA_PARENT).index)
-        groups = sorted(r.sample(theme.groups, r.choice((1, 1, 2)) if len(theme.groups) > 1 else 1),
-                        key=GROUPS.index)
+            areas = sorted(
+                r.sample(theme.pos, r.choice((1, 1, 2)) if len(theme.pos) > 1 else 1), key=list(AREA_PARENT).index
+            )
+        groups = sorted(r.sample(theme.groups, r.choice((1, 1, 2)) if len(theme.groups) > 1 else 1), key=GROUPS.index)
         corridor = self._corridor_bg(c) if theme.corridor else None
-        obj: dict = {"id": oid, "statement": self._statement_text(stance, groups[0], areas[0], corridor),
-                     "stance": stance, "groups": groups, "areas": areas}
+        obj: dict = {
+            "id": oid,
+            "statement": self._statement_text(stance, groups[0], areas[0], corridor),
+            "stance": stance,
+            "groups": groups,
+            "areas": areas,
+        }
         if corridor:
             obj["corridor"] = corridor
         if not any(self._under_mandate(a, lead_mandate) for a in areas):
             owner = RESERVED_OWNER.get(areas[0]) or ("MOSP" if AREA_PARENT.get(areas[0]) == "social_security" else None)
             if owner:
                 obj["lead_agency"] = c.inst[owner]
-        obj["indicators"] = [self._indicator(c.code, a, period) for a in areas[:r.choice((1, 1, 2))]]
+        obj["indicators"] = [self._indicator(c.code, a, period) for a in areas[: r.choice((1, 1, 2))]]
         return obj
 
-    def _bg_measure(self, c: _Country, sub: dict | None, theme: _Theme, mid: str, objectives: list[dict],
-                    lead: str) -> dict:
+    def _bg_measure(
+        self, c: _Country, sub: dict | None, theme: _Theme, mid: str, objectives: list[dict], lead: str
+    ) -> dict:
         r = self.rng
         x = r.random()
         if x < 0.3 and theme.grant:
@@ -910,8 +1348,13 @@ class _Generator:
             area = r.choice(theme.pos + theme.fund)
         assert effect != "condition" or area in SAFE_CONDITION_AREAS
         group = r.choice(theme.groups)
-        m: dict = {"id": mid, "statement": EFFECT_TXT[effect].format(g=GROUP_TXT[group], a=AREA_TXT[area]),
-                   "effect": effect, "areas": [area], "groups": [group]}
+        m: dict = {
+            "id": mid,
+            "statement": EFFECT_TXT[effect].format(g=GROUP_TXT[group], a=AREA_TXT[area]),
+            "effect": effect,
+            "areas": [area],
+            "groups": [group],
+        }
         if effect in ("assign", "fund") and r.random() < 0.25:
             m["responsible"] = {"level": "subnational"}
         elif sub:
@@ -919,8 +1362,9 @@ class _Generator:
         else:
             m["responsible"] = r.choice((lead, lead, self._agency_for(c, area) or lead))
         m["budget"] = self._budget(c)
-        m["serves"] = sorted(r.sample([o["id"] for o in objectives], min(len(objectives), r.choice((1, 1, 2)))),
-                             key=lambda s: int(s[1:]))
+        m["serves"] = sorted(
+            r.sample([o["id"] for o in objectives], min(len(objectives), r.choice((1, 1, 2)))), key=lambda s: int(s[1:])
+        )
         return m
 
     def _agency_for(self, c: _Country, area: str) -> str | None:
@@ -941,28 +1385,46 @@ class _Generator:
             c = order[i % len(order)]
             if r.random() < 0.25:
                 sub = r.choice(c.subs)
-                self._policy(c, sub, THEMES["local"], r.choice(("local_plan", "local_plan", "programme", "strategy")),
-                             r.choice(("adopted", "in_force", "draft")), self._bg_period(0.0, dt.date(2018, 1, 1)),
-                             implements=[r.choice(c.strategies)] if r.random() < 0.3 else [], filler=True)
+                self._policy(
+                    c,
+                    sub,
+                    THEMES["local"],
+                    r.choice(("local_plan", "local_plan", "programme", "strategy")),
+                    r.choice(("adopted", "in_force", "draft")),
+                    self._bg_period(0.0, dt.date(2018, 1, 1)),
+                    implements=[r.choice(c.strategies)] if r.random() < 0.3 else [],
+                    filler=True,
+                )
             else:
                 theme = THEMES[r.choice(NATIONAL_THEMES)]
                 ptype = r.choice(("programme", "programme", "regulation", "decree", "guideline", "strategy"))
                 parent = [r.choice([c.law] + c.strategies)] if r.random() < 0.5 else []
-                self._policy(c, None, theme, ptype, r.choice(("adopted", "in_force", "in_force", "draft")),
-                             self._bg_period(0.3 if ptype in ("regulation", "decree") else 0.0, dt.date(2016, 1, 1)),
-                             implements=parent, filler=True)
+                self._policy(
+                    c,
+                    None,
+                    theme,
+                    ptype,
+                    r.choice(("adopted", "in_force", "in_force", "draft")),
+                    self._bg_period(0.3 if ptype in ("regulation", "decree") else 0.0, dt.date(2016, 1, 1)),
+                    implements=parent,
+                    filler=True,
+                )
 
     # ---------------------------------------------------------------- planting
     def plant(self, rules: list[str]) -> None:
         k = max(3, self.n // 1000)
         n_decoys = max(1, k // 3)
         handlers = {
-            "HC001": self._plant_hc001, "HC002": self._plant_hc002, "VC001": self._plant_vc001,
-            "VC002": self._plant_vc002, "BA001": self._plant_ba001, "SS001": self._plant_ss001,
+            "HC001": self._plant_hc001,
+            "HC002": self._plant_hc002,
+            "VC001": self._plant_vc001,
+            "VC002": self._plant_vc002,
+            "BA001": self._plant_ba001,
+            "SS001": self._plant_ss001,
             "SS002": self._plant_ss002,
         }
         for ba in ("BA002", "BA003", "BA004", "BA005", "BA006", "BA007", "BA008", "BA009"):
-            handlers[ba] = (lambda rule: (lambda decoy=None: self._plant_ba_pair(rule)))(ba)
+            handlers[ba] = (lambda rule: lambda decoy=None: self._plant_ba_pair(rule))(ba)
         decoyed = {"HC001", "HC002", "VC001", "VC002", "SS001", "SS002", "LC001"}
         # LC001 goes last: it needs records no other plant touched.
         for rule in [x for x in rules if x != "LC001"]:
@@ -995,7 +1457,7 @@ class _Generator:
 
     def _other_code(self, c: _Country, exclude: tuple = ()) -> str:
         others = [o.code for o in self.countries if o.code != c.code and o.code not in exclude]
-        if not others:   # tiny corpora: any valid code will do for a corridor end
+        if not others:  # tiny corpora: any valid code will do for a corridor end
             others = [x for x in ("XZZ", "QZZ", "XZY") if x != c.code and x not in exclude]
         return self.rng.choice(others)
 
@@ -1030,16 +1492,21 @@ class _Generator:
     def _lead_for(self, c: _Country, pid: str, area: str) -> str | None:
         rec = self.records[pid]
         if rec["jurisdiction"]["level"] == "subnational":
-            return None   # the local authority's mandate covers every reserved area
+            return None  # the local authority's mandate covers every reserved area
         return c.inst[RESERVED_OWNER[area]]
 
-    def _add_objective(self, pid: str, stance: str, group: str, area: str, corridor: dict | None,
-                       lead: str | None = None) -> None:
+    def _add_objective(
+        self, pid: str, stance: str, group: str, area: str, corridor: dict | None, lead: str | None = None
+    ) -> None:
         rec = self.records[pid]
         code = rec["jurisdiction"]["country"]
-        obj: dict = {"id": self._next_sid(rec, "O"),
-                     "statement": self._statement_text(stance, group, area, corridor),
-                     "stance": stance, "groups": [group], "areas": [area]}
+        obj: dict = {
+            "id": self._next_sid(rec, "O"),
+            "statement": self._statement_text(stance, group, area, corridor),
+            "stance": stance,
+            "groups": [group],
+            "areas": [area],
+        }
         if corridor:
             obj["corridor"] = dict(corridor)
         if lead is None and rec["jurisdiction"]["level"] == "national" and area in RESERVED_OWNER:
@@ -1050,16 +1517,23 @@ class _Generator:
         rec["objectives"].append(obj)
         self.touched_pol.add(pid)
 
-    def _add_measure(self, pid: str, effect: str, group: str, area: str,
-                     responsible=None, budget="amount") -> None:
+    def _add_measure(self, pid: str, effect: str, group: str, area: str, responsible=None, budget="amount") -> None:
         rec = self.records[pid]
         c = self.by_code[rec["jurisdiction"]["country"]]
         text = EFFECT_TXT[effect].format(g=GROUP_TXT[group], a=AREA_TXT[area])
-        m: dict = {"id": self._next_sid(rec, "M"), "statement": text, "effect": effect,
-                   "areas": [area], "groups": [group]}
+        m: dict = {
+            "id": self._next_sid(rec, "M"),
+            "statement": text,
+            "effect": effect,
+            "areas": [area],
+            "groups": [group],
+        }
         if responsible is None:
-            responsible = rec["lead_agency"] if rec["jurisdiction"]["level"] == "subnational" \
+            responsible = (
+                rec["lead_agency"]
+                if rec["jurisdiction"]["level"] == "subnational"
                 else c.inst.get(RESERVED_OWNER.get(area, ""), rec["lead_agency"])
+            )
         m["responsible"] = responsible
         if budget == "amount":
             m["budget"] = self._budget(c)
@@ -1107,9 +1581,15 @@ class _Generator:
             p2 = p1 if single else r.choice([p for p in pool if p != p1])
         if variant == "inactive":
             theme = THEMES[self.records[p2]["_theme"]] if self.records[p2]["_theme"] != "local" else THEMES["migration"]
-            p2 = self._policy(c, None, theme, r.choice(("strategy", "regulation")),
-                              r.choice(("suspended", "repealed")), self._bg_period(0.0, dt.date(2019, 1, 1)),
-                              implements=[])
+            p2 = self._policy(
+                c,
+                None,
+                theme,
+                r.choice(("strategy", "regulation")),
+                r.choice(("suspended", "repealed")),
+                self._bg_period(0.0, dt.date(2019, 1, 1)),
+                implements=[],
+            )
         g_pos, g_neg = self._group_pair(overlapping=(variant != "siblings"))
         if variant == "corridors":
             cor_pos, cor_neg = self._incompatible_corridors(c)
@@ -1118,7 +1598,7 @@ class _Generator:
         if r.random() < 0.5:
             p1, p2 = p2, p1
             if variant == "inactive":
-                p1, p2 = p2, p1       # keep the negative statement in the inactive policy
+                p1, p2 = p2, p1  # keep the negative statement in the inactive policy
         if kind == "objective":
             self._add_objective(p1, r.choice(("facilitate", "protect")), g_pos, area, cor_pos)
             self._add_objective(p2, r.choice(("restrict", "deter")), g_neg, area, cor_neg)
@@ -1145,8 +1625,7 @@ class _Generator:
         ps = r.choice(self._free(c.core_local[sub["slug"]]))
         variant = None if decoy is None else ("siblings", "corridors")[decoy % 2]
         g_pos, g_neg = self._group_pair(overlapping=(variant != "siblings"))
-        cor_pos, cor_neg = (self._incompatible_corridors(c) if variant == "corridors"
-                            else self._compatible_corridors(c))
+        cor_pos, cor_neg = self._incompatible_corridors(c) if variant == "corridors" else self._compatible_corridors(c)
         pos_pid, neg_pid = (pn, ps) if r.random() < 0.5 else (ps, pn)
         # objective vs objective or measure vs measure (never mixed). Measures carry no corridor,
         # so the incompatible-corridor decoy is always a pair of objectives.
@@ -1166,6 +1645,7 @@ class _Generator:
         def pool(c: _Country) -> list[str]:
             ids = self._national_pool(c) + [p for s in c.subs for p in self._free(c.core_local[s["slug"]])]
             return [p for p in ids if p not in used]
+
         c = self._country_with(lambda c: pool(c))
         if c is None:
             return
@@ -1176,12 +1656,12 @@ class _Generator:
         effect = r.choice(("assign", "require", "fund"))
         if decoy is not None:
             variant = decoy % 3
-            if variant == 0:      # the local authority has a budget of its own
+            if variant == 0:  # the local authority has a budget of its own
                 sub = r.choice(c.subs)
                 self._add_measure(pid, effect, group, area, responsible=c.la[sub["slug"]], budget="null")
-            elif variant == 1:    # budget unknown (omitted), not unfunded
+            elif variant == 1:  # budget unknown (omitted), not unfunded
                 self._add_measure(pid, effect, group, area, responsible={"level": "subnational"}, budget="omit")
-            else:                 # a grant is not a mandate
+            else:  # a grant is not a mandate
                 area = r.choice(("integration", "housing", "education"))
                 self._add_measure(pid, "grant", group, area, responsible={"level": "subnational"}, budget="null")
             return
@@ -1195,19 +1675,37 @@ class _Generator:
             iid = f"{c.code}-LA-{sub['slug']}-{re.sub(r'[^A-Z0-9]+', '-', dname.upper()).strip('-')}"
             if iid not in self.records:
                 break
-        self._add({"coherence": 1, "kind": "institution", "id": iid, "name": f"{dname} Council",
-                   "jurisdiction": {"country": c.code, "level": "subnational", "subdivision": dname,
-                                    "within": sub["name"]},
-                   "type": "local_authority", "mandate": list(LOCAL_MANDATE), "decision_power": True,
-                   "budget": None}, (c.code, "institutions"))
+        self._add(
+            {
+                "coherence": 1,
+                "kind": "institution",
+                "id": iid,
+                "name": f"{dname} Council",
+                "jurisdiction": {
+                    "country": c.code,
+                    "level": "subnational",
+                    "subdivision": dname,
+                    "within": sub["name"],
+                },
+                "type": "local_authority",
+                "mandate": list(LOCAL_MANDATE),
+                "decision_power": True,
+                "budget": None,
+            },
+            (c.code, "institutions"),
+        )
         self._add_measure(pid, effect, group, area, responsible=iid, budget="null")
         self.expected.append(("VC002", tuple(sorted((pid, iid)))))
 
     # ---- agreements
     def _agreement_ok(self, key: str, pred) -> bool:
         a = self.agreements[key]
-        return (key not in self.touched_agr and len(a["ids"]) == 2
-                and all(i in self.records for i in a["ids"]) and pred(key, a))
+        return (
+            key not in self.touched_agr
+            and len(a["ids"]) == 2
+            and all(i in self.records for i in a["ids"])
+            and pred(key, a)
+        )
 
     def _pick_agreement(self, pred) -> str | None:
         """A random untouched two-record agreement satisfying pred (sampled first, scanned if rare)."""
@@ -1241,7 +1739,7 @@ class _Generator:
 
     def _plant_ba_pair(self, rule: str) -> None:
         r = self.rng
-        recs = lambda key: [self.records[i] for i in self.agreements[key]["ids"]]  # noqa: E731
+        recs = lambda key: [self.records[i] for i in self.agreements[key]["ids"]]
         preds = {
             "BA002": lambda k, a: True,
             "BA003": lambda k, a: a["type"] != "social_security",
@@ -1273,8 +1771,11 @@ class _Generator:
                 codes.sort()
             else:
                 g = side["groups"]
-                spare = [x for x in (LABOUR_GROUPS + ["student"]) if x not in g
-                         and not any(_overlap(x, y, GROUP_PARENT) for y in g)]
+                spare = [
+                    x
+                    for x in (LABOUR_GROUPS + ["student"])
+                    if x not in g and not any(_overlap(x, y, GROUP_PARENT) for y in g)
+                ]
                 if len(g) > 1 and (r.random() < 0.5 or not spare):
                     g.pop(r.randrange(len(g)))
                 elif spare:
@@ -1318,8 +1819,9 @@ class _Generator:
                 f = side["data_exchange"]["fields"]
                 f.append(r.choice([x for x in DX_FIELDS if x not in f]))
         elif rule == "BA009":
-            side["type"] = r.choice([t for t in ("readmission", "mobility_partnership", "data_sharing", "recruitment")
-                                     if t != side["type"]])
+            side["type"] = r.choice(
+                [t for t in ("readmission", "mobility_partnership", "data_sharing", "recruitment") if t != side["type"]]
+            )
         self.expected.append((rule, tuple(sorted(ids))))
 
     def _fresh_pair(self) -> tuple[str, str] | None:
@@ -1349,8 +1851,11 @@ class _Generator:
         branch = "old_age" if r.random() < 0.7 else r.choice(SS_BRANCHES[1:])
         if variant == "backed":
             key = self._pick_agreement(
-                lambda k, a: a["type"] == "social_security" and all(
-                    self.records[i]["status"] in ("in_force", "signed") for i in a["ids"]))
+                lambda k, a: (
+                    a["type"] == "social_security"
+                    and all(self.records[i]["status"] in ("in_force", "signed") for i in a["ids"])
+                )
+            )
             if key is None:
                 return
             self.touched_agr.add(key)
@@ -1362,7 +1867,7 @@ class _Generator:
             pair = self._fresh_pair()
             if pair is None:
                 return
-            self.pair_agreements[pair] = []          # reserve: no agreement may be added later
+            self.pair_agreements[pair] = []  # reserve: no agreement may be added later
             a_code, b_code = pair if r.random() < 0.5 else (pair[1], pair[0])
         c = self.by_code[a_code]
         pool = [p for p in self._national_pool(c) if p not in used]
@@ -1371,9 +1876,10 @@ class _Generator:
         pid = r.choice(pool)
         used.add(pid)
         stance = "neutral" if variant == "neutral" else r.choice(("protect", "facilitate"))
-        group = r.choice(("student", "refugee")) if variant == "other_group" else r.choice(("labour_migrant", "emigrant"))
-        self._add_objective(pid, stance, group, branch, {"origin": a_code, "destination": b_code},
-                            lead=c.inst["MOSP"])
+        group = (
+            r.choice(("student", "refugee")) if variant == "other_group" else r.choice(("labour_migrant", "emigrant"))
+        )
+        self._add_objective(pid, stance, group, branch, {"origin": a_code, "destination": b_code}, lead=c.inst["MOSP"])
         if decoy is None:
             self.expected.append(("SS002", (pid,)))
 
@@ -1402,7 +1908,7 @@ class _Generator:
         rec["_stale"] = True
         start = self._date(dt.date(2016, 1, 1), dt.date(2020, 12, 31))
         if decoy is not None and decoy % 2 == 1:
-            end = REFERENCE_DATE                      # ends ON the reference date: not before it
+            end = REFERENCE_DATE  # ends ON the reference date: not before it
             rec["status"] = r.choice(("in_force", "adopted"))
         else:
             end = self._date(dt.date(2022, 1, 1), dt.date(2026, 10, 31))
@@ -1434,7 +1940,7 @@ class _Generator:
             n = 0
             while i < len(ids):
                 size = r.randint(1, 5)
-                chunk = ids[i:i + size]
+                chunk = ids[i : i + size]
                 i += size
                 n += 1
                 path = f"{stem}.yaml" if gkey[1] == "commitments" and n == 1 else f"{stem}-{n:03d}.yaml"
@@ -1457,11 +1963,15 @@ _AZ = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # --------------------------------------------------------------------------------------------
 # CLI
 
+
 def write_expected(corpus: Corpus, path: pathlib.Path, **meta) -> None:
     """expected.json: run parameters plus "expected": [[rule_id, [record ids...]], ...] (one per line)."""
-    head = {"reference_date": REFERENCE_DATE.isoformat(), **meta,
-            "rules": [r.upper() for r in meta.get("rules") or PLANTABLE_RULES],
-            "files": len(corpus.files)}
+    head = {
+        "reference_date": REFERENCE_DATE.isoformat(),
+        **meta,
+        "rules": [r.upper() for r in meta.get("rules") or PLANTABLE_RULES],
+        "files": len(corpus.files),
+    }
     lines = [json.dumps([rule, list(ids)]) for rule, ids in corpus.expected]
     body = json.dumps(head, indent=1)[:-2]
     text = body + ',\n "expected": [' + ("\n  " + ",\n  ".join(lines) + "\n ]" if lines else "]") + "\n}\n"
@@ -1480,10 +1990,10 @@ def main(argv: list[str] | None = None) -> int:
     rules = args.rules.split(",") if args.rules else None
     corpus = generate(args.seed, args.records, plant=not args.no_plant, rules=rules)
     write(corpus, args.out)
-    write_expected(corpus, args.out / "expected.json", seed=args.seed, n_records=args.records,
-                   plant=not args.no_plant, rules=rules)
-    print(f"wrote {len(corpus.files)} files, {len(corpus.expected)} expected findings to {args.out}",
-          file=sys.stderr)
+    write_expected(
+        corpus, args.out / "expected.json", seed=args.seed, n_records=args.records, plant=not args.no_plant, rules=rules
+    )
+    print(f"wrote {len(corpus.files)} files, {len(corpus.expected)} expected findings to {args.out}", file=sys.stderr)
     return 0
 
 

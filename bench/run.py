@@ -4,6 +4,7 @@ libyaml parsing of the same files). Prints times, peak memory and the ratios; as
 
     python bench/run.py [--records 10000] [--seed 1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,9 +47,25 @@ sys.exit(result.returncode)
 def whole_run(root: Path, cache: Path, *extra: str) -> tuple[float, float, dict]:
     """A real CLI run in its own process: wall time, peak RSS (MiB, the largest process) and the summary."""
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, str(CLI), "lint", "--format", "json",
-                             "--as-of", corpus_gen.REFERENCE_DATE.isoformat(), *extra],
-                            cwd=root, capture_output=True, text=True, env={**os.environ, "COHERENCE_CACHE_DIR": str(cache)})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            MEASURE,
+            sys.executable,
+            str(CLI),
+            "lint",
+            "--format",
+            "json",
+            "--as-of",
+            corpus_gen.REFERENCE_DATE.isoformat(),
+            *extra,
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COHERENCE_CACHE_DIR": str(cache)},
+    )
     elapsed = time.perf_counter() - start
     if result.returncode not in (0, 1):
         raise SystemExit(f"lint failed: {result.stderr}")
@@ -69,11 +86,13 @@ def main() -> None:
         cache = Path(tmp) / "cache"  # starts empty: the first run is cold
         one_file = str(sorted(root.rglob("*.yaml"))[0].relative_to(tmp))
         rows = [("bare YAML parse (libyaml compose), the floor", floor, None, None)]
-        for label, extra in (("coherence lint, all rules, cold cache", ()),
-                             ("coherence lint, all rules, warm cache", ()),
-                             ("coherence lint, all rules, warm cache, --jobs 1", ("--jobs", "1")),
-                             (f"coherence lint {one_file}, warm cache (pre-commit)", (one_file,)),
-                             (f"coherence lint {one_file}, --no-cache", (one_file, "--no-cache"))):
+        for label, extra in (
+            ("coherence lint, all rules, cold cache", ()),
+            ("coherence lint, all rules, warm cache", ()),
+            ("coherence lint, all rules, warm cache, --jobs 1", ("--jobs", "1")),
+            (f"coherence lint {one_file}, warm cache (pre-commit)", (one_file,)),
+            (f"coherence lint {one_file}, --no-cache", (one_file, "--no-cache")),
+        ):
             elapsed, peak, summary = whole_run(Path(tmp), cache, *extra)
             rows.append((label, elapsed, peak, summary))
     print(f"corpus: seed {args.seed}, {args.records} records, {len(corpus.files)} files")

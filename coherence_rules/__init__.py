@@ -1,6 +1,10 @@
 """coherence: find incoherences between national and sectoral migration policies."""
+
 __version__ = "0.1.0"
 
-from .api import Report, Settings, UsageError, lint  # noqa: E402
+from .api import lint
+from .errors import CoherenceError, UsageError
+from .report import Report
+from .settings import Settings
 
-__all__ = ["lint", "Settings", "Report", "UsageError", "__version__"]
+__all__ = ["CoherenceError", "Report", "Settings", "UsageError", "__version__", "lint"]

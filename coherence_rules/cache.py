@@ -6,6 +6,7 @@ Entries are JSON, never pickles: a cache must not be a way to run code. It lives
 cache directory, not in the repository, so a change under review cannot plant entries. Positions
 are not stored: the few locations a run reports are recomputed from the file's text on demand.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,7 +24,8 @@ FORMAT = 1
 
 def default_directory() -> Path:
     base = os.environ.get("COHERENCE_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "coherence")
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "coherence"
+    )
     return Path(base)
 
 
@@ -43,8 +45,10 @@ class Cache:
     def get(self, key: str) -> dict | None:
         try:
             entry = json.loads(self._path(key).read_text(encoding="utf-8"))
-            return {"documents": [(index, decode(data, dates)) for index, data, dates in entry["documents"]],
-                    "findings": entry["findings"]}
+            return {
+                "documents": [(index, decode(data, dates)) for index, data, dates in entry["documents"]],
+                "findings": entry["findings"],
+            }
         except (OSError, ValueError, KeyError, TypeError):  # missing or unreadable: a miss
             return None
 

@@ -1,295 +1,591 @@
-"""Compile declarative rules into durable-rules rulesets, making the dangerous constructs
-impossible (engine-notes.md):
+"""Compile rules (rulespec.py) into the typed middle form (ir.py).
 
-- every rule starts with the trigger pattern (the runner asserts the trigger fact last,
-  so negations are evaluated once all data facts are in);
-- joins are equalities only; comparisons between facts become checks run on the matches;
-- an `absent` pattern always tests the fact type positively (never a negative-only test);
-- every field a rule names exists on its fact type (facts always carry every field);
-- the number of rules per pack is bounded.
+The compiler resolves every name a rule uses against the fact catalogue (catalogue.py), records the
+fields each rule reads (the engine gets no others), and lowers the language's shorthands to the
+devices that keep durable-rules fast and correct (engine-notes.md):
+
+- `overlaps:` between two statements becomes an equality join on tree nodes: one statement as one
+  fact per node it covers (its named nodes alone when nothing else needs the others), the other as
+  one fact per node it spans (at, above or below its own), so each overlapping pair matches once;
+- an `absent` item that overlaps a binding matches the span of what must not exist;
+- `stated`/`unstated` test the catalogue's one "not stated" value; `pairs: unordered` keeps one
+  of each mirrored pair;
+- an `absent` item that compares with two bindings is rewritten to compare with one of them when
+  the rule's joins make the values equal, and refused otherwise (durable-rules answers negations
+  joined to two bindings wrongly).
+
+What the engine cannot do at all (its rule limits, `in` beside a join) is the engine's business.
 """
+
 from __future__ import annotations
 
-import itertools
-import operator
+import contextlib
 import re
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from .facts import FACT_FIELDS, TREE_FIELDS
-from .rulespec import (RESERVED_BINDINGS, TEMPLATE_FIELD, Absent, AtLeast, Bind, InList, LoadedRule, LocalCheck,
-                       LocalMessage, NotEqual, RulePackError, Under)
+from . import catalogue
+from .catalogue import AUTHOR_TYPES, UNSTATED, FactType
+from .catalogue import Field as CatalogueField
+from .errors import RulePackError
+from .ir import (
+    AnyOf,
+    At,
+    Check,
+    Compare,
+    CompareOp,
+    CompiledRule,
+    CorridorsMeet,
+    Differ,
+    Disjoint,
+    Distinct,
+    FieldTest,
+    Join,
+    OneOf,
+    Operand,
+    Pattern,
+    PeriodsOverlap,
+    Query,
+    Ref,
+    ReportPlan,
+    Value,
+)
+from .rulespec import (
+    RESERVED_BINDINGS,
+    Absent,
+    AtLeast,
+    Bind,
+    InList,
+    Items,
+    LoadedRule,
+    LocalCheck,
+    LocalMessage,
+    NotEqual,
+    Under,
+)
+from .schema_errors import suggest
+from .template import Name, Template, TemplateError, Where, parse
 
-MAX_RULES = 400  # create_ruleset hangs past 512 rules hanging off the root
-TRIGGER = "trigger"
-TEMPLATE_NAMES = {"groups", "areas", "corridor"}
-TEMPLATE_FUNCTIONS = {"only"}
+TREE = ("group", "area")  # the nodes a statement applies to; named_group/named_area are what it names
 
-Match = dict[str, dict]  # binding -> fact
-
-
-@dataclass(frozen=True)
-class Alternative:
-    definition: list[dict]           # the durable-rules `all` list (without the action)
-    bound_facts: dict[str, str]      # binding -> fact type
-    check: Callable[[Match], bool]   # the rule's checks over one match
-    message: str                     # the message template for its matches
-
-
-@dataclass(frozen=True)
-class CompiledRule:
-    rule: LoadedRule
-    alternatives: list[Alternative]
-    fields: dict[str, frozenset[str]]  # fact type -> the fields this rule reads (the engine gets no others)
-
-    @property
-    def id(self) -> str:
-        return self.rule.spec.id
+# The old rule syntax's fact and field names, so that an old rule is told exactly what to write.
+OLD_FACTS = {
+    "cover": "statement (with `overlaps:`, or tests on group/area)",
+    "span": "statement (with `overlaps:`)",
+    "reach": "statement or admission in an `absent` item with `overlaps: <binding>.group`",
+    "instrument_ref": "invocation",
+    "agreement_cover": "admission",
+    "ss_cover": "coverage",
+    "agreement_record": "agreement",
+    "agreement_party": "party",
+    "link": "implements",
+    "mandate": "mandate_area",
+    "ratified": "ratification (or ratified_branch for the branches)",
+    "coord_link": "policy (its `coordination`)",
+}
+OLD_FIELDS = {
+    "rid": "record",
+    "ri": "record",
+    "yp": "report `at:`",
+    "pfrom": "start",
+    "pto": "end",
+    "g": "group",
+    "g_own": "named_group",
+    "area_own": "named_area",
+    "stype": "kind",
+    "jkey": "jurisdiction",
+    "resp_level": "responsible_level",
+    "resp_inst": "responsible_institution",
+    "lead_yp": "report `at: lead`",
+    "coord_power": "coordination_power",
+    "n_coordination": "coordination_count",
+    "n_indicators": "indicator_count",
+    "n_areas": "area_count",
+    "n_sectors": "sector_count",
+    "n_mandate": "mandate_count",
+    "n_members": "member_count",
+    "n_parties": "party_count",
+    "n_codes": "code_count",
+    "ss_branches": "branches",
+    "export": "export_of_benefits",
+    "fees": "fees_paid_by",
+    "dx_classification": "data_classification",
+    "dx_fields": "data_fields",
+    "signed_over_3y": "signed_more_than_3_years_ago",
+    "from_year": "start_year",
+    "to_year": "end_year",
+    "stmt": "objective (an indicator's objective key)",
+    "own": "`overlaps:`",
+}
+OLD_CHECKS = {"overlap": "periods_overlap", "compatible": "corridors_meet"}
+COMPARE_OPS: tuple[CompareOp, ...] = ("eq", "ne", "lt", "le", "gt", "ge")
 
 
 def _fail(rule: LoadedRule, message: str) -> RulePackError:
-    return RulePackError(f"{rule.path}:{rule.line}: {rule.spec.id}: {message}")
+    return RulePackError(f"{rule.origin}: {rule.spec.id}: {message}")
 
 
-def _ref(rule: LoadedRule, text: Any, bound: dict[str, str], what: str) -> tuple[str, str]:
-    if not isinstance(text, str) or text.count(".") != 1:
-        raise _fail(rule, f"{what}: '{text}' is not <binding>.<field>")
-    binding, field = text.split(".")
-    if binding not in bound:
-        raise _fail(rule, f"{what}: '{binding}' is not bound before this point")
-    if field not in FACT_FIELDS[bound[binding]]:
-        raise _fail(rule, f"{what}: fact '{bound[binding]}' has no field '{field}'")
-    return binding, field
+@dataclass
+class _Alternative:
+    """One alternative while it compiles: its bindings and what they read."""
+
+    rule: LoadedRule
+    items: list
+    types: dict[str, FactType] = field(default_factory=dict)  # binding -> author fact type
+    views: dict[str, str] = field(default_factory=dict)  # binding -> engine fact type
+    own: set[str] = field(default_factory=set)  # cover bindings matched on their named nodes only
+    reads: dict[str, set[str]] = field(default_factory=dict)  # engine fact type -> fields
+
+    def fail(self, message: str) -> RulePackError:
+        return _fail(self.rule, message)
+
+    def fact_type(self, name: str, what: str) -> FactType:
+        if name in AUTHOR_TYPES:
+            return AUTHOR_TYPES[name]
+        hint = f" (renamed: {OLD_FACTS[name]})" if name in OLD_FACTS else suggest(name, AUTHOR_TYPES)
+        raise self.fail(f"{what}: unknown fact type '{name}'{hint}; facts: {', '.join(AUTHOR_TYPES)}")
+
+    def field_of(self, fact_type: FactType, name: str, what: str) -> CatalogueField:
+        if name in fact_type.fields:
+            return fact_type.fields[name]
+        hint = f" (renamed: {OLD_FIELDS[name]})" if name in OLD_FIELDS else suggest(name, fact_type.fields)
+        raise self.fail(f"{what}: fact '{fact_type.name}' has no field '{name}'{hint}")
+
+    def read(self, view: str, *fields: str) -> None:
+        self.reads.setdefault(view, set()).update(fields)
+
+    def ref(self, text: Any, what: str) -> Ref:
+        """`binding.field` of a binding bound so far; its field is recorded as read."""
+        if not isinstance(text, str) or text.count(".") != 1:
+            raise self.fail(f"{what}: '{text}' is not <binding>.<field>")
+        binding, name = text.split(".")
+        self.field_of(self.bound(binding, what), name, what)
+        self.read(self.views[binding], name)
+        return Ref(binding, name)
+
+    def bound(self, binding: str, what: str) -> FactType:
+        if binding not in self.types:
+            raise self.fail(f"{what}: '{binding}' is not bound before this point")
+        return self.types[binding]
 
 
-def _tests(rule: LoadedRule, pattern, bound: dict[str, str], what: str) -> list[dict]:
-    if pattern.fact not in FACT_FIELDS:
-        raise _fail(rule, f"{what}: unknown fact type '{pattern.fact}' (one of: {', '.join(FACT_FIELDS)})")
-    fields = FACT_FIELDS[pattern.fact]
-    tests: list[dict] = [{"t": pattern.fact}]
-    for field, test in pattern.where.items():
-        if field not in fields:
-            raise _fail(rule, f"{what}: fact '{pattern.fact}' has no field '{field}'")
-        if isinstance(test, Under):
-            tree = TREE_FIELDS.get(field)
-            if tree is None:
-                raise _fail(rule, f"{what}: 'under' needs a tree field ({', '.join(TREE_FIELDS)}), not '{field}'")
-            nodes = [test.under] if isinstance(test.under, str) else test.under
-            unknown = [n for n in nodes if n not in tree.parent]
-            if unknown:
-                raise _fail(rule, f"{what}: unknown vocabulary node(s) {unknown} for '{field}'")
-            below = sorted(set().union(*(tree.below(n) for n in nodes)))
-            tests.append({"$or": [{field: node} for node in below]})
-        elif isinstance(test, InList):
-            tests.append({"$or": [{field: value} for value in test.in_]})
-        elif isinstance(test, NotEqual):
-            tests.append({"$neq": {field: test.not_}})
-        elif isinstance(test, AtLeast):
-            tests.append({"$gte": {field: test.at_least}})
+def _targets(item) -> tuple[str, tuple[str, ...]] | None:
+    """(binding, trees) of an item's `overlaps:`."""
+    if item.overlaps is None:
+        return None
+    binding, _, tree = item.overlaps.partition(".")
+    return binding, ((tree,) if tree else TREE)
+
+
+def _compared(items: list, text_refs: list[tuple[str, str]], fields: tuple[str, ...]) -> set[str]:
+    """Bindings one of whose `fields` something compares (joins, checks, message, report), other than
+    through `overlaps:`."""
+    refs = {b for b, f in text_refs if f in fields}
+    for item in items:
+        if isinstance(item, (Bind, Absent)):
+            for name, source in item.same.items():
+                binding, _, other = source.partition(".")
+                if (other or name) in fields:
+                    refs.add(binding)
+    return refs
+
+
+def _decide_views(alt: _Alternative, text_refs: list[tuple[str, str]]) -> None:
+    """Which engine view each binding is matched as (catalogue.py): the plain view, `cover` (one fact
+    per node it applies to; only its named nodes, `own`, when nothing needs the others) or `span`.
+    Of two overlapping statements at most one is a span; a tested node forces covers on both, so
+    that they meet at a node that passes the test."""
+    items = alt.items
+    all_tree = ("group", "area", "named_group", "named_area")
+    on_tree = _compared(items, text_refs, all_tree)  # need the tree fields at all
+    on_nodes = _compared(items, text_refs, TREE)  # need every node they apply to
+    tested = {i.bind for i in items if isinstance(i, Bind) and set(i.where) & set(TREE)}
+    wants_nodes = any(isinstance(p, Where) and p.what != "corridor" for p in _parts(alt))
+    overlapped_by: dict[str, list[str]] = {}
+    for item in items:
+        if not isinstance(item, Bind):
+            continue
+        fact_type = alt.fact_type(item.fact, f"binding '{item.bind}'")
+        target = _targets(item)
+        if target and not fact_type.cover:
+            raise alt.fail(f"binding '{item.bind}': a {fact_type.name} cannot overlap; join it with `same:`")
+        if target:
+            if target[0] not in alt.types or not alt.types[target[0]].cover:
+                raise alt.fail(f"binding '{item.bind}': overlaps '{target[0]}', which is not a statement bound before")
+            overlapped_by.setdefault(target[0], []).append(item.bind)
+            spanning = not ({item.bind, target[0]} & (tested | on_nodes)) and alt.views[target[0]] != fact_type.span
+            view = fact_type.span if spanning else fact_type.cover
+        elif fact_type.cover and (
+            set([*item.where, *item.stated, *item.unstated]) & set(all_tree)
+            or item.bind in on_tree
+            or _overlapped_later(items, item.bind)
+            or wants_nodes
+        ):
+            view = fact_type.cover
         else:
-            tests.append({field: test})
-    for field, source in pattern.join.items():
-        if field not in fields:
-            raise _fail(rule, f"{what}: fact '{pattern.fact}' has no field '{field}'")
-        binding, other = _ref(rule, source, bound, what)
-        tests.append({field: {binding: other}})
+            view = fact_type.engine
+        alt.types[item.bind] = fact_type
+        alt.views[item.bind] = view
+    for binding, view in alt.views.items():
+        item = next(i for i in items if isinstance(i, Bind) and i.bind == binding)
+        if (
+            view == "cover"
+            and binding not in tested | on_nodes
+            and item.overlaps is None
+            and all(alt.views[b] == "span" for b in overlapped_by.get(binding, []))
+        ):
+            alt.own.add(binding)
+
+
+def _overlapped_later(items: list, binding: str) -> bool:
+    return any(isinstance(i, (Bind, Absent)) and (_targets(i) or ("",))[0] == binding for i in items)
+
+
+def _parts(alt: _Alternative):
+    message = next((i.message for i in alt.items if isinstance(i, LocalMessage)), alt.rule.spec.message)
+    try:
+        return parse(message).parts
+    except TemplateError:
+        return ()  # reported when the message is checked
+
+
+def _value(alt: _Alternative, spec: CatalogueField, value: Any, what: str) -> Any:
+    """A constant a rule compares a field with, checked against what the field can hold."""
+    ok = {
+        "bool": isinstance(value, bool),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "number": isinstance(value, (int, float)) and not isinstance(value, bool),
+    }.get(spec.type, isinstance(value, str))
+    if not ok:
+        raise alt.fail(f"{what}: {spec.name} holds {'a' if spec.type != 'int' else 'an'} {spec.type}, not {value!r}")
+    choices = spec.tree.nodes if spec.tree else spec.values
+    if choices and value not in choices:
+        raise alt.fail(f"{what}: '{value}' is not a value of {spec.name}{suggest(value, choices)}")
+    return value
+
+
+def _tests(alt: _Alternative, fact_type: FactType, item, what: str) -> list[FieldTest]:
+    tests = [FieldTest(name, "eq", value) for name, value in fact_type.implied]
+    for name, test in item.where.items():
+        spec = alt.field_of(fact_type, name, what)
+        if isinstance(test, Under):
+            if spec.tree is None:
+                raise alt.fail(f"{what}: `under` needs a tree field, not '{name}'")
+            nodes = [test.under] if isinstance(test.under, str) else test.under
+            below = set().union(*(spec.tree.below(_value(alt, spec, n, what)) for n in nodes))
+            tests.append(FieldTest(name, "in", tuple(sorted(below))))
+        elif isinstance(test, InList):
+            values = tuple(_value(alt, spec, v, what) for v in test.in_)
+            tests.append(FieldTest(name, "in", values) if len(values) > 1 else FieldTest(name, "eq", values[0]))
+        elif isinstance(test, NotEqual):
+            tests.append(FieldTest(name, "ne", _value(alt, spec, test.not_, what)))
+        elif isinstance(test, AtLeast):
+            if spec.type not in ("int", "number"):
+                raise alt.fail(f"{what}: `at_least` needs a number field, not '{name}'")
+            tests.append(FieldTest(name, "ge", test.at_least))
+        else:
+            tests.append(FieldTest(name, "eq", _value(alt, spec, test, what)))
+    for name in item.stated:
+        alt.field_of(fact_type, name, what)
+        tests.append(FieldTest(name, "ne", UNSTATED))
+    for name in item.unstated:
+        alt.field_of(fact_type, name, what)
+        tests.append(FieldTest(name, "eq", UNSTATED))
     return tests
 
 
+def _joins(alt: _Alternative, fact_type: FactType, item, what: str) -> list[Join]:
+    joins = []
+    for name, source in item.same.items():
+        alt.field_of(fact_type, name, what)
+        ref = alt.ref(source if "." in source else f"{source}.{name}", f"{what}: same")
+        joins.append(Join(name, ref.binding, ref.field))
+    target = _targets(item)
+    if target:
+        binding, trees = target
+        for tree in trees:
+            if tree not in TREE or tree not in fact_type.fields:
+                raise alt.fail(
+                    f"{what}: overlaps '{item.overlaps}': a {fact_type.name} overlaps on "
+                    f"{' and '.join(t for t in TREE if t in fact_type.fields)} only"
+                )
+            # A positive pattern meets the target's nodes; a negation meets the target's named nodes.
+            other = tree if isinstance(item, Bind) else f"named_{tree}"
+            joins.append(Join(tree, binding, alt.ref(f"{binding}.{other}", f"{what}: overlaps").field))
+    return joins
+
+
+class _Equalities:
+    """Which <binding>.<field>s the rule's positive joins make equal (union-find)."""
+
+    def __init__(self) -> None:
+        self.parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(self, ref: tuple[str, str]) -> tuple[str, str]:
+        while self.parent.get(ref, ref) != ref:
+            ref = self.parent[ref]
+        return ref
+
+    def union(self, a: tuple[str, str], b: tuple[str, str]) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+    def on(self, binding: str, ref: tuple[str, str], fields: set[str]) -> str | None:
+        """A field of `binding` equal to `ref`, if the joins make one so."""
+        if ref[0] == binding:
+            return ref[1]
+        root = self.find(ref)
+        return next((f for f in sorted(fields) if self.find((binding, f)) == root), None)
+
+
+def _single_binding(alt: _Alternative, joins: list[Join], equal: _Equalities, what: str) -> list[Join]:
+    """A negation joined to two bindings is answered wrongly by durable-rules (104 of 200 random
+    cases): take every value from one binding, or refuse."""
+    bindings = sorted({j.binding for j in joins})
+    if len(bindings) <= 1:
+        return joins
+    for candidate in sorted(bindings, key=lambda b: -list(alt.types).index(b)):
+        fields = set(alt.types[candidate].fields)
+        rewritten = [equal.on(candidate, (j.binding, j.other), fields) for j in joins]
+        if all(rewritten):
+            for other in rewritten:
+                alt.read(alt.views[candidate], str(other))
+            return [Join(j.field, candidate, str(other)) for j, other in zip(joins, rewritten, strict=False)]
+    shown = ", ".join(f"{j.binding}.{j.other}" for j in joins)
+    first, last = bindings[0], bindings[-1]
+    raise alt.fail(
+        f"{what}: an `absent` item compares with {', '.join(bindings)} ({shown}); it may compare "
+        f"with one binding only (durable-rules answers negations joined to two bindings wrongly). "
+        f"Join {last} to {first} on the field it needs from {first} (e.g. `same: {{<field>: {first}}}` "
+        f"on {last}) so that {last} carries every value"
+    )
+
+
 REFERENCE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
-REFERENCE_IN_TEXT = re.compile(r"\b([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)\b")
-_COMPARE = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
-            "gt": operator.gt, "ge": operator.ge}
 
 
-def _overlap(a: dict, b: dict) -> bool:
-    """Periods overlap; an empty bound is open."""
-    return (not a["pto"] or not b["pfrom"] or b["pfrom"] <= a["pto"]) and \
-           (not b["pto"] or not a["pfrom"] or a["pfrom"] <= b["pto"])
+def _operand(alt: _Alternative, value: Any, what: str) -> Operand:
+    if isinstance(value, str) and REFERENCE.match(value):
+        return alt.ref(value, what)  # never a literal: a typo must not pass silently
+    return Value(value)
 
 
-def _compatible(a: dict, b: dict) -> bool:
-    """Corridors agree at both ends; `any` matches anything."""
-    return all(a[end] == "any" or b[end] == "any" or a[end] == b[end] for end in ("origin", "destination"))
+def _binding(alt: _Alternative, name: Any, what: str) -> str:
+    if not isinstance(name, str):
+        raise alt.fail(f"{what}: '{name}' is not a binding")
+    alt.bound(name, what)
+    return name
 
 
-def _compile_check(rule: LoadedRule, check: Any, bound: dict[str, str]) -> Callable[[Match], bool]:
-    if not isinstance(check, dict) or len(check) != 1:
-        raise _fail(rule, f"check {check!r}: a check is a mapping with exactly one operator")
-    (op, args), = check.items()
+def _check(alt: _Alternative, check: dict, what: str = "check") -> Check:
+    ((op, args),) = check.items()
+    what = f"{what} {op}"
+    if op in OLD_CHECKS:
+        raise alt.fail(f"{what}: renamed {OLD_CHECKS[op]}")
     if op == "any":
-        parts = [_compile_check(rule, part, bound) for part in args]
-        return lambda m: any(part(m) for part in parts)
-    if op in ("overlap", "compatible"):
-        needs = {"overlap": ("pfrom", "pto"), "compatible": ("origin", "destination")}[op]
-        if len(args) != 2 or any(a not in bound for a in args):
-            raise _fail(rule, f"check {op}: needs two bindings, got {args}")
-        for binding in args:
-            if not set(needs) <= set(FACT_FIELDS[bound[binding]]):
-                raise _fail(rule, f"check {op}: fact '{bound[binding]}' has no {'/'.join(needs)}")
-        x, y = args
-        test = _overlap if op == "overlap" else _compatible
-        return lambda m: test(m[x], m[y])
-    if op not in _COMPARE and op not in ("differ", "disjoint"):
-        raise _fail(rule, f"unknown check '{op}'")
-    if len(args) != 2:
-        raise _fail(rule, f"check {op}: needs two operands, got {args}")
-    getters = []
-    for arg in args:
-        if isinstance(arg, str) and REFERENCE.match(arg):  # never a literal: a typo must not pass silently
-            binding, field = _ref(rule, arg, bound, f"check {op}")
-            getters.append(lambda m, b=binding, f=field: m[b][f])
-        else:
-            getters.append(lambda m, v=arg: v)
-    left, right = getters
-    if op == "differ":  # both records state the field, and they state it differently
-        return lambda m: left(m) != "" and right(m) != "" and left(m) != right(m)
-    if op == "disjoint":  # two comma-joined lists share no item
-        return lambda m: not set(str(left(m)).split(",")) & set(str(right(m)).split(",")) - {""}
-    compare = _COMPARE[op]
-    if op in ("eq", "ne"):
-        return lambda m: compare(left(m), right(m))
-    # An ordering needs both sides stated ("" is the facts' "not stated").
-    return lambda m: left(m) != "" and right(m) != "" and compare(left(m), right(m))
+        if not isinstance(args, list) or not args:
+            raise alt.fail(f"{what}: needs a list of checks")
+        return AnyOf(tuple(_check(alt, part) for part in args))
+    if op == "differ" and isinstance(args, dict):
+        if set(args) != {"between", "fields"} or len(args["between"]) != 2 or not args["fields"]:
+            raise alt.fail(f"{what}: write {{differ: {{between: [a, b], fields: [f, …]}}}}")
+        a, b = (_binding(alt, x, what) for x in args["between"])
+        parts = tuple(Differ(alt.ref(f"{a}.{f}", what), alt.ref(f"{b}.{f}", what)) for f in args["fields"])
+        return parts[0] if len(parts) == 1 else AnyOf(parts)
+    if not isinstance(args, list) or len(args) != 2:
+        raise alt.fail(f"{what}: needs two operands, got {args!r}")
+    if op in ("periods_overlap", "corridors_meet", "distinct"):
+        a, b = (_binding(alt, x, what) for x in args)
+        needs = {"periods_overlap": ("start", "end"), "corridors_meet": ("origin", "destination"), "distinct": ()}[op]
+        for x in (a, b):
+            for name in needs:
+                alt.ref(f"{x}.{name}", what)
+        if op == "periods_overlap":
+            return PeriodsOverlap(a, b)
+        return CorridorsMeet(a, b) if op == "corridors_meet" else Distinct(a, b)
+    if op == "in":
+        if not isinstance(args[1], list):
+            raise alt.fail(f"{what}: write {{in: [a.field, [value, …]]}}")
+        return OneOf(alt.ref(args[0], what), tuple(args[1]))
+    left, right = (_operand(alt, arg, what) for arg in args)
+    if op == "differ":
+        return Differ(left, right)
+    if op == "disjoint":
+        return Disjoint(left, right)
+    if op in COMPARE_OPS:
+        return Compare(op, left, right)
+    raise alt.fail(
+        f"unknown check '{op}'{suggest(op, [*COMPARE_OPS, 'differ', 'disjoint', 'in', 'any', 'distinct', 'periods_overlap', 'corridors_meet'])}"
+    )
 
 
-def _check_template(rule: LoadedRule, message: str, bound: dict[str, str]) -> None:
-    for expression in TEMPLATE_FIELD.findall(message):
-        expression = expression.strip()
-        if expression in TEMPLATE_NAMES:
-            continue
-        if "(" in expression:
-            name, _, rest = expression.partition("(")
-            if name not in TEMPLATE_FUNCTIONS or not rest.endswith(")"):
-                raise _fail(rule, f"message: unknown function in '{{{expression}}}'")
-            for arg in rest[:-1].split(","):
-                _ref(rule, arg.strip(), bound, "message")
-        else:
-            _ref(rule, expression, bound, "message")
+def _text_refs(rule: LoadedRule, items: list) -> list[tuple[str, str]]:
+    """(binding, field) named in checks, the message and the report: they decide views."""
+    refs = []
+    texts: list[Any] = [
+        rule.spec.check,
+        [i.check for i in items if isinstance(i, LocalCheck)],
+        rule.spec.report.one_per,
+        rule.spec.report.every,
+    ]
+    stack = texts
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str) and value.count(".") == 1:
+            refs.append(tuple(value.split(".")))
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    message = next((i.message for i in items if isinstance(i, LocalMessage)), rule.spec.message)
+    with contextlib.suppress(TemplateError):
+        refs += [(r.binding, r.field) for r in parse(message).references]
+    return refs  # type: ignore[return-value]
 
 
-def _without_or_beside_joins(tests: list[dict]) -> list[list[dict]]:
-    """Measured: an `$or` in a pattern that also holds a join test makes durable-rules ignore
-    the joins (every pair matched; 56 of 200 random negations wrong). Such a pattern is
-    expanded into one pattern per choice of the `$or` options (disjunctive normal form)."""
-    if not any(isinstance(next(iter(t.values())), dict) and next(iter(t)) not in ("$or", "$neq", "$gte")
-               for t in tests):
-        return [tests]
-    fixed = [t for t in tests if "$or" not in t]
-    choices = [t["$or"] for t in tests if "$or" in t]
-    return [fixed + list(choice) for choice in itertools.product(*choices)]
+def _compile_alternative(rule: LoadedRule, items: Items) -> tuple[Query, _Alternative]:
+    alt = _Alternative(rule, list(items))
+    for item in alt.items:
+        if isinstance(item, Bind) and (
+            item.bind in RESERVED_BINDINGS
+            or item.bind in [i.bind for i in alt.items[: alt.items.index(item)] if isinstance(i, Bind)]
+        ):
+            raise alt.fail(f"binding name '{item.bind}' is reserved or already used")
+    _decide_views(alt, _text_refs(rule, alt.items))
+    types, alt.types = alt.types, {}  # rebound in order below, so that joins see earlier bindings only
+    equal = _Equalities()
+    patterns: list[Pattern] = []
+    for i, item in enumerate(alt.items):
+        what = f"match[{i}]"
+        if isinstance(item, Bind):
+            fact_type, view = types[item.bind], alt.views[item.bind]
+            tests = _tests(alt, fact_type, item, what)
+            if item.bind in alt.own:
+                tests.append(FieldTest("own", "eq", True))
+            joins = _joins(alt, fact_type, item, what)
+            for join in joins:
+                equal.union((item.bind, join.field), (join.binding, join.other))
+            alt.types[item.bind] = fact_type
+            alt.read(view, *catalogue.HIDDEN, "record", *(t.field for t in tests), *(j.field for j in joins))
+            patterns.append(Pattern(view, item.bind, tuple(tests), tuple(joins)))
+        elif isinstance(item, Absent):
+            fact_type = alt.fact_type(item.absent, what)
+            view = (
+                fact_type.span
+                if _targets(item)
+                else fact_type.cover
+                if set([*item.where, *item.same]) & set(fact_type.tree_fields)
+                else fact_type.engine
+            )
+            if not view:
+                raise alt.fail(f"{what}: a {fact_type.name} cannot overlap")
+            tests = _tests(alt, fact_type, item, what)
+            joins = _single_binding(alt, _joins(alt, fact_type, item, what), equal, what)
+            alt.read(view, *(t.field for t in tests), *(j.field for j in joins))
+            patterns.append(Pattern(view, None, tuple(tests), tuple(joins)))
+    checks = [_check(alt, c) for c in rule.spec.check]
+    checks += [_check(alt, c) for item in alt.items if isinstance(item, LocalCheck) for c in item.check]
+    if rule.spec.pairs == "unordered":
+        binds = [i.bind for i in alt.items if isinstance(i, Bind)]
+        a, b = binds[:2] if len(binds) >= 2 else (binds[0], "")
+        if not b or alt.types[a].pair_key != alt.types[b].pair_key or alt.types[a].engine != alt.types[b].engine:
+            raise alt.fail("pairs: unordered needs the first two bindings to be facts of one type")
+        key = alt.types[a].pair_key
+        checks.append(Compare("lt", alt.ref(f"{a}.{key}", "pairs"), alt.ref(f"{b}.{key}", "pairs")))
+    message = next((i.message for i in alt.items if isinstance(i, LocalMessage)), rule.spec.message)
+    return Query(tuple(patterns), tuple(checks), _template(alt, message)), alt
 
 
-def _compile_alternative(rule: LoadedRule, patterns: list) -> list[Alternative]:
-    bound: dict[str, str] = {}
-    definitions: list[list[dict]] = [[{TRIGGER: {"t": TRIGGER}}]]
-    local_checks = [check for pattern in patterns if isinstance(pattern, LocalCheck) for check in pattern.check]
-    message = next((p.message for p in patterns if isinstance(p, LocalMessage)), rule.spec.message)
-    for i, pattern in enumerate(patterns):
-        if isinstance(pattern, (LocalCheck, LocalMessage)):
-            continue
-        if isinstance(pattern, Absent):  # not (A or B) == not A and not B
-            joined = {source.split(".")[0] for source in pattern.absent.join.values()}
-            if len(joined) > 1:  # measured: 104 of 200 random cases wrong
-                raise _fail(rule, f"match[{i}]: an `absent` pattern may join to one binding only, not "
-                                  f"{sorted(joined)} (durable-rules answers such negations wrongly)")
-            variants = _without_or_beside_joins(_tests(rule, pattern.absent, bound, f"match[{i}]"))
-            parts = [{f"absent{i}_{k}$not": {"$and": tests}} for k, tests in enumerate(variants)]
-            definitions = [definition + parts for definition in definitions]
-            continue
-        assert isinstance(pattern, Bind)
-        if pattern.bind in bound or pattern.bind in RESERVED_BINDINGS:
-            raise _fail(rule, f"match[{i}]: binding name '{pattern.bind}' is reserved or already used")
-        variants = _without_or_beside_joins(_tests(rule, pattern, bound, f"match[{i}]"))
-        definitions = [definition + [{pattern.bind: {"$and": tests}}]
-                       for definition in definitions for tests in variants]
-        bound[pattern.bind] = pattern.fact
-    checks = [_compile_check(rule, check, bound) for check in [*rule.spec.check, *local_checks]]
-    check = lambda m: all(c(m) for c in checks)  # noqa: E731
-    return [Alternative(definition, dict(bound), check, message) for definition in definitions]
+def _template(alt: _Alternative, message: str) -> Template:
+    try:
+        template = parse(message)
+    except TemplateError as exc:
+        raise alt.fail(f"message: {exc}") from None
+    parts = []
+    for part in template.parts:
+        if isinstance(part, Name):
+            fact_type = alt.bound(part.binding, "message")
+            alt.read(alt.views[part.binding], "record", *(("label",) if fact_type.labelled else ()))
+            part = Name(part.binding, fact_type.labelled)
+        elif isinstance(part, Where):
+            for binding in alt.types:
+                wanted = ("origin", "destination") if part.what == "corridor" else (*TREE, "named_group", "named_area")
+                present = [f for f in wanted if f in catalogue.ENGINE_FIELDS[alt.views[binding]]]
+                alt.read(alt.views[binding], *present)
+        parts.append(part)
+    for ref in template.references:
+        alt.ref(f"{ref.binding}.{ref.field}", "message")
+    return Template(tuple(parts))
 
 
-def compile_rule(rule: LoadedRule) -> CompiledRule:
-    alternatives = [a for patterns in rule.spec.alternatives for a in _compile_alternative(rule, patterns)]
+def _at(alt: _Alternative, binding: str, at: str, what: str) -> At:
+    fact_type = alt.bound(binding, what)
+    spec = fact_type.fields.get(at)
+    if spec is not None and spec.located_by:
+        alt.read(alt.views[binding], spec.located_by)
+        return At(field=spec.located_by)
+    return At(path=tuple(int(p) if p.isdigit() else p for p in at.split(".") if p))
+
+
+def _report(rule: LoadedRule, alternatives: list[_Alternative]) -> ReportPlan:
     report = rule.spec.report
-    # What the report and message name must be bound, with the fields they use, whichever
-    # alternative matched (the fact types may differ between alternatives).
-    for alternative in alternatives:
-        bound = alternative.bound_facts
-        if report.primary not in bound:
-            raise _fail(rule, f"report: primary '{report.primary}' is not bound in every alternative")
-        if report.at.startswith("$"):
-            _ref(rule, f"{report.primary}.{report.at[1:]}", bound, "report.at")
-        for key in report.group_by:
-            if "." in key:
-                _ref(rule, key, bound, "report.group_by")
-            elif key not in bound:
-                raise _fail(rule, f"report.group_by: '{key}' is not bound in every alternative")
-        if report.all_of:
-            _ref(rule, report.all_of.count, bound, "report.all_of.count")
-        _check_template(rule, alternative.message, bound)
-    anywhere = {b: f for a in alternatives for b, f in a.bound_facts.items()}
+    anywhere = {b for alt in alternatives for b in alt.types}
     for binding in [*report.related, *report.related_at]:
         if binding not in anywhere:
             raise _fail(rule, f"report: '{binding}' is not a binding of this rule")
-    if report.all_of:
-        _ref(rule, report.all_of.each, anywhere, "report.all_of.each")
-    return CompiledRule(rule, alternatives, _used_fields(rule, alternatives))
-
-
-IMPLIED = {"overlap": ("pfrom", "pto"), "compatible": ("origin", "destination"),
-           "groups": ("g", "g_own", "area", "area_own"), "areas": ("g", "g_own", "area", "area_own"),
-           "corridor": ("origin", "destination")}
-
-
-def _used_fields(rule: LoadedRule, alternatives: list[Alternative]) -> dict[str, frozenset[str]]:
-    """Every field of every fact type the rule reads: engine tests and joins, checks, the
-    message and the report. Facts are projected onto these before they reach the engine."""
-    used: dict[str, set[str]] = {}
-
-    def add(fact_type: str, *fields: str) -> None:
-        known = FACT_FIELDS[fact_type]
-        used.setdefault(fact_type, {"ri", "rid", "yp"}).update(f for f in fields if f in known)
-
-    def tests(fact_type: str, items: list[dict], bound: dict[str, str]) -> None:
-        for test in items:
-            (key, value), = test.items()
-            if key == "$or":
-                tests(fact_type, value, bound)
-            elif key in ("$neq", "$gte"):
-                add(fact_type, *value)
+    ats: dict[str, At] = {}
+    one_per: list[tuple[str, str]] = []
+    every = None
+    for alt in alternatives:
+        if report.primary not in alt.types:
+            raise alt.fail(f"report: primary '{report.primary}' is not bound in every alternative")
+        ats[report.primary] = _at(alt, report.primary, report.at, "report.at")
+        for binding, at in report.related_at.items():
+            if binding in alt.types:
+                ats[f"related {binding}"] = _at(alt, binding, at, "report.related_at")
+        one_per = []
+        for key in report.one_per:
+            if "." in key:
+                ref = alt.ref(key, "report.one_per")
+                one_per.append((ref.binding, ref.field))
             else:
-                add(fact_type, key)
-                if isinstance(value, dict):  # a join: {field: {binding: other_field}}
-                    (binding, other), = value.items()
-                    add(bound[binding], other)
+                alt.bound(key, "report.one_per")
+                one_per.append((key, ""))
+        if report.every:
+            ref = alt.ref(report.every, "report.every")
+            count = alt.types[ref.binding].fields[ref.field].count
+            if not count:
+                raise alt.fail(
+                    f"report.every: '{report.every}' is not a field with one value per fact "
+                    f"(fields that are: {', '.join(f.name for f in alt.types[ref.binding].fields.values() if f.count)})"
+                )
+            alt.read(alt.views[ref.binding], count)
+            every = (ref.binding, ref.field, count)
+    return ReportPlan(
+        primary=report.primary,
+        at=ats[report.primary],
+        related=tuple(report.related),
+        related_at=tuple((b, ats[f"related {b}"]) for b in report.related_at),
+        one_per=tuple(one_per),
+        every=every,
+    )
 
-    spec = rule.spec
-    # The message, checks (the rule's and each alternative's), report and alternative messages.
-    texts = [spec.model_dump_json(include={"message", "match", "check", "report"})]
-    for alternative in alternatives:
-        bound = alternative.bound_facts
-        for part in alternative.definition[1:]:
-            for name, pattern in part.items():
-                type_test, *rest = pattern["$and"]
-                tests(type_test["t"], rest, bound)
-        every = [alternative.message, *texts]
-        for binding, field in REFERENCE_IN_TEXT.findall(" ".join(every)):
-            if binding in bound:
-                add(bound[binding], field)
-        for word, fields in IMPLIED.items():
-            if any(word in text for text in every):
-                for fact_type in bound.values():
-                    add(fact_type, *fields)
-        if spec.report.at.startswith("$"):
-            add(bound[spec.report.primary], spec.report.at[1:])
-    return {fact_type: frozenset(fields) for fact_type, fields in used.items()}
 
+def compile_rule(rule: LoadedRule) -> CompiledRule:
+    compiled = [_compile_alternative(rule, items) for items in rule.spec.alternatives]
+    alternatives = [alt for _, alt in compiled]
+    report = _report(rule, alternatives)
+    reads: dict[str, set[str]] = {}
+    for alt in alternatives:
+        for view, fields in alt.reads.items():
+            reads.setdefault(view, set()).update(fields)
+    return CompiledRule(
+        doc=rule.spec.doc(),
+        origin=rule.origin,
+        queries=tuple(q for q, _ in compiled),
+        report=report,
+        reads=tuple((v, tuple(sorted(f))) for v, f in sorted(reads.items())),
+    )
 
 
 def compile_rules(rules: list[LoadedRule]) -> list[CompiledRule]:
-    compiled = [compile_rule(rule) for rule in rules]
-    count = sum(len(rule.alternatives) for rule in compiled)
-    if count > MAX_RULES:
-        raise RulePackError(f"the rule pack compiles to {count} engine rules: at most {MAX_RULES} are allowed")
-    return compiled
+    return [compile_rule(rule) for rule in rules]

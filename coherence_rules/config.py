@@ -1,17 +1,20 @@
 """Configuration: `.coherence.yaml` or `[tool.coherence]` in pyproject.toml, searched upward from the
 working directory (or named with --config). Validated: an unknown key is an error with file:line."""
+
 from __future__ import annotations
 
 import datetime as dt
 import re
 import sys
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .api import Settings, default_corpus
-from .validate import ModelFileError, load_model, schema_error
+from .errors import ConfigError
+from .schema_errors import first_error
+from .settings import Settings, default_corpus
+from .toolfile import load_model
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,10 +26,6 @@ PYPROJECT = "pyproject.toml"
 FailOn = Literal["error", "warning", "info", "never"]
 
 
-class ConfigError(Exception):
-    """A configuration file that cannot be used; the message starts with file:line."""
-
-
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -35,25 +34,30 @@ class Config(BaseModel):
     ignore: list[str] = []
     per_path_ignores: dict[str, list[str]] = Field({}, description="glob -> rules not reported for those files")
     severity: dict[str, Literal["error", "warning", "info", "off"]] = Field(
-        {}, description="rule id -> severity, or off")
-    fail_on: Optional[FailOn] = None
-    as_of: Optional[dt.date] = None
+        {}, description="rule id -> severity, or off"
+    )
+    fail_on: FailOn | None = None
+    as_of: dt.date | None = None
     rules: list[str] = Field([], description="extra rule directories, relative to the configuration file")
 
 
 class LoadedConfig(BaseModel):
     config: Config
-    path: Optional[Path] = None
+    path: Path | None = None
 
     def settings(self, cwd: Path, **given) -> Settings:
         """Settings from this configuration; options given on the command line (not None) win."""
         config, root = self.config, (self.path.parent if self.path else cwd)
-        values = {
+        values: dict[str, Any] = {
             # Without `corpus`, a found configuration anchors the default corpus at its own directory.
             "corpus": [root / p for p in config.corpus] or (default_corpus(root) if self.path else []),
-            "select": config.select, "ignore": config.ignore,
-            "rule_dirs": [root / p for p in config.rules], "fail_on": config.fail_on or "warning",
-            "severity": config.severity, "per_path_ignores": config.per_path_ignores, "config_root": root,
+            "select": config.select,
+            "ignore": config.ignore,
+            "rule_dirs": [root / p for p in config.rules],
+            "fail_on": config.fail_on or "warning",
+            "severity": config.severity,
+            "per_path_ignores": config.per_path_ignores,
+            "config_root": root,
         }
         if config.as_of:
             values["as_of"] = config.as_of
@@ -64,10 +68,7 @@ class LoadedConfig(BaseModel):
 
 
 def _yaml_config(path: Path) -> Config:
-    try:
-        return load_model(path, Config, empty={})[0]
-    except ModelFileError as exc:
-        raise ConfigError(str(exc)) from None
+    return load_model(path, Config, empty={}, error=ConfigError)[0]
 
 
 def _toml_line(text: str, key: str) -> int:
@@ -94,7 +95,7 @@ def _pyproject_config(path: Path) -> Config | None:
     try:
         return Config.model_validate(section)
     except ValidationError as exc:
-        message, at = schema_error(Config, section, exc)
+        message, at = first_error(Config, section, exc)
         raise ConfigError(f"{path}:{_toml_line(text, str(at[-1]) if at else '')}: {message}") from None
 
 

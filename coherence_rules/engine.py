@@ -1,28 +1,36 @@
-"""Engine stage: run compiled rules over one shard's facts on durable-rules, walled in.
+"""Engine stage: compiled rules (ir.py) on durable-rules, walled in. The only module that imports
+durable-rules or knows its format and its faults (engine-notes.md):
 
-What the wall does (engine-notes.md):
 - one host per process without the library's timer threads; each pack registered once;
-- every run gets a fresh state id and its state is deleted afterwards; an end-of-run rule
-  on the trigger fact guarantees an action ran (deleting a state where none ran segfaults);
-- data facts first, trigger fact last, so negations see every blocking fact;
-- a spurious "already observed" fact (32-bit hash collision) makes the run retry with a
-  fresh state id; exceptions the engine swallows in actions come back as rule errors.
+- every rule starts with a trigger pattern, and the trigger fact is asserted after every data fact,
+  so negations are evaluated once all facts are in;
+- an `in` test in a pattern that also joins is expanded into one engine rule per value (the engine
+  ignores the joins of such a pattern: every pair matched); a negation joined to two bindings is
+  refused (answered wrongly); the number of engine rules is bounded (more than 512 hang);
+- every run gets a fresh state id, deleted afterwards; an end-of-run rule guarantees an action ran
+  (deleting a state where none ran segfaults); a spurious "already observed" fact (32-bit hash
+  collision) makes the run retry with a fresh state; exceptions swallowed in actions come back.
 """
+
 from __future__ import annotations
 
 import hashlib
 import itertools
 import json
+import math
 import multiprocessing
 import os
-from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
 
 from durable import engine as durable
 
-from .compiler import TRIGGER, Alternative, CompiledRule, Match
+from .errors import EngineError, RulePackError
+from .ir import CompiledRule, Fact, FieldTest, Match, Pattern, Query
 
+TRIGGER = "trigger"
 END_RULE = "zz-end-of-run"
+MAX_RULES = 400  # create_ruleset hangs past 512 rules hanging off the root
 BATCH = 200  # facts per assert_facts call: small batches stay in the engine's correct regime
 RETRIES = 3
 
@@ -36,111 +44,136 @@ class _QuietHost(durable.Host):
 
 @dataclass
 class RunResult:
-    matches: list[tuple[str, str, Match]] = field(default_factory=list)  # rule id, message template, match
+    matches: list[tuple[str, int, Match]] = field(default_factory=list)  # rule id, query index, match
     errors: list[tuple[str, str]] = field(default_factory=list)  # (rule id or "", message)
     retries: int = 0
 
 
-class EngineError(Exception):
-    pass
+def _test(test: FieldTest) -> dict:
+    if test.op == "eq":
+        return {test.field: test.value}
+    if test.op == "ne":
+        return {"$neq": {test.field: test.value}}
+    if test.op == "ge":
+        return {"$gte": {test.field: test.value}}
+    assert isinstance(test.value, tuple)
+    return {"$or": [{test.field: v} for v in test.value]}
 
 
-_HOST: _QuietHost | None = None
-_REGISTERED: dict[str, "Pack"] = {}
-_SIDS = itertools.count(1)
-_COLLECTING: dict[str, RunResult] = {}
+def _variants(pattern: Pattern) -> list[list[dict]]:
+    """The pattern's engine tests; measured, an `$or` in a pattern that also joins makes durable-rules
+    ignore the joins (every pair matched; 56 of 200 random negations wrong), so such a pattern
+    becomes one variant per choice of its `in` values (disjunctive normal form)."""
+    head = [{"t": pattern.fact}]
+    joins = [{j.field: {j.binding: j.other}} for j in pattern.joins]
+    choices = [[FieldTest(t.field, "eq", v) for v in t.value] if t.op == "in" and joins else [t] for t in pattern.tests]  # type: ignore[union-attr]
+    return [head + [_test(t) for t in combination] + joins for combination in itertools.product(*choices)]
+
+
+def engine_rule_count(query: Query) -> int:
+    """How many engine rules a query becomes, counted before anything is expanded."""
+    return math.prod(
+        len(t.value) if isinstance(t.value, tuple) and p.joins and not p.negated else 1
+        for p in query.patterns
+        for t in p.tests
+    )
+
+
+def _definitions(rule: CompiledRule, query: Query) -> list[list[dict]]:
+    """The durable-rules `all` lists of one query (several when `in` tests were expanded)."""
+    definitions: list[list[dict]] = [[{TRIGGER: {"t": TRIGGER}}]]
+    for i, pattern in enumerate(query.patterns):
+        variants = _variants(pattern)
+        if pattern.negated:  # not (A or B) == not A and not B
+            if len({j.binding for j in pattern.joins}) > 1:  # measured: 104 of 200 random cases wrong
+                raise RulePackError(f"{rule.origin}: {rule.id}: a negation may join to one binding only")
+            parts = [{f"absent{i}_{k}$not": {"$and": tests}} for k, tests in enumerate(variants)]
+            definitions = [definition + parts for definition in definitions]
+        else:
+            definitions = [
+                definition + [{pattern.binding: {"$and": tests}}] for definition in definitions for tests in variants
+            ]
+    return definitions
 
 
 class Pack:
     """A set of compiled rules registered as one durable-rules ruleset."""
 
     def __init__(self, rules: list[CompiledRule]):
+        count = sum(engine_rule_count(q) for r in rules for q in r.queries)
+        if count > MAX_RULES:
+            raise RulePackError(f"the rule pack compiles to {count} engine rules: at most {MAX_RULES} are allowed")
         self.by_id = {r.id: r for r in rules}
-        self.by_name = {f"r{i:03d}-{r.id}-{k}": (r, alternative)
-                        for i, r in enumerate(rules) for k, alternative in enumerate(r.alternatives)}
-        alpha: dict[str, set[str]] = {}  # fact type -> distinct constant-test lists (as JSON)
-        for _, alternative in self.by_name.values():
-            for part in alternative.definition[1:]:
-                for pattern in part.values():
-                    type_test, *tests = pattern["$and"]
-                    constants = [t for t in tests if not any(isinstance(v, dict) for v in t.values())
-                                 or next(iter(t)) in ("$or", "$neq", "$gte")]
-                    alpha.setdefault(type_test["t"], set()).add(json.dumps(constants, sort_keys=True))
-        self._alpha = {t: [_predicate(json.loads(c)) for c in sorted(lists)] for t, lists in alpha.items()}
-        # Relevance depends only on the fields the constant tests read: decide each projection once.
-        self._tested = {t: tuple(sorted(set().union(*(_fields(json.loads(c)) for c in lists))))
-                        for t, lists in alpha.items()}
-        self._relevance: dict[tuple, bool] = {}
-        self._fields: dict[str, tuple[str, ...]] = {}
+        self.engine_rules: dict[str, tuple[CompiledRule, int, list[dict]]] = {}
+        for n, rule in enumerate(rules):
+            for q, query in enumerate(rule.queries):
+                for k, definition in enumerate(_definitions(rule, query)):
+                    self.engine_rules[f"r{n:03d}-{rule.id}-{q}-{k}"] = (rule, q, definition)
+        # Which facts some pattern can accept (the engine rejects a batch holding one that none
+        # accepts, while storing the rest), and the fields rules read (the engine gets no others).
+        self._accepts: dict[str, list[tuple[FieldTest, ...]]] = {}
+        fields: dict[str, set[str]] = {}
         for rule in rules:
-            for fact_type, fields in rule.fields.items():
-                self._fields[fact_type] = tuple(sorted(set(self._fields.get(fact_type, ())) | fields))
-        # Named by everything that defines it (checks and messages live in the specs, not in the
-        # engine definitions): a changed rule is a new pack, never an old one's actions.
-        digest = hashlib.sha256(json.dumps(
-            [[name, a.definition, r.rule.spec.model_dump_json()] for name, (r, a) in self.by_name.items()],
-            sort_keys=True).encode()).hexdigest()
-        self.name = f"coherence-{digest[:16]}"
+            for query in rule.queries:
+                for pattern in query.patterns:
+                    tests = self._accepts.setdefault(pattern.fact, [])
+                    if pattern.tests not in tests:
+                        tests.append(pattern.tests)
+            for fact_type, read in rule.reads:
+                fields.setdefault(fact_type, set()).update(read)
+        self._fields = {t: tuple(sorted(f)) for t, f in fields.items()}
+        self._tested = {
+            t: tuple(sorted({test.field for tests in lists for test in tests})) for t, lists in self._accepts.items()
+        }
+        self._relevance: dict[tuple, bool] = {}
+        # Named by everything that defines it: a changed rule is a new pack, never an old one's actions.
+        digest = hashlib.sha256(
+            json.dumps(
+                [
+                    [name, definition, rule.origin, [asdict(q) for q in rule.queries], asdict(rule.report)]
+                    for name, (rule, _, definition) in self.engine_rules.items()
+                ],
+                sort_keys=True,
+                default=str,
+            ).encode()
+        )
+        self.name = f"coherence-{digest.hexdigest()[:16]}"
 
-    def relevant(self, fact: dict) -> bool:
-        """Whether some pattern's constant tests accept the fact. The engine rejects a batch
-        holding a fact no pattern accepts (MessageNotHandledException) while storing the rest,
-        so only relevant facts are asserted and a rejection always means a real fault."""
+    def relevant(self, fact: Fact) -> bool:
+        """Whether some pattern's constant tests accept the fact (decided once per projection)."""
         kind = fact["t"]
-        if kind not in self._alpha:
+        if kind not in self._accepts:
             return False
-        key = (kind, *(fact[field] for field in self._tested[kind]))
+        key = (kind, *(fact[f] for f in self._tested[kind]))
         if key not in self._relevance:
-            self._relevance[key] = any(accepts(fact) for accepts in self._alpha[kind])
+            self._relevance[key] = any(all(t.accepts(fact) for t in tests) for tests in self._accepts[kind])
         return self._relevance[key]
 
-    def prepare(self, fact: dict) -> dict | None:
+    def prepare(self, fact: Fact) -> Fact | None:
         """The fact as the engine gets it: None when no rule can use it, else projected onto the
         fields the rules read (smaller facts: less JSON in and out of the engine)."""
         if not self.relevant(fact):
             return None
-        return {"t": fact["t"], **{field: fact[field] for field in self._fields[fact["t"]]}}
+        return {"t": fact["t"], **{f: fact[f] for f in self._fields[fact["t"]]}}
 
     def definition(self) -> dict:
-        ruleset = {name: {"all": alternative.definition, "run": _action(rule, alternative)}
-                   for name, (rule, alternative) in self.by_name.items()}
+        ruleset: dict[str, dict] = {
+            name: {"all": definition, "run": _action(rule, q)}
+            for name, (rule, q, definition) in self.engine_rules.items()
+        }
         ruleset[END_RULE] = {"all": [{TRIGGER: {"t": TRIGGER}}], "run": _end_of_run}
         return ruleset
 
 
-def _fields(tests: list[dict]) -> set[str]:
-    """The fact fields a list of constant tests reads."""
-    fields: set[str] = set()
-    for test in tests:
-        (key, value), = test.items()
-        if key == "$or":
-            fields |= _fields(value)
-        elif key in ("$neq", "$gte"):
-            fields |= set(value)
-        else:
-            fields.add(key)
-    return fields
+_HOST: _QuietHost | None = None
+_REGISTERED: dict[str, Pack] = {}
+_SIDS = itertools.count(1)
+_COLLECTING: dict[str, RunResult] = {}
 
 
-def _predicate(tests: list[dict]):
-    """A Python predicate for a pattern's constant tests (equality, $or, $neq, $gte)."""
-    def one(test: dict):
-        (key, value), = test.items()
-        if key == "$or":
-            options = [one(option) for option in value]
-            return lambda fact: any(option(fact) for option in options)
-        if key in ("$neq", "$gte"):
-            (field, operand), = value.items()
-            if key == "$neq":
-                return lambda fact: fact[field] != operand
-            return lambda fact: isinstance(fact[field], (int, float)) and fact[field] >= operand
-        return lambda fact: fact[key] == value
-    checks = [one(test) for test in tests]
-    return lambda fact: all(check(fact) for check in checks)
-
-
-def _action(rule: CompiledRule, alternative: Alternative):
-    bindings = list(alternative.bound_facts)
+def _action(rule: CompiledRule, q: int) -> Callable:
+    query = rule.queries[q]
+    bindings = [p.binding for p in query.patterns if p.binding]
 
     def run(c):
         result = _COLLECTING.get(c.s.sid)
@@ -149,10 +182,11 @@ def _action(rule: CompiledRule, alternative: Alternative):
         try:
             facts = c._m  # the binding -> fact dict durable-rules hands to 'all' rules
             match = {b: {k: v for k, v in facts[b].items() if k not in ("sid", "n")} for b in bindings}
-            if alternative.check(match):
-                result.matches.append((rule.id, alternative.message, match))
+            if query.accepts(match):
+                result.matches.append((rule.id, q, match))
         except Exception as exc:  # the engine would swallow it: record it against the rule
             result.errors.append((rule.id, f"{type(exc).__name__}: {exc}"))
+
     return run
 
 
@@ -177,7 +211,7 @@ def _fresh_sid() -> str:
     return f"{os.getpid()}-{next(_SIDS)}"
 
 
-def run(pack: Pack, facts: list[dict]) -> RunResult:
+def run(pack: Pack, facts: list[Fact]) -> RunResult:
     """Evaluate one shard's facts (each accepted by `pack.relevant`) in a state of its own;
     retry on spurious duplicates."""
     assert _HOST is not None
@@ -186,12 +220,12 @@ def run(pack: Pack, facts: list[dict]) -> RunResult:
         result = RunResult(retries=attempt)
         _COLLECTING[sid] = result
         observed = False
-        trigger = {"t": TRIGGER, "sid": sid, "n": len(facts)}
+        trigger: dict | None = {"t": TRIGGER, "sid": sid, "n": len(facts)}
         try:
             payload = [dict(f, sid=sid, n=i) for i, f in enumerate(facts)]
             for start in range(0, len(payload), BATCH):
                 try:
-                    _HOST.assert_facts(pack.name, payload[start:start + BATCH])
+                    _HOST.assert_facts(pack.name, payload[start : start + BATCH])
                 except durable.MessageObservedException:
                     observed = True  # a distinct fact hashed like an earlier one: it was dropped
                 except durable.MessageNotHandledException as exc:
@@ -214,12 +248,12 @@ def run(pack: Pack, facts: list[dict]) -> RunResult:
 _POOL_PACK: Pack | None = None
 
 
-def _run_in_worker(facts: list[dict]) -> RunResult:
+def _run_in_worker(facts: list[Fact]) -> RunResult:
     assert _POOL_PACK is not None
     return run(_POOL_PACK, facts)
 
 
-def run_all(pack: Pack, fact_lists: Iterable[list[dict]], jobs: int = 1) -> Iterator[RunResult]:
+def run_all(pack: Pack, fact_lists: Iterable[list[Fact]], jobs: int = 1) -> Iterator[RunResult]:
     """Run shards in order; with jobs > 1 in forked worker processes (the engine's C core never
     releases the GIL, so threads would not help). A forked worker inherits the registered pack;
     results come back in shard order, so output does not depend on scheduling."""

@@ -1,11 +1,14 @@
 """Rule documentation for `coherence rules` and `coherence explain`: E rules and rule-pack rules alike."""
+
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
-from .corpus_errors import BUILTIN_RULES, CORPUS_ERRORS
-from .rulespec import LoadedRule, builtin_rules_dir, load_rule_dirs
+from .corpus_errors import BUILTIN_RULES
+from .report import RuleDoc
+from .rulespec import builtin_rules_dir, load_rule_dirs
 
 SUPPRESS = """\
 How to suppress:
@@ -15,49 +18,51 @@ How to suppress:
   - for a run:          coherence lint --ignore {id}   (or `ignore` in the configuration)"""
 
 
-def catalogue(rule_dirs: list[Path] = ()) -> list[dict]:
-    """One row per rule: the E rules first (always on), then the rule packs by id."""
-    rows = [{"id": e.id, "name": e.name, "severity": e.severity, "family": e.id[:-3], "summary": e.summary}
-            for e in BUILTIN_RULES.values()]
-    for rule in load_rule_dirs([builtin_rules_dir(), *rule_dirs]):
-        spec = rule.spec
-        rows.append({"id": spec.id, "name": spec.name, "severity": spec.severity, "family": spec.family,
-                     "summary": spec.summary})
-    return rows
+def rule_docs(rule_dirs: Sequence[Path] = ()) -> list[RuleDoc]:
+    """Every rule: the E and SUP rules first (always known), then the rule packs by id."""
+    return [*BUILTIN_RULES.values(), *(r.spec.doc() for r in load_rule_dirs([builtin_rules_dir(), *rule_dirs]))]
+
+
+def catalogue(rule_dirs: Sequence[Path] = ()) -> list[dict]:
+    return [
+        {"id": d.id, "name": d.name, "severity": d.severity, "family": d.family, "summary": d.summary}
+        for d in rule_docs(rule_dirs)
+    ]
 
 
 def table(rows: list[dict]) -> str:
     widths = {key: max(len(key), *(len(str(r[key])) for r in rows)) for key in ("id", "name", "severity", "family")}
     header = "  ".join(key.upper().ljust(widths[key]) for key in widths) + "  SUMMARY"
-    lines = [header] + ["  ".join(str(r[key]).ljust(widths[key]) for key in widths) + "  " + r["summary"]
-                        for r in rows]
+    lines = [header] + ["  ".join(str(r[key]).ljust(widths[key]) for key in widths) + "  " + r["summary"] for r in rows]
     return "\n".join(lines) + "\n"
 
 
-def find(key: str, rule_dirs: list[Path] = ()) -> LoadedRule | str | None:
-    """A rule by id or name: a LoadedRule, an E rule id, or None."""
-    for error in BUILTIN_RULES.values():
-        if key in (error.id, error.name):
-            return error.id
-    for rule in load_rule_dirs([builtin_rules_dir(), *rule_dirs]):
-        if key.upper() == rule.spec.id or key == rule.spec.name:
-            return rule
-    return None
+def find(key: str, rule_dirs: Sequence[Path] = ()) -> RuleDoc | None:
+    """A rule by id (any case) or name."""
+    return next((d for d in rule_docs(rule_dirs) if key.upper() == d.id or key == d.name), None)
 
 
-def explain(found: LoadedRule | str) -> str:
-    if isinstance(found, str):
-        e = BUILTIN_RULES[found]
-        always = found in CORPUS_ERRORS
-        return (f"{e.id} {e.name} ({e.severity}{', always on' if always else ''})\n\n{e.summary}\n\n"
-                f"Why it matters:\n{textwrap.fill(e.rationale, 96, initial_indent='  ', subsequent_indent='  ')}\n\n"
-                + ("Corpus errors cannot be switched off or suppressed: fix the file.\n" if always else
-                   "Fix or remove the suppression comment.\n"))
-    spec = found.spec
-    rationale = textwrap.fill(" ".join(spec.rationale.split()), 96, initial_indent="  ", subsequent_indent="  ")
-    sources = "\n".join(f"  - {s}" for s in spec.sources)
-    bad = textwrap.indent(spec.examples.bad.rstrip(), "    ")
-    good = textwrap.indent(spec.examples.good.rstrip(), "    ")
-    return (f"{spec.id} {spec.name} ({spec.severity}, family {spec.family})\n\n{spec.summary}\n\n"
-            f"Why it matters:\n{rationale}\n\nSources:\n{sources}\n\n"
-            f"Anti-pattern:\n{bad}\n\nBest practice:\n{good}\n\n{SUPPRESS.format(id=spec.id)}\n")
+def _fill(text: str) -> str:
+    return textwrap.fill(text, 96, initial_indent="  ", subsequent_indent="  ")
+
+
+def explain(doc: RuleDoc) -> str:
+    head = f"{doc.id} {doc.name} ({doc.severity}, {'always on' if doc.always_on else f'family {doc.family}'})"
+    parts = [head, doc.summary]
+    if doc.condition != doc.summary:
+        parts.append(f"Condition:\n{_fill(doc.condition)}")
+    parts.append(f"Why it matters:\n{_fill(doc.rationale)}")
+    if doc.sources:
+        parts.append("Sources:\n" + "\n".join(f"  - {s}" for s in doc.sources))
+    if doc.bad:
+        parts += [
+            f"Anti-pattern:\n{textwrap.indent(doc.bad.rstrip(), '    ')}",
+            f"Best practice:\n{textwrap.indent(doc.good.rstrip(), '    ')}",
+        ]
+    if doc.always_on:
+        parts.append("Corpus errors cannot be switched off or suppressed: fix the file.")
+    elif doc.family == "SUP":
+        parts.append("Fix or remove the suppression comment.")
+    else:
+        parts.append(SUPPRESS.format(id=doc.id))
+    return "\n\n".join(parts) + "\n"

@@ -1,89 +1,33 @@
 """Facts stage: records -> flat facts on which every rule join is an equality.
 
-The engine matches flat dicts. Each fact carries exactly the keys rules join on,
-computed here once, plus a back-pointer to its record (`ri`, `rid`) and YAML path
-(`yp`). Tree overlap becomes equality: a statement emits one `cover` fact per
-group x area node below the nodes it names, and two statements overlap exactly
-when they cover a common node (subtrees of a tree meet only when nested); it also
-emits one `span` fact per node pair above or below its own, so that one statement's
-own nodes (`cover` with own: true) meet another's span exactly once per pair.
+The engine matches flat dicts. Each fact carries exactly the fields of its type in the fact
+catalogue (catalogue.py), computed here once, plus its record's index in the corpus (`ri`) and the
+YAML path inside the record it comes from (`yp`). Tree overlap becomes equality: a statement is
+also emitted once per group x area node at or below the nodes it names (`cover`; `own` marks the
+named pair itself) and once per node pair at, above or below them (`span`), so that one
+statement's named nodes meet another's span exactly once per overlapping pair.
 
-Every fact of a type has every field of that type (sentinels "" / "none", never a
-missing key: the engine raises on a join over a missing field), and values are
-normalised to str/int/bool so the engine's type-coercing comparisons stay exact.
+A field the record does not state is "" (never a missing key: the engine raises on a join over a
+missing field), and values are str/int/bool so the engine's type-coercing comparisons stay exact.
 """
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from . import vocab
+from .catalogue import UNSTATED
 from .obligations import Obligation
 from .schema import Agreement, Commitments, Institution, Measure, Objective, Policy
 from .validate import Corpus, RecordEntry
-
-NONE = "none"
-
-# The fact types and their fields: the compiler checks rules against this, and
-# docs/writing-rules.md documents it.
-COMMON = ("ri", "rid", "yp")
-PERIOD = ("pfrom", "pto")
-STATEMENT_FIELDS = COMMON + PERIOD + (
-    "stype", "label", "kind", "country", "jkey", "level", "subdivision", "status", "active",
-    "stance", "effect", "position", "pole", "origin", "destination", "partner", "pair",
-    "budget", "resp_level", "resp_inst", "lead", "lead_yp", "coord_power", "coordination", "n_coordination",
-    "migration_sector", "n_indicators", "n_areas",
-)
-FACT_FIELDS: dict[str, tuple[str, ...]] = {
-    "statement": STATEMENT_FIELDS,
-    "cover": STATEMENT_FIELDS + ("g", "area", "g_own", "area_own", "own"),
-    "span": STATEMENT_FIELDS + ("g", "area", "g_own", "area_own"),
-    "policy": COMMON + PERIOD + (
-        "country", "jkey", "level", "subdivision", "type", "status", "active",
-        "lead", "n_sectors", "n_coordination", "migration_sector",
-    ),
-    "indicator": COMMON + PERIOD + (
-        "stmt", "country", "jkey", "level", "active", "stance", "name", "year", "target", "unit", "is_cap",
-        "origin", "destination", "partner", "from_year", "to_year",
-    ),
-    "link": COMMON + PERIOD + ("country", "active", "target"),
-    "coord_link": COMMON + ("inst",),
-    "instrument_ref": COMMON + ("country", "active", "instrument", "ratifiable"),
-    "reach": COMMON + ("src", "country", "active", "stance", "type", "g", "area_own"),
-    "agreement": COMMON + PERIOD + (
-        "agreement", "recorded_by", "type", "status", "active", "signed", "signed_over_3y",
-        "parties", "n_parties", "pair", "groups", "codes", "n_codes", "classification", "quota",
-        "ss_branches", "totalisation", "export", "fees", "dx_classification", "dx_fields",
-    ),
-    "agreement_party": COMMON + ("agreement", "party", "n_parties"),
-    "agreement_record": COMMON + ("agreement", "recorded_by"),
-    "agreement_cover": COMMON + PERIOD + (
-        "agreement", "type", "active", "party", "other", "origin", "destination", "g", "quota",
-    ),
-    "ss_cover": COMMON + ("pair", "branch", "active", "type"),
-    "occupation": COMMON + ("agreement", "pair", "code", "role", "type", "active"),
-    "institution": COMMON + (
-        "country", "type", "decision_power", "budget", "mandate", "n_mandate", "n_members",
-    ),
-    "mandate": COMMON + ("area",),
-    "commitments": COMMON + ("country",),
-    "ratified": COMMON + ("country", "instrument", "branch"),
-    "obligation": COMMON + ("instrument", "article", "summary", "effect", "area", "g", "fees"),
-    "lifecycle": COMMON + ("kind", "status", "pto", "ended"),
-}
-
-# Fields whose values are nodes of a vocabulary tree (rules may test them with `under:`).
-TREE_FIELDS = {
-    "g": vocab.GROUPS, "g_own": vocab.GROUPS,
-    "area": vocab.AREAS, "area_own": vocab.AREAS, "branch": vocab.AREAS,
-}
 
 Fact = dict
 
 
 def _day(value: dt.date | None) -> str:
-    return value.isoformat() if value else ""
+    return value.isoformat() if value else UNSTATED
 
 
 def _key(values: Iterable[str]) -> str:
@@ -98,30 +42,39 @@ def _budget_state(model, field: str = "budget") -> str:
     return "unfunded" if budget is None or budget.amount == 0 else "funded"
 
 
+def _tri(value: bool | None) -> bool | str:
+    """True, False, or unstated when the record does not say."""
+    return UNSTATED if value is None else value
+
+
 def _jurisdiction(policy: Policy) -> dict:
     j = policy.jurisdiction
-    country = j.country or ""
-    subdivision = j.subdivision or ""
-    return {"country": country, "level": j.level, "subdivision": subdivision,
-            "jkey": f"{country}|{j.level}|{subdivision}|{j.body or ''}"}
+    country = j.country or UNSTATED
+    subdivision = j.subdivision or UNSTATED
+    return {
+        "country": country,
+        "level": j.level,
+        "subdivision": subdivision,
+        "jurisdiction": f"{country}|{j.level}|{subdivision}|{j.body or ''}",
+    }
 
 
 def _period(model) -> dict:
     period = model.period
-    return {"pfrom": _day(period.start) if period else "", "pto": _day(period.end) if period else ""}
+    return {"start": _day(period.start) if period else UNSTATED, "end": _day(period.end) if period else UNSTATED}
 
 
 def _corridor(statement: Objective | Measure, country: str) -> dict:
     corridor = getattr(statement, "corridor", None)
     origin = corridor.origin if corridor else "any"
     destination = corridor.destination if corridor else "any"
-    partner = NONE
+    partner = UNSTATED
     if country and origin != "any" and destination != "any" and origin != destination:
         if origin == country:
             partner = destination
         elif destination == country:
             partner = origin
-    pair = _pair(country, partner) if partner != NONE else NONE
+    pair = _pair(country, partner) if partner else UNSTATED
     return {"origin": origin, "destination": destination, "partner": partner, "pair": pair}
 
 
@@ -134,7 +87,10 @@ def _pole(word: str) -> str:
         return "positive"
     if word in vocab.NEGATIVE:
         return "negative"
-    return NONE
+    return "neutral"
+
+
+OPPOSITE_POLE = {"positive": "negative", "negative": "positive", "neutral": UNSTATED}
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:
@@ -145,184 +101,328 @@ def _years_before(day: dt.date, years: int) -> dt.date:
 
 
 def _number(value: float | None) -> int | float | str:
-    """Whole numbers as int (5, not 5.0, in messages); "" when not stated."""
+    """Whole numbers as int (5, not 5.0, in messages); unstated when not given."""
     if value is None:
-        return ""
+        return UNSTATED
     return int(value) if float(value).is_integer() else value
 
 
 def _year(day: str) -> int | str:
-    return int(day[:4]) if day else ""
+    return int(day[:4]) if day else UNSTATED
 
 
-def _statement_facts(policy: Policy, yp: str, statement: Objective | Measure, base: dict,
-                     coord_power: str) -> list[Fact]:
-    """One objective's or measure's facts: itself, its covers and spans, its reach, its indicators."""
-    ref = {"ri": base["ri"], "rid": base["rid"]}
+def _statement_facts(
+    policy: Policy, yp: str, statement: Objective | Measure, base: dict, coordination_power: bool | str
+) -> list[Fact]:
+    """One objective's or measure's facts: itself, its covers and spans, its indicators."""
     country = base["country"]
-    is_objective = isinstance(statement, Objective)
-    word = statement.stance if is_objective else statement.effect
-    responsible = None if is_objective else statement.responsible
-    own_lead = statement.lead_agency if is_objective else None
+    if isinstance(statement, Objective):
+        kind, stance, effect, budget = "objective", statement.stance, UNSTATED, UNSTATED
+        responsible, own_lead, indicators = None, statement.lead_agency, statement.indicators
+    else:
+        kind, stance, effect, budget = "measure", UNSTATED, statement.effect, _budget_state(statement)
+        responsible, own_lead, indicators = statement.responsible, None, []
+    word = stance or effect
     corridor = _corridor(statement, country)
+    key = f"{policy.id}#{statement.id}"
     fact = {
-        **base, "yp": yp, "stype": "objective" if is_objective else "measure",
-        "label": f"{'objective' if is_objective else 'measure'} {statement.id}", "kind": "policy",
-        "stance": statement.stance if is_objective else NONE,
-        "effect": NONE if is_objective else statement.effect, "position": word, "pole": _pole(word),
+        **base,
+        "yp": yp,
+        "key": key,
+        "label": f"{kind} {statement.id}",
+        "kind": kind,
+        "policy_type": policy.type,
+        "stance": stance,
+        "effect": effect,
+        "position": word,
+        "pole": _pole(word),
+        "opposite_pole": OPPOSITE_POLE[_pole(word)],
         **corridor,
-        "budget": NONE if is_objective else _budget_state(statement),
-        "resp_level": responsible.level if responsible is not None and not isinstance(responsible, str) else NONE,
-        "resp_inst": responsible if isinstance(responsible, str) else NONE,
-        "lead": own_lead or policy.lead_agency or NONE,
-        "lead_yp": f"{yp}.lead_agency" if own_lead else ("lead_agency" if policy.lead_agency else yp),
-        "coord_power": coord_power, "coordination": _key(policy.coordination),
-        "n_coordination": len(set(policy.coordination)),
-        "n_indicators": len(statement.indicators) if is_objective else 0,
-        "n_areas": len(set(statement.areas)),
+        "budget": budget,
+        "responsible_level": responsible.level
+        if responsible is not None and not isinstance(responsible, str)
+        else UNSTATED,
+        "responsible_institution": responsible if isinstance(responsible, str) else UNSTATED,
+        "lead": own_lead or policy.lead_agency or UNSTATED,
+        "lead_path": f"{yp}.lead_agency" if own_lead else ("lead_agency" if policy.lead_agency else yp),
+        "coordination_power": coordination_power,
+        "coordination": _key(policy.coordination),
+        "coordination_count": len(set(policy.coordination)),
+        "indicator_count": len(indicators),
+        "group_count": len(set(statement.groups)),
+        "area_count": len(set(statement.areas)),
     }
     facts: list[Fact] = [{"t": "statement", **fact}]
-    for g_own in sorted(set(statement.groups)):
-        for area_own in sorted(set(statement.areas)):
-            for g in sorted(vocab.GROUPS.below(g_own)):
-                for area in sorted(vocab.AREAS.below(area_own)):
-                    facts.append({"t": "cover", **fact, "g": g, "area": area, "g_own": g_own,
-                                  "area_own": area_own, "own": g == g_own and area == area_own})
-            # Another statement's own nodes overlap this one's exactly when they are in its span:
-            # pairing one's `own` cover fact with the other's span gives one match per pair.
-            for g in sorted(vocab.GROUPS.reach(g_own)):
-                for area in sorted(vocab.AREAS.reach(area_own)):
-                    facts.append({"t": "span", **fact, "g": g, "area": area, "g_own": g_own,
-                                  "area_own": area_own})
-            facts += [{"t": "reach", **ref, "yp": yp, "src": fact["stype"], "country": country,
-                       "active": base["active"], "stance": fact["stance"], "type": NONE, "g": g,
-                       "area_own": area_own} for g in sorted(vocab.GROUPS.reach(g_own))]
-    for j, indicator in enumerate(statement.indicators if is_objective else ()):
-        facts.append({
-            "t": "indicator", **ref, "pfrom": base["pfrom"], "pto": base["pto"], "yp": f"{yp}.indicators.{j}",
-            "stmt": yp, "country": country, "jkey": base["jkey"], "level": base["level"],
-            "active": base["active"], "stance": statement.stance,
-            "name": indicator.name, "year": "" if indicator.year is None else indicator.year,
-            "target": _number(indicator.target), "unit": indicator.unit or "",
-            "is_cap": indicator.name.endswith("_cap"),
-            "origin": corridor["origin"], "destination": corridor["destination"], "partner": corridor["partner"],
-            "from_year": _year(base["pfrom"]), "to_year": _year(base["pto"]),
-        })
+    for named_group in sorted(set(statement.groups)):
+        for named_area in sorted(set(statement.areas)):
+            named = {"named_group": named_group, "named_area": named_area}
+            facts += [
+                {
+                    "t": "cover",
+                    **fact,
+                    "group": group,
+                    "area": area,
+                    **named,
+                    "own": group == named_group and area == named_area,
+                }
+                for group in sorted(vocab.GROUPS.below(named_group))
+                for area in sorted(vocab.AREAS.below(named_area))
+            ]
+            # Another statement's named nodes overlap this one's exactly when they are in its span:
+            # pairing one's own cover fact with the other's span gives one match per pair.
+            facts += [
+                {"t": "span", **fact, "group": group, "area": area, **named}
+                for group in sorted(vocab.GROUPS.reach(named_group))
+                for area in sorted(vocab.AREAS.reach(named_area))
+            ]
+    for j, indicator in enumerate(indicators):
+        facts.append(
+            {
+                "t": "indicator",
+                "ri": base["ri"],
+                "record": base["record"],
+                "start": base["start"],
+                "end": base["end"],
+                "yp": f"{yp}.indicators.{j}",
+                "objective": key,
+                "country": country,
+                "jurisdiction": base["jurisdiction"],
+                "level": base["level"],
+                "active": base["active"],
+                "stance": stance,
+                "name": indicator.name,
+                "year": UNSTATED if indicator.year is None else indicator.year,
+                "target": _number(indicator.target),
+                "unit": indicator.unit or UNSTATED,
+                "is_cap": indicator.name.endswith("_cap"),
+                "origin": corridor["origin"],
+                "destination": corridor["destination"],
+                "partner": corridor["partner"],
+                "start_year": _year(base["start"]),
+                "end_year": _year(base["end"]),
+            }
+        )
     return facts
 
 
 def _policy_facts(entry: RecordEntry, corpus: Corpus) -> list[Fact]:
-    policy: Policy = entry.model
-    ref = {"ri": entry.index, "rid": policy.id}
+    policy = entry.model
+    assert isinstance(policy, Policy)
+    ref = {"ri": entry.index, "record": policy.id}
     active = policy.status in vocab.ACTIVE_POLICY_STATUSES
     jurisdiction = _jurisdiction(policy)
     country = jurisdiction["country"]
     period = _period(policy)
     # References are resolved here once (architecture.md): whether any coordination body decides.
-    powers = [getattr(c.model, "decision_power", None) if c else None
-              for c in (corpus.by_id.get(inst) for inst in policy.coordination)]
-    coord_power = "yes" if True in powers else "unknown" if None in powers else "no"
-    base = {**ref, **jurisdiction, **period, "status": policy.status, "active": active,
-            "migration_sector": ("yes" if "migration" in policy.sectors else "no") if policy.sectors else "unknown"}
-    facts: list[Fact] = [{
-        "t": "policy", **base, "yp": "", "type": policy.type, "lead": policy.lead_agency or NONE,
-        "n_sectors": len(set(policy.sectors)), "n_coordination": len(set(policy.coordination)),
-    }]
-    facts += [{"t": "coord_link", **ref, "yp": f"coordination.{i}", "inst": inst}
-              for i, inst in enumerate(policy.coordination)]
-    facts += [{"t": "link", **ref, **period, "yp": f"implements.{i}", "country": country, "active": active,
-               "target": target} for i, target in enumerate(policy.implements)]
-    facts += [{"t": "instrument_ref", **ref, "yp": f"instruments.{i}", "country": country, "active": active,
-               "instrument": name, "ratifiable": name in vocab.RATIFIABLE}
-              for i, name in enumerate(policy.instruments)]
-    statements = [("objectives", i, s) for i, s in enumerate(policy.objectives)]
+    powers = [
+        getattr(c.model, "decision_power", None) if c else None
+        for c in (corpus.by_id.get(inst) for inst in policy.coordination)
+    ]
+    coordination_power = True if True in powers else UNSTATED if None in powers else False
+    base = {
+        **ref,
+        **jurisdiction,
+        **period,
+        "status": policy.status,
+        "active": active,
+        "migration_sector": ("migration" in policy.sectors) if policy.sectors else UNSTATED,
+    }
+    facts: list[Fact] = [
+        {
+            "t": "policy",
+            **base,
+            "yp": "",
+            "type": policy.type,
+            "lead": policy.lead_agency or UNSTATED,
+            "sector_count": len(set(policy.sectors)),
+            "coordination_count": len(set(policy.coordination)),
+        }
+    ]
+    facts += [
+        {
+            "t": "implements",
+            **ref,
+            **period,
+            "yp": f"implements.{i}",
+            "country": country,
+            "active": active,
+            "target": target,
+        }
+        for i, target in enumerate(policy.implements)
+    ]
+    facts += [
+        {
+            "t": "invocation",
+            **ref,
+            "yp": f"instruments.{i}",
+            "country": country,
+            "active": active,
+            "instrument": name,
+            "ratifiable": name in vocab.RATIFIABLE,
+        }
+        for i, name in enumerate(policy.instruments)
+    ]
+    statements: list[tuple[str, int, Objective | Measure]] = [
+        ("objectives", i, s) for i, s in enumerate(policy.objectives)
+    ]
     statements += [("measures", i, s) for i, s in enumerate(policy.measures)]
     for section, i, statement in statements:
-        facts += _statement_facts(policy, f"{section}.{i}", statement, base, coord_power)
+        facts += _statement_facts(policy, f"{section}.{i}", statement, base, coordination_power)
     return facts
 
 
 def _agreement_facts(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
-    a: Agreement = entry.model
+    a = entry.model
+    assert isinstance(a, Agreement)
     parties = sorted(set(a.parties))
-    pair = "|".join(parties) if len(parties) == 2 else NONE
+    pair = "|".join(parties) if len(parties) == 2 else UNSTATED
     ss = a.social_security
     active = a.status in vocab.ACTIVE_AGREEMENT_STATUSES
-    ref = {"ri": entry.index, "rid": a.id, "yp": ""}
+    ref = {"ri": entry.index, "record": a.id, "yp": ""}
     codes = a.occupations.codes if a.occupations else []
-    quota = a.quota.per_year if a.quota else ""
-    facts: list[Fact] = [{
-        "t": "agreement", **ref, "agreement": a.agreement, "recorded_by": a.recorded_by, "type": a.type,
-        "status": a.status, "active": active, **_period(a), "signed": _day(a.signed),
-        "signed_over_3y": bool(a.signed and a.signed < _years_before(as_of, 3)),
-        "parties": _key(parties), "n_parties": len(parties), "pair": pair,
-        "groups": _key(a.groups) if "groups" in a.model_fields_set else "",
-        "codes": _key(codes), "n_codes": len(set(codes)),
-        "classification": (a.occupations.classification or "") if a.occupations else "",
-        "quota": quota,
-        "ss_branches": _key(ss.branches) if ss and "branches" in ss.model_fields_set else "",
-        "totalisation": "" if not ss or ss.totalisation is None else str(ss.totalisation).lower(),
-        "export": "" if not ss or ss.export_of_benefits is None else str(ss.export_of_benefits).lower(),
-        "fees": a.recruitment.fees_paid_by if a.recruitment else "",
-        "dx_classification": (a.data_exchange.classification or "") if a.data_exchange else "",
-        "dx_fields": _key(a.data_exchange.fields) if a.data_exchange and "fields" in a.data_exchange.model_fields_set else "",
-    }, {"t": "agreement_record", **ref, "agreement": a.agreement, "recorded_by": a.recorded_by}]
-    facts += [{"t": "agreement_party", **ref, "yp": "parties", "agreement": a.agreement, "party": party,
-               "n_parties": len(parties)} for party in parties]
+    quota = a.quota.per_year if a.quota else UNSTATED
+    facts: list[Fact] = [
+        {
+            "t": "agreement",
+            **ref,
+            "agreement": a.agreement,
+            "recorded_by": a.recorded_by,
+            "type": a.type,
+            "status": a.status,
+            "active": active,
+            **_period(a),
+            "signed": _day(a.signed),
+            "signed_more_than_3_years_ago": bool(a.signed and a.signed < _years_before(as_of, 3)),
+            "parties": _key(parties),
+            "party_count": len(parties),
+            "pair": pair,
+            "groups": _key(a.groups) if "groups" in a.model_fields_set else UNSTATED,
+            "codes": _key(codes),
+            "code_count": len(set(codes)),
+            "classification": (a.occupations.classification or UNSTATED) if a.occupations else UNSTATED,
+            "quota": quota,
+            "branches": _key(ss.branches) if ss and "branches" in ss.model_fields_set else UNSTATED,
+            "totalisation": _tri(ss.totalisation) if ss else UNSTATED,
+            "export_of_benefits": _tri(ss.export_of_benefits) if ss else UNSTATED,
+            "fees_paid_by": a.recruitment.fees_paid_by if a.recruitment else UNSTATED,
+            "data_classification": (a.data_exchange.classification or UNSTATED) if a.data_exchange else UNSTATED,
+            "data_fields": _key(a.data_exchange.fields)
+            if a.data_exchange and "fields" in a.data_exchange.model_fields_set
+            else UNSTATED,
+        }
+    ]
+    facts += [
+        {"t": "party", **ref, "yp": "parties", "agreement": a.agreement, "party": party, "party_count": len(parties)}
+        for party in parties
+    ]
     if ss and ss.branches:
-        for branch in sorted({"social_security", *ss.branches}):
-            facts.append({"t": "ss_cover", **ref, "yp": "social_security", "pair": pair, "branch": branch,
-                          "active": active, "type": a.type})
+        facts += [
+            {
+                "t": "coverage",
+                **ref,
+                "yp": "social_security",
+                "pair": pair,
+                "branch": branch,
+                "active": active,
+                "type": a.type,
+            }
+            for branch in sorted({"social_security", *ss.branches})
+        ]
     # Whom the agreement admits: its groups, or labour migrants when a labour agreement names none.
     groups = a.groups or (["labour_migrant"] if a.type == "labour" else [])
+    admitted = sorted(set().union(*(vocab.GROUPS.below(g) for g in groups)))
+    # Seen from the origin party, a labour agreement is a regular channel for its emigrants too.
+    spanned = sorted(
+        set().union(*(vocab.GROUPS.reach(g) for g in groups)) | ({"emigrant"} if a.type == "labour" else set())
+    )
+    common = {
+        **ref,
+        **_period(a),
+        "yp": "groups" if a.groups else "",
+        "agreement": a.agreement,
+        "type": a.type,
+        "active": active,
+        "quota": quota,
+    }
     for party in parties:
         for other in (p for p in parties if p != party):
-            for g in sorted(set().union(*(vocab.GROUPS.below(x) for x in groups))):
-                for origin, destination in ((party, other), (other, party)):
-                    facts.append({"t": "agreement_cover", **ref, **_period(a), "yp": "groups" if a.groups else "",
-                                  "agreement": a.agreement, "type": a.type, "active": active, "party": party,
-                                  "other": other, "origin": origin, "destination": destination, "g": g,
-                                  "quota": quota})
-        # Seen from the origin party, a labour agreement is a regular channel for its emigrants too.
-        reach = set().union(*(vocab.GROUPS.reach(x) for x in groups)) | ({"emigrant"} if a.type == "labour" else set())
-        facts += [{"t": "reach", **ref, "src": "agreement", "country": party, "active": active, "stance": NONE,
-                   "type": a.type, "g": g, "area_own": NONE} for g in sorted(reach)]
-    facts += [{"t": "occupation", **ref, "yp": f"occupations.codes.{i}", "agreement": a.agreement, "pair": pair,
-               "code": code, "role": "admits", "type": a.type, "active": active} for i, code in enumerate(codes)]
-    recognised = a.skills_recognition.occupations if a.skills_recognition else []
-    facts += [{"t": "occupation", **ref, "yp": f"skills_recognition.occupations.{i}", "agreement": a.agreement,
-               "pair": pair, "code": code, "role": "recognises", "type": a.type, "active": active}
-              for i, code in enumerate(recognised)]
+            for view, nodes in (("admission", admitted), ("admission_span", spanned)):
+                facts += [
+                    {
+                        "t": view,
+                        **common,
+                        "party": party,
+                        "other": other,
+                        "origin": origin,
+                        "destination": destination,
+                        "group": group,
+                    }
+                    for group in nodes
+                    for origin, destination in ((party, other), (other, party))
+                ]
+    for role, yp, listed in (
+        ("admits", "occupations.codes", codes),
+        (
+            "recognises",
+            "skills_recognition.occupations",
+            a.skills_recognition.occupations if a.skills_recognition else [],
+        ),
+    ):
+        facts += [
+            {
+                "t": "occupation",
+                **ref,
+                "yp": f"{yp}.{i}",
+                "agreement": a.agreement,
+                "pair": pair,
+                "code": code,
+                "code_count": len(set(listed)),
+                "role": role,
+                "type": a.type,
+                "active": active,
+            }
+            for i, code in enumerate(listed)
+        ]
     return facts
 
 
 def _institution_facts(entry: RecordEntry) -> list[Fact]:
-    inst: Institution = entry.model
-    ref = {"ri": entry.index, "rid": inst.id}
-    facts = [{
-        "t": "institution", **ref, "yp": "",
-        "country": inst.jurisdiction.country or "", "type": inst.type,
-        "decision_power": NONE if inst.decision_power is None else inst.decision_power,
-        "budget": _budget_state(inst), "mandate": _key(inst.mandate), "n_mandate": len(inst.mandate),
-        "n_members": len(inst.members),
-    }]
+    inst = entry.model
+    assert isinstance(inst, Institution)
+    ref = {"ri": entry.index, "record": inst.id}
+    facts: list[Fact] = [
+        {
+            "t": "institution",
+            **ref,
+            "yp": "",
+            "country": inst.jurisdiction.country or UNSTATED,
+            "type": inst.type,
+            "decision_power": _tri(inst.decision_power),
+            "budget": _budget_state(inst),
+            "mandate": _key(inst.mandate),
+            "mandate_count": len(inst.mandate),
+            "member_count": len(inst.members),
+        }
+    ]
     # A mandate over a node reaches its ancestors and descendants: no false "outside mandate".
     reach = sorted(set().union(*(vocab.AREAS.reach(area) for area in inst.mandate)))
-    return facts + [{"t": "mandate", **ref, "yp": "mandate", "area": area} for area in reach]
+    return facts + [{"t": "mandate_area", **ref, "yp": "mandate", "area": area} for area in reach]
 
 
 def _commitments_facts(entry: RecordEntry) -> list[Fact]:
-    c: Commitments = entry.model
-    ref = {"ri": entry.index, "rid": c.id}
-    facts = [{"t": "commitments", **ref, "yp": "", "country": c.country}]
+    c = entry.model
+    assert isinstance(c, Commitments)
+    ref = {"ri": entry.index, "record": c.id}
+    facts: list[Fact] = [{"t": "commitments", **ref, "yp": "", "country": c.country}]
     for i, ratification in enumerate(c.ratified):
-        branches = {NONE}
+        at = {**ref, "yp": f"ratified.{i}", "country": c.country, "instrument": ratification.instrument}
+        facts.append({"t": "ratification", **at})
+        branches: set[str] = set()
         if ratification.instrument == "ILO-C097":  # Art 6(1)(b): equal treatment in every branch
-            branches |= {"social_security", *vocab.SOCIAL_SECURITY_BRANCHES}
+            branches = {"social_security", *vocab.SOCIAL_SECURITY_BRANCHES}
         elif ratification.instrument == "ILO-C118":  # Art 2: accepted branch by branch (medical care: all of health)
-            branches |= set().union(*(vocab.AREAS.below(b) for b in ratification.accepted_branches))
-        facts += [{"t": "ratified", **ref, "yp": f"ratified.{i}", "country": c.country,
-                   "instrument": ratification.instrument, "branch": branch} for branch in sorted(branches)]
+            branches = set().union(*(vocab.AREAS.below(b) for b in ratification.accepted_branches))
+        facts += [{"t": "ratified_branch", **at, "branch": branch} for branch in sorted(branches)]
     return facts
 
 
@@ -330,16 +430,35 @@ def obligation_facts(obligations: list[Obligation]) -> list[Fact]:
     """The built-in obligations table as facts, shared by every shard."""
     facts = []
     for k, o in enumerate(obligations):
-        base = {"ri": -1, "rid": f"{o.instrument} {o.article}", "yp": f"obligations.{k}",
-                "instrument": o.instrument, "article": o.article, "summary": o.summary}
+        base = {
+            "ri": -1,
+            "record": f"{o.instrument} {o.article}",
+            "yp": f"obligations.{k}",
+            "instrument": o.instrument,
+            "article": o.article,
+            "summary": o.summary,
+        }
         if o.fees_paid_by:
-            facts += [{"t": "obligation", **base, "effect": NONE, "area": NONE, "g": NONE, "fees": fees}
-                      for fees in o.fees_paid_by]
+            facts += [
+                {
+                    "t": "obligation",
+                    **base,
+                    "effect": UNSTATED,
+                    "area": UNSTATED,
+                    "group": UNSTATED,
+                    "fees_paid_by": fees,
+                }
+                for fees in o.fees_paid_by
+            ]
             continue
         areas = sorted(set().union(*(vocab.AREAS.below(a) for a in o.areas)))
         groups = sorted(set().union(*(vocab.GROUPS.below(g) for g in o.groups)))
-        facts += [{"t": "obligation", **base, "effect": effect, "area": area, "g": g, "fees": NONE}
-                  for effect in o.effects for area in areas for g in groups]
+        facts += [
+            {"t": "obligation", **base, "effect": effect, "area": area, "group": group, "fees_paid_by": UNSTATED}
+            for effect in o.effects
+            for area in areas
+            for group in groups
+        ]
     return facts
 
 
@@ -350,8 +469,18 @@ def _lifecycle_fact(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
     if status is None:
         return []
     end = period.end if period else None
-    return [{"t": "lifecycle", "ri": entry.index, "rid": model.id, "yp": "status", "kind": model.kind,
-             "status": status, "pto": _day(end), "ended": bool(end and end < as_of)}]
+    return [
+        {
+            "t": "lifecycle",
+            "ri": entry.index,
+            "record": model.id,
+            "yp": "status",
+            "kind": model.kind,
+            "status": status,
+            "end": _day(end),
+            "ended": bool(end and end < as_of),
+        }
+    ]
 
 
 def record_facts(entry: RecordEntry, corpus: Corpus, as_of: dt.date) -> list[Fact]:
@@ -389,9 +518,14 @@ def shard_membership(corpus: Corpus) -> dict[int, list[str]]:
     for entry in corpus.records:
         if isinstance(entry.model, Agreement):
             agreement_keys.setdefault(entry.model.agreement, set()).update(_own_keys(entry.model))
-    return {entry.index: (sorted(agreement_keys[entry.model.agreement]) if isinstance(entry.model, Agreement)
-                          else _own_keys(entry.model))
-            for entry in corpus.records}
+    return {
+        entry.index: (
+            sorted(agreement_keys[entry.model.agreement])
+            if isinstance(entry.model, Agreement)
+            else _own_keys(entry.model)
+        )
+        for entry in corpus.records
+    }
 
 
 @dataclass
@@ -411,8 +545,9 @@ def shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:
     return [Shard(key, members[key]) for key in sorted(members)]
 
 
-def shard_facts(shard: Shard, corpus: Corpus, as_of: dt.date, prepare: Callable[[Fact], Fact | None],
-                shared: list[Fact]) -> list[Fact]:
+def shard_facts(
+    shard: Shard, corpus: Corpus, as_of: dt.date, prepare: Callable[[Fact], Fact | None], shared: list[Fact]
+) -> list[Fact]:
     """A shard's facts, built when the shard is run so that only one shard's facts are alive at a
     time: `prepare` drops facts no rule can use or trims them; `shared` facts (the obligations
     table, already prepared) go into every shard."""

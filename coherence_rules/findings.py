@@ -1,4 +1,5 @@
 """The one value type every stage reports with, and its deterministic order."""
+
 from __future__ import annotations
 
 import hashlib
@@ -6,6 +7,11 @@ import json
 from dataclasses import dataclass, field
 
 SEVERITIES = ("info", "warning", "error")
+
+
+def format_path(yaml_path: tuple) -> str:
+    """A YAML path as findings show it: `objectives.0.stance`."""
+    return ".".join(str(part) for part in yaml_path)
 
 
 def severity_rank(severity: str) -> int:
@@ -74,15 +80,16 @@ class Finding:
 @dataclass(frozen=True)
 class Suppressed:
     """A finding kept out of the results but still reported (SARIF `suppressions`)."""
+
     finding: Finding
-    kind: str           # "inSource" (a `# coherence: ignore` comment) or "external" (a baseline)
+    kind: str  # "inSource" (a `# coherence: ignore` comment) or "external" (a baseline)
     justification: str
 
 
 def fingerprint(finding: Finding) -> str:
     """Stable identity of a finding: rule, records, YAML paths and message, not line numbers,
     so moving text does not change it (baselines and SARIF partialFingerprints use it)."""
-    where = [[loc.path, loc.record or "", loc.yaml_path] for loc in finding.locations]
+    where: list[list[str | int]] = [[loc.path, loc.record or "", loc.yaml_path] for loc in finding.locations]
     if not any(loc.record for loc in finding.locations):
         # Errors outside any record (e.g. invalid YAML) have only their position to go by.
         where = [[loc.path, loc.line, loc.column] for loc in finding.locations]

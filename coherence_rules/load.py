@@ -5,6 +5,7 @@ pass over the nodes then builds plain Python values and the position map togethe
 enforcing the limits and reporting what PyYAML would silently accept (duplicate keys)
 or should never see (non-standard tags, alias bombs, binary files).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,7 +16,8 @@ import yaml
 
 from .cache import Cache
 from .corpus_errors import corpus_error
-from .findings import Finding, Location
+from .findings import Finding, Location, format_path
+from .settings import DEFAULT_LIMITS, Limits
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -23,13 +25,6 @@ except ImportError as exc:  # pragma: no cover - guarded at install time too
     raise ImportError("coherence needs PyYAML built with libyaml (yaml.CSafeLoader)") from exc
 
 YamlPath = tuple  # of str keys and int indices
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_file_bytes: int = 2 * 1024 * 1024
-    max_alias_expansion: int = 10_000  # nodes reached through aliases, per file
-    max_depth: int = 64
 
 
 @dataclass(frozen=True, slots=True)  # one per YAML node: keep it small
@@ -43,6 +38,7 @@ class Span:
 @dataclass
 class Document:
     """One YAML document of a file: one record, if it validates."""
+
     path: str
     index: int
     data: Any
@@ -60,8 +56,9 @@ class Document:
 
     def location(self, yaml_path: YamlPath = (), record: str | None = None) -> Location:
         span = self.span(yaml_path)
-        return Location(self.path, span.line, span.column, span.end_line, span.end_column,
-                        record, format_path(yaml_path))
+        return Location(
+            self.path, span.line, span.column, span.end_line, span.end_column, record, format_path(yaml_path)
+        )
 
 
 @dataclass
@@ -72,13 +69,8 @@ class LoadedFile:
     findings: list[Finding] = field(default_factory=list)
 
 
-def format_path(yaml_path: YamlPath) -> str:
-    return ".".join(str(part) for part in yaml_path)
-
-
 STANDARD_TAGS = frozenset(
-    "tag:yaml.org,2002:" + name
-    for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "merge")
+    "tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "merge")
 )
 MERGE_TAG = "tag:yaml.org,2002:merge"
 STR_TAG = "tag:yaml.org,2002:str"
@@ -119,26 +111,37 @@ class _Builder:
         self.visits += 1
         self.distinct.add(key)
         if self.visits - len(self.distinct) > self.limits.max_alias_expansion:
-            raise _InputError("E006", f"aliases expand to more than {self.limits.max_alias_expansion} "
-                                      "extra nodes (alias bomb?)", node.start_mark)
+            raise _InputError(
+                "E006",
+                f"aliases expand to more than {self.limits.max_alias_expansion} extra nodes (alias bomb?)",
+                node.start_mark,
+            )
         if node.tag not in STANDARD_TAGS:
-            raise _InputError("E006", f"non-standard tag '{node.tag}' is not allowed (never constructed)",
-                              node.start_mark)
-        spans.setdefault(ypath, Span(span_node.start_mark.line + 1, span_node.start_mark.column + 1,
-                                     node.end_mark.line + 1, node.end_mark.column + 1))
+            raise _InputError(
+                "E006", f"non-standard tag '{node.tag}' is not allowed (never constructed)", node.start_mark
+            )
+        spans.setdefault(
+            ypath,
+            Span(
+                span_node.start_mark.line + 1,
+                span_node.start_mark.column + 1,
+                node.end_mark.line + 1,
+                node.end_mark.column + 1,
+            ),
+        )
         if isinstance(node, yaml.ScalarNode):
             if node.tag == STR_TAG:  # the common case, without the constructor's detour
                 return node.value
             try:
                 return self._scalar.yaml_constructors[node.tag](self._scalar, node)
             except (ValueError, TypeError, yaml.YAMLError) as exc:
-                raise _InputError("E001", f"invalid {node.tag.rsplit(':', 1)[-1]} value {node.value!r}: {exc}",
-                                  node.start_mark) from None
+                raise _InputError(
+                    "E001", f"invalid {node.tag.rsplit(':', 1)[-1]} value {node.value!r}: {exc}", node.start_mark
+                ) from None
         self.open.add(key)
         try:
             if isinstance(node, yaml.SequenceNode):
-                return [self.build(item, ypath + (i,), depth + 1, spans, item)
-                        for i, item in enumerate(node.value)]
+                return [self.build(item, ypath + (i,), depth + 1, spans, item) for i, item in enumerate(node.value)]
             return self._mapping(node, ypath, depth, spans)
         finally:
             self.open.discard(key)
@@ -161,9 +164,14 @@ class _Builder:
             key = self.build(key_node, ypath + ("<key>",), depth + 1, {}, key_node)
             if key in first_seen:
                 first = first_seen[key]
-                self.findings.append(corpus_error(
-                    "E005", f"duplicate key '{key}': the earlier value on line {first.line + 1} is lost",
-                    self._loc(key_node.start_mark), related=(self._loc(first),)))
+                self.findings.append(
+                    corpus_error(
+                        "E005",
+                        f"duplicate key '{key}': the earlier value on line {first.line + 1} is lost",
+                        self._loc(key_node.start_mark),
+                        related=(self._loc(first),),
+                    )
+                )
             first_seen[key] = key_node.start_mark
             spans.pop(ypath + (key,), None)  # a repeated key points at the value that is kept
             result[key] = self.build(value_node, ypath + (key,), depth + 1, spans, key_node)
@@ -181,24 +189,31 @@ def _decode(data: bytes, display: str) -> tuple[str | None, Finding | None]:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        return None, corpus_error("E006", f"not UTF-8 text (byte 0x{data[exc.start]:02x})",
-                                  Location(display, line, column))
+        return None, corpus_error(
+            "E006", f"not UTF-8 text (byte 0x{data[exc.start]:02x})", Location(display, line, column)
+        )
 
 
 def _respan(text: str, path: str, index: int) -> dict[YamlPath, Span]:
     for number, node in enumerate(yaml.compose_all(text, Loader=_Loader)):
         if number == index:
-            return _Builder(path, Limits()).document(node, index).spans
+            spans = _Builder(path, Limits()).document(node, index).spans
+            assert spans is not None  # a document built from nodes has its spans
+            return spans
     raise ValueError(f"{path}: document {index} is gone")  # the text is the one the data came from
 
 
-def load_bytes(data: bytes, display: str, limits: Limits = Limits(), cache: Cache | None = None) -> LoadedFile:
+def load_bytes(data: bytes, display: str, limits: Limits = DEFAULT_LIMITS, cache: Cache | None = None) -> LoadedFile:
     key = cache.key(data, limits) if cache else ""
     hit = cache.get(key) if cache else None
     if hit is not None:
         text = data.decode("utf-8-sig")
-        return LoadedFile(display, text, [Document(display, i, value, None, text) for i, value in hit["documents"]],
-                          [_finding_from(entry, display) for entry in hit["findings"]])
+        return LoadedFile(
+            display,
+            text,
+            [Document(display, i, value, None, text) for i, value in hit["documents"]],
+            [_finding_from(entry, display) for entry in hit["findings"]],
+        )
     loaded = _parse(data, display, limits)
     if cache and (loaded.text or not data):  # files that are not text are rejected again, cheaply
         cache.put(key, [(d.index, d.data) for d in loaded.documents], [_finding_to(f) for f in loaded.findings])
@@ -206,8 +221,11 @@ def load_bytes(data: bytes, display: str, limits: Limits = Limits(), cache: Cach
 
 
 def _finding_to(finding: Finding) -> dict:
-    return {"rule": finding.rule, "message": finding.message,
-            "where": [[loc.line, loc.column] for loc in finding.locations]}
+    return {
+        "rule": finding.rule,
+        "message": finding.message,
+        "where": [[loc.line, loc.column] for loc in finding.locations],
+    }
 
 
 def _finding_from(entry: dict, display: str) -> Finding:
@@ -218,14 +236,19 @@ def _finding_from(entry: dict, display: str) -> Finding:
 def _parse(data: bytes, display: str, limits: Limits) -> LoadedFile:
     loaded = LoadedFile(display)
     if len(data) > limits.max_file_bytes:
-        loaded.findings.append(corpus_error(
-            "E006", f"file is {len(data)} bytes, over the {limits.max_file_bytes}-byte limit",
-            Location(display, 1, 1)))
+        loaded.findings.append(
+            corpus_error(
+                "E006",
+                f"file is {len(data)} bytes, over the {limits.max_file_bytes}-byte limit",
+                Location(display, 1, 1),
+            )
+        )
         return loaded
     text, problem = _decode(data, display)
     if problem:
         loaded.findings.append(problem)
         return loaded
+    assert text is not None
     loaded.text = text
     builder = _Builder(display, limits)
     index = 0
@@ -241,20 +264,22 @@ def _parse(data: bytes, display: str, limits: Limits) -> LoadedFile:
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        loaded.findings.append(corpus_error(
-            "E006", f"unacceptable character #x{exc.character if isinstance(exc.character, int) else ord(exc.character):04x}: {exc.reason}", Location(display, line, column)))
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        loaded.findings.append(
+            corpus_error("E006", f"unacceptable character #x{code:04x}: {exc.reason}", Location(display, line, column))
+        )
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = getattr(exc, "problem", None) or str(exc)
+        what = getattr(exc, "problem", None) or str(exc)
         context = getattr(exc, "context", None)
-        message = f"{context}, {problem}" if context else problem
+        message = f"{context}, {what}" if context else what
         loaded.findings.append(corpus_error("E001", f"invalid YAML: {message}", Location(display, line, column)))
     loaded.findings.extend(builder.findings)
     return loaded
 
 
-def load_file(path: Path, display: str, limits: Limits = Limits(), cache: Cache | None = None) -> LoadedFile:
+def load_file(path: Path, display: str, limits: Limits = DEFAULT_LIMITS, cache: Cache | None = None) -> LoadedFile:
     try:
         with open(path, "rb") as handle:
             data = handle.read(limits.max_file_bytes + 1)
@@ -265,7 +290,10 @@ def load_file(path: Path, display: str, limits: Limits = Limits(), cache: Cache 
     if len(data) > limits.max_file_bytes:
         size = path.stat().st_size
         loaded = LoadedFile(display)
-        loaded.findings.append(corpus_error(
-            "E006", f"file is {size} bytes, over the {limits.max_file_bytes}-byte limit", Location(display, 1, 1)))
+        loaded.findings.append(
+            corpus_error(
+                "E006", f"file is {size} bytes, over the {limits.max_file_bytes}-byte limit", Location(display, 1, 1)
+            )
+        )
         return loaded
     return load_bytes(data, display, limits, cache)

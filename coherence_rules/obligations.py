@@ -3,17 +3,17 @@
 The built-in table lives in the rule pack (`rules/obligations.yaml`); a custom rule pack may
 add an `obligations.yaml` of its own. Every entry cites its article.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from . import vocab
-from .rulespec import RulePackError
-from .schema import Area, Group, Instrument
-from .validate import ModelFileError, load_model
+from .errors import RulePackError
+from .schema import Area, FeesPaidBy, Group, Instrument
+from .toolfile import load_model
 
 OBLIGATIONS_FILE = "obligations.yaml"
 
@@ -28,15 +28,16 @@ class Obligation(BaseModel):
     effects: list[Literal["deny", "condition"]] = []
     areas: list[Area] = []
     groups: list[Group] = []
-    fees_paid_by: list[Literal[vocab.FEES_PAID_BY]] = Field(  # type: ignore[valid-type]
-        [], description="agreement recruitment fees the instrument forbids")
+    fees_paid_by: list[FeesPaidBy] = Field([], description="agreement recruitment fees the instrument forbids")
 
     @model_validator(mode="after")
     def _one_shape(self):
         statement = bool(self.effects and self.areas and self.groups)
         if statement == bool(self.fees_paid_by) or (not statement and (self.effects or self.areas or self.groups)):
-            raise ValueError("an obligation forbids either measures (effects, areas and groups) "
-                             "or agreement recruitment fees (fees_paid_by)")
+            raise ValueError(
+                "an obligation forbids either measures (effects, areas and groups) "
+                "or agreement recruitment fees (fees_paid_by)"
+            )
         return self
 
 
@@ -50,8 +51,5 @@ def load_obligations(directories: list[Path]) -> list[Obligation]:
     for directory in directories:
         path = directory / OBLIGATIONS_FILE
         if path.is_file():
-            try:
-                table.extend(load_model(path, ObligationTable)[0].obligations)
-            except ModelFileError as exc:
-                raise RulePackError(str(exc)) from None
+            table.extend(load_model(path, ObligationTable, error=RulePackError)[0].obligations)
     return table

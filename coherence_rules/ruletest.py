@@ -1,14 +1,17 @@
 """Run a rule's fixture cases: each case is a small multi-file corpus with the exact findings
 it must produce. Used by the test suite and by `coherence test-rules`."""
+
 from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .api import Settings, lint
-from .rulespec import FixtureCase, LoadedRule
+from .api import lint
+from .rulespec import FixtureCase, LoadedRule, builtin_rules_dir, load_rule_dirs
+from .settings import Settings
 
 FIXTURE_AS_OF = dt.date(2026, 11, 23)
 
@@ -43,7 +46,7 @@ def _show(item: Expected) -> str:
     return f"{path}:{line} {rule} [{', '.join(records)}]"
 
 
-def run_case(rule: LoadedRule, case: FixtureCase, extra_rule_dirs: list[Path] = ()) -> CaseResult:
+def run_case(rule: LoadedRule, case: FixtureCase, extra_rule_dirs: Sequence[Path] = ()) -> CaseResult:
     """Lint the case's files with only this rule selected (E rules are always on)."""
     with tempfile.TemporaryDirectory(prefix="coherence-case-") as tmp:
         root = Path(tmp)
@@ -52,8 +55,9 @@ def run_case(rule: LoadedRule, case: FixtureCase, extra_rule_dirs: list[Path] = 
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         as_of = dt.date.fromisoformat(case.as_of) if case.as_of else FIXTURE_AS_OF
-        report = lint(Settings(corpus=[root], cwd=root, as_of=as_of, select=[rule.spec.id],
-                               rule_dirs=list(extra_rule_dirs)))
+        report = lint(
+            Settings(corpus=[root], cwd=root, as_of=as_of, select=[rule.spec.id], rule_dirs=list(extra_rule_dirs))
+        )
     actual, messages = [], {}
     for f in report.findings:
         item = (f.rule, f.location.path, f.location.line, tuple(f.records))
@@ -83,13 +87,14 @@ def fixture_problems(rule: LoadedRule) -> list[str]:
     for case in cases:
         for expected in case.expect:
             if expected.rule != rule.spec.id:
-                problems.append(f"{rule.path}: {rule.spec.id} case '{case.name}' expects another rule ({expected.rule})")
+                problems.append(
+                    f"{rule.path}: {rule.spec.id} case '{case.name}' expects another rule ({expected.rule})"
+                )
     return problems
 
 
 def run_pack(directory: Path | None = None) -> PackResult:
     """Every fixture case of a rule pack (default: the built-in one)."""
-    from .rulespec import builtin_rules_dir, load_rule_dirs
     extra = [] if directory is None else [directory]
     rules = load_rule_dirs([directory or builtin_rules_dir()])
     cases = [run_case(rule, case, extra) for rule in rules for case in rule.spec.tests]

@@ -1,5 +1,6 @@
 """`coherence init`: scaffold a policy repository (configuration, pre-commit, CI with SARIF, one
 example record per kind). Writes nothing if any file it would write already exists."""
+
 from __future__ import annotations
 
 import json
@@ -134,7 +135,9 @@ measures:
     serves: [O1]
 """,
     "policies/example/agreement.yaml": "# Each party keeps its own record of an agreement; `coherence` compares the two.\n"
-    + AGREEMENT.format(party="XAA") + "---\n" + AGREEMENT.format(party="XAB"),
+    + AGREEMENT.format(party="XAA")
+    + "---\n"
+    + AGREEMENT.format(party="XAB"),
     "policies/example/commitments.yaml": """\
 coherence: 1
 kind: commitments
@@ -148,9 +151,12 @@ adopted: [GCM, SDG-10.7]
 
 
 def plan() -> dict[str, str]:
-    files = {".coherence.yaml": CONFIG, ".pre-commit-config.yaml": PRE_COMMIT,
-             ".github/workflows/coherence.yml": WORKFLOW,
-             SCHEMA_PATH: json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"}
+    files = {
+        ".coherence.yaml": CONFIG,
+        ".pre-commit-config.yaml": PRE_COMMIT,
+        ".github/workflows/coherence.yml": WORKFLOW,
+        SCHEMA_PATH: json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n",
+    }
     for path, text in EXAMPLES.items():
         files[path] = _modeline(path) + text
     return files

@@ -1,11 +1,11 @@
 """Schema v1 (schema.md) as pydantic models. The JSON Schema is generated from these."""
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
-from pydantic import (BaseModel, ConfigDict, Discriminator, Field, RootModel, StringConstraints, Tag,
-                      model_validator)
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, RootModel, StringConstraints, Tag, model_validator
 
 from . import vocab
 
@@ -17,13 +17,41 @@ COUNTRY_PATTERN = r"^[A-Z]{3}$"
 CORRIDOR_END_PATTERN = r"^([A-Z]{3}|any)$"
 Country = Annotated[str, StringConstraints(pattern=COUNTRY_PATTERN)]
 CorridorEnd = Annotated[str, StringConstraints(pattern=CORRIDOR_END_PATTERN)]
-Group = Literal[vocab.GROUPS.nodes]  # type: ignore[valid-type]
-Area = Literal[vocab.AREAS.nodes]  # type: ignore[valid-type]
-Branch = Literal[vocab.SOCIAL_SECURITY_BRANCHES]  # type: ignore[valid-type]
 # ILO C118 Art 2 accepts branch by branch; its "medical care" is the `health` area.
-C118Branch = Literal[("health", *vocab.SOCIAL_SECURITY_BRANCHES)]  # type: ignore[valid-type]
-Sector = Literal[vocab.SECTORS]  # type: ignore[valid-type]
-Instrument = Literal[vocab.INSTRUMENTS]  # type: ignore[valid-type]
+C118_BRANCHES = ("health", *vocab.SOCIAL_SECURITY_BRANCHES)
+
+if TYPE_CHECKING:  # a type checker cannot read a Literal built from a tuple; pydantic can, and checks values
+    Group: TypeAlias = str
+    Area: TypeAlias = str
+    Branch: TypeAlias = str
+    C118Branch: TypeAlias = str
+    Sector: TypeAlias = str
+    Instrument: TypeAlias = str
+    Level: TypeAlias = str
+    Stance: TypeAlias = str
+    Effect: TypeAlias = str
+    PolicyType: TypeAlias = str
+    PolicyStatus: TypeAlias = str
+    AgreementType: TypeAlias = str
+    AgreementStatus: TypeAlias = str
+    InstitutionType: TypeAlias = str
+    FeesPaidBy: TypeAlias = str
+else:
+    Group = Literal[vocab.GROUPS.nodes]
+    Area = Literal[vocab.AREAS.nodes]
+    Branch = Literal[vocab.SOCIAL_SECURITY_BRANCHES]
+    C118Branch = Literal[C118_BRANCHES]
+    Sector = Literal[vocab.SECTORS]
+    Instrument = Literal[vocab.INSTRUMENTS]
+    Level = Literal[vocab.LEVELS]
+    Stance = Literal[vocab.STANCES]
+    Effect = Literal[vocab.EFFECTS]
+    PolicyType = Literal[vocab.POLICY_TYPES]
+    PolicyStatus = Literal[vocab.POLICY_STATUSES]
+    AgreementType = Literal[vocab.AGREEMENT_TYPES]
+    AgreementStatus = Literal[vocab.AGREEMENT_STATUSES]
+    InstitutionType = Literal[vocab.INSTITUTION_TYPES]
+    FeesPaidBy = Literal[vocab.FEES_PAID_BY]
 
 
 class Model(BaseModel):
@@ -32,13 +60,13 @@ class Model(BaseModel):
 
 class Source(Model):
     citation: str
-    url: Optional[str] = None
-    date: Optional[Union[dt.date, int, str]] = None
+    url: str | None = None
+    date: dt.date | int | str | None = None
 
 
 class Period(Model):
-    start: Optional[dt.date] = Field(None, alias="from")
-    end: Optional[dt.date] = Field(None, alias="to")
+    start: dt.date | None = Field(None, alias="from")
+    end: dt.date | None = Field(None, alias="to")
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -53,11 +81,11 @@ class Budget(Model):
 
 
 class Jurisdiction(Model):
-    country: Optional[Country] = None
-    level: Literal[vocab.LEVELS]  # type: ignore[valid-type]
-    subdivision: Optional[str] = None
-    within: Optional[str] = None
-    body: Optional[str] = None
+    country: Country | None = None
+    level: Level
+    subdivision: str | None = None
+    within: str | None = None
+    body: str | None = None
     members: list[Country] = []
 
     @model_validator(mode="after")
@@ -79,25 +107,25 @@ class Corridor(Model):
 
 class Indicator(Model):
     name: str
-    baseline: Optional[float] = None
-    target: Optional[float] = None
-    unit: Optional[str] = None
-    year: Optional[int] = None
+    baseline: float | None = None
+    target: float | None = None
+    unit: str | None = None
+    year: int | None = None
 
 
 class Objective(Model):
     id: str
-    statement: Optional[str] = None
-    stance: Literal[vocab.STANCES]  # type: ignore[valid-type]
+    statement: str | None = None
+    stance: Stance
     groups: list[Group] = Field(min_length=1)
     areas: list[Area] = Field(min_length=1)
-    corridor: Optional[Corridor] = None
-    lead_agency: Optional[RecordId] = None
+    corridor: Corridor | None = None
+    lead_agency: RecordId | None = None
     indicators: list[Indicator] = []
 
 
 class ResponsibleLevel(Model):
-    level: Literal[vocab.LEVELS]  # type: ignore[valid-type]
+    level: Level
 
 
 def _responsible_tag(value: Any) -> str:
@@ -105,38 +133,38 @@ def _responsible_tag(value: Any) -> str:
 
 
 Responsible = Annotated[
-    Union[Annotated[RecordId, Tag("institution")], Annotated[ResponsibleLevel, Tag("level")]],
+    Annotated[RecordId, Tag("institution")] | Annotated[ResponsibleLevel, Tag("level")],
     Discriminator(_responsible_tag),
 ]
 
 
 class Measure(Model):
     id: str
-    statement: Optional[str] = None
-    effect: Literal[vocab.EFFECTS]  # type: ignore[valid-type]
+    statement: str | None = None
+    effect: Effect
     areas: list[Area] = Field(min_length=1)
     groups: list[Group] = Field(min_length=1)
-    responsible: Optional[Responsible] = None
-    budget: Optional[Budget] = Field(None, description="explicit null = unfunded; omitted = unknown")
+    responsible: Responsible | None = None
+    budget: Budget | None = Field(None, description="explicit null = unfunded; omitted = unknown")
     serves: list[str] = []
 
 
 class RecordBase(Model):
     coherence: Literal[1] = Field(description="schema version")
     id: RecordId
-    source: Optional[Source] = None
-    notes: Optional[str] = None
+    source: Source | None = None
+    notes: str | None = None
 
 
 class Policy(RecordBase):
     kind: Literal["policy"]
-    title: Optional[str] = None
-    type: Literal[vocab.POLICY_TYPES]  # type: ignore[valid-type]
-    status: Literal[vocab.POLICY_STATUSES]  # type: ignore[valid-type]
-    period: Optional[Period] = None
+    title: str | None = None
+    type: PolicyType
+    status: PolicyStatus
+    period: Period | None = None
     jurisdiction: Jurisdiction
     sectors: list[Sector] = []
-    lead_agency: Optional[RecordId] = None
+    lead_agency: RecordId | None = None
     coordination: list[RecordId] = []
     implements: list[RecordId] = []
     instruments: list[Instrument] = []
@@ -154,7 +182,7 @@ class Policy(RecordBase):
 
 
 class Occupations(Model):
-    classification: Optional[str] = None
+    classification: str | None = None
     codes: list[str] = []
 
 
@@ -164,12 +192,12 @@ class Quota(Model):
 
 class SocialSecurityCoverage(Model):
     branches: list[Branch] = []
-    totalisation: Optional[bool] = None
-    export_of_benefits: Optional[bool] = None
+    totalisation: bool | None = None
+    export_of_benefits: bool | None = None
 
 
 class Recruitment(Model):
-    fees_paid_by: Literal[vocab.FEES_PAID_BY]  # type: ignore[valid-type]
+    fees_paid_by: FeesPaidBy
 
 
 class SkillsRecognition(Model):
@@ -178,58 +206,61 @@ class SkillsRecognition(Model):
 
 class DataExchange(Model):
     fields: list[str] = []
-    classification: Optional[str] = None
-    frequency: Optional[str] = None
+    classification: str | None = None
+    frequency: str | None = None
 
 
 class Agreement(RecordBase):
     kind: Literal["agreement"]
-    title: Optional[str] = None
+    title: str | None = None
     agreement: RecordId = Field(description="key shared by both parties' records")
     recorded_by: Country
-    type: Literal[vocab.AGREEMENT_TYPES]  # type: ignore[valid-type]
+    type: AgreementType
     parties: list[Country] = Field(min_length=2)
-    status: Literal[vocab.AGREEMENT_STATUSES]  # type: ignore[valid-type]
-    signed: Optional[dt.date] = None
-    period: Optional[Period] = None
+    status: AgreementStatus
+    signed: dt.date | None = None
+    period: Period | None = None
     groups: list[Group] = []
-    occupations: Optional[Occupations] = None
-    quota: Optional[Quota] = None
-    social_security: Optional[SocialSecurityCoverage] = None
-    recruitment: Optional[Recruitment] = None
-    skills_recognition: Optional[SkillsRecognition] = None
-    data_exchange: Optional[DataExchange] = None
+    occupations: Occupations | None = None
+    quota: Quota | None = None
+    social_security: SocialSecurityCoverage | None = None
+    recruitment: Recruitment | None = None
+    skills_recognition: SkillsRecognition | None = None
+    data_exchange: DataExchange | None = None
 
 
 class Institution(RecordBase):
     kind: Literal["institution"]
     name: str
     jurisdiction: Jurisdiction
-    type: Literal[vocab.INSTITUTION_TYPES]  # type: ignore[valid-type]
+    type: InstitutionType
     mandate: list[Area] = []
-    decision_power: Optional[bool] = None
-    budget: Optional[Budget] = Field(None, description="null = none; omitted = unknown")
+    decision_power: bool | None = None
+    budget: Budget | None = Field(None, description="null = none; omitted = unknown")
     members: list[RecordId] = []
-    parent: Optional[RecordId] = None
+    parent: RecordId | None = None
 
 
 class Ratification(Model):
     instrument: Instrument
-    year: Optional[int] = None
+    year: int | None = None
     accepted_branches: list[C118Branch] = []
 
 
 class Commitments(RecordBase):
     kind: Literal["commitments"]
-    title: Optional[str] = None
+    title: str | None = None
     country: Country
     ratified: list[Ratification] = []
     adopted: list[Instrument] = []
 
 
-Record = Union[Policy, Agreement, Institution, Commitments]
+Record = Policy | Agreement | Institution | Commitments
 MODELS: dict[str, type[RecordBase]] = {
-    "policy": Policy, "agreement": Agreement, "institution": Institution, "commitments": Commitments,
+    "policy": Policy,
+    "agreement": Agreement,
+    "institution": Institution,
+    "commitments": Commitments,
 }
 
 

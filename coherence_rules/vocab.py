@@ -4,9 +4,10 @@ A statement about a node applies to every node below it, so tree overlap is the
 basis of most joins: two statements overlap when one's node is the other's node
 or one of its ancestors (schema.md, "Vocabularies").
 """
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 Tree = dict[str, "Tree"]
 
@@ -32,42 +33,105 @@ GROUP_TREE: Tree = {
 }
 
 SOCIAL_SECURITY_BRANCHES = (
-    "old_age", "invalidity", "survivors", "employment_injury",
-    "unemployment", "family_benefits", "maternity", "sickness",
+    "old_age",
+    "invalidity",
+    "survivors",
+    "employment_injury",
+    "unemployment",
+    "family_benefits",
+    "maternity",
+    "sickness",
 )
 
 AREA_TREE: Tree = {
-    "entry": {}, "exit": {}, "stay": {}, "work": {}, "recruitment": {}, "border": {},
-    "asylum": {}, "return": {}, "readmission": {}, "reintegration": {}, "integration": {},
+    "entry": {},
+    "exit": {},
+    "stay": {},
+    "work": {},
+    "recruitment": {},
+    "border": {},
+    "asylum": {},
+    "return": {},
+    "readmission": {},
+    "reintegration": {},
+    "integration": {},
     "naturalisation": {},
     "health": {"emergency_health": {}},
-    "education": {}, "housing": {},
+    "education": {},
+    "housing": {},
     "social_security": {branch: {} for branch in SOCIAL_SECURITY_BRANCHES},
-    "skills_recognition": {}, "remittances": {}, "diaspora_engagement": {},
-    "anti_trafficking": {}, "labour_rights": {}, "data": {},
+    "skills_recognition": {},
+    "remittances": {},
+    "diaspora_engagement": {},
+    "anti_trafficking": {},
+    "labour_rights": {},
+    "data": {},
 }
 
 SECTORS = (
-    "migration", "labour", "employment", "skills", "education", "health", "housing",
-    "social_protection", "urban_development", "water_sanitation", "trade", "investment",
-    "finance", "development", "foreign_affairs", "interior", "justice", "agriculture", "climate",
+    "migration",
+    "labour",
+    "employment",
+    "skills",
+    "education",
+    "health",
+    "housing",
+    "social_protection",
+    "urban_development",
+    "water_sanitation",
+    "trade",
+    "investment",
+    "finance",
+    "development",
+    "foreign_affairs",
+    "interior",
+    "justice",
+    "agriculture",
+    "climate",
 )
 
 INSTRUMENTS = (
-    "ICRMW", "REF-1951", "ILO-C097", "ILO-C143", "ILO-C118", "ILO-C157", "ILO-C102",
-    "ILO-C181", "ILO-C189", "ILO-MFLM", "GCM", "SDG-10.7", "SDG-10.c", "SDG-8.8", "SDG-17.18",
+    "ICRMW",
+    "REF-1951",
+    "ILO-C097",
+    "ILO-C143",
+    "ILO-C118",
+    "ILO-C157",
+    "ILO-C102",
+    "ILO-C181",
+    "ILO-C189",
+    "ILO-MFLM",
+    "GCM",
+    "SDG-10.7",
+    "SDG-10.c",
+    "SDG-8.8",
+    "SDG-17.18",
 )
 
 STANCES = ("facilitate", "restrict", "protect", "deter", "neutral")
 EFFECTS = ("grant", "deny", "condition", "fund", "require", "assign")
-POLICY_TYPES = ("law", "regulation", "decree", "strategy", "action_plan", "local_plan",
-                "programme", "guideline")
+POLICY_TYPES = ("law", "regulation", "decree", "strategy", "action_plan", "local_plan", "programme", "guideline")
 POLICY_STATUSES = ("draft", "adopted", "in_force", "suspended", "expired", "repealed")
-AGREEMENT_TYPES = ("labour", "social_security", "readmission", "mobility_partnership",
-                   "skills_recognition", "recruitment", "data_sharing")
+AGREEMENT_TYPES = (
+    "labour",
+    "social_security",
+    "readmission",
+    "mobility_partnership",
+    "skills_recognition",
+    "recruitment",
+    "data_sharing",
+)
 AGREEMENT_STATUSES = ("negotiating", "signed", "in_force", "suspended", "expired", "terminated")
-INSTITUTION_TYPES = ("ministry", "agency", "bureau", "commission", "committee", "council",
-                     "local_authority", "parliamentary_body")
+INSTITUTION_TYPES = (
+    "ministry",
+    "agency",
+    "bureau",
+    "commission",
+    "committee",
+    "council",
+    "local_authority",
+    "parliamentary_body",
+)
 LEVELS = ("international", "regional", "bilateral", "national", "subnational")
 FEES_PAID_BY = ("employer", "worker", "shared", "unspecified")
 

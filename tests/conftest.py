@@ -1,6 +1,5 @@
 import datetime as dt
 import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -40,6 +39,7 @@ def private_cache(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def corpus(tmp_path):
     """Write files (name -> text, dedented) under a temporary root and lint them."""
+
     def write(files: dict, **settings):
         for name, text in files.items():
             path = tmp_path / name
@@ -50,6 +50,7 @@ def corpus(tmp_path):
                 path.write_text(textwrap.dedent(text), encoding="utf-8")
         settings.setdefault("as_of", AS_OF)
         return lint(Settings(corpus=[tmp_path], cwd=tmp_path, **settings))
+
     write.root = tmp_path
     return write
 

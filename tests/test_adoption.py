@@ -1,4 +1,5 @@
 """Adopting coherence in a policy repository: config, inline suppressions, baselines, init, progress."""
+
 import datetime as dt
 import json
 import textwrap
@@ -6,11 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-import cli
-from coherence_rules import Settings, lint
 from conftest import LAW as LAW_IN_FORCE
 from conftest import STRATEGY
+
+from coherence_rules import Settings, cli, lint
 
 # The law's period has ended: a stale status (LC001) beside the HC001 conflict.
 LAW = LAW_IN_FORCE.replace("status: in_force\n", "status: in_force\nperiod: {from: 2020-01-01, to: 2025-12-31}\n")
@@ -41,12 +41,16 @@ def write_config(root: Path, text: str, name=".coherence.yaml"):
 
 # --- configuration ----------------------------------------------------------------------
 
+
 def test_config_is_found_upward_and_applies_select_severity_and_fail_on(repo, monkeypatch):
-    write_config(repo, """\
+    write_config(
+        repo,
+        """\
         select: [HC, LC]
         severity: {HC001: warning, stale-status: "off"}
         fail_on: error
-        """)
+        """,
+    )
     (repo / "policies" / "sub").mkdir()
     monkeypatch.chdir(repo / "policies" / "sub")
     code, document, _ = lint_json()
@@ -56,26 +60,36 @@ def test_config_is_found_upward_and_applies_select_severity_and_fail_on(repo, mo
 
 
 def test_pyproject_tool_coherence_and_per_path_ignores(repo):
-    write_config(repo, """\
+    write_config(
+        repo,
+        """\
         [project]
         name = "policies"
 
         [tool.coherence]
         select = ["HC", "LC"]
         per_path_ignores = {"policies/law.yaml" = ["LC001"]}
-        """, "pyproject.toml")
+        """,
+        "pyproject.toml",
+    )
     code, document, _ = lint_json()
     assert rules_of(document) == ["HC001"] and code == 1
 
 
 def test_unknown_config_key_is_an_error_with_file_and_line(repo):
-    write_config(repo, """\
+    write_config(
+        repo,
+        """\
         select: [HC]
         fial_on: error
-        """)
+        """,
+    )
     code, _, output = lint_json()
     assert code == 2
-    assert output.strip() == f"coherence: error: {repo / '.coherence.yaml'}:2:1: unknown field 'fial_on' (did you mean 'fail_on'?)"
+    assert (
+        output.strip()
+        == f"coherence: error: {repo / '.coherence.yaml'}:2:1: unknown field 'fial_on' (did you mean 'fail_on'?)"
+    )
 
 
 def test_unknown_pyproject_key_points_at_its_line(repo):
@@ -87,7 +101,9 @@ def test_unknown_pyproject_key_points_at_its_line(repo):
 def test_bad_config_value_and_explicit_config(repo):
     write_config(repo, "fail_on: sometimes\n")
     code, _, output = lint_json()
-    assert code == 2 and ".coherence.yaml:1:1: fail_on: 'sometimes' is not one of: error, warning, info, never" in output
+    assert (
+        code == 2 and ".coherence.yaml:1:1: fail_on: 'sometimes' is not one of: error, warning, info, never" in output
+    )
     other = repo / "ci.yaml"
     other.write_text("select: [LC]\ncorpus: [policies]\n")
     code, document, _ = lint_json("--config", other)
@@ -111,29 +127,39 @@ def test_config_rule_dirs_and_corpus_are_relative_to_the_config(repo, monkeypatc
 
 # --- inline suppressions -----------------------------------------------------------------
 
+
 def test_inline_suppression_on_the_line_or_the_line_above(repo):
-    (repo / "policies" / "strategy.yaml").write_text(STRATEGY.replace(
-        "objectives:\n", "objectives:\n  # coherence: ignore[HC001] -- the 2027 review will align the two\n"))
+    (repo / "policies" / "strategy.yaml").write_text(
+        STRATEGY.replace(
+            "objectives:\n", "objectives:\n  # coherence: ignore[HC001] -- the 2027 review will align the two\n"
+        )
+    )
     code, document, _ = lint_json("--select", "HC")
     assert rules_of(document) == [] and code == 0
-    (repo / "policies" / "strategy.yaml").write_text(STRATEGY.replace(
-        "areas: [entry]}", "areas: [entry]}  # coherence: ignore[opposing-objectives] -- agreed by cabinet"))
+    (repo / "policies" / "strategy.yaml").write_text(
+        STRATEGY.replace(
+            "areas: [entry]}", "areas: [entry]}  # coherence: ignore[opposing-objectives] -- agreed by cabinet"
+        )
+    )
     assert rules_of(lint_json("--select", "HC")[1]) == []
 
 
 def test_suppressed_findings_stay_visible_in_sarif(repo):
     (repo / "policies" / "strategy.yaml").write_text(
-        "# coherence: ignore-file[HC] -- transitional, see memo 12\n" + STRATEGY)
+        "# coherence: ignore-file[HC] -- transitional, see memo 12\n" + STRATEGY
+    )
     result = CliRunner().invoke(cli.main, ["lint", "--format", "sarif", "--select", "HC", "--as-of", "2026-11-23"])
     results = json.loads(result.output)["runs"][0]["results"]
     assert result.exit_code == 0
     assert [(r["ruleId"], r["suppressions"]) for r in results] == [
-        ("HC001", [{"kind": "inSource", "justification": "transitional, see memo 12"}])]
+        ("HC001", [{"kind": "inSource", "justification": "transitional, see memo 12"}])
+    ]
 
 
 def test_reasonless_suppression_is_reported_and_does_not_suppress(repo):
-    (repo / "policies" / "strategy.yaml").write_text(STRATEGY.replace(
-        "objectives:\n", "objectives:\n  # coherence: ignore[HC001]\n"))
+    (repo / "policies" / "strategy.yaml").write_text(
+        STRATEGY.replace("objectives:\n", "objectives:\n  # coherence: ignore[HC001]\n")
+    )
     code, document, _ = lint_json("--select", "HC")
     assert sorted(rules_of(document)) == ["HC001", "SUP002"] and code == 1
     sup = next(f for f in document["findings"] if f["rule"] == "SUP002")
@@ -141,18 +167,21 @@ def test_reasonless_suppression_is_reported_and_does_not_suppress(repo):
 
 
 def test_unused_and_invalid_suppressions_are_reported(repo):
-    (repo / "policies" / "law.yaml").write_text(LAW + "# coherence: ignore[BA001] -- nothing here\n"
-                                                "# coherence: ignore[NOPE123] -- typo\n"
-                                                "# coherence: ignore[E002] -- cannot\n")
-    code, document, _ = lint_json("--select", "HC,BA")
+    (repo / "policies" / "law.yaml").write_text(
+        LAW + "# coherence: ignore[BA001] -- nothing here\n"
+        "# coherence: ignore[NOPE123] -- typo\n"
+        "# coherence: ignore[E002] -- cannot\n"
+    )
+    _, document, _ = lint_json("--select", "HC,BA")
     messages = {(f["rule"], f["location"]["line"]) for f in document["findings"] if f["rule"].startswith("SUP")}
     assert messages == {("SUP001", 10), ("SUP002", 11), ("SUP002", 12)}
     # A suppression for a rule that did not run is not judged unused.
-    code, document, _ = lint_json("--select", "HC")
+    _code, document, _ = lint_json("--select", "HC")
     assert ("SUP001", 10) not in {(f["rule"], f["location"]["line"]) for f in document["findings"]}
 
 
 # --- baselines --------------------------------------------------------------------------
+
 
 def test_baseline_hides_known_findings_survives_moved_text_and_is_pruned(repo):
     code, document, _ = lint_json("--select", "HC,LC", "--write-baseline", "baseline.json")
@@ -184,17 +213,23 @@ def test_missing_or_corrupt_baseline_is_a_usage_error(repo):
 
 # --- init and progress ------------------------------------------------------------------
 
+
 def test_init_scaffolds_a_clean_repository_and_refuses_to_overwrite(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli.main, ["init"])
     assert result.exit_code == 0
-    for path in (".coherence.yaml", ".pre-commit-config.yaml", ".github/workflows/coherence.yml",
-                 "schema/coherence-v1.schema.json"):
+    for path in (
+        ".coherence.yaml",
+        ".pre-commit-config.yaml",
+        ".github/workflows/coherence.yml",
+        "schema/coherence-v1.schema.json",
+    ):
         assert (tmp_path / path).is_file(), path
     records = sorted((tmp_path / "policies").rglob("*.yaml"))
     assert records and all(p.read_text().startswith("# yaml-language-server: $schema=../../schema/") for p in records)
-    kinds = {line.split(":")[1].strip() for p in records for line in p.read_text().splitlines()
-             if line.startswith("kind:")}
+    kinds = {
+        line.split(":")[1].strip() for p in records for line in p.read_text().splitlines() if line.startswith("kind:")
+    }
     assert kinds == {"policy", "agreement", "institution", "commitments"}
     workflow = (tmp_path / ".github/workflows/coherence.yml").read_text()
     assert "upload-sarif" in workflow and "--format sarif" in workflow
@@ -217,7 +252,9 @@ def test_progress_is_reported_to_a_callback_and_silent_off_a_terminal(repo):
 
 def test_the_readme_configuration_example_is_valid():
     import yaml
+
     from coherence_rules.config import Config
+
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     block = readme.split("2. **Configure**")[1].split("```yaml\n")[1].split("```")[0]
     config = Config.model_validate(yaml.safe_load(textwrap.dedent(block)))
@@ -226,16 +263,19 @@ def test_the_readme_configuration_example_is_valid():
 
 def test_warm_cache_gives_the_same_report_and_reparses_only_changed_files(repo, tmp_path_factory, monkeypatch):
     from coherence_rules import load
+
     cache_dir = tmp_path_factory.mktemp("warm")
     (repo / "policies" / "law.yaml").write_text(LAW + "# coherence: ignore[NOPE999] -- kept for the directive test\n")
     settings = dict(cwd=repo, select=["HC", "LC"], as_of=dt.date(2026, 11, 23), cache_dir=cache_dir)
     cold = lint(Settings(**settings))
     parsed = []
     original = load._parse
+
     def parse(data, display, limits):
         if display.startswith("policies/"):  # not the rule pack, which is read every run
             parsed.append(display)
         return original(data, display, limits)
+
     monkeypatch.setattr(load, "_parse", parse)
     warm = lint(Settings(**settings))
     assert parsed == []  # everything came from the cache

@@ -1,4 +1,5 @@
 """The command line: exit codes, formats, targets vs corpus, stdin, determinism."""
+
 import json
 import random
 import shutil
@@ -8,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-import cli
 from conftest import LAW, STRATEGY
+
+from coherence_rules import cli
 
 REPO = Path(__file__).resolve().parents[1]
 HC_CASE = {
@@ -52,8 +53,10 @@ def test_lint_default_corpus_text_output(repo):
     code, out = run("lint", "--as-of", "2026-11-23")
     assert code == 1
     lines = out.splitlines()
-    assert lines[0] == ("policies/xaa/strategy.yaml:8:5: HC001 error XAA-STRATEGY objective O1 (facilitate) and "
-                        "XAA-LAW objective O1 (restrict) pursue opposing objectives for low_skilled_worker in entry")
+    assert lines[0] == (
+        "policies/xaa/strategy.yaml:8:5: HC001 error XAA-STRATEGY objective O1 (facilitate) and "
+        "XAA-LAW objective O1 (restrict) pursue opposing objectives for low_skilled_worker in entry"
+    )
     assert lines[1] == "  --> policies/xaa/law.yaml:8:5 (XAA-LAW)"
     assert lines[2].startswith("policies/xab/plan.yaml:5:1: LC001 warning")
     assert lines[-1] == "2 findings (1 error, 1 warning, 0 info) in 3 files, 3 records"
@@ -133,12 +136,16 @@ def test_same_bytes_whatever_the_file_order(repo, tmp_path):
         root = tmp_path / f"copy{seed}"
         files = sorted((REPO / "policies").rglob("*.yaml"))
         random.Random(seed).shuffle(files)
-        for i, path in enumerate(files):
+        for _i, path in enumerate(files):
             target = root / "policies" / path.relative_to(REPO / "policies")
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, target)
-        result = subprocess.run([sys.executable, str(REPO / "cli.py"), "lint", "--format", "json",
-                                 "--as-of", "2026-11-23"], cwd=root, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, str(REPO / "cli.py"), "lint", "--format", "json", "--as-of", "2026-11-23"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode in (0, 1), result.stderr
         outputs.add(result.stdout)
     assert len(outputs) == 1

@@ -1,4 +1,5 @@
 """E001-E006: bad input becomes findings with file:line, and the other files are still read."""
+
 import pytest
 from conftest import summary
 
@@ -6,10 +7,13 @@ from conftest import summary
 @pytest.fixture
 def corpus(corpus):
     """Only the always-on E rules matter here: run a single unrelated rule beside them."""
+
     def write(files, **settings):
         settings.setdefault("select", ["LC001"])
         return corpus(files, **settings)
+
     return write
+
 
 GOOD = """\
 coherence: 1
@@ -23,7 +27,13 @@ type: ministry
 
 def test_invalid_yaml_is_e001_with_parser_position_and_other_files_still_read(corpus):
     report = corpus({"bad.yaml": "a: [1, 2\nb: 3\n", "good.yaml": GOOD})
-    assert summary(report) == [("E001", "bad.yaml", 2, )]
+    assert summary(report) == [
+        (
+            "E001",
+            "bad.yaml",
+            2,
+        )
+    ]
     assert report.records == 1
 
 
@@ -44,7 +54,7 @@ def test_python_tag_is_never_constructed(corpus, tmp_path):
 
 def test_alias_bomb_is_e006(corpus):
     lines = ["a: &a [x,x,x,x,x,x,x,x,x,x]"]
-    for prev, name in zip("abcdefgh", "bcdefghi"):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=False):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 10) + "]")
     report = corpus({"bomb.yaml": "\n".join(lines) + "\n"})
     assert [f.rule for f in report.findings] == ["E006"]
@@ -53,8 +63,11 @@ def test_alias_bomb_is_e006(corpus):
 
 def test_binary_non_utf8_and_oversize_files_are_e006(corpus):
     from coherence_rules.load import Limits
-    report = corpus({"bin.yaml": b"a: 1\n\x00\x01\x02", "latin.yaml": b"name: caf\xe9\n",
-                     "big.yaml": b"a: " + b"x" * 5000 + b"\n"}, limits=Limits(max_file_bytes=4096))
+
+    report = corpus(
+        {"bin.yaml": b"a: 1\n\x00\x01\x02", "latin.yaml": b"name: caf\xe9\n", "big.yaml": b"a: " + b"x" * 5000 + b"\n"},
+        limits=Limits(max_file_bytes=4096),
+    )
     assert summary(report) == [("E006", "big.yaml", 1), ("E006", "bin.yaml", 2), ("E006", "latin.yaml", 1)]
 
 
@@ -64,7 +77,9 @@ def test_deep_nesting_is_e006(corpus):
 
 
 def test_misspelt_field_and_value_get_suggestions(corpus):
-    report = corpus({"p.yaml": """\
+    report = corpus(
+        {
+            "p.yaml": """\
         coherence: 1
         kind: policy
         id: XAA-P
@@ -76,7 +91,9 @@ def test_misspelt_field_and_value_get_suggestions(corpus):
             stnace: facilitate
             groups: [refugees]
             areas: [entry]
-        """})
+        """
+        }
+    )
     messages = {(f.location.line, f.message) for f in report.findings}
     assert (9, "objectives.0: unknown field 'stnace' (did you mean 'stance'?)") in messages
     assert any(line == 10 and "did you mean 'refugee'?" in m for line, m in messages)
@@ -97,7 +114,10 @@ def test_duplicate_ids_are_e003_with_both_locations(corpus):
 
 
 def test_unresolved_and_wrong_kind_references_are_e004(corpus):
-    report = corpus({"inst.yaml": GOOD, "p.yaml": """\
+    report = corpus(
+        {
+            "inst.yaml": GOOD,
+            "p.yaml": """\
         coherence: 1
         kind: policy
         id: XAA-P
@@ -110,7 +130,9 @@ def test_unresolved_and_wrong_kind_references_are_e004(corpus):
           - {id: OBJ-1, stance: protect, groups: [refugee], areas: [education]}
         measures:
           - {id: M1, effect: fund, groups: [refugee], areas: [education], serves: [OBJ-2]}
-        """})
+        """,
+        }
+    )
     found = {(f.location.line, f.message) for f in report.findings}
     assert found == {
         (7, "lead_agency: 'XAA-MOLL' names no record (did you mean 'XAA-MOL'?)"),
@@ -126,6 +148,7 @@ def test_empty_documents_and_empty_files_are_fine(corpus):
 
 def test_fifos_and_dangling_links_named_yaml_are_not_read(corpus, tmp_path):
     import os
+
     os.mkfifo(tmp_path / "pipe.yaml")
     os.symlink(tmp_path / "nowhere.yaml", tmp_path / "dangling.yaml")
     report = corpus({"good.yaml": GOOD})  # would block forever if the FIFO were opened

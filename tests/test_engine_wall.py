@@ -1,5 +1,8 @@
-"""The wall around durable-rules: what the compiler refuses or rewrites, and what the runner
-catches. Results are compared with expectations written here, never with the engine itself."""
+"""The wall around durable-rules: what the compiler lowers, rewrites or refuses, what the engine
+expands or refuses, and what the runner catches. Results are compared with expectations written
+here, never with the engine itself."""
+
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -7,80 +10,233 @@ import pytest
 from durable import engine as durable
 
 from coherence_rules import engine
+from coherence_rules.catalogue import ENGINE_FIELDS
 from coherence_rules.compiler import compile_rule, compile_rules
-from coherence_rules.rulespec import LoadedRule, RulePackError, RuleSpec, builtin_rules_dir, load_rule_dirs
+from coherence_rules.errors import RulePackError
+from coherence_rules.ir import FieldTest, Join
+from coherence_rules.rulespec import LoadedRule, RuleSpec, builtin_rules_dir, load_rule_dirs
 
 BASE = {
-    "family": "XT", "severity": "warning", "summary": "a test rule for the engine wall",
-    "rationale": "exercises one construct of the compiler or runner", "sources": ["tests"],
+    "family": "XT",
+    "severity": "warning",
+    "summary": "a test rule for the engine wall",
+    "condition": "whatever the match below says, for a test",
+    "rationale": "exercises one construct of the compiler",
+    "sources": ["tests"],
     "examples": {"bad": "x", "good": "y"},
 }
 
 
-def rule(id="XT001", name="test-rule", message="{a.rid} matched here", **spec):
-    return LoadedRule(RuleSpec.model_validate({**BASE, "id": id, "name": name, "message": message, **spec}),
-                      "test.yaml", 1)
+def rule(id="XT001", name="test-rule", message="{a} matched here", **spec):
+    return LoadedRule(
+        RuleSpec.model_validate({**BASE, "id": id, "name": name, "message": message, **spec}), "test.yaml", 1
+    )
 
 
-def facts(*items):
-    return [{"t": "statement", **{f: "" for f in ("ri", "rid", "yp")}, **item} for item in items]
+def patterns(compiled, query=0):
+    return {p.binding or f"absent{i}": p for i, p in enumerate(compiled.queries[query].patterns)}
 
 
-def test_every_rule_starts_with_the_trigger_and_in_beside_a_join_is_expanded():
-    compiled = compile_rule(rule(match=[
-        {"bind": "a", "fact": "cover", "where": {"pole": {"in": ["positive", "negative"]}}},
-        {"bind": "b", "fact": "cover", "where": {"stance": {"in": ["restrict", "deter"]}}, "join": {"g": "a.g"}},
-        {"absent": {"fact": "ss_cover", "where": {"branch": {"in": ["old_age", "invalidity"]}},
-                    "join": {"pair": "a.pair"}}},
-    ], report={"primary": "a"}))
-    assert len(compiled.alternatives) == 2  # one per option of b's `in`
-    for alternative in compiled.alternatives:
-        definition = alternative.definition
-        assert definition[0] == {"trigger": {"t": "trigger"}}
-        text = json.dumps(definition[2:])
-        assert "$or" not in text, "an $or beside a join makes the engine ignore the joins"
-        assert sum(1 for part in definition if next(iter(part)).endswith("$not")) == 2
-    assert "$or" in json.dumps(compiled.alternatives[0].definition[1])  # no join there: kept
+def test_overlaps_pairs_one_statements_named_nodes_with_the_others_span():
+    compiled = compile_rule(
+        rule(
+            match=[
+                {"a": "objective", "where": {"pole": "positive"}},
+                {"b": "objective", "where": {"pole": "negative"}, "same": {"jurisdiction": "a"}, "overlaps": "a"},
+            ],
+            report={"primary": "a"},
+        )
+    )
+    p = patterns(compiled)
+    assert p["a"].fact == "cover" and FieldTest("own", "eq", True) in p["a"].tests
+    assert FieldTest("kind", "eq", "objective") in p["a"].tests
+    assert p["b"].fact == "span"
+    assert set(p["b"].joins) == {
+        Join("jurisdiction", "a", "jurisdiction"),
+        Join("group", "a", "group"),
+        Join("area", "a", "area"),
+    }
 
 
-@pytest.mark.parametrize("spec, error", [
-    ({"match": [{"absent": {"fact": "cover"}}], "report": {"primary": "a"}}, "must start by binding"),
-    ({"match": [{"bind": "a", "fact": "cover", "join": {"g": "b.g"}}], "report": {"primary": "a"}}, "not bound"),
-    ({"match": [{"bind": "a", "fact": "cover", "where": {"g": {"under": "martians"}}}], "report": {"primary": "a"}},
-     "unknown vocabulary node"),
-    ({"match": [{"bind": "a", "fact": "cover", "where": {"stance": {"under": "x"}}}], "report": {"primary": "a"}},
-     "needs a tree field"),
-    ({"match": [{"bind": "a", "fact": "cover"}], "check": [{"lt": ["a.pfrom", "z.pto"]}], "report": {"primary": "a"}},
-     "not bound"),
-    ({"match": [{"bind": "s", "fact": "cover"}], "report": {"primary": "s"}}, "reserved"),
-    ({"match": [{"bind": "a", "fact": "cover"}, {"bind": "b", "fact": "span", "join": {"g": "a.g"}},
-                {"absent": {"fact": "span", "join": {"yp": "b.yp", "lead": "a.lead"}}}], "report": {"primary": "a"}},
-     "may join to one binding only"),
-])
+def test_a_tested_node_makes_both_sides_covers_that_meet_on_it():
+    compiled = compile_rule(
+        rule(
+            match=[
+                {"a": "measure", "where": {"group": "irregular_migrant"}},
+                {"b": "objective", "same": {"country": "a"}, "overlaps": "a"},
+            ],
+            report={"primary": "a"},
+        )
+    )
+    p = patterns(compiled)
+    assert p["a"].fact == "cover" and FieldTest("own", "eq", True) not in p["a"].tests
+    assert p["b"].fact == "cover"
+
+
+def test_an_absent_overlap_matches_the_span_of_what_must_not_exist():
+    compiled = compile_rule(
+        rule(
+            match=[
+                {"a": "statement", "where": {"area": "exit"}},
+                {"absent": "objective", "same": {"country": "a"}, "overlaps": "a.group"},
+                {"absent": "admission", "same": {"party": "a.country"}, "overlaps": "a.group"},
+            ],
+            report={"primary": "a"},
+        )
+    )
+    _, objective, admission = compiled.queries[0].patterns
+    assert objective.fact == "span" and Join("group", "a", "named_group") in objective.joins
+    assert admission.fact == "admission_span" and Join("group", "a", "named_group") in admission.joins
+
+
+def test_stated_unstated_and_pairs_lower_to_tests_and_checks():
+    compiled = compile_rule(
+        rule(
+            match=[
+                {"a": "indicator", "stated": ["year"], "unstated": ["unit"]},
+                {"b": "indicator", "same": {"name": "a"}},
+            ],
+            pairs="unordered",
+            report={"primary": "a"},
+        )
+    )
+    a = patterns(compiled)["a"]
+    assert FieldTest("year", "ne", "") in a.tests and FieldTest("unit", "eq", "") in a.tests
+    (check,) = compiled.queries[0].checks
+    assert (check.op, check.left.field, check.right.field) == ("lt", "record", "record")
+
+
+def test_the_compiler_records_exactly_the_fields_a_rule_reads():
+    compiled = compile_rule(
+        rule(
+            message="{a} ({a.stance}) in {b.year}",
+            match=[
+                {"a": "objective", "where": {"active": True}},
+                {"b": "indicator", "same": {"objective": "a.key"}},
+            ],
+            check=[{"periods_overlap": ["a", "b"]}],
+            report={"primary": "a"},
+        )
+    )
+    reads = dict(compiled.reads)
+    assert set(reads["statement"]) == {"ri", "yp", "record", "label", "kind", "active", "stance", "key", "start", "end"}
+    assert set(reads["indicator"]) == {"ri", "yp", "record", "objective", "year", "start", "end"}
+
+
+def test_an_absent_item_comparing_with_two_bindings_is_taken_from_one_when_joins_allow():
+    compiled = compile_rule(
+        rule(
+            match=[
+                {"a": "agreement"},
+                {"o": "occupation", "same": {"record": "a", "pair": "a"}},
+                {"absent": "occupation", "same": {"pair": "a", "code": "o"}},
+            ],
+            report={"primary": "a"},
+        )
+    )
+    negation = compiled.queries[0].patterns[-1]
+    assert {j.binding for j in negation.joins} == {"o"}
+    assert set(negation.joins) == {Join("pair", "o", "pair"), Join("code", "o", "code")}
+
+
+@pytest.mark.parametrize(
+    "spec, error",
+    [
+        ({"match": [{"absent": "statement"}], "report": {"primary": "a"}}, "must start by binding"),
+        ({"match": [{"a": "statement", "same": {"group": "b"}}], "report": {"primary": "a"}}, "not bound"),
+        (
+            {"match": [{"a": "statement", "where": {"group": {"under": "martians"}}}], "report": {"primary": "a"}},
+            "'martians' is not a value of group",
+        ),
+        (
+            {"match": [{"a": "statement", "where": {"stance": {"under": "x"}}}], "report": {"primary": "a"}},
+            "needs a tree field",
+        ),
+        (
+            {"match": [{"a": "statement", "where": {"stance": "facilitat"}}], "report": {"primary": "a"}},
+            "did you mean 'facilitate'",
+        ),
+        ({"match": [{"a": "statement", "where": {"active": "yes"}}], "report": {"primary": "a"}}, "holds a bool"),
+        (
+            {"match": [{"a": "statement"}], "check": [{"lt": ["a.start", "z.end"]}], "report": {"primary": "a"}},
+            "not <binding>.<field>|not bound",
+        ),
+        ({"match": [{"s": "statement"}], "report": {"primary": "s"}}, "reserved"),
+        (
+            {
+                "match": [
+                    {"a": "agreement"},
+                    {"o": "occupation", "same": {"record": "a"}},
+                    {"absent": "occupation", "same": {"pair": "a", "code": "o"}},
+                ],
+                "report": {"primary": "a"},
+            },
+            r"compares with a, o .*Join o to a",
+        ),
+        ({"match": [{"bind": "a", "fact": "cover"}], "report": {"primary": "a"}}, "old rule syntax"),
+        ({"match": [{"a": "cover"}], "report": {"primary": "a"}}, r"renamed: statement"),
+        ({"match": [{"a": "statement", "where": {"stype": "objective"}}], "report": {"primary": "a"}}, "renamed: kind"),
+        ({"match": [{"a": "policy", "overlaps": "a"}], "report": {"primary": "a"}}, "cannot overlap"),
+        (
+            {"match": [{"a": "statement"}], "check": [{"overlap": ["a", "a"]}], "report": {"primary": "a"}},
+            "renamed periods_overlap",
+        ),
+        ({"match": [{"a": "statement"}], "report": {"primary": "a", "every": "a.stance"}}, "one value per fact"),
+    ],
+)
 def test_compiler_refuses_dangerous_or_broken_constructs(spec, error):
     with pytest.raises((RulePackError, ValueError), match=error):
         compile_rule(rule(**spec))
 
 
-def test_rule_count_is_bounded(monkeypatch):
-    monkeypatch.setattr("coherence_rules.compiler.MAX_RULES", 3)
-    rules = [rule(id=f"XT00{i}", name=f"r-{i}", match=[{"bind": "a", "fact": "cover"}], report={"primary": "a"})
-             for i in range(4)]
+def test_in_beside_a_join_is_expanded_and_every_engine_rule_starts_with_the_trigger():
+    compiled = compile_rule(
+        rule(
+            match=[
+                {"a": "statement", "where": {"pole": {"in": ["positive", "negative"]}}},
+                {"b": "statement", "where": {"stance": {"in": ["restrict", "deter"]}}, "same": {"country": "a"}},
+                {"absent": "coverage", "where": {"branch": {"in": ["old_age", "invalidity"]}}, "same": {"pair": "a"}},
+            ],
+            report={"primary": "a"},
+        )
+    )
+    definitions = engine._definitions(compiled, compiled.queries[0])
+    assert len(definitions) == 2 == engine.engine_rule_count(compiled.queries[0])  # one per option of b's `in`
+    for definition in definitions:
+        assert definition[0] == {"trigger": {"t": "trigger"}}
+        assert "$or" not in json.dumps(definition[2:]), "an $or beside a join makes the engine ignore the joins"
+        assert sum(1 for part in definition if next(iter(part)).endswith("$not")) == 2
+    assert "$or" in json.dumps(definitions[0][1])  # no join there: kept
+
+
+def test_rule_count_is_bounded_before_anything_is_expanded(monkeypatch):
+    monkeypatch.setattr("coherence_rules.engine.MAX_RULES", 3)
+    rules = compile_rules(
+        [rule(id=f"XT00{i}", name=f"r-{i}", match=[{"a": "statement"}], report={"primary": "a"}) for i in range(4)]
+    )
     with pytest.raises(RulePackError, match="at most 3"):
-        compile_rules(rules)
+        engine.Pack(rules)
+
+
+def facts(*items):
+    return [{"t": "statement", "ri": 0, "yp": "", "record": "", **item} for item in items]
 
 
 def simple_pack():
-    return engine.register(compile_rules([rule(
-        match=[{"bind": "a", "fact": "statement", "where": {"stype": "measure"}},
-               {"absent": {"fact": "statement", "where": {"stype": "objective"}, "join": {"country": "a.country"}}}],
-        report={"primary": "a"})]))
+    return engine.register(
+        compile_rules(
+            [rule(match=[{"a": "measure"}, {"absent": "objective", "same": {"country": "a"}}], report={"primary": "a"})]
+        )
+    )
 
 
 def test_negation_sees_blocking_facts_asserted_after_the_fact_it_guards():
     pack = simple_pack()
-    data = facts({"stype": "measure", "country": "XAA"}, {"stype": "objective", "country": "XAA"},
-                 {"stype": "measure", "country": "XAB"})
+    data = facts(
+        {"kind": "measure", "country": "XAA"},
+        {"kind": "objective", "country": "XAA"},
+        {"kind": "measure", "country": "XAB"},
+    )
     matched = sorted(m["a"]["country"] for _, _, m in engine.run(pack, data).matches)
     assert matched == ["XAB"]
 
@@ -91,7 +247,7 @@ def test_states_are_deleted_and_runs_do_not_leak(monkeypatch):
     original = engine._HOST.delete_state
     monkeypatch.setattr(engine._HOST, "delete_state", lambda name, sid: (deleted.append(sid), original(name, sid)))
     for _ in range(1100):  # more than the 1,024 live states after which the engine raises MemoryError
-        engine.run(pack, facts({"stype": "objective", "country": "XAA"}))
+        engine.run(pack, facts({"kind": "objective", "country": "XAA"}))
     assert len(deleted) == 1100 and not engine._COLLECTING
 
 
@@ -105,8 +261,9 @@ def test_spurious_duplicate_is_retried_with_a_fresh_state(monkeypatch):
         if calls["n"] == 1:
             raise durable.MessageObservedException(batch[0])
         return original(name, batch)
+
     monkeypatch.setattr(engine._HOST, "assert_facts", flaky)
-    result = engine.run(pack, facts({"stype": "measure", "country": "XAA"}))
+    result = engine.run(pack, facts({"kind": "measure", "country": "XAA"}))
     assert result.retries == 1 and len(result.matches) == 1
 
 
@@ -116,11 +273,22 @@ def test_an_exception_in_a_rule_becomes_an_e007_finding(corpus, tmp_path_factory
     root = tmp_path_factory.mktemp("pack")  # outside the corpus
     pack = root / "XT"
     pack.mkdir()
-    (pack / "XT001-broken-compare.yaml").write_text(json.dumps({
-        **BASE, "id": "XT001", "name": "broken-compare", "message": "{a.rid} matched here",
-        "match": [{"bind": "a", "fact": "indicator"}], "check": [{"lt": ["a.year", "a.name"]}],
-        "report": {"primary": "a"}}))
-    report = corpus({"a.yaml": """\
+    (pack / "XT001-broken-compare.yaml").write_text(
+        json.dumps(
+            {
+                **BASE,
+                "id": "XT001",
+                "name": "broken-compare",
+                "message": "{a} matched here",
+                "match": [{"a": "indicator"}],
+                "check": [{"lt": ["a.year", "a.name"]}],
+                "report": {"primary": "a"},
+            }
+        )
+    )
+    report = corpus(
+        {
+            "a.yaml": """\
         coherence: 1
         kind: policy
         id: XAA-A
@@ -130,32 +298,36 @@ def test_an_exception_in_a_rule_becomes_an_e007_finding(corpus, tmp_path_factory
         objectives:
           - {id: O1, stance: protect, groups: [refugee], areas: [education],
              indicators: [{name: enrolment_rate, target: 95, year: 2028}]}
-        """}, select=["XT001"], rule_dirs=[root])
+        """
+        },
+        select=["XT001"],
+        rule_dirs=[root],
+    )
     assert [(f.rule, f.severity) for f in report.findings] == [("E007", "error")]
     assert "rule XT001 failed in shard XAA: TypeError" in report.findings[0].message
 
 
 def test_the_builtin_pack_compiles_to_a_bounded_number_of_engine_rules():
     compiled = compile_rules(load_rule_dirs([builtin_rules_dir()]))
-    count = sum(len(r.alternatives) for r in compiled)
-    assert count <= 400
+    assert sum(engine.engine_rule_count(q) for r in compiled for q in r.queries) <= engine.MAX_RULES
 
 
 def test_every_fact_carries_exactly_the_fields_of_its_type():
     """A join over a missing field makes the engine raise: facts always carry every field."""
-    import datetime as dt
-    from coherence_rules.api import default_corpus, discover, display_path
-    from coherence_rules.facts import FACT_FIELDS, obligation_facts, record_facts
+    from coherence_rules.api import discover, display_path
+    from coherence_rules.facts import obligation_facts, record_facts
     from coherence_rules.load import load_file
     from coherence_rules.obligations import load_obligations
+    from coherence_rules.settings import default_corpus
     from coherence_rules.validate import validate
+
     repo = Path(__file__).resolve().parents[1]
     corpus = validate([load_file(p, display_path(p, repo)) for p in discover(default_corpus(repo))])
-    facts = [f for entry in corpus.records for f in record_facts(entry, corpus, dt.date(2026, 11, 23))]
-    facts += obligation_facts(load_obligations([builtin_rules_dir()]))
+    made = [f for entry in corpus.records for f in record_facts(entry, corpus, dt.date(2026, 11, 23))]
+    made += obligation_facts(load_obligations([builtin_rules_dir()]))
     seen = set()
-    for fact in facts:
-        assert set(fact) == {"t", *FACT_FIELDS[fact["t"]]}, fact["t"]
+    for fact in made:
+        assert set(fact) == {"t", *ENGINE_FIELDS[fact["t"]]}, fact["t"]
         assert all(isinstance(v, (str, int, float, bool)) for v in fact.values())
         seen.add(fact["t"])
-    assert seen == set(FACT_FIELDS)  # the sample corpus exercises every fact type
+    assert seen == set(ENGINE_FIELDS)  # the sample corpus exercises every fact type

@@ -1,4 +1,5 @@
 """The sarif, github and junit formatters: what CI systems read from them, and that they are pure."""
+
 import builtins
 import json
 import pathlib
@@ -10,12 +11,11 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-import cli
-from coherence_rules.api import Report
-from coherence_rules import corpus_errors
+from coherence_rules import cli, corpus_errors
 from coherence_rules.corpus_errors import CORPUS_ERRORS
 from coherence_rules.findings import Finding, Location, Suppressed
 from coherence_rules.formats import FORMATTERS, github, junit, render, sarif
+from coherence_rules.report import Report
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
 
@@ -44,16 +44,24 @@ objectives:
 """,
 }
 
-IGNORED = Finding(rule="HC001", name="opposing-objectives", severity="error",
-                  message="XAA-OLD objective O1 (facilitate) and XAA-OLD objective O2 (deter) pursue opposing "
-                          "objectives for refugee in education",
-                  location=Location("xaa/old.yaml", 8, 5, 8, 60, "XAA-OLD", "objectives.0"),
-                  related=(Location("xaa/old.yaml", 9, 5, 9, 58, "XAA-OLD", "objectives.1"),),
-                  records=("XAA-OLD",))
-BASELINED = Finding(rule="E004", name="unresolved-reference", severity="error",
-                    message="XAA-OLD: lead_agency names no record: XAA-GONE",
-                    location=Location("xaa/old.yaml", 5, 14, 5, 22, "XAA-OLD", "lead_agency"),
-                    records=("XAA-OLD",))
+IGNORED = Finding(
+    rule="HC001",
+    name="opposing-objectives",
+    severity="error",
+    message="XAA-OLD objective O1 (facilitate) and XAA-OLD objective O2 (deter) pursue opposing "
+    "objectives for refugee in education",
+    location=Location("xaa/old.yaml", 8, 5, 8, 60, "XAA-OLD", "objectives.0"),
+    related=(Location("xaa/old.yaml", 9, 5, 9, 58, "XAA-OLD", "objectives.1"),),
+    records=("XAA-OLD",),
+)
+BASELINED = Finding(
+    rule="E004",
+    name="unresolved-reference",
+    severity="error",
+    message="XAA-OLD: lead_agency names no record: XAA-GONE",
+    location=Location("xaa/old.yaml", 5, 14, 5, 22, "XAA-OLD", "lead_agency"),
+    records=("XAA-OLD",),
+)
 
 
 @pytest.fixture
@@ -67,9 +75,17 @@ def linted(corpus):
 @pytest.fixture
 def report(linted):
     """The linted report plus two suppressed findings: one by an inline comment, one by a baseline."""
-    return Report(as_of=linted.as_of, findings=linted.findings, files=linted.files, records=linted.records,
-                  rules=linted.rules, suppressed=[Suppressed(IGNORED, "inSource", "agreed by the ministry"),
-                                                  Suppressed(BASELINED, "external", "baseline")])
+    return Report(
+        as_of=linted.as_of,
+        findings=linted.findings,
+        files=linted.files,
+        records=linted.records,
+        rules=linted.rules,
+        suppressed=[
+            Suppressed(IGNORED, "inSource", "agreed by the ministry"),
+            Suppressed(BASELINED, "external", "baseline"),
+        ],
+    )
 
 
 def sarif_doc(report):
@@ -82,8 +98,10 @@ def sarif_errors(document):
     for validator in (jsonschema.validators.validator_for(SCHEMA), jsonschema.Draft7Validator):
         validator.check_schema(SCHEMA)
         checker = validator(SCHEMA, format_checker=validator.FORMAT_CHECKER)
-        errors += [f"{validator.__name__}: {'/'.join(map(str, e.absolute_path))}: {e.message}"
-                   for e in checker.iter_errors(document)]
+        errors += [
+            f"{validator.__name__}: {'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in checker.iter_errors(document)
+        ]
     return errors
 
 
@@ -94,6 +112,7 @@ def test_all_formats_are_registered():
 
 
 # --- SARIF -------------------------------------------------------------------------------------------
+
 
 def test_sarif_validates_against_the_oasis_schema(report):
     assert SCHEMA["title"] == "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"
@@ -121,7 +140,7 @@ def test_sarif_driver_lists_every_rule_that_can_report(report):
     assert len(ids) == len(set(ids))
     builtin = set(getattr(corpus_errors, "BUILTIN_RULES", CORPUS_ERRORS))  # E rules, and SUP rules if any
     assert set(CORPUS_ERRORS) <= builtin
-    assert set(ids) == builtin | {r.spec.id for r in report.rules}
+    assert set(ids) == builtin | {r.id for r in report.rules}
     for rule in driver["rules"]:
         assert rule["name"] and rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
         assert rule["help"]["text"] and rule["help"]["markdown"]
@@ -131,7 +150,7 @@ def test_sarif_driver_lists_every_rule_that_can_report(report):
 
 def test_sarif_rule_metadata_carries_the_explanation(report):
     rules = {rule["id"]: rule for rule in sarif_doc(report)["runs"][0]["tool"]["driver"]["rules"]}
-    spec = next(r.spec for r in report.rules if r.spec.id == "HC001")
+    spec = next(r for r in report.rules if r.id == "HC001")
     hc001 = rules["HC001"]
     assert hc001["name"] == "opposing-objectives"
     assert hc001["shortDescription"]["text"] == spec.summary
@@ -139,8 +158,8 @@ def test_sarif_rule_metadata_carries_the_explanation(report):
     assert hc001["defaultConfiguration"]["level"] == "error"
     assert hc001["properties"] == {"family": "HC", "tags": ["coherence", "HC"]}
     markdown = hc001["help"]["markdown"]
-    assert f"```yaml\n{spec.examples.bad.rstrip()}\n```" in markdown
-    assert f"```yaml\n{spec.examples.good.rstrip()}\n```" in markdown
+    assert f"```yaml\n{spec.bad.rstrip()}\n```" in markdown
+    assert f"```yaml\n{spec.good.rstrip()}\n```" in markdown
     assert all(f"- {source}" in markdown for source in spec.sources)
     assert "# coherence: ignore[HC001] -- reason" in markdown
     assert "# coherence: ignore[HC001] -- reason" in hc001["help"]["text"]
@@ -162,7 +181,8 @@ def test_sarif_result_for_a_conflict(report):
         "region": {"startLine": 8, "startColumn": 5, "endLine": 8, "endColumn": len(STRATEGY_LINE) + 1},
     }
     assert primary["logicalLocations"] == [
-        {"name": "XAA-STRATEGY", "fullyQualifiedName": "XAA-STRATEGY/objectives.0", "kind": "object"}]
+        {"name": "XAA-STRATEGY", "fullyQualifiedName": "XAA-STRATEGY/objectives.0", "kind": "object"}
+    ]
     assert result["message"]["text"] == report.findings[0].message + " — see also [XAA-LAW](1)"
     [related] = result["relatedLocations"]
     assert related["id"] == 1
@@ -196,8 +216,13 @@ def test_sarif_suppressed_findings_stay_visible(report):
 
 
 def test_sarif_levels_and_literal_brackets(linted):
-    note = Finding(rule="TG003", name="objective-without-indicator", severity="info",
-                   message="XAA-LAW objectives[0] has no indicator", location=Location("xaa/law.yaml", 8, 5))
+    note = Finding(
+        rule="TG003",
+        name="objective-without-indicator",
+        severity="info",
+        message="XAA-LAW objectives[0] has no indicator",
+        location=Location("xaa/law.yaml", 8, 5),
+    )
     report = Report(as_of=linted.as_of, findings=[note], files=1, records=1, rules=linted.rules)
     document = sarif_doc(report)
     assert sarif_errors(document) == []
@@ -212,19 +237,30 @@ def test_sarif_levels_and_literal_brackets(linted):
 
 # --- GitHub workflow commands ---------------------------------------------------------------------------
 
+
 def test_github_annotation_line(report):
     assert github.render(report) == (
         "::error file=xaa/strategy.yaml,line=8,col=5,endLine=8,endColumn=75,title=HC001 opposing-objectives::"
         "XAA-STRATEGY objective O1 (facilitate) and XAA-LAW objective O1 (restrict) pursue opposing objectives "
-        "for low_skilled_worker in entry — see also XAA-LAW at xaa/law.yaml:8\n")  # suppressed ones left out
+        "for low_skilled_worker in entry — see also XAA-LAW at xaa/law.yaml:8\n"
+    )  # suppressed ones left out
 
 
 def test_github_escaping_and_levels(linted):
-    tricky = Finding(rule="XS001", name="odd-name", severity="warning",
-                     message="100% of quota, twice:\r\nsee notes",
-                     location=Location("p/a,b:c%.yaml", 3, 7, 4, 2, "XAA-P", "measures.0"))
-    info = Finding(rule="TG003", name="objective-without-indicator", severity="info", message="no indicator",
-                   location=Location("p/b.yaml", 2, 1))
+    tricky = Finding(
+        rule="XS001",
+        name="odd-name",
+        severity="warning",
+        message="100% of quota, twice:\r\nsee notes",
+        location=Location("p/a,b:c%.yaml", 3, 7, 4, 2, "XAA-P", "measures.0"),
+    )
+    info = Finding(
+        rule="TG003",
+        name="objective-without-indicator",
+        severity="info",
+        message="no indicator",
+        location=Location("p/b.yaml", 2, 1),
+    )
     report = Report(as_of=linted.as_of, findings=[tricky, info], files=2, records=2, rules=[])
     assert github.render(report).splitlines() == [
         "::warning file=p/a%2Cb%3Ac%25.yaml,line=3,col=7,endLine=4,endColumn=2,title=XS001 odd-name::"
@@ -236,15 +272,35 @@ def test_github_escaping_and_levels(linted):
 
 # --- JUnit ----------------------------------------------------------------------------------------------
 
+
 def test_junit_one_case_per_file_one_failure_per_finding(report, linted):
-    extra = Finding(rule="TG003", name="objective-without-indicator", severity="info",
-                    message="XAA-STRATEGY objective O1 has no indicator & <none>",
-                    location=Location("xaa/strategy.yaml", 8, 5, record="XAA-STRATEGY"))
-    other = Finding(rule="E001", name="yaml-syntax", severity="error", message="invalid YAML\x00",
-                    location=Location("bad.yaml", 2, 1))
+    extra = Finding(
+        rule="TG003",
+        name="objective-without-indicator",
+        severity="info",
+        message="XAA-STRATEGY objective O1 has no indicator & <none>",
+        location=Location("xaa/strategy.yaml", 8, 5, record="XAA-STRATEGY"),
+    )
+    other = Finding(
+        rule="E001",
+        name="yaml-syntax",
+        severity="error",
+        message="invalid YAML\x00",
+        location=Location("bad.yaml", 2, 1),
+    )
     findings = sorted([*report.findings, extra, other], key=Finding.sort_key)
-    suite = ET.fromstring(junit.render(Report(as_of=report.as_of, findings=findings, files=3, records=2,
-                                              rules=report.rules, suppressed=report.suppressed)))
+    suite = ET.fromstring(
+        junit.render(
+            Report(
+                as_of=report.as_of,
+                findings=findings,
+                files=3,
+                records=2,
+                rules=report.rules,
+                suppressed=report.suppressed,
+            )
+        )
+    )
     assert suite.tag == "testsuite" and suite.get("name") == "coherence"
     cases = suite.findall("testcase")
     assert [c.get("name") for c in cases] == ["bad.yaml", "xaa/strategy.yaml"]
@@ -265,8 +321,14 @@ def test_junit_one_case_per_file_one_failure_per_finding(report, linted):
 
 
 def test_junit_without_findings_has_one_passing_case(linted):
-    clean = Report(as_of=linted.as_of, findings=[], files=2, records=2, rules=linted.rules,
-                   suppressed=[Suppressed(IGNORED, "inSource", "agreed")])
+    clean = Report(
+        as_of=linted.as_of,
+        findings=[],
+        files=2,
+        records=2,
+        rules=linted.rules,
+        suppressed=[Suppressed(IGNORED, "inSource", "agreed")],
+    )
     suite = ET.fromstring(junit.render(clean))
     [case] = suite.findall("testcase")
     assert case.get("name") == "corpus" and case.find("failure") is None
@@ -275,9 +337,11 @@ def test_junit_without_findings_has_one_passing_case(linted):
 
 # --- HTML ----------------------------------------------------------------------------------------------
 
+
 def test_html_report_is_self_contained_escaped_and_lists_suppressions(report):
     import dataclasses
     from html.parser import HTMLParser
+
     hostile = dataclasses.replace(report.findings[0], message='<script>alert("x")</script> & more')
     page = render("html", dataclasses.replace(report, findings=[hostile]))
 
@@ -289,6 +353,7 @@ def test_html_report_is_self_contained_escaped_and_lists_suppressions(report):
 
         def handle_data(self, data):
             self.cells.append(data)
+
     parser = Collect()
     parser.feed(page)
     assert "script" not in parser.tags and "link" not in parser.tags
@@ -299,15 +364,23 @@ def test_html_report_is_self_contained_escaped_and_lists_suppressions(report):
 
 # --- all formats: deterministic and pure -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["sarif", "github", "junit", "html"])
 def test_same_report_same_bytes_and_no_io(name, report, corpus, monkeypatch):
     first = render(name, report)
     again = corpus({}, select=["HC"])  # the same corpus linted afresh
-    rebuilt = Report(as_of=again.as_of, findings=again.findings, files=again.files, records=again.records,
-                     rules=again.rules, suppressed=list(report.suppressed))
+    rebuilt = Report(
+        as_of=again.as_of,
+        findings=again.findings,
+        files=again.files,
+        records=again.records,
+        rules=again.rules,
+        suppressed=list(report.suppressed),
+    )
 
     def no_io(*args, **kwargs):
         raise AssertionError("a formatter touched the file system")
+
     monkeypatch.setattr(builtins, "open", no_io)
     for method in ("open", "read_text", "read_bytes", "write_text", "write_bytes", "exists", "stat"):
         monkeypatch.setattr(pathlib.Path, method, no_io)
@@ -319,6 +392,7 @@ def test_same_report_same_bytes_and_no_io(name, report, corpus, monkeypatch):
 
 
 # --- the command line -------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def repo(tmp_path, monkeypatch):
@@ -341,8 +415,9 @@ def test_cli_lint_format_sarif(repo):
     assert found["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "policies/xaa/law.yaml"
 
 
-@pytest.mark.parametrize("name, start", [("github", "::error file=policies/xaa/strategy.yaml,line=8,"),
-                                         ("junit", "<?xml")])
+@pytest.mark.parametrize(
+    "name, start", [("github", "::error file=policies/xaa/strategy.yaml,line=8,"), ("junit", "<?xml")]
+)
 def test_cli_lint_other_formats(repo, name, start):
     result = CliRunner().invoke(cli.main, ["lint", "--format", name, "--as-of", "2026-11-23", "--select", "HC"])
     assert result.exit_code == 1, result.output

@@ -1,4 +1,5 @@
 """The wheel must carry every subpackage and the rule pack (pyproject lists packages explicitly)."""
+
 import sys
 from pathlib import Path
 

@@ -1,19 +1,39 @@
 """Ground truth that does not come from the engine: a seeded generator plants known incoherences in a
 large shuffled random corpus (bench/corpus_gen.py); exactly those must come back."""
+
 import collections
 import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coherence_rules import Settings, lint
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import corpus_gen  # noqa: E402
+import corpus_gen
 
-PLANTABLE = ["HC001", "HC002", "VC001", "VC002", "BA001", "BA002", "BA003", "BA004", "BA005", "BA006",
-             "BA007", "BA008", "BA009", "SS001", "SS002", "LC001"]
+pytestmark = pytest.mark.slow
+
+PLANTABLE = [
+    "HC001",
+    "HC002",
+    "VC001",
+    "VC002",
+    "BA001",
+    "BA002",
+    "BA003",
+    "BA004",
+    "BA005",
+    "BA006",
+    "BA007",
+    "BA008",
+    "BA009",
+    "SS001",
+    "SS002",
+    "LC001",
+]
 
 
 def lint_generated(corpus, root, select):

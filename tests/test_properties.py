@@ -1,8 +1,10 @@
 """Property-based tests: inputs vary, the invariants hold."""
+
 import datetime as dt
 import string
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coherence_rules import vocab
 from coherence_rules.findings import finalise
@@ -11,11 +13,21 @@ from coherence_rules.schema import MODELS
 from coherence_rules.validate import validate, validate_document
 
 FIELD_NAMES = sorted({name for model in MODELS.values() for name in model.model_fields} | {"from", "to", "kind"})
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5000), st.text(string.ascii_letters + "_-", max_size=12),
-                    st.sampled_from(["policy", "agreement", "institution", "commitments", "XAA", "refugee", "entry"]),
-                    st.dates(dt.date(1990, 1, 1), dt.date(2040, 1, 1)))
-values = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(FIELD_NAMES), inner, max_size=5)), max_leaves=25)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5000),
+    st.text(string.ascii_letters + "_-", max_size=12),
+    st.sampled_from(["policy", "agreement", "institution", "commitments", "XAA", "refugee", "entry"]),
+    st.dates(dt.date(1990, 1, 1), dt.date(2040, 1, 1)),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(FIELD_NAMES), inner, max_size=5)
+    ),
+    max_leaves=25,
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -44,6 +56,7 @@ def test_validation_turns_any_mapping_into_a_record_or_located_errors(data):
 
 def _span():
     from coherence_rules.load import Span
+
     return Span(1, 1, 1, 1)
 
 
@@ -68,15 +81,28 @@ objectives:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["facilitate", "restrict", "protect", "deter"]),
-                          st.sampled_from(["labour_migrant", "low_skilled_worker", "refugee", "student"]),
-                          st.sampled_from(["entry", "work", "education"]), st.integers(4, 9)),
-                min_size=2, max_size=6),
-       st.randoms(use_true_random=False), st.integers(0, 3))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["facilitate", "restrict", "protect", "deter"]),
+            st.sampled_from(["labour_migrant", "low_skilled_worker", "refugee", "student"]),
+            st.sampled_from(["entry", "work", "education"]),
+            st.integers(4, 9),
+        ),
+        min_size=2,
+        max_size=6,
+    ),
+    st.randoms(use_true_random=False),
+    st.integers(0, 3),
+)
 def test_findings_do_not_depend_on_file_order_and_survive_moved_text(specs, rng, padding):
+    from coherence_rules.api import compiled, load_rules
     from coherence_rules.evaluate import evaluate
-    from coherence_rules.api import compiled, load_rules, Settings
-    files = [(f"p{n}.yaml", POLICY.format(n=n, stance=s, group=g, area=a, end=e)) for n, (s, g, a, e) in enumerate(specs)]
+    from coherence_rules.settings import Settings
+
+    files = [
+        (f"p{n}.yaml", POLICY.format(n=n, stance=s, group=g, area=a, end=e)) for n, (s, g, a, e) in enumerate(specs)
+    ]
     rules = compiled(load_rules(Settings(select=["HC", "LC"]))[0])
 
     def run(order, pad=0):

@@ -1,4 +1,5 @@
 """Every rule's fixture cases, collected by one parametrized test (sqlfluff's yaml_test_cases)."""
+
 import pytest
 
 from coherence_rules.rulespec import builtin_rules_dir, load_rule_dirs

@@ -1,4 +1,5 @@
 """The sample corpus policies/: a true finding of every rule, and none on its coherent part."""
+
 import datetime as dt
 from pathlib import Path
 

@@ -1,9 +1,10 @@
 """Formatters: pure functions of a Report, looked up by name."""
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from ..api import Report
+from ..report import Report
 from . import github, html_report, json_format, junit, sarif, text
 
 Formatter = Callable[..., str]

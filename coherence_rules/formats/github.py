@@ -5,10 +5,11 @@
 Escaping follows the workflow-command rules of @actions/core: in the message `%`, CR and LF
 become %25, %0D, %0A; in property values `:` and `,` also become %3A and %2C.
 """
+
 from __future__ import annotations
 
-from ..api import Report
 from ..findings import Finding
+from ..report import Report
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -24,8 +25,9 @@ def escape_property(text: str) -> str:
 def _message(finding: Finding) -> str:
     message = finding.message
     if finding.related:
-        seen = ", ".join((f"{loc.record} at " if loc.record else "") + f"{loc.path}:{loc.line}"
-                         for loc in finding.related)
+        seen = ", ".join(
+            (f"{loc.record} at " if loc.record else "") + f"{loc.path}:{loc.line}" for loc in finding.related
+        )
         message += f" — see also {seen}"
     return message
 

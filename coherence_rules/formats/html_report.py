@@ -1,11 +1,12 @@
 """A self-contained HTML report (no scripts, no external resources): one table of findings,
 the related locations under each, and the suppressed findings with their justification."""
+
 from __future__ import annotations
 
 from html import escape
 
-from ..api import Report
 from ..findings import Finding, Location
+from ..report import Report
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1b1b1b}
@@ -22,21 +23,27 @@ def _where(location: Location) -> str:
 
 def _row(finding: Finding, note: str = "") -> str:
     related = "".join(f"<li>{_where(loc)}</li>" for loc in finding.related)
-    return (f'<tr><td class="{finding.severity}">{finding.severity}</td>'
-            f"<td><code>{escape(finding.rule)}</code> {escape(finding.name)}</td><td>{_where(finding.location)}</td>"
-            f"<td>{escape(finding.message)}{f'<ul>{related}</ul>' if related else ''}{note}</td></tr>")
+    return (
+        f'<tr><td class="{finding.severity}">{finding.severity}</td>'
+        f"<td><code>{escape(finding.rule)}</code> {escape(finding.name)}</td><td>{_where(finding.location)}</td>"
+        f"<td>{escape(finding.message)}{f'<ul>{related}</ul>' if related else ''}{note}</td></tr>"
+    )
 
 
 def render(report: Report, color: bool = False) -> str:
     counts = report.counts()
     head = "<tr><th>severity</th><th>rule</th><th>location</th><th>finding</th></tr>"
     rows = "".join(_row(f) for f in report.findings) or '<tr><td colspan="4">No findings.</td></tr>'
-    suppressed = "".join(_row(s.finding, f"<br><em>suppressed ({escape(s.kind)}): {escape(s.justification)}</em>")
-                         for s in report.suppressed)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>coherence report</title>'
-            f"<style>{STYLE}</style></head><body><h1>coherence report</h1>"
-            f"<p>coherence {escape(report.version)}, as of {report.as_of.isoformat()}: {report.files} files, "
-            f"{report.records} records; {counts['error']} errors, {counts['warning']} warnings, "
-            f"{counts['info']} info.</p><table>{head}{rows}</table>"
-            + (f"<h2>Suppressed</h2><table>{head}{suppressed}</table>" if suppressed else "")
-            + "</body></html>\n")
+    suppressed = "".join(
+        _row(s.finding, f"<br><em>suppressed ({escape(s.kind)}): {escape(s.justification)}</em>")
+        for s in report.suppressed
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>coherence report</title>'
+        f"<style>{STYLE}</style></head><body><h1>coherence report</h1>"
+        f"<p>coherence {escape(report.version)}, as of {report.as_of.isoformat()}: {report.files} files, "
+        f"{report.records} records; {counts['error']} errors, {counts['warning']} warnings, "
+        f"{counts['info']} info.</p><table>{head}{rows}</table>"
+        + (f"<h2>Suppressed</h2><table>{head}{suppressed}</table>" if suppressed else "")
+        + "</body></html>\n"
+    )

@@ -1,9 +1,10 @@
 """The JSON contract of architecture.md: CI scripts parse it."""
+
 from __future__ import annotations
 
 import json
 
-from ..api import Report
+from ..report import Report
 
 
 def render(report: Report, color: bool = False) -> str:

@@ -5,13 +5,14 @@ A corpus without findings gives one passing test case, `corpus`, so the suite is
 findings its file has); each failure's text holds the finding's locations, like the text format.
 Suppressed findings are left out, as in the text format.
 """
+
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
 
-from ..api import Report
 from ..findings import Finding
+from ..report import Report
 
 # Characters XML 1.0 cannot carry at all, even escaped.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -24,8 +25,10 @@ def _clean(text: str) -> str:
 def _details(finding: Finding) -> str:
     loc = finding.location
     lines = [f"{loc.path}:{loc.line}:{loc.column}: {finding.rule} {finding.severity} {finding.message}"]
-    lines += [f"  --> {rel.path}:{rel.line}:{rel.column}" + (f" ({rel.record})" if rel.record else "")
-              for rel in finding.related]
+    lines += [
+        f"  --> {rel.path}:{rel.line}:{rel.column}" + (f" ({rel.record})" if rel.record else "")
+        for rel in finding.related
+    ]
     return "\n".join(lines)
 
 
@@ -33,25 +36,33 @@ def render(report: Report, color: bool = False) -> str:
     by_file: dict[str, list[Finding]] = {}
     for finding in sorted(report.findings, key=Finding.sort_key):
         by_file.setdefault(finding.location.path, []).append(finding)
-    suite = ET.Element("testsuite", {
-        "name": "coherence",
-        "tests": str(max(len(by_file), 1)),
-        "failures": str(len(by_file)),
-        "errors": "0",
-        "skipped": "0",
-    })
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": "coherence",
+            "tests": str(max(len(by_file), 1)),
+            "failures": str(len(by_file)),
+            "errors": "0",
+            "skipped": "0",
+        },
+    )
     properties = ET.SubElement(suite, "properties")
-    for name, value in (("version", report.version), ("as_of", report.as_of.isoformat()),
-                        ("files", str(report.files)), ("records", str(report.records)),
-                        ("findings", str(len(report.findings)))):
+    for name, value in (
+        ("version", report.version),
+        ("as_of", report.as_of.isoformat()),
+        ("files", str(report.files)),
+        ("records", str(report.records)),
+        ("findings", str(len(report.findings))),
+    ):
         ET.SubElement(properties, "property", {"name": name, "value": value})
     if not by_file:
         ET.SubElement(suite, "testcase", {"name": "corpus", "classname": "coherence"})
     for path, findings in by_file.items():
         case = ET.SubElement(suite, "testcase", {"name": _clean(path), "classname": "coherence"})
         for finding in findings:
-            failure = ET.SubElement(case, "failure", {"message": _clean(f"{finding.rule}: {finding.message}"),
-                                                      "type": finding.severity})
+            failure = ET.SubElement(
+                case, "failure", {"message": _clean(f"{finding.rule}: {finding.message}"), "type": finding.severity}
+            )
             failure.text = _clean(_details(finding))
     ET.indent(suite)
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

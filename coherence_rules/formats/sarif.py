@@ -4,17 +4,18 @@ A pure function of the report: no file access, so `partialFingerprints.primaryLo
 (which GitHub would otherwise compute from the text of the primary line) is the finding's own
 fingerprint — stable across runs and line moves, like the baseline key.
 """
+
 from __future__ import annotations
 
 import json
 import re
 import textwrap
+from typing import Any
 from urllib.parse import quote
 
-from ..api import Report
-from ..corpus_errors import BUILTIN_RULES, CorpusError
+from ..corpus_errors import BUILTIN_RULES
 from ..findings import Finding, Location, Suppressed
-from ..rulespec import LoadedRule
+from ..report import Report, RuleDoc
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/coherence-rules/"
@@ -34,21 +35,26 @@ def _fence(code: str, info: str = "yaml") -> str:
 
 
 def _suppress_text(rule_id: str) -> str:
-    return (f"How to suppress: on the line the finding points at, or the line above, write\n"
-            f"    # coherence: ignore[{rule_id}] -- reason\n"
-            f"(a reason is required); for a whole file: # coherence: ignore-file[{rule_id}] -- reason; "
-            f"for a run: coherence lint --ignore {rule_id}.")
+    return (
+        f"How to suppress: on the line the finding points at, or the line above, write\n"
+        f"    # coherence: ignore[{rule_id}] -- reason\n"
+        f"(a reason is required); for a whole file: # coherence: ignore-file[{rule_id}] -- reason; "
+        f"for a run: coherence lint --ignore {rule_id}."
+    )
 
 
 def _suppress_markdown(rule_id: str) -> str:
-    return ("## How to suppress\n\nOn the line the finding points at, or the line above (a reason is required):\n\n"
-            f"{_fence(f'# coherence: ignore[{rule_id}] -- reason')}\n\n"
-            f"For a whole file: `# coherence: ignore-file[{rule_id}] -- reason`. "
-            f"For a run: `coherence lint --ignore {rule_id}` (or `ignore` in the configuration).")
+    return (
+        "## How to suppress\n\nOn the line the finding points at, or the line above (a reason is required):\n\n"
+        f"{_fence(f'# coherence: ignore[{rule_id}] -- reason')}\n\n"
+        f"For a whole file: `# coherence: ignore-file[{rule_id}] -- reason`. "
+        f"For a run: `coherence lint --ignore {rule_id}` (or `ignore` in the configuration)."
+    )
 
 
-def _descriptor(rule_id: str, name: str, severity: str, family: str, summary: str,
-                text: str, markdown: str, rationale: str) -> dict:
+def _descriptor(
+    rule_id: str, name: str, severity: str, family: str, summary: str, text: str, markdown: str, rationale: str
+) -> dict:
     return {
         "id": rule_id,
         "name": name,
@@ -60,58 +66,53 @@ def _descriptor(rule_id: str, name: str, severity: str, family: str, summary: st
     }
 
 
-def _pack_rule(rule: LoadedRule) -> dict:
-    spec = rule.spec
-    rationale = _one_line(spec.rationale)
-    sources = "\n".join(f"- {s}" for s in spec.sources)
-    text = "\n\n".join([
-        f"{spec.id} {spec.name} ({spec.severity}, family {spec.family})",
-        spec.summary,
-        f"Why it matters:\n{rationale}",
-        f"Sources:\n{sources}",
-        f"Anti-pattern:\n{textwrap.indent(spec.examples.bad.rstrip(), '    ')}",
-        f"Best practice:\n{textwrap.indent(spec.examples.good.rstrip(), '    ')}",
-        _suppress_text(spec.id),
-    ])
-    markdown = "\n\n".join([
-        f"**{spec.id} {spec.name}** ({spec.severity}, family {spec.family})",
-        spec.summary,
-        f"## Why it matters\n\n{rationale}",
-        f"## Sources\n\n{sources}",
-        f"## Anti-pattern\n\n{_fence(spec.examples.bad)}",
-        f"## Best practice\n\n{_fence(spec.examples.good)}",
-        _suppress_markdown(spec.id),
-    ])
-    return _descriptor(spec.id, spec.name, spec.severity, spec.family, spec.summary, text, markdown, rationale)
-
-
-def _builtin_rule(error: CorpusError) -> dict:
-    family = re.match(r"[A-Z]*", error.id).group()
-    title = f"{error.id} {error.name}"
-    if family == "E":
-        detail = f"({error.severity}, always on)"
-        fix = "Corpus errors are always on: rule selection cannot switch them off. Fix the file."
+def _rule(doc: RuleDoc) -> dict:
+    """A rule descriptor: what GitHub shows beside a finding (help.markdown; it ignores helpUri)."""
+    title = f"{doc.id} {doc.name}"
+    detail = f"({doc.severity}, always on)" if doc.always_on else f"({doc.severity}, family {doc.family})"
+    sources = "\n".join(f"- {s}" for s in doc.sources)
+    text, markdown = [f"{title} {detail}", doc.summary], [f"**{title}** {detail}", doc.summary]
+    if doc.condition != doc.summary:
+        text.append(f"Condition:\n{doc.condition}")
+        markdown.append(f"## Condition\n\n{doc.condition}")
+    text.append(f"Why it matters:\n{doc.rationale}")
+    markdown.append(f"## Why it matters\n\n{doc.rationale}")
+    if sources:
+        text.append(f"Sources:\n{sources}")
+        markdown.append(f"## Sources\n\n{sources}")
+    if doc.bad:
+        text += [
+            f"Anti-pattern:\n{textwrap.indent(doc.bad.rstrip(), '    ')}",
+            f"Best practice:\n{textwrap.indent(doc.good.rstrip(), '    ')}",
+        ]
+        markdown += [f"## Anti-pattern\n\n{_fence(doc.bad)}", f"## Best practice\n\n{_fence(doc.good)}"]
+    if doc.family in ("E", "SUP"):
+        fix = (
+            "Corpus errors are always on: rule selection cannot switch them off. Fix the file."
+            if doc.always_on
+            else "Fix or remove the `# coherence:` comment the finding points at."
+        )
+        text.append(fix)
+        markdown.append(f"## How to fix\n\n{fix}")
     else:
-        detail = f"({error.severity}, family {family})"
-        fix = "Fix or remove the `# coherence:` comment the finding points at."
-    text = "\n\n".join([f"{title} {detail}", error.summary, f"Why it matters:\n{error.rationale}", fix])
-    markdown = "\n\n".join([f"**{title}** {detail}", error.summary,
-                            f"## Why it matters\n\n{error.rationale}", f"## How to fix\n\n{fix}"])
-    return _descriptor(error.id, error.name, error.severity, family, error.summary, text, markdown, error.rationale)
+        text.append(_suppress_text(doc.id))
+        markdown.append(_suppress_markdown(doc.id))
+    return _descriptor(
+        doc.id, doc.name, doc.severity, doc.family, doc.summary, "\n\n".join(text), "\n\n".join(markdown), doc.rationale
+    )
 
 
 def _adhoc_rule(finding: Finding) -> dict:
     """A rule that reported but is neither an E rule nor in report.rules: describe it from the finding."""
     rationale = _one_line(finding.rationale) or finding.name
-    family = re.match(r"[A-Z]*", finding.rule).group() or finding.rule
-    return _descriptor(finding.rule, finding.name, finding.severity, family, finding.name,
-                       rationale, rationale, rationale)
+    family = finding.rule.rstrip("0123456789") or finding.rule
+    return _descriptor(
+        finding.rule, finding.name, finding.severity, family, finding.name, rationale, rationale, rationale
+    )
 
 
 def _rules(report: Report, findings: list[Finding]) -> list[dict]:
-    descriptors = {e.id: _builtin_rule(e) for e in BUILTIN_RULES.values()}
-    for rule in report.rules:
-        descriptors.setdefault(rule.spec.id, _pack_rule(rule))
+    descriptors = {doc.id: _rule(doc) for doc in [*BUILTIN_RULES.values(), *report.rules]}
     for finding in sorted(findings, key=Finding.sort_key):
         if finding.rule not in descriptors:
             descriptors[finding.rule] = _adhoc_rule(finding)
@@ -137,7 +138,7 @@ def _physical(loc: Location) -> dict:
 
 
 def _location(loc: Location) -> dict:
-    out = {"physicalLocation": _physical(loc)}
+    out: dict[str, Any] = {"physicalLocation": _physical(loc)}
     if loc.record:
         qualified = f"{loc.record}/{loc.yaml_path}" if loc.yaml_path else loc.record
         out["logicalLocations"] = [{"name": loc.record, "fullyQualifiedName": qualified, "kind": "object"}]
@@ -162,10 +163,13 @@ def _result(finding: Finding, rule_index: int, suppression: Suppressed | None) -
     }
     if related:
         result["relatedLocations"] = related
-    result["partialFingerprints"] = {"primaryLocationLineHash": finding.fingerprint,
-                                     FINGERPRINT_KEY: finding.fingerprint}
-    result["suppressions"] = ([] if suppression is None else
-                              [{"kind": suppression.kind, "justification": suppression.justification}])
+    result["partialFingerprints"] = {
+        "primaryLocationLineHash": finding.fingerprint,
+        FINGERPRINT_KEY: finding.fingerprint,
+    }
+    result["suppressions"] = (
+        [] if suppression is None else [{"kind": suppression.kind, "justification": suppression.justification}]
+    )
     if finding.records:
         result["properties"] = {"records": list(finding.records)}
     return result
@@ -181,17 +185,21 @@ def document(report: Report) -> dict:
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "coherence",
-                "version": report.version,
-                "informationUri": INFORMATION_URI,
-                "rules": rules,
-            }},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-            "properties": {"asOf": report.as_of.isoformat(), "files": report.files, "records": report.records},
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "coherence",
+                        "version": report.version,
+                        "informationUri": INFORMATION_URI,
+                        "rules": rules,
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+                "properties": {"asOf": report.as_of.isoformat(), "files": report.files, "records": report.records},
+            }
+        ],
     }
 
 

@@ -1,7 +1,8 @@
 """`path:line:col: ID severity message`, the related locations indented under it."""
+
 from __future__ import annotations
 
-from ..api import Report
+from ..report import Report
 
 _COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _RESET, _DIM = "\033[0m", "\033[2m"
@@ -18,8 +19,11 @@ def render(report: Report, color: bool = False) -> str:
             lines.append(f"{_DIM}{note}{_RESET}" if color else note)
     counts = report.counts()
     total = sum(counts.values())
-    summary = (f"{total} finding{'s' if total != 1 else ''} ({counts['error']} error, {counts['warning']} warning, "
-               f"{counts['info']} info) in {report.files} files, {report.records} records"
-               if total else f"no findings in {report.files} files, {report.records} records")
+    summary = (
+        f"{total} finding{'s' if total != 1 else ''} ({counts['error']} error, {counts['warning']} warning, "
+        f"{counts['info']} info) in {report.files} files, {report.records} records"
+        if total
+        else f"no findings in {report.files} files, {report.records} records"
+    )
     lines.append(summary)
     return "\n".join(lines) + "\n"

@@ -1,0 +1,62 @@
+"""Baselines for adopting coherence on an existing corpus: the findings of today, keyed by their
+fingerprint (stable when text moves), hidden from later runs; rewriting one prunes what no longer
+occurs. Written atomically."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from .errors import BaselineError
+from .findings import Finding, Suppressed
+from .report import Report
+
+BASELINE_VERSION = 1
+NOT_BASELINED = ("SUP001", "SUP002")  # about suppression comments: fix the comment instead
+
+
+def load_baseline(path: Path) -> set[str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {entry["fingerprint"] for entry in data["findings"]}
+    except FileNotFoundError:
+        raise BaselineError(f"{path}: no such baseline file (write one with --write-baseline)") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BaselineError(f"{path}: not a coherence baseline ({exc})") from None
+
+
+def baseline_text(findings: list[Finding]) -> str:
+    """The baseline of these findings (only what occurs now, so stale entries are pruned)."""
+    entries = sorted(
+        (
+            {"fingerprint": f.fingerprint, "rule": f.rule, "path": f.location.path, "message": f.message}
+            for f in findings
+            if f.rule not in NOT_BASELINED
+        ),
+        key=lambda e: (e["path"], e["rule"], e["fingerprint"]),
+    )
+    return json.dumps({"tool": "coherence", "baseline": BASELINE_VERSION, "findings": entries}, indent=2) + "\n"
+
+
+def apply_baseline(findings: list[Finding], fingerprints: set[str]) -> tuple[list[Finding], list[Suppressed]]:
+    """(findings not in the baseline, findings it hides)."""
+    kept = [f for f in findings if f.rule in NOT_BASELINED or f.fingerprint not in fingerprints]
+    hidden = [
+        Suppressed(f, "external", "in the baseline")
+        for f in findings
+        if f.rule not in NOT_BASELINED and f.fingerprint in fingerprints
+    ]
+    return kept, hidden
+
+
+def rebaseline(report: Report) -> tuple[str, Report]:
+    """(a baseline of every finding the run made, baselined or not, and the report as it reads once
+    that baseline is in place)."""
+    findings = [*report.findings, *(s.finding for s in report.suppressed if s.kind == "external")]
+    kept, hidden = apply_baseline(report.findings, {f.fingerprint for f in findings})
+    others = [s for s in report.suppressed if s.kind != "external"]
+    suppressed = sorted(
+        [*others, *hidden, *(s for s in report.suppressed if s.kind == "external")], key=lambda s: s.finding.sort_key()
+    )
+    return baseline_text(findings), dataclasses.replace(report, findings=kept, suppressed=suppressed)

@@ -1,0 +1,275 @@
+"""The `coherence` command line: parse options into Settings, call the library, print, exit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from . import __version__, lint, scaffold
+from .atomic import write_atomic
+from .baseline import rebaseline
+from .cache import default_directory as default_cache_directory
+from .config import load_config
+from .errors import CoherenceError, UsageError
+from .explain import catalogue, explain, find, table
+from .formats import FORMATTERS, render
+from .report import EXIT_USAGE
+from .ruletest import run_pack
+from .schema import json_schema
+
+FAIL_LEVELS = ["error", "warning", "info", "never"]
+
+
+class Progress:
+    """Progress on a terminal (stderr), rewriting one line; nothing when not a terminal."""
+
+    def __call__(self, message: str) -> None:
+        click.echo(f"\r\033[K{message}", err=True, nl=False)
+
+
+def _csv(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a date (YYYY-MM-DD)") from None
+
+
+def _guard(debug: bool, action):
+    """Usage, configuration and internal errors: one line on stderr and exit 2, no traceback."""
+    try:
+        return action()
+    except (CoherenceError, OSError) as exc:
+        click.echo(f"coherence: error: {exc}", err=True)
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"coherence: internal error: {type(exc).__name__}: {exc} (rerun with --debug)", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+rules_option = click.option(
+    "--rules",
+    "rule_dirs",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Add a directory of rule files (repeatable).",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="coherence")
+def main():
+    """Find incoherences between migration policies written as YAML records."""
+
+
+@main.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE (atomically) instead of stdout.",
+)
+@click.option(
+    "--as-of", callback=_date, metavar="DATE", help="Reference date for time-dependent rules [default: today]."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_LEVELS),
+    default=None,
+    help="Exit 1 when a finding reaches this severity [default: warning].",
+)
+@click.option(
+    "--select", multiple=True, metavar="RULES", help="Only these rule ids, families or names (comma-separated)."
+)
+@click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule ids, families or names.")
+@click.option(
+    "--against",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    metavar="DIR",
+    help="Lint PATHS against this corpus (context) instead of the configured one.",
+)
+@rules_option
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Use this configuration instead of searching for .coherence.yaml / pyproject.toml.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="Do not report findings recorded in this baseline.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Record the current findings as the baseline (written atomically; stale entries pruned).",
+)
+@click.option("--stdin-filename", metavar="PATH", help="The path a file read from stdin ('-') stands for.")
+@click.option("--no-cache", is_flag=True, help="Parse every file; do not use or fill the warm cache.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for the shards [default: one per CPU for large corpora].",
+)
+@click.option("--color/--no-color", default=None, help="Colour the text output [default: on a terminal].")
+@click.option("--debug", is_flag=True, help="Print tracebacks of internal errors.")
+def lint_command(
+    paths,
+    fmt,
+    output,
+    as_of,
+    fail_on,
+    select,
+    ignore,
+    against,
+    rule_dirs,
+    config_path,
+    baseline,
+    write_baseline,
+    stdin_filename,
+    no_cache,
+    jobs,
+    color,
+    debug,
+):
+    """Lint the corpus, or only the findings that touch PATHS (with the corpus as context).
+
+    With no PATHS the configured corpus is linted (default: policies/ if present, else .).
+    '-' reads one file from stdin (name it with --stdin-filename).
+    """
+
+    def run():
+        stdin = None
+        targets = [p for p in paths if str(p) != "-"]
+        if len(targets) != len(paths):
+            stdin = (stdin_filename or "stdin.yaml", sys.stdin.buffer.read())
+        cwd = Path.cwd()
+        settings = load_config(config_path, cwd).settings(
+            cwd,
+            corpus=list(against),
+            targets=targets,
+            select=_csv(select),
+            ignore=_csv(ignore),
+            rule_dirs=list(rule_dirs),
+            fail_on=fail_on,
+            as_of=as_of,
+            stdin=stdin,
+            baseline=baseline,
+            jobs=jobs,
+            cache_dir=None if no_cache else default_cache_directory(),
+            progress=Progress() if sys.stderr.isatty() else None,
+        )
+        report = lint(settings)
+        if write_baseline:  # the same run: today's findings become the baseline, and are hidden by it
+            text, report = rebaseline(report)
+            write_atomic(write_baseline, text)
+        use_color = (output is None and sys.stdout.isatty()) if color is None else color
+        text = render(fmt, report, color=use_color and fmt == "text")
+        if output:
+            write_atomic(output, text)
+        else:
+            click.echo(text, nl=False)
+        return report.exit_code(settings.fail_on)
+
+    sys.exit(_guard(debug, run))
+
+
+@main.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@rules_option
+def rules_command(fmt, rule_dirs):
+    """List every rule: id, name, severity, family, summary."""
+
+    def run():
+        rows = catalogue(list(rule_dirs))
+        click.echo(json.dumps(rows, indent=2) if fmt == "json" else table(rows), nl=fmt == "json")
+        return 0
+
+    sys.exit(_guard(False, run))
+
+
+@main.command("explain")
+@click.argument("rule")
+@rules_option
+def explain_command(rule, rule_dirs):
+    """Explain a rule (by id or name): rationale, sources, examples, how to suppress it."""
+
+    def run():
+        found = find(rule, list(rule_dirs))
+        if found is None:
+            raise UsageError(f"no rule with id or name '{rule}' (see `coherence rules`)")
+        click.echo(explain(found), nl=False)
+        return 0
+
+    sys.exit(_guard(False, run))
+
+
+@main.command("test-rules")
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--debug", is_flag=True)
+def test_rules_command(directory, debug):
+    """Run a rule pack's fixture cases (default: the built-in pack), like `semgrep --test`."""
+
+    def run():
+        result = run_pack(directory)
+        for problem in result.problems:
+            click.echo(f"FAIL {problem}")
+        for case in result.cases:
+            if case.passed:
+                click.echo(f"ok   {case.rule.spec.id} {case.case.name}")
+            else:
+                click.echo(f"FAIL {case.explain()}")
+        failed = sum(not c.passed for c in result.cases) + len(result.problems)
+        click.echo(f"{len(result.cases) - sum(not c.passed for c in result.cases)} passed, {failed} failed")
+        return 0 if result.passed else 1
+
+    sys.exit(_guard(debug, run))
+
+
+@main.command("init")
+@click.argument("directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
+def init_command(directory):
+    """Scaffold a policy repository: config, pre-commit, a CI workflow uploading SARIF, example records."""
+
+    def run():
+        try:
+            written = scaffold.init(directory)
+        except FileExistsError as exc:
+            raise UsageError(str(exc)) from None
+        for path in written:
+            click.echo(f"created {(directory / path).as_posix()}")
+        click.echo("next: edit the example records, then `coherence lint` and `pre-commit install`")
+        return 0
+
+    sys.exit(_guard(False, run))
+
+
+@main.command("schema")
+def schema_command():
+    """Print the JSON Schema of the record format (for editors and other tools)."""
+    click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""What a lint run gives back: the Report every formatter renders, and the documentation of each
+rule that reported (RuleDoc). Formatters import this module and findings.py, never the pipeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from . import __version__
+from .findings import SEVERITIES, Finding, Suppressed, severity_rank
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    """A rule as users read about it (`explain`, SARIF rule descriptors, reports)."""
+
+    id: str
+    name: str
+    family: str
+    severity: str
+    summary: str
+    condition: str
+    rationale: str
+    sources: tuple[str, ...] = ()
+    bad: str = ""  # an anti-pattern, in record YAML
+    good: str = ""  # the best practice
+    always_on: bool = False  # corpus errors: no selection or suppression switches them off
+
+
+@dataclass
+class Report:
+    as_of: dt.date
+    findings: list[Finding]
+    files: int
+    records: int
+    rules: list[RuleDoc]  # the rules that ran
+    suppressed: list[Suppressed] = field(default_factory=list)
+    version: str = __version__
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(reversed(SEVERITIES), 0)
+        for finding in self.findings:
+            counts[finding.severity] += 1
+        return counts
+
+    def exit_code(self, fail_on: str) -> int:
+        if fail_on == "never":
+            return EXIT_OK
+        worst = max((severity_rank(f.severity) for f in self.findings), default=-1)
+        return EXIT_FINDINGS if worst >= severity_rank(fail_on) else EXIT_OK

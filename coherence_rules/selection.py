@@ -1,0 +1,92 @@
+"""Which rules run and how their findings count: `select`/`ignore`, severity overrides (`off`
+included) and per-path ignores, from the command line and the configuration."""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import os
+from pathlib import Path
+
+from .corpus_errors import BUILTIN_RULES, CORPUS_ERRORS
+from .errors import UsageError
+from .findings import Finding
+from .report import RuleDoc
+
+
+def rule_matches(token: str, rule_id: str, name: str, family: str) -> bool:
+    """A rule token names a rule by id, name, family, or id prefix (`BA`, `SS00`)."""
+    return token in (rule_id, name, family) or (token.isalnum() and rule_id.startswith(token.upper()))
+
+
+class RuleIndex:
+    """Every rule a token can name: the rule packs' and the built-in E and SUP rules."""
+
+    def __init__(self, docs: list[RuleDoc]):
+        self.docs = {d.id: d for d in [*BUILTIN_RULES.values(), *docs]}
+
+    def names(self, token: str, rule_id: str) -> bool:
+        doc = self.docs.get(rule_id)
+        return rule_matches(token, rule_id, doc.name, doc.family) if doc else token == rule_id
+
+    def known(self, token: str) -> bool:
+        return any(self.names(token, rule_id) for rule_id in self.docs)
+
+
+class Selection:
+    """Which rules report: selected (all when none is), not ignored, not switched off. Corpus
+    errors (E rules) always report: a file that cannot be read hides every conflict it holds; the
+    SUP rules (about suppression comments) report unless ignored, whatever is selected."""
+
+    def __init__(self, index: RuleIndex, selected: list[str], ignored: list[str], severity: dict[str, str]):
+        for token in [*selected, *ignored]:
+            if not index.known(token):
+                raise UsageError(f"unknown rule, family or name in select/ignore: '{token}'")
+        self.index = index
+        self.selected, self.ignored = selected, [*ignored, *(t for t, level in severity.items() if level == "off")]
+
+    def reports(self, rule_id: str) -> bool:
+        if rule_id in CORPUS_ERRORS:
+            return True
+        chosen = (
+            not self.selected or rule_id in BUILTIN_RULES or any(self.index.names(t, rule_id) for t in self.selected)
+        )
+        return chosen and not any(self.index.names(t, rule_id) for t in self.ignored)
+
+
+def _anchor(path: str, cwd: Path, root: Path) -> str:
+    """A finding's path relative to the configuration's directory, for per-path globs."""
+    absolute = Path(os.path.abspath(cwd / path))
+    try:
+        return absolute.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path
+
+
+def apply_config(
+    findings: list[Finding],
+    index: RuleIndex,
+    severity: dict[str, str],
+    per_path_ignores: dict[str, list[str]],
+    cwd: Path,
+    root: Path,
+) -> list[Finding]:
+    """Severity overrides and per-path ignores; corpus errors are always on: fix the file instead."""
+    kept: list[Finding] = []
+    for finding in findings:
+        if finding.rule in CORPUS_ERRORS:
+            kept.append(finding)
+            continue
+        level = next((v for k, v in severity.items() if index.names(k, finding.rule)), None)
+        if level == "off":
+            continue
+        if level:
+            finding = dataclasses.replace(finding, severity=level)
+        anchored = _anchor(finding.location.path, cwd, root)
+        if any(
+            fnmatch.fnmatch(anchored, glob) and any(index.names(t, finding.rule) for t in tokens)
+            for glob, tokens in per_path_ignores.items()
+        ):
+            continue
+        kept.append(finding)
+    return kept
