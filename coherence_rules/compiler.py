@@ -60,6 +60,7 @@ from .rulespec import (
     LoadedRule,
     LocalCheck,
     LocalMessage,
+    MatchAny,
     NotEqual,
     Under,
 )
@@ -121,8 +122,8 @@ OLD_CHECKS = {"overlap": "periods_overlap", "compatible": "corridors_meet"}
 COMPARE_OPS: tuple[CompareOp, ...] = ("eq", "ne", "lt", "le", "gt", "ge")
 
 
-def _fail(rule: LoadedRule, message: str) -> RulePackError:
-    return RulePackError(f"{rule.origin}: {rule.spec.id}: {message}")
+def _fail(rule: LoadedRule, message: str, at: tuple = ()) -> RulePackError:
+    return RulePackError(f"{rule.path}:{rule.line_of(at)}: {rule.spec.id}: {message}")
 
 
 @dataclass
@@ -131,13 +132,15 @@ class _Alternative:
 
     rule: LoadedRule
     items: list
+    base: tuple = ("match",)  # the YAML path of this alternative's items
+    at: tuple = ()  # the YAML path being compiled: errors point at its line
     types: dict[str, FactType] = field(default_factory=dict)  # binding -> author fact type
     views: dict[str, str] = field(default_factory=dict)  # binding -> engine fact type
     own: set[str] = field(default_factory=set)  # cover bindings matched on their named nodes only
     reads: dict[str, set[str]] = field(default_factory=dict)  # engine fact type -> fields
 
     def fail(self, message: str) -> RulePackError:
-        return _fail(self.rule, message)
+        return _fail(self.rule, message, self.at)
 
     def fact_type(self, name: str, what: str) -> FactType:
         if name in AUTHOR_TYPES:
@@ -202,9 +205,10 @@ def _decide_views(alt: _Alternative, text_refs: list[tuple[str, str]]) -> None:
     tested = {i.bind for i in items if isinstance(i, Bind) and set(i.where) & set(TREE)}
     wants_nodes = any(isinstance(p, Where) and p.what != "corridor" for p in _parts(alt))
     overlapped_by: dict[str, list[str]] = {}
-    for item in items:
+    for i, item in enumerate(items):
         if not isinstance(item, Bind):
             continue
+        alt.at = (*alt.base, i, item.bind)
         fact_type = alt.fact_type(item.fact, f"binding '{item.bind}'")
         target = _targets(item)
         if target and not fact_type.cover:
@@ -266,7 +270,9 @@ def _value(alt: _Alternative, spec: CatalogueField, value: Any, what: str) -> An
 
 def _tests(alt: _Alternative, fact_type: FactType, item, what: str) -> list[FieldTest]:
     tests = [FieldTest(name, "eq", value) for name, value in fact_type.implied]
+    item_at = alt.at
     for name, test in item.where.items():
+        alt.at = (*item_at, "where", name)
         spec = alt.field_of(fact_type, name, what)
         if isinstance(test, Under):
             if spec.tree is None:
@@ -285,21 +291,24 @@ def _tests(alt: _Alternative, fact_type: FactType, item, what: str) -> list[Fiel
             tests.append(FieldTest(name, "ge", test.at_least))
         else:
             tests.append(FieldTest(name, "eq", _value(alt, spec, test, what)))
-    for name in item.stated:
-        alt.field_of(fact_type, name, what)
-        tests.append(FieldTest(name, "ne", UNSTATED))
-    for name in item.unstated:
-        alt.field_of(fact_type, name, what)
-        tests.append(FieldTest(name, "eq", UNSTATED))
+    for key, names, op in (("stated", item.stated, "ne"), ("unstated", item.unstated, "eq")):
+        for name in names:
+            alt.at = (*item_at, key)
+            alt.field_of(fact_type, name, what)
+            tests.append(FieldTest(name, op, UNSTATED))
+    alt.at = item_at
     return tests
 
 
 def _joins(alt: _Alternative, fact_type: FactType, item, what: str) -> list[Join]:
     joins = []
+    item_at = alt.at
     for name, source in item.same.items():
+        alt.at = (*item_at, "same", name)
         alt.field_of(fact_type, name, what)
         ref = alt.ref(source if "." in source else f"{source}.{name}", f"{what}: same")
         joins.append(Join(name, ref.binding, ref.field))
+    alt.at = (*item_at, "overlaps")
     target = _targets(item)
     if target:
         binding, trees = target
@@ -312,6 +321,7 @@ def _joins(alt: _Alternative, fact_type: FactType, item, what: str) -> list[Join
             # A positive pattern meets the target's nodes; a negation meets the target's named nodes.
             other = tree if isinstance(item, Bind) else f"named_{tree}"
             joins.append(Join(tree, binding, alt.ref(f"{binding}.{other}", f"{what}: overlaps").field))
+    alt.at = item_at
     return joins
 
 
@@ -394,6 +404,8 @@ def _check(alt: _Alternative, check: dict, what: str = "check") -> Check:
     if not isinstance(args, list) or len(args) != 2:
         raise alt.fail(f"{what}: needs two operands, got {args!r}")
     if op in ("periods_overlap", "corridors_meet", "distinct"):
+        if any(isinstance(x, str) and "." in x for x in args):
+            raise alt.fail(f"{what}: takes two bindings, e.g. {{{op}: [a, b]}}, not fields ({args})")
         a, b = (_binding(alt, x, what) for x in args)
         needs = {"periods_overlap": ("start", "end"), "corridors_meet": ("origin", "destination"), "distinct": ()}[op]
         for x in (a, b):
@@ -442,20 +454,23 @@ def _text_refs(rule: LoadedRule, items: list) -> list[tuple[str, str]]:
     return refs  # type: ignore[return-value]
 
 
-def _compile_alternative(rule: LoadedRule, items: Items) -> tuple[Query, _Alternative]:
-    alt = _Alternative(rule, list(items))
-    for item in alt.items:
+def _compile_alternative(rule: LoadedRule, items: Items, base: tuple) -> tuple[Query, _Alternative]:
+    alt = _Alternative(rule, list(items), base)
+    for i, item in enumerate(alt.items):
+        alt.at = (*base, i)
         if isinstance(item, Bind) and (
             item.bind in RESERVED_BINDINGS
             or item.bind in [i.bind for i in alt.items[: alt.items.index(item)] if isinstance(i, Bind)]
         ):
             raise alt.fail(f"binding name '{item.bind}' is reserved or already used")
+    alt.at = base
     _decide_views(alt, _text_refs(rule, alt.items))
     types, alt.types = alt.types, {}  # rebound in order below, so that joins see earlier bindings only
     equal = _Equalities()
     patterns: list[Pattern] = []
     for i, item in enumerate(alt.items):
         what = f"match[{i}]"
+        alt.at = (*base, i)
         if isinstance(item, Bind):
             fact_type, view = types[item.bind], alt.views[item.bind]
             tests = _tests(alt, fact_type, item, what)
@@ -482,8 +497,16 @@ def _compile_alternative(rule: LoadedRule, items: Items) -> tuple[Query, _Altern
             joins = _single_binding(alt, _joins(alt, fact_type, item, what), equal, what)
             alt.read(view, *(t.field for t in tests), *(j.field for j in joins))
             patterns.append(Pattern(view, None, tuple(tests), tuple(joins)))
-    checks = [_check(alt, c) for c in rule.spec.check]
-    checks += [_check(alt, c) for item in alt.items if isinstance(item, LocalCheck) for c in item.check]
+    checks = []
+    for j, check in enumerate(rule.spec.check):
+        alt.at = ("check", j)
+        checks.append(_check(alt, check))
+    for i, item in enumerate(alt.items):
+        if isinstance(item, LocalCheck):
+            for j, check in enumerate(item.check):
+                alt.at = (*base, i, "check", j)
+                checks.append(_check(alt, check))
+    alt.at = ("pairs",)
     if rule.spec.pairs == "unordered":
         binds = [i.bind for i in alt.items if isinstance(i, Bind)]
         a, b = binds[:2] if len(binds) >= 2 else (binds[0], "")
@@ -491,7 +514,9 @@ def _compile_alternative(rule: LoadedRule, items: Items) -> tuple[Query, _Altern
             raise alt.fail("pairs: unordered needs the first two bindings to be facts of one type")
         key = alt.types[a].pair_key
         checks.append(Compare("lt", alt.ref(f"{a}.{key}", "pairs"), alt.ref(f"{b}.{key}", "pairs")))
-    message = next((i.message for i in alt.items if isinstance(i, LocalMessage)), rule.spec.message)
+    local = [i for i, item in enumerate(alt.items) if isinstance(item, LocalMessage)]
+    alt.at = (*base, local[0]) if local else ("message",)
+    message = alt.items[local[0]].message if local else rule.spec.message
     return Query(tuple(patterns), tuple(checks), _template(alt, message)), alt
 
 
@@ -531,13 +556,15 @@ def _report(rule: LoadedRule, alternatives: list[_Alternative]) -> ReportPlan:
     anywhere = {b for alt in alternatives for b in alt.types}
     for binding in [*report.related, *report.related_at]:
         if binding not in anywhere:
-            raise _fail(rule, f"report: '{binding}' is not a binding of this rule")
+            raise _fail(rule, f"report: '{binding}' is not a binding of this rule", ("report",))
     ats: dict[str, At] = {}
     one_per: list[tuple[str, str]] = []
     every = None
     for alt in alternatives:
+        alt.at = ("report",)
         if report.primary not in alt.types:
-            raise alt.fail(f"report: primary '{report.primary}' is not bound in every alternative")
+            where = " in every alternative" if len(alternatives) > 1 else ""
+            raise alt.fail(f"report: primary '{report.primary}' is not bound{where}")
         ats[report.primary] = _at(alt, report.primary, report.at, "report.at")
         for binding, at in report.related_at.items():
             if binding in alt.types:
@@ -571,7 +598,11 @@ def _report(rule: LoadedRule, alternatives: list[_Alternative]) -> ReportPlan:
 
 
 def compile_rule(rule: LoadedRule) -> CompiledRule:
-    compiled = [_compile_alternative(rule, items) for items in rule.spec.alternatives]
+    several = isinstance(rule.spec.match, MatchAny)
+    compiled = [
+        _compile_alternative(rule, items, ("match", "any", k) if several else ("match",))
+        for k, items in enumerate(rule.spec.alternatives)
+    ]
     alternatives = [alt for _, alt in compiled]
     report = _report(rule, alternatives)
     reads: dict[str, set[str]] = {}

@@ -18,7 +18,7 @@ A match item reads like the condition it states:
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -255,10 +255,20 @@ class LoadedRule:
     spec: RuleSpec
     path: str
     line: int  # where the rule's mapping starts
+    document: Document | None = field(default=None, compare=False, repr=False)
+    prefix: tuple = ()  # the rule's YAML path inside its file (a family member's entry)
 
     @property
     def origin(self) -> str:
         return f"{self.path}:{self.line}"
+
+    def line_of(self, yaml_path: tuple) -> int:
+        """The line of a YAML path inside the rule (the nearest that is written there)."""
+        if self.document is None:
+            return self.line
+        if self.prefix and yaml_path and yaml_path[0] not in (self.document.data["rules"][self.prefix[1]]):
+            return self.document.span(("template", *yaml_path)).line  # a key the member takes from the template
+        return self.document.span((*self.prefix, *yaml_path)).line
 
 
 def builtin_rules_dir() -> Path:
@@ -296,7 +306,7 @@ def _family_rules(path: Path, family: FamilyFile, document: Document) -> list[Lo
             message, at = first_error(RuleSpec, data, exc)
             where = ("rules", i, *at) if at and at[0] in entry else ("template", *at)
             raise RulePackError(f"{path}:{document.span(where).line}: {message}") from None
-        rules.append(LoadedRule(spec, str(path), document.span(("rules", i)).line))
+        rules.append(LoadedRule(spec, str(path), document.span(("rules", i)).line, document, ("rules", i)))
     return rules
 
 
@@ -314,7 +324,7 @@ def load_rule_file(path: Path) -> list[LoadedRule]:
     stem = f"{spec.id}-{spec.name}"
     if path.stem != stem:
         raise RulePackError(f"{path}:1: file name must be {stem}.yaml (the rule's id and name)")
-    return [LoadedRule(spec, str(path), document.span(()).line if document else 1)]
+    return [LoadedRule(spec, str(path), document.span(()).line if document else 1, document)]
 
 
 def load_rule_dirs(directories: list[Path]) -> list[LoadedRule]:

@@ -119,7 +119,10 @@ def test_test_rules_reports_which_case_failed_and_why(tmp_path):
         (('message: "{a} is', 'message: "{a.nope} is'), "has no field 'nope'"),
         (("summary:", "summary: [oops\nx:"), "invalid YAML"),
         (("  - a: policy\n", "  - bind: a\n    fact: policy\n"), "old rule syntax"),
-        (("same: {record: a}", "join: {rid: a.rid}"), "old rule syntax"),
+        (
+            ("  - absent: implements\n    same: {record: a}", "  - absent: implements\n    join: {rid: a.rid}"),
+            "old rule syntax",
+        ),
         (("condition:", "conditions:"), "unknown field 'conditions' (did you mean 'condition'?)"),
     ],
 )
@@ -129,10 +132,12 @@ def test_malformed_rule_is_a_clear_error_with_file_and_line(tmp_path, monkeypatc
     text = path.read_text()
     assert mutation[0] in text
     path.write_text(text.replace(*mutation, 1))
+    # the YAML parser reports where it gave up: the line after the broken one
+    line = text[: text.index(mutation[0])].count("\n") + 1 + ("invalid YAML" in error)
     monkeypatch.chdir(tmp_path)
     code, out = invoke("lint", "--rules", pack)
     assert code == 2
-    assert out.startswith(f"coherence: error: {path}:") and error in out and "Traceback" not in out
+    assert out.startswith(f"coherence: error: {path}:{line}:") and error in out and "Traceback" not in out
 
 
 def test_the_fact_catalogue_in_the_docs_is_the_catalogue():
