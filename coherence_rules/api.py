@@ -15,7 +15,7 @@ from .corpus_errors import BUILTIN_RULES
 from .directives import apply_directives, directives
 from .errors import UsageError
 from .evaluate import evaluate
-from .facts import obligation_facts, shard_membership
+from .facts import obligation_facts
 from .findings import finalise
 from .ir import CompiledRule
 from .load import LoadedFile, load_bytes, load_file
@@ -24,6 +24,7 @@ from .report import Report
 from .rulespec import LoadedRule, builtin_rules_dir, load_rule_dirs
 from .selection import RuleIndex, Selection, apply_config
 from .settings import Settings, default_corpus
+from .shards import membership
 from .validate import validate
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -109,8 +110,8 @@ def lint(settings: Settings) -> Report:
     say(f"running {len(rules)} rules on {len(corpus.records)} records")
     only_shards = None
     if target_paths:
-        membership = shard_membership(corpus)
-        only_shards = {k for r in corpus.records if r.path in target_paths for k in membership[r.index]}
+        keys = membership(corpus)
+        only_shards = {k for r in corpus.records if r.path in target_paths for k in keys[r.index]}
     shared = obligation_facts(load_obligations([builtin_rules_dir(), *settings.rule_dirs]))
     jobs = settings.jobs or (min(os.cpu_count() or 1, 8) if len(corpus.records) >= PARALLEL_FROM else 1)
     findings = corpus.findings + evaluate(corpus, compiled_rules, settings.as_of, only_shards, shared, say, jobs)

@@ -108,8 +108,21 @@ STATEMENT_FIELDS = _fields(
     JURISDICTION,
     LEVEL,
     Field("subdivision", "the subnational jurisdiction's name"),
-    Field("policy_type", "the type of its policy (law, strategy, action_plan …)", values=vocab.POLICY_TYPES),
-    Field("status", "the policy's status", values=vocab.POLICY_STATUSES),
+    Field(
+        "record_kind",
+        "the record it belongs to: a policy, or an agreement (its objectives)",
+        values=("policy", "agreement"),
+    ),
+    Field(
+        "policy_type",
+        "the type of its policy (law, strategy, action_plan …); unstated for an agreement",
+        values=vocab.POLICY_TYPES,
+    ),
+    Field(
+        "status",
+        "its record's status on the reference date (a dated `history`, then supersession)",
+        values=vocab.POLICY_STATUSES + vocab.AGREEMENT_STATUSES,
+    ),
     ACTIVE,
     START,
     END,
@@ -138,6 +151,8 @@ STATEMENT_FIELDS = _fields(
     ),
     Field("responsible_institution", "the institution a measure makes responsible (`responsible: ID`)"),
     Field("lead", "the lead agency: the objective's own `lead_agency`, else the policy's", located_by="lead_path"),
+    Field("lead_line", "the lead agency and every institution above it (`parent`), sorted and comma-joined"),
+    Field("capped", "a `restrict` objective with a cap indicator (name ending in `_cap`): capped admission", "bool"),
     Field("coordination", "the policy's coordination bodies, sorted and comma-joined"),
     Field("coordination_count", "how many distinct coordination bodies the policy names", "int"),
     Field(
@@ -153,7 +168,13 @@ STATEMENT_FIELDS = _fields(
     AREA,
     NAMED_GROUP,
     NAMED_AREA,
+    Field(
+        "qualified", "the named group is narrowed (by sex, children, first departure or age): a partial scope", "bool"
+    ),
+    Field("targets_sex_or_family", "the named group is narrowed by sex or by family status", "bool"),
+    Field("scope", "how the record narrows the named group, in words (`female only, with a child under 5`)"),
 )
+STATEMENT_TREE_FIELDS = ("group", "area", "named_group", "named_area", "qualified", "targets_sex_or_family", "scope")
 
 ADMISSION_FIELDS = _fields(
     RECORD,
@@ -185,7 +206,7 @@ FACT_TYPES: dict[str, FactType] = {
             labelled=True,
             cover="cover",
             span="span",
-            tree_fields=("group", "area", "named_group", "named_area"),
+            tree_fields=STATEMENT_TREE_FIELDS,
         ),
         FactType(
             "policy",
@@ -225,6 +246,12 @@ FACT_TYPES: dict[str, FactType] = {
                 Field("target", "the target value", "number"),
                 Field("unit", "the unit"),
                 Field("is_cap", "the name ends in `_cap`: a ceiling", "bool"),
+                Field("actual", "the recorded outturn for the target year", "number"),
+                Field(
+                    "outturn_gap_pct",
+                    "how far the outturn of the target year lies from the target, in per cent of it",
+                    "int",
+                ),
                 ORIGIN,
                 DESTINATION,
                 PARTNER,
@@ -282,7 +309,9 @@ FACT_TYPES: dict[str, FactType] = {
                 Field("codes", "its occupation codes, sorted and comma-joined"),
                 Field("code_count", "how many distinct occupation codes", "int"),
                 Field("classification", "the occupations' classification (e.g. ISCO-08)"),
-                Field("quota", "the quota per year", "int"),
+                Field("quota", "the quota per year (unstated for a quota over the whole period)", "int"),
+                Field("quota_kind", "ceiling (at most) or target", values=vocab.QUOTA_KINDS),
+                Field("binding", "treaty, mou or arrangement (unstated: not recorded)", values=vocab.AGREEMENT_BINDING),
                 Field("branches", "the social security branches it covers, sorted and comma-joined"),
                 Field("totalisation", "whether insurance periods are totalised", "bool"),
                 Field("export_of_benefits", "whether benefits are paid abroad", "bool"),
@@ -313,10 +342,13 @@ FACT_TYPES: dict[str, FactType] = {
             "social security branch an agreement record covers",
             _fields(
                 RECORD,
+                Field("agreement", "the agreement key"),
                 PAIR,
                 Field("branch", "a branch it covers, or `social_security` itself", "node", tree=vocab.AREAS),
                 ACTIVE,
                 AGREEMENT_TYPE,
+                Field("totalisation", "whether periods are totalised in this branch", "bool"),
+                Field("export_of_benefits", "whether this branch's benefits are paid abroad", "bool"),
             ),
         ),
         FactType(
@@ -353,6 +385,9 @@ FACT_TYPES: dict[str, FactType] = {
                 Field("mandate", "its mandate's areas, sorted and comma-joined"),
                 Field("mandate_count", "how many areas its mandate names", "int"),
                 Field("member_count", "how many members it lists", "int"),
+                Field("gone", "on the reference date it has ended, or was absorbed or succeeded", "bool"),
+                Field("successor", "the institution it was absorbed into or succeeded by"),
+                Field("ended", "the day it ceased to exist as itself", "date"),
             ),
         ),
         FactType(
@@ -401,6 +436,7 @@ FACT_TYPES: dict[str, FactType] = {
                 Field("area", "an area it protects", "node", tree=vocab.AREAS),
                 Field("group", "a group it protects", "node", tree=vocab.GROUPS),
                 Field("fees_paid_by", "agreement recruitment fees it forbids", values=vocab.FEES_PAID_BY),
+                Field("targeted", "it forbids only measures aimed at one sex or a family status", "bool"),
             ),
         ),
         FactType(
@@ -409,7 +445,17 @@ FACT_TYPES: dict[str, FactType] = {
             _fields(
                 RECORD,
                 Field("kind", "the record's kind", values=("policy", "agreement", "institution", "commitments")),
-                Field("status", "its status", values=vocab.POLICY_STATUSES + vocab.AGREEMENT_STATUSES),
+                Field(
+                    "status",
+                    "its status on the reference date (a dated `history`, then supersession)",
+                    values=vocab.POLICY_STATUSES + vocab.AGREEMENT_STATUSES,
+                ),
+                Field(
+                    "stated_status",
+                    "the status its record states",
+                    values=vocab.POLICY_STATUSES + vocab.AGREEMENT_STATUSES,
+                ),
+                Field("superseded_by", "the record in effect that supersedes or repeals it"),
                 END,
                 Field("ended", "its period ended before the reference date (`--as-of`)", "bool"),
             ),

@@ -291,11 +291,14 @@ def _tests(alt: _Alternative, fact_type: FactType, item, what: str) -> list[Fiel
             tests.append(FieldTest(name, "ge", test.at_least))
         else:
             tests.append(FieldTest(name, "eq", _value(alt, spec, test, what)))
-    for key, names, op in (("stated", item.stated, "ne"), ("unstated", item.unstated, "eq")):
-        for name in names:
-            alt.at = (*item_at, key)
-            alt.field_of(fact_type, name, what)
-            tests.append(FieldTest(name, op, UNSTATED))
+    for name in item.stated:
+        alt.at = (*item_at, "stated")
+        alt.field_of(fact_type, name, what)
+        tests.append(FieldTest(name, "ne", UNSTATED))
+    for name in item.unstated:
+        alt.at = (*item_at, "unstated")
+        alt.field_of(fact_type, name, what)
+        tests.append(FieldTest(name, "eq", UNSTATED))
     alt.at = item_at
     return tests
 
@@ -615,6 +618,7 @@ def compile_rule(rule: LoadedRule) -> CompiledRule:
         queries=tuple(q for q, _ in compiled),
         report=report,
         reads=tuple((v, tuple(sorted(f))) for v, f in sorted(reads.items())),
+        scope=rule.spec.scope,
     )
 
 

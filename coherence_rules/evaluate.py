@@ -7,9 +7,10 @@ from collections.abc import Callable, Iterable
 
 from .corpus_errors import corpus_error
 from .engine import Pack, register, run_all
-from .facts import Fact, shard_facts, shards
+from .facts import Context, Fact, context, record_facts
 from .findings import Finding, Location
 from .ir import At, CompiledRule, Match, ReportPlan
+from .shards import Shard, pair_shards, shards
 from .validate import Corpus
 
 
@@ -76,6 +77,13 @@ def _findings(rule: CompiledRule, matches: list[tuple[int, Match]], corpus: Corp
         )
 
 
+def _shard_facts(shard: Shard, ctx: Context, pack: Pack, shared: list[Fact]) -> list[Fact]:
+    """A shard's facts, built when the shard is run so that only one shard's facts are alive at a
+    time; facts no rule can use are dropped, the rest trimmed to what rules read."""
+    facts = [p for entry in shard.records for p in map(pack.prepare, record_facts(entry, ctx)) if p is not None]
+    return facts + shared
+
+
 def evaluate(
     corpus: Corpus,
     rules: list[CompiledRule],
@@ -85,24 +93,39 @@ def evaluate(
     progress: Callable[[str], None] = lambda message: None,
     jobs: int = 1,
 ) -> list[Finding]:
-    if not rules:
-        return []
-    pack: Pack = register(rules)
+    """Country rules in country shards, pair rules in pair shards (shards.py)."""
+    ctx = context(corpus, as_of)
     findings: list[Finding] = []
-    evaluated = shards(corpus, only_shards)
+    for scope, make in (("country", shards), ("pair", pair_shards)):
+        scoped = [r for r in rules if r.scope == scope]
+        if scoped:
+            findings += _run(ctx, scoped, make(corpus, only_shards), list(shared), progress, jobs)
+    return findings
+
+
+def _run(
+    ctx: Context,
+    rules: list[CompiledRule],
+    evaluated: list[Shard],
+    shared: list[Fact],
+    progress: Callable[[str], None],
+    jobs: int,
+) -> list[Finding]:
+    pack: Pack = register(rules)
     prepared_shared = [p for p in map(pack.prepare, shared) if p is not None]
     results = run_all(
         pack,
-        (shard_facts(shard, corpus, as_of, pack.prepare, prepared_shared) for shard in evaluated),
+        (_shard_facts(shard, ctx, pack, prepared_shared) for shard in evaluated),
         jobs if len(evaluated) > 1 else 1,
     )
+    findings: list[Finding] = []
     for number, (shard, result) in enumerate(zip(evaluated, results, strict=False), 1):
         progress(f"rules: shard {number}/{len(evaluated)} ({shard.key})")
         by_rule: dict[str, list[tuple[int, Match]]] = {}
         for rule_id, query, match in result.matches:
             by_rule.setdefault(rule_id, []).append((query, match))
         for rule_id, matches in by_rule.items():
-            findings.extend(_findings(pack.by_id[rule_id], matches, corpus))
+            findings.extend(_findings(pack.by_id[rule_id], matches, ctx.corpus))
         for rule_id, message in result.errors:
             anchor = shard.records[0].location()
             findings.append(

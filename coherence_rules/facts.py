@@ -7,23 +7,102 @@ also emitted once per group x area node at or below the nodes it names (`cover`;
 named pair itself) and once per node pair at, above or below them (`span`), so that one
 statement's named nodes meet another's span exactly once per overlapping pair.
 
-A field the record does not state is "" (never a missing key: the engine raises on a join over a
-missing field), and values are str/int/bool so the engine's type-coercing comparisons stay exact.
+Facts describe the corpus as it stands on the reference date (`--as-of`): a record's dated history
+gives its status that day, and a record superseded or repealed by one in force that day is no
+longer active. A field the record does not state is "" (never a missing key: the engine raises on a
+join over a missing field), and values are str/int/bool so the engine's comparisons stay exact.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from . import vocab
+from . import parties, vocab
 from .catalogue import UNSTATED
 from .obligations import Obligation
-from .schema import Agreement, Commitments, Institution, Measure, Objective, Policy
+from .schema import (
+    Agreement,
+    AllExcept,
+    Commitments,
+    Corridor,
+    Institution,
+    Link,
+    Measure,
+    Objective,
+    Policy,
+    QualifiedGroup,
+    Record,
+)
 from .validate import Corpus, RecordEntry
 
 Fact = dict
+
+
+# --- the corpus on the reference date ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A record's status on the reference date (None: it did not exist yet), and the record that
+    superseded or repealed it, if one did."""
+
+    status: str | None
+    by: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    corpus: Corpus
+    as_of: dt.date
+    standing: dict[int, Standing]
+
+
+IN_EFFECT = frozenset({"adopted", "in_force"})  # a successor takes over only once adopted or in force
+
+
+def _history_status(model: Record, as_of: dt.date) -> str | None:
+    status = getattr(model, "status", None)
+    history = getattr(model, "history", [])
+    if not history:
+        return status
+    steps = [step.status for step in history if step.date <= as_of]
+    return steps[-1] if steps else None
+
+
+def _link_id(link: str | Link) -> str:
+    return link if isinstance(link, str) else link.id
+
+
+def context(corpus: Corpus, as_of: dt.date) -> Context:
+    """Each record's standing on `as_of`: its own (dated) status, then supersession and repeal by the
+    records in effect that day."""
+    standing = {e.index: Standing(_history_status(e.model, as_of)) for e in corpus.records}
+    by_key: dict[str, list[RecordEntry]] = {}
+    for entry in corpus.records:
+        if isinstance(entry.model, Agreement):
+            by_key.setdefault(entry.model.agreement, []).append(entry)
+    for entry in corpus.records:
+        model = entry.model
+        if not isinstance(model, (Policy, Agreement)) or standing[entry.index].status not in IN_EFFECT:
+            continue
+        for links, status in ((model.supersedes, "superseded"), (model.repeals, "repealed")):
+            for link in links:
+                target = _link_id(link)
+                found = by_key.get(target) or ([corpus.by_id[target]] if target in corpus.by_id else [])
+                for old in found:
+                    if standing[old.index].status in vocab.ACTIVE_POLICY_STATUSES | vocab.ACTIVE_AGREEMENT_STATUSES:
+                        standing[old.index] = Standing(status, model.id)
+    return Context(corpus, as_of, standing)
+
+
+def is_active(status: str | None, kind: str) -> bool:
+    statuses = vocab.ACTIVE_AGREEMENT_STATUSES if kind == "agreement" else vocab.ACTIVE_POLICY_STATUSES
+    return status in statuses
+
+
+# --- values as facts carry them --------------------------------------------------------------
 
 
 def _day(value: dt.date | None) -> str:
@@ -47,57 +126,9 @@ def _tri(value: bool | None) -> bool | str:
     return UNSTATED if value is None else value
 
 
-def _jurisdiction(policy: Policy) -> dict:
-    j = policy.jurisdiction
-    country = j.country or UNSTATED
-    subdivision = j.subdivision or UNSTATED
-    return {
-        "country": country,
-        "level": j.level,
-        "subdivision": subdivision,
-        "jurisdiction": f"{country}|{j.level}|{subdivision}|{j.body or ''}",
-    }
-
-
 def _period(model) -> dict:
     period = model.period
     return {"start": _day(period.start) if period else UNSTATED, "end": _day(period.end) if period else UNSTATED}
-
-
-def _corridor(statement: Objective | Measure, country: str) -> dict:
-    corridor = getattr(statement, "corridor", None)
-    origin = corridor.origin if corridor else "any"
-    destination = corridor.destination if corridor else "any"
-    partner = UNSTATED
-    if country and origin != "any" and destination != "any" and origin != destination:
-        if origin == country:
-            partner = destination
-        elif destination == country:
-            partner = origin
-    pair = _pair(country, partner) if partner else UNSTATED
-    return {"origin": origin, "destination": destination, "partner": partner, "pair": pair}
-
-
-def _pair(a: str, b: str) -> str:
-    return "|".join(sorted((a, b)))
-
-
-def _pole(word: str) -> str:
-    if word in vocab.POSITIVE:
-        return "positive"
-    if word in vocab.NEGATIVE:
-        return "negative"
-    return "neutral"
-
-
-OPPOSITE_POLE = {"positive": "negative", "negative": "positive", "neutral": UNSTATED}
-
-
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
 
 
 def _number(value: float | None) -> int | float | str:
@@ -111,10 +142,105 @@ def _year(day: str) -> int | str:
     return int(day[:4]) if day else UNSTATED
 
 
-def _statement_facts(
-    policy: Policy, yp: str, statement: Objective | Measure, base: dict, coordination_power: bool | str
-) -> list[Fact]:
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _pole(word: str) -> str:
+    if word in vocab.POSITIVE:
+        return "positive"
+    if word in vocab.NEGATIVE:
+        return "negative"
+    return "neutral"
+
+
+OPPOSITE_POLE = {"positive": "negative", "negative": "positive", "neutral": UNSTATED}
+
+
+def _countries(code: str, as_of: dt.date) -> list[str]:
+    """The countries a party code stands for on the day: a bloc's members, a subnational entity's
+    country, or the country itself."""
+    if code in parties.BLOCS:
+        return list(parties.members_of(code, as_of))
+    return [parties.home_country(code)]
+
+
+def corridor_end(value: str | list[str] | AllExcept, as_of: dt.date) -> str:
+    """A corridor end as facts carry it: `any`, one country, countries comma-joined, or `!`
+    followed by the countries it excludes (ir.CorridorsMeet reads the three forms)."""
+    if isinstance(value, AllExcept):
+        return "!" + _key(c for code in value.not_ for c in _countries(code, as_of))
+    if isinstance(value, list):
+        return "any" if "any" in value else _key(c for code in value for c in _countries(code, as_of))
+    return value if value == "any" else _key(_countries(value, as_of))
+
+
+def _corridor(corridor: Corridor | None, country: str, as_of: dt.date) -> dict:
+    origin = corridor_end(corridor.origin, as_of) if corridor else "any"
+    destination = corridor_end(corridor.destination, as_of) if corridor else "any"
+    partner = UNSTATED
+    single = {end for end in (origin, destination) if end != "any" and "," not in end and not end.startswith("!")}
+    if country and origin != destination and {origin, destination} <= single | {country}:
+        partner = destination if origin == country else origin if destination == country else UNSTATED
+    return {
+        "origin": origin,
+        "destination": destination,
+        "partner": partner,
+        "pair": "|".join(sorted((country, partner))) if partner else UNSTATED,
+    }
+
+
+def _scope(group: str | QualifiedGroup) -> dict:
+    """A named group and how a record narrows it (a partial scope reads as partial)."""
+    if isinstance(group, str):
+        return {"named_group": group, "qualified": False, "targets_sex_or_family": False, "scope": UNSTATED}
+    words = []
+    if group.sex:
+        words.append(f"{group.sex} only")
+    if group.children_under:
+        words.append(f"with a child under {group.children_under}")
+    if group.first_time is not None:
+        words.append("first departure" if group.first_time else "returning")
+    if group.min_age is not None or group.max_age is not None:
+        words.append(f"aged {group.min_age or 0}" + (f"-{group.max_age}" if group.max_age is not None else "+"))
+    return {
+        "named_group": group.group,
+        "qualified": True,
+        "targets_sex_or_family": bool(group.sex or group.children_under),
+        "scope": ", ".join(words),
+    }
+
+
+def _lead_line(lead: str, corpus: Corpus) -> str:
+    """The lead agency and the institutions above it (`parent`): one line of authority."""
+    line: list[str] = []
+    while lead and lead not in line:
+        line.append(lead)
+        entry = corpus.by_id.get(lead)
+        lead = getattr(entry.model, "parent", None) or "" if entry else ""
+    return _key(line)
+
+
+# --- statements: objectives and measures of policies and agreements -------------------------
+
+
+@dataclass(frozen=True)
+class _Owner:
+    """What a statement takes from the record it belongs to."""
+
+    record: Record
+    base: dict  # the record-level fields every statement fact carries
+    lead: str  # the record's lead agency ("" for agreements)
+    coordination: list[str]
+    coordination_power: bool | str
+
+
+def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx: Context) -> list[Fact]:
     """One objective's or measure's facts: itself, its covers and spans, its indicators."""
+    base = owner.base
     country = base["country"]
     if isinstance(statement, Objective):
         kind, stance, effect, budget = "objective", statement.stance, UNSTATED, UNSTATED
@@ -123,39 +249,41 @@ def _statement_facts(
         kind, stance, effect, budget = "measure", UNSTATED, statement.effect, _budget_state(statement)
         responsible, own_lead, indicators = statement.responsible, None, []
     word = stance or effect
-    corridor = _corridor(statement, country)
-    key = f"{policy.id}#{statement.id}"
+    key = f"{owner.record.id}#{statement.id}"
+    lead = own_lead or owner.lead or UNSTATED
     fact = {
         **base,
         "yp": yp,
         "key": key,
         "label": f"{kind} {statement.id}",
         "kind": kind,
-        "policy_type": policy.type,
         "stance": stance,
         "effect": effect,
         "position": word,
         "pole": _pole(word),
         "opposite_pole": OPPOSITE_POLE[_pole(word)],
-        **corridor,
+        "capped": stance == "restrict" and any(i.name.endswith("_cap") for i in indicators),
+        **_corridor(statement.corridor, country, ctx.as_of),
         "budget": budget,
         "responsible_level": responsible.level
         if responsible is not None and not isinstance(responsible, str)
         else UNSTATED,
         "responsible_institution": responsible if isinstance(responsible, str) else UNSTATED,
-        "lead": own_lead or policy.lead_agency or UNSTATED,
-        "lead_path": f"{yp}.lead_agency" if own_lead else ("lead_agency" if policy.lead_agency else yp),
-        "coordination_power": coordination_power,
-        "coordination": _key(policy.coordination),
-        "coordination_count": len(set(policy.coordination)),
+        "lead": lead,
+        "lead_line": _lead_line(lead, ctx.corpus),
+        "lead_path": f"{yp}.lead_agency" if own_lead else ("lead_agency" if owner.lead else yp),
+        "coordination_power": owner.coordination_power,
+        "coordination": _key(owner.coordination),
+        "coordination_count": len(set(owner.coordination)),
         "indicator_count": len(indicators),
-        "group_count": len(set(statement.groups)),
+        "group_count": len({_scope(g)["named_group"] for g in statement.groups}),
         "area_count": len(set(statement.areas)),
     }
     facts: list[Fact] = [{"t": "statement", **fact}]
-    for named_group in sorted(set(statement.groups)):
+    scopes = {_scope(g)["named_group"]: _scope(g) for g in statement.groups}
+    for named_group, scope in sorted(scopes.items()):
         for named_area in sorted(set(statement.areas)):
-            named = {"named_group": named_group, "named_area": named_area}
+            named = {**scope, "named_area": named_area}
             facts += [
                 {
                     "t": "cover",
@@ -176,6 +304,11 @@ def _statement_facts(
                 for area in sorted(vocab.AREAS.reach(named_area))
             ]
     for j, indicator in enumerate(indicators):
+        target = _number(indicator.target)
+        outturn = next((o.value for o in indicator.actual if o.year == indicator.year), None)
+        gap: int | str = UNSTATED
+        if outturn is not None and indicator.target:
+            gap = round(100 * (outturn - indicator.target) / indicator.target)
         facts.append(
             {
                 "t": "indicator",
@@ -192,12 +325,14 @@ def _statement_facts(
                 "stance": stance,
                 "name": indicator.name,
                 "year": UNSTATED if indicator.year is None else indicator.year,
-                "target": _number(indicator.target),
+                "target": target,
                 "unit": indicator.unit or UNSTATED,
                 "is_cap": indicator.name.endswith("_cap"),
-                "origin": corridor["origin"],
-                "destination": corridor["destination"],
-                "partner": corridor["partner"],
+                "actual": _number(outturn),
+                "outturn_gap_pct": gap,
+                "origin": fact["origin"],
+                "destination": fact["destination"],
+                "partner": fact["partner"],
                 "start_year": _year(base["start"]),
                 "end_year": _year(base["end"]),
             }
@@ -205,32 +340,45 @@ def _statement_facts(
     return facts
 
 
-def _policy_facts(entry: RecordEntry, corpus: Corpus) -> list[Fact]:
+# --- records ---------------------------------------------------------------------------------
+
+
+def _policy_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     policy = entry.model
     assert isinstance(policy, Policy)
     ref = {"ri": entry.index, "record": policy.id}
-    active = policy.status in vocab.ACTIVE_POLICY_STATUSES
-    jurisdiction = _jurisdiction(policy)
-    country = jurisdiction["country"]
+    active = is_active(ctx.standing[entry.index].status, "policy")
+    j = policy.jurisdiction
+    country = j.country or UNSTATED
+    # A national record's `body` names who adopted it, not another jurisdiction.
+    jurisdiction = {
+        "country": country,
+        "level": j.level,
+        "subdivision": j.subdivision or UNSTATED,
+        "jurisdiction": f"{country}|{j.level}|{j.subdivision or ''}|{'' if j.country else j.body}",
+    }
     period = _period(policy)
     # References are resolved here once (architecture.md): whether any coordination body decides.
     powers = [
         getattr(c.model, "decision_power", None) if c else None
-        for c in (corpus.by_id.get(inst) for inst in policy.coordination)
+        for c in (ctx.corpus.by_id.get(inst) for inst in policy.coordination)
     ]
     coordination_power = True if True in powers else UNSTATED if None in powers else False
     base = {
         **ref,
         **jurisdiction,
         **period,
-        "status": policy.status,
+        "status": ctx.standing[entry.index].status or UNSTATED,
         "active": active,
         "migration_sector": ("migration" in policy.sectors) if policy.sectors else UNSTATED,
+        "record_kind": "policy",
+        "policy_type": policy.type,
     }
+    record_level = {k: v for k, v in base.items() if k not in ("record_kind", "policy_type")}
     facts: list[Fact] = [
         {
             "t": "policy",
-            **base,
+            **record_level,
             "yp": "",
             "type": policy.type,
             "lead": policy.lead_agency or UNSTATED,
@@ -262,25 +410,45 @@ def _policy_facts(entry: RecordEntry, corpus: Corpus) -> list[Fact]:
         }
         for i, name in enumerate(policy.instruments)
     ]
+    owner = _Owner(policy, base, policy.lead_agency or "", policy.coordination, coordination_power)
     statements: list[tuple[str, int, Objective | Measure]] = [
         ("objectives", i, s) for i, s in enumerate(policy.objectives)
     ]
     statements += [("measures", i, s) for i, s in enumerate(policy.measures)]
     for section, i, statement in statements:
-        facts += _statement_facts(policy, f"{section}.{i}", statement, base, coordination_power)
+        facts += _statement_facts(owner, f"{section}.{i}", statement, ctx)
     return facts
 
 
-def _agreement_facts(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
+def _branch_rules(a: Agreement) -> dict[str, tuple[bool | None, bool | None]]:
+    """branch -> (totalisation, export of benefits): a branch's own rule, else the agreement's."""
+    ss = a.social_security
+    if ss is None:
+        return {}
+    rules = {}
+    for entry in ss.branches:
+        if isinstance(entry, str):
+            rules[entry] = (ss.totalisation, ss.export_of_benefits)
+        else:
+            rules[entry.branch] = (
+                ss.totalisation if entry.totalisation is None else entry.totalisation,
+                ss.export_of_benefits if entry.export_of_benefits is None else entry.export_of_benefits,
+            )
+    return rules
+
+
+def _agreement_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     a = entry.model
     assert isinstance(a, Agreement)
-    parties = sorted(set(a.parties))
-    pair = "|".join(parties) if len(parties) == 2 else UNSTATED
+    members = sorted(set(a.parties))
+    pair = "|".join(members) if len(members) == 2 else UNSTATED
     ss = a.social_security
-    active = a.status in vocab.ACTIVE_AGREEMENT_STATUSES
+    branches = _branch_rules(a)
+    status = ctx.standing[entry.index].status
+    active = is_active(status, "agreement")
     ref = {"ri": entry.index, "record": a.id, "yp": ""}
     codes = a.occupations.codes if a.occupations else []
-    quota = a.quota.per_year if a.quota else UNSTATED
+    quota = a.quota.yearly if a.quota and a.quota.yearly is not None else UNSTATED
     facts: list[Fact] = [
         {
             "t": "agreement",
@@ -288,20 +456,22 @@ def _agreement_facts(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
             "agreement": a.agreement,
             "recorded_by": a.recorded_by,
             "type": a.type,
-            "status": a.status,
+            "binding": a.binding or UNSTATED,
+            "status": status or UNSTATED,
             "active": active,
             **_period(a),
             "signed": _day(a.signed),
-            "signed_more_than_3_years_ago": bool(a.signed and a.signed < _years_before(as_of, 3)),
-            "parties": _key(parties),
-            "party_count": len(parties),
+            "signed_more_than_3_years_ago": bool(a.signed and a.signed < _years_before(ctx.as_of, 3)),
+            "parties": _key(members),
+            "party_count": len(members),
             "pair": pair,
             "groups": _key(a.groups) if "groups" in a.model_fields_set else UNSTATED,
             "codes": _key(codes),
             "code_count": len(set(codes)),
             "classification": (a.occupations.classification or UNSTATED) if a.occupations else UNSTATED,
             "quota": quota,
-            "branches": _key(ss.branches) if ss and "branches" in ss.model_fields_set else UNSTATED,
+            "quota_kind": a.quota.kind if a.quota else UNSTATED,
+            "branches": _key(branches) if ss and "branches" in ss.model_fields_set else UNSTATED,
             "totalisation": _tri(ss.totalisation) if ss else UNSTATED,
             "export_of_benefits": _tri(ss.export_of_benefits) if ss else UNSTATED,
             "fees_paid_by": a.recruitment.fees_paid_by if a.recruitment else UNSTATED,
@@ -312,21 +482,26 @@ def _agreement_facts(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
         }
     ]
     facts += [
-        {"t": "party", **ref, "yp": "parties", "agreement": a.agreement, "party": party, "party_count": len(parties)}
-        for party in parties
+        {"t": "party", **ref, "yp": "parties", "agreement": a.agreement, "party": party, "party_count": len(members)}
+        for party in members
     ]
-    if ss and ss.branches:
+    if branches:
+        rules = {"social_security": (_tri(ss.totalisation), _tri(ss.export_of_benefits)) if ss else ("", "")}
+        rules.update({b: (_tri(t), _tri(e)) for b, (t, e) in branches.items()})
         facts += [
             {
                 "t": "coverage",
                 **ref,
                 "yp": "social_security",
+                "agreement": a.agreement,
                 "pair": pair,
                 "branch": branch,
                 "active": active,
                 "type": a.type,
+                "totalisation": total,
+                "export_of_benefits": export,
             }
-            for branch in sorted({"social_security", *ss.branches})
+            for branch, (total, export) in sorted(rules.items())
         ]
     # Whom the agreement admits: its groups, or labour migrants when a labour agreement names none.
     groups = a.groups or (["labour_migrant"] if a.type == "labour" else [])
@@ -344,29 +519,27 @@ def _agreement_facts(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
         "active": active,
         "quota": quota,
     }
-    for party in parties:
-        for other in (p for p in parties if p != party):
+    for party in members:
+        for other in (p for p in members if p != party):
             for view, nodes in (("admission", admitted), ("admission_span", spanned)):
+                ends = (corridor_end(party, ctx.as_of), corridor_end(other, ctx.as_of))
                 facts += [
                     {
                         "t": view,
                         **common,
-                        "party": party,
+                        "party": parties.home_country(party) or party,
                         "other": other,
                         "origin": origin,
                         "destination": destination,
                         "group": group,
                     }
                     for group in nodes
-                    for origin, destination in ((party, other), (other, party))
+                    for origin, destination in (ends, ends[::-1])
                 ]
+    recognised = a.skills_recognition.occupations if a.skills_recognition else []
     for role, yp, listed in (
         ("admits", "occupations.codes", codes),
-        (
-            "recognises",
-            "skills_recognition.occupations",
-            a.skills_recognition.occupations if a.skills_recognition else [],
-        ),
+        ("recognises", "skills_recognition.occupations", recognised),
     ):
         facts += [
             {
@@ -383,13 +556,35 @@ def _agreement_facts(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
             }
             for i, code in enumerate(listed)
         ]
+    # The agreement's objectives, as the recording party reads them: statements of that party.
+    country = parties.home_country(a.recorded_by)
+    level = "bilateral" if len(members) == 2 else "international"
+    base = {
+        "ri": entry.index,
+        "record": a.id,
+        "country": country,
+        "level": level,
+        "subdivision": UNSTATED,
+        "jurisdiction": f"{a.recorded_by}|{level}||{a.agreement}",
+        **_period(a),
+        "status": status or UNSTATED,
+        "active": active,
+        "migration_sector": UNSTATED,
+        "record_kind": "agreement",
+        "policy_type": UNSTATED,
+    }
+    owner = _Owner(a, base, "", [], UNSTATED)
+    for i, objective in enumerate(a.objectives):
+        facts += _statement_facts(owner, f"objectives.{i}", objective, ctx)
     return facts
 
 
-def _institution_facts(entry: RecordEntry) -> list[Fact]:
+def _institution_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     inst = entry.model
     assert isinstance(inst, Institution)
     ref = {"ri": entry.index, "record": inst.id}
+    successor = inst.absorbed_into or inst.succeeded_by or UNSTATED
+    gone = bool(inst.ended and inst.ended <= ctx.as_of) or bool(successor and not inst.ended)
     facts: list[Fact] = [
         {
             "t": "institution",
@@ -402,6 +597,9 @@ def _institution_facts(entry: RecordEntry) -> list[Fact]:
             "mandate": _key(inst.mandate),
             "mandate_count": len(inst.mandate),
             "member_count": len(inst.members),
+            "gone": gone,
+            "successor": successor,
+            "ended": _day(inst.ended),
         }
     ]
     # A mandate over a node reaches its ancestors and descendants: no false "outside mandate".
@@ -420,7 +618,8 @@ def _commitments_facts(entry: RecordEntry) -> list[Fact]:
         branches: set[str] = set()
         if ratification.instrument == "ILO-C097":  # Art 6(1)(b): equal treatment in every branch
             branches = {"social_security", *vocab.SOCIAL_SECURITY_BRANCHES}
-        elif ratification.instrument == "ILO-C118":  # Art 2: accepted branch by branch (medical care: all of health)
+        elif ratification.instrument == "ILO-C118" and isinstance(ratification.accepted_branches, list):
+            # Art 2: accepted branch by branch (medical care: all of health); `unknown` gives none.
             branches = set().union(*(vocab.AREAS.below(b) for b in ratification.accepted_branches))
         facts += [{"t": "ratified_branch", **at, "branch": branch} for branch in sorted(branches)]
     return facts
@@ -437,6 +636,7 @@ def obligation_facts(obligations: list[Obligation]) -> list[Fact]:
             "instrument": o.instrument,
             "article": o.article,
             "summary": o.summary,
+            "targeted": o.only_when == "sex_or_family",
         }
         if o.fees_paid_by:
             facts += [
@@ -462,12 +662,13 @@ def obligation_facts(obligations: list[Obligation]) -> list[Fact]:
     return facts
 
 
-def _lifecycle_fact(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
+def _lifecycle_fact(entry: RecordEntry, ctx: Context) -> list[Fact]:
     model = entry.model
-    status = getattr(model, "status", None)
-    period = getattr(model, "period", None)
-    if status is None:
+    stated = getattr(model, "status", None)
+    if stated is None:
         return []
+    standing = ctx.standing[entry.index]
+    period = getattr(model, "period", None)
     end = period.end if period else None
     return [
         {
@@ -476,80 +677,27 @@ def _lifecycle_fact(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
             "record": model.id,
             "yp": "status",
             "kind": model.kind,
-            "status": status,
+            "status": standing.status or UNSTATED,
+            "stated_status": stated,
+            "superseded_by": standing.by,
             "end": _day(end),
-            "ended": bool(end and end < as_of),
+            "ended": bool(end and end < ctx.as_of),
         }
     ]
 
 
-def record_facts(entry: RecordEntry, corpus: Corpus, as_of: dt.date) -> list[Fact]:
+def record_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
+    """A record's facts on the reference date (none before its history begins: it did not exist)."""
     model = entry.model
+    if isinstance(model, (Policy, Agreement)) and ctx.standing[entry.index].status is None:
+        return []
     facts: list[Fact] = []
     if isinstance(model, Policy):
-        facts = _policy_facts(entry, corpus)
+        facts = _policy_facts(entry, ctx)
     elif isinstance(model, Agreement):
-        facts = _agreement_facts(entry, as_of)
+        facts = _agreement_facts(entry, ctx)
     elif isinstance(model, Institution):
-        facts = _institution_facts(entry)
+        facts = _institution_facts(entry, ctx)
     elif isinstance(model, Commitments):
         facts = _commitments_facts(entry)
-    return facts + _lifecycle_fact(entry, as_of)
-
-
-def _own_keys(model) -> list[str]:
-    if isinstance(model, Agreement):
-        return sorted({*model.parties, model.recorded_by})
-    if isinstance(model, Commitments):
-        return [model.country]
-    jurisdiction = model.jurisdiction
-    if jurisdiction.country:
-        return [jurisdiction.country]
-    if jurisdiction.members:
-        return sorted(set(jurisdiction.members))
-    return [f"@{jurisdiction.body}"]  # a regional record without members: a shard of its own
-
-
-def shard_membership(corpus: Corpus) -> dict[int, list[str]]:
-    """The shards (countries) each record belongs to (engine-notes.md, "Shards"): a country's
-    records, and every record of each agreement it is named in by either party's record, so
-    that both sides of an agreement always meet in the same shard."""
-    agreement_keys: dict[str, set[str]] = {}
-    for entry in corpus.records:
-        if isinstance(entry.model, Agreement):
-            agreement_keys.setdefault(entry.model.agreement, set()).update(_own_keys(entry.model))
-    return {
-        entry.index: (
-            sorted(agreement_keys[entry.model.agreement])
-            if isinstance(entry.model, Agreement)
-            else _own_keys(entry.model)
-        )
-        for entry in corpus.records
-    }
-
-
-@dataclass
-class Shard:
-    key: str
-    records: list[RecordEntry]
-
-
-def shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:
-    """One shard per country (its records); `only` limits them to those keys."""
-    members: dict[str, list[RecordEntry]] = {}
-    membership = shard_membership(corpus)
-    for entry in corpus.records:
-        for key in membership[entry.index]:
-            if only is None or key in only:
-                members.setdefault(key, []).append(entry)
-    return [Shard(key, members[key]) for key in sorted(members)]
-
-
-def shard_facts(
-    shard: Shard, corpus: Corpus, as_of: dt.date, prepare: Callable[[Fact], Fact | None], shared: list[Fact]
-) -> list[Fact]:
-    """A shard's facts, built when the shard is run so that only one shard's facts are alive at a
-    time: `prepare` drops facts no rule can use or trims them; `shared` facts (the obligations
-    table, already prepared) go into every shard."""
-    facts = [p for entry in shard.records for p in map(prepare, record_facts(entry, corpus, as_of)) if p is not None]
-    return facts + shared
+    return facts + _lifecycle_fact(entry, ctx)

@@ -156,16 +156,30 @@ class PeriodsOverlap:
         )
 
 
+def ends_meet(x: str, y: str) -> bool:
+    """Two corridor ends (facts.corridor_end: `any`, countries comma-joined, or `!` and the countries
+    excluded) share a country."""
+    if x == "any" or y == "any":
+        return True
+    if x.startswith("!") and y.startswith("!"):
+        return True  # two exclusions always leave countries both admit
+    if y.startswith("!"):
+        x, y = y, x
+    if x.startswith("!"):
+        return bool(set(y.split(",")) - set(x[1:].split(",")))
+    return bool(set(x.split(",")) & set(y.split(",")))
+
+
 @dataclass(frozen=True)
 class CorridorsMeet:
-    """The two facts' corridors agree at both ends; `any` meets anything."""
+    """The two facts' corridors meet at both ends: each end shares a country (`any` meets anything)."""
 
     a: str
     b: str
 
     def holds(self, match: Match) -> bool:
         a, b = match[self.a], match[self.b]
-        return all(a[end] == "any" or b[end] == "any" or a[end] == b[end] for end in ("origin", "destination"))
+        return all(ends_meet(a[end], b[end]) for end in ("origin", "destination"))
 
 
 @dataclass(frozen=True)
@@ -230,6 +244,7 @@ class CompiledRule:
     queries: tuple[Query, ...]
     report: ReportPlan
     reads: tuple[tuple[str, tuple[str, ...]], ...]  # engine fact type -> the fields the rule reads
+    scope: str = "country"  # the shards it runs in: one country's, or a linked pair of countries'
 
     @property
     def id(self) -> str:

@@ -29,6 +29,10 @@ class Obligation(BaseModel):
     areas: list[Area] = []
     groups: list[Group] = []
     fees_paid_by: list[FeesPaidBy] = Field([], description="agreement recruitment fees the instrument forbids")
+    only_when: Literal["sex_or_family"] | None = Field(
+        None,
+        description="sex_or_family: only measures aimed at one sex or at a family status (e.g. mothers of young children)",
+    )
 
     @model_validator(mode="after")
     def _one_shape(self):

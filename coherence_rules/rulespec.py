@@ -199,6 +199,9 @@ class RuleSpec(Spec):
     message: str = Field(min_length=10)
     match: Items | MatchAny
     pairs: Literal["unordered"] | None = None
+    scope: Literal["country", "pair"] = Field(
+        "country", description="pair: the rule joins two countries' own policies (shards.py)"
+    )
     check: list[dict[str, Any]] = []
     report: Report
     examples: Examples

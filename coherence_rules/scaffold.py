@@ -10,7 +10,7 @@ from . import __version__
 from .atomic import write_atomic
 from .schema import json_schema
 
-SCHEMA_PATH = "schema/coherence-v1.schema.json"
+SCHEMA_PATH = "schema/coherence.schema.json"
 
 
 def _modeline(record_path: str) -> str:

@@ -1,22 +1,62 @@
-"""Schema v1 (schema.md) as pydantic models. The JSON Schema is generated from these."""
+"""The record schema as pydantic models; the JSON Schema is generated from these.
+
+Schema v1 is the original contract; schema v2 (`coherence: 2`) adds what real instruments need:
+amendment and supersession links, a dated status history, instrument nature, parties beyond states,
+corridors on measures and sets of corridor ends, objectives on agreements, sub-group qualifiers,
+per-branch social security, quotas over other periods, outturn values, new stances, effects, policy
+types and instruments. One set of models holds both; a v1 record that uses a v2 field or value is an
+E002 finding naming it (validate.py), so every v1 record keeps the meaning it had.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, RootModel, StringConstraints, Tag, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    RootModel,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 
-from . import vocab
+from . import parties, vocab
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSIONS = (1, 2)
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$"  # schema.md plus "@", which its own agreement example uses
+COUNTRY_PATTERN = r"^[A-Z]{3}$"
+PARTY_PATTERN = r"^([A-Z]{3}|[A-Z]{2,5}|[A-Z]{3}-[A-Z0-9]{1,3})$"
+CORRIDOR_END_PATTERN = r"^([A-Z]{3}|any)$"
+
+
+def _country(code: str) -> str:
+    if not parties.is_country(code):
+        raise ValueError(f"'{code}' is not {parties.describe_codes()}")
+    return code
+
+
+def _party(code: str) -> str:
+    if not parties.is_party(code):
+        raise ValueError(
+            f"'{code}' is not a party code: a country ({parties.describe_codes()}), a bloc "
+            f"({', '.join(parties.BLOCS)}) or a country's subnational entity (e.g. CAN-QC)"
+        )
+    return code
+
+
+def _corridor_end(code: str) -> str:
+    return code if code == "any" else _party(code)
+
 
 RecordId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-COUNTRY_PATTERN = r"^[A-Z]{3}$"
-CORRIDOR_END_PATTERN = r"^([A-Z]{3}|any)$"
-Country = Annotated[str, StringConstraints(pattern=COUNTRY_PATTERN)]
-CorridorEnd = Annotated[str, StringConstraints(pattern=CORRIDOR_END_PATTERN)]
+Country = Annotated[str, StringConstraints(pattern=COUNTRY_PATTERN), AfterValidator(_country)]
+Party = Annotated[str, StringConstraints(pattern=PARTY_PATTERN), AfterValidator(_party)]
+CorridorEnd = Annotated[str, AfterValidator(_corridor_end)]
 # ILO C118 Art 2 accepts branch by branch; its "medical care" is the `health` area.
 C118_BRANCHES = ("health", *vocab.SOCIAL_SECURITY_BRANCHES)
 
@@ -56,6 +96,9 @@ else:
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    # Fields only a schema v2 record may use; `V2_FORM`: the whole value is a v2 form.
+    V2_FIELDS: ClassVar[frozenset[str]] = frozenset()
+    V2_FORM: ClassVar[bool] = False
 
 
 class Source(Model):
@@ -73,6 +116,27 @@ class Period(Model):
         if self.start and self.end and self.end < self.start:
             raise ValueError(f"period ends ({self.end}) before it starts ({self.start})")
         return self
+
+
+class StatusChange(Model):
+    """One dated step of a record's history (`--as-of` reads the status of that day)."""
+
+    status: str
+    date: dt.date
+
+
+class Link(Model):
+    """A link to another record, with the provisions it touches where they are known."""
+
+    V2_FORM: ClassVar[bool] = True
+    id: RecordId
+    provisions: list[str] = []
+
+
+LinkEntry = Annotated[
+    Annotated[RecordId, Tag("id")] | Annotated[Link, Tag("link")],
+    Discriminator(lambda v: "id" if isinstance(v, str) else "link"),
+]
 
 
 class Budget(Model):
@@ -100,24 +164,70 @@ class Jurisdiction(Model):
         return self
 
 
+class AllExcept(Model):
+    """A corridor end that is every country but these (a bloc stands for its members)."""
+
+    V2_FORM: ClassVar[bool] = True
+    not_: list[Party] = Field(alias="not", min_length=1)
+
+
+CorridorEndValue = Annotated[
+    Annotated[CorridorEnd, Tag("one")]
+    | Annotated[list[CorridorEnd], Tag("several")]
+    | Annotated[AllExcept, Tag("except")],
+    Discriminator(lambda v: "one" if isinstance(v, str) else "several" if isinstance(v, list) else "except"),
+]
+
+
 class Corridor(Model):
-    origin: CorridorEnd = "any"
-    destination: CorridorEnd = "any"
+    origin: CorridorEndValue = "any"
+    destination: CorridorEndValue = "any"
+
+
+class QualifiedGroup(Model):
+    """A group narrowed by sex, family status, first departure or age: a partial scope."""
+
+    V2_FORM: ClassVar[bool] = True
+    group: Group
+    sex: Literal["female", "male"] | None = None
+    children_under: int | None = Field(None, ge=1, description="has a child younger than this many years")
+    first_time: bool | None = Field(None, description="true: first departure; false: returning workers")
+    min_age: int | None = Field(None, ge=0)
+    max_age: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _qualified(self):
+        if self.model_fields_set <= {"group"}:
+            raise ValueError("a qualified group needs sex, children_under, first_time, min_age or max_age")
+        return self
+
+
+GroupEntry = Annotated[
+    Annotated[Group, Tag("group")] | Annotated[QualifiedGroup, Tag("qualified")],
+    Discriminator(lambda v: "group" if isinstance(v, str) else "qualified"),
+]
+
+
+class Outturn(Model):
+    year: int
+    value: float
 
 
 class Indicator(Model):
+    V2_FIELDS: ClassVar[frozenset[str]] = frozenset({"actual"})
     name: str
     baseline: float | None = None
     target: float | None = None
     unit: str | None = None
     year: int | None = None
+    actual: list[Outturn] = Field([], description="recorded outturn, by year")
 
 
 class Objective(Model):
     id: str
     statement: str | None = None
     stance: Stance
-    groups: list[Group] = Field(min_length=1)
+    groups: list[GroupEntry] = Field(min_length=1)
     areas: list[Area] = Field(min_length=1)
     corridor: Corridor | None = None
     lead_agency: RecordId | None = None
@@ -128,56 +238,76 @@ class ResponsibleLevel(Model):
     level: Level
 
 
-def _responsible_tag(value: Any) -> str:
-    return "institution" if isinstance(value, str) else "level"
-
-
 Responsible = Annotated[
     Annotated[RecordId, Tag("institution")] | Annotated[ResponsibleLevel, Tag("level")],
-    Discriminator(_responsible_tag),
+    Discriminator(lambda v: "institution" if isinstance(v, str) else "level"),
 ]
 
 
 class Measure(Model):
+    V2_FIELDS: ClassVar[frozenset[str]] = frozenset({"corridor"})
     id: str
     statement: str | None = None
     effect: Effect
     areas: list[Area] = Field(min_length=1)
-    groups: list[Group] = Field(min_length=1)
+    groups: list[GroupEntry] = Field(min_length=1)
+    corridor: Corridor | None = None
     responsible: Responsible | None = None
     budget: Budget | None = Field(None, description="explicit null = unfunded; omitted = unknown")
     serves: list[str] = []
 
 
 class RecordBase(Model):
-    coherence: Literal[1] = Field(description="schema version")
+    coherence: Literal[1, 2] = Field(description="schema version")
     id: RecordId
     source: Source | None = None
     notes: str | None = None
 
 
+def _unique_statement_ids(statements: list[Objective | Measure]) -> None:
+    seen: set[str] = set()
+    for statement in statements:
+        if statement.id in seen:
+            raise ValueError(f"objective/measure id '{statement.id}' is used twice in this record")
+        seen.add(statement.id)
+
+
+def _history_statuses(history: list[StatusChange], allowed: tuple[str, ...]) -> None:
+    for step in history:
+        if step.status not in allowed:
+            raise ValueError(f"history: '{step.status}' is not one of: {', '.join(allowed)}")
+    dates = [step.date for step in history]
+    if dates != sorted(dates):
+        raise ValueError("history: the steps must be in date order")
+
+
+LINKS = frozenset({"amends", "supersedes", "repeals"})
+
+
 class Policy(RecordBase):
+    V2_FIELDS: ClassVar[frozenset[str]] = LINKS | {"history"}
     kind: Literal["policy"]
     title: str | None = None
     type: PolicyType
     status: PolicyStatus
+    history: list[StatusChange] = Field([], description="dated statuses; --as-of reads the one of that day")
     period: Period | None = None
     jurisdiction: Jurisdiction
     sectors: list[Sector] = []
     lead_agency: RecordId | None = None
     coordination: list[RecordId] = []
     implements: list[RecordId] = []
+    amends: list[LinkEntry] = []
+    supersedes: list[LinkEntry] = []
+    repeals: list[LinkEntry] = []
     instruments: list[Instrument] = []
     objectives: list[Objective] = []
     measures: list[Measure] = []
 
     @model_validator(mode="after")
-    def _unique_statement_ids(self):
-        seen: set[str] = set()
-        for statement in [*self.objectives, *self.measures]:
-            if statement.id in seen:
-                raise ValueError(f"objective/measure id '{statement.id}' is used twice in this policy")
-            seen.add(statement.id)
+    def _consistent(self):
+        _unique_statement_ids([*self.objectives, *self.measures])
+        _history_statuses(self.history, vocab.POLICY_STATUSES)
         return self
 
 
@@ -187,11 +317,48 @@ class Occupations(Model):
 
 
 class Quota(Model):
-    per_year: int = Field(ge=0)
+    """v1: `{per_year: N}`. v2 also: `{amount: N, per: month, kind: target, sectors: [...]}`."""
+
+    V2_FIELDS: ClassVar[frozenset[str]] = frozenset({"amount", "per", "kind", "sectors", "occupations"})
+    per_year: int | None = Field(None, ge=0)
+    amount: int | None = Field(None, ge=0)
+    per: Literal["year", "month", "period"] = "year"
+    kind: Literal["ceiling", "target"] = "ceiling"
+    sectors: list[Sector] = []
+    occupations: list[str] = []
+
+    @model_validator(mode="after")
+    def _one_amount(self):
+        if (self.per_year is None) == (self.amount is None):
+            raise ValueError("a quota states either per_year or amount (with per: year, month or period)")
+        return self
+
+    @property
+    def yearly(self) -> int | None:
+        """The quota per year, when its period says (a whole-period quota has none)."""
+        if self.per_year is not None:
+            return self.per_year
+        assert self.amount is not None
+        return self.amount * 12 if self.per == "month" else self.amount if self.per == "year" else None
+
+
+class BranchCoverage(Model):
+    """A branch with its own totalisation and export rules (an agreement may treat branches apart)."""
+
+    V2_FORM: ClassVar[bool] = True
+    branch: Branch
+    totalisation: bool | None = None
+    export_of_benefits: bool | None = None
+
+
+BranchEntry = Annotated[
+    Annotated[Branch, Tag("branch")] | Annotated[BranchCoverage, Tag("detail")],
+    Discriminator(lambda v: "branch" if isinstance(v, str) else "detail"),
+]
 
 
 class SocialSecurityCoverage(Model):
-    branches: list[Branch] = []
+    branches: list[BranchEntry] = []
     totalisation: bool | None = None
     export_of_benefits: bool | None = None
 
@@ -211,16 +378,27 @@ class DataExchange(Model):
 
 
 class Agreement(RecordBase):
+    V2_FIELDS: ClassVar[frozenset[str]] = LINKS | {"history", "binding", "objectives"}
     kind: Literal["agreement"]
     title: str | None = None
     agreement: RecordId = Field(description="key shared by both parties' records")
-    recorded_by: Country
+    recorded_by: Party
     type: AgreementType
-    parties: list[Country] = Field(min_length=2)
+    binding: Literal["treaty", "mou", "arrangement"] | None = Field(
+        None, description="treaty: binds the parties in law; mou, arrangement: political commitments"
+    )
+    parties: list[Party] = Field(min_length=2)
     status: AgreementStatus
+    history: list[StatusChange] = Field([], description="dated statuses; --as-of reads the one of that day")
     signed: dt.date | None = None
     period: Period | None = None
+    amends: list[LinkEntry] = []
+    supersedes: list[LinkEntry] = []
+    repeals: list[LinkEntry] = []
     groups: list[Group] = []
+    objectives: list[Objective] = Field(
+        [], description="what the agreement sets out to do, as the recording party reads it"
+    )
     occupations: Occupations | None = None
     quota: Quota | None = None
     social_security: SocialSecurityCoverage | None = None
@@ -228,8 +406,15 @@ class Agreement(RecordBase):
     skills_recognition: SkillsRecognition | None = None
     data_exchange: DataExchange | None = None
 
+    @model_validator(mode="after")
+    def _consistent(self):
+        _unique_statement_ids(list(self.objectives))
+        _history_statuses(self.history, vocab.AGREEMENT_STATUSES)
+        return self
+
 
 class Institution(RecordBase):
+    V2_FIELDS: ClassVar[frozenset[str]] = frozenset({"succeeded_by", "absorbed_into", "ended"})
     kind: Literal["institution"]
     name: str
     jurisdiction: Jurisdiction
@@ -239,12 +424,19 @@ class Institution(RecordBase):
     budget: Budget | None = Field(None, description="null = none; omitted = unknown")
     members: list[RecordId] = []
     parent: RecordId | None = None
+    succeeded_by: RecordId | None = Field(None, description="the institution that took over its mandate")
+    absorbed_into: RecordId | None = Field(None, description="the institution it was merged into")
+    ended: dt.date | None = Field(None, description="the day it ceased to exist as itself")
 
 
 class Ratification(Model):
+    V2_FIELDS: ClassVar[frozenset[str]] = frozenset({"date"})
     instrument: Instrument
     year: int | None = None
-    accepted_branches: list[C118Branch] = []
+    date: dt.date | None = Field(None, description="the day the instrument was ratified or acceded to")
+    accepted_branches: list[C118Branch] | Literal["unknown"] = Field(
+        [], description="ILO-C118: the branches accepted; `unknown` when the record cannot say (v2)"
+    )
 
 
 class Commitments(RecordBase):
@@ -265,13 +457,48 @@ MODELS: dict[str, type[RecordBase]] = {
 
 
 class CoherenceRecord(RootModel[Annotated[Record, Field(discriminator="kind")]]):
-    """One record of a coherence policy repository (schema v1)."""
+    """One record of a coherence policy repository (schema v1 or v2)."""
 
 
 def json_schema() -> dict:
     schema = CoherenceRecord.model_json_schema(by_alias=True)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "coherence record, schema v1",
+        "title": "coherence record, schema v1 and v2",
         **schema,
     }
+
+
+def v2_uses(model: Model, path: tuple = ()) -> list[tuple[tuple, str]]:
+    """(YAML path, what) of every schema v2 field, form or vocabulary word a record uses."""
+    found: list[tuple[tuple, str]] = []
+    if model.V2_FORM:
+        return [(path, f"the {type(model).__name__} form")]
+    for name, info in type(model).model_fields.items():
+        key = info.alias or name
+        if name not in model.model_fields_set:
+            continue
+        if name in model.V2_FIELDS:
+            found.append(((*path, key), f"'{key}'"))
+            continue
+        found += _v2_in_value(getattr(model, name), (*path, key), name)
+    return found
+
+
+def _v2_in_value(value: Any, path: tuple, name: str) -> list[tuple[tuple, str]]:
+    if isinstance(value, Model):
+        return v2_uses(value, path)
+    if isinstance(value, list):
+        if name in ("origin", "destination"):
+            return [(path, "a list of corridor ends")]
+        return [use for i, item in enumerate(value) for use in _v2_in_value(item, (*path, i), name)]
+    if isinstance(value, str):
+        if value in vocab.V2_WORDS or (name == "accepted_branches" and value == "unknown"):
+            return [(path, f"'{value}'")]
+        if (
+            name in ("parties", "recorded_by", "origin", "destination")
+            and value != "any"
+            and not parties.is_country(value)
+        ):
+            return [(path, f"the party code '{value}'")]
+    return []

@@ -12,13 +12,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .findings import format_path
-from .schema import CORRIDOR_END_PATTERN, COUNTRY_PATTERN, ID_PATTERN
+from .schema import COUNTRY_PATTERN, ID_PATTERN, PARTY_PATTERN
 
 YamlPath = tuple  # of str keys and int indices
 
 PATTERN_MEANINGS = {
     COUNTRY_PATTERN: "an ISO 3166-1 alpha-3 country code (three capital letters, e.g. PHL or XAA)",
-    CORRIDOR_END_PATTERN: "a country code (three capital letters) or 'any'",
+    PARTY_PATTERN: "a party code: a country (PHL), a bloc (EU) or a subnational entity (CAN-QC)",
     ID_PATTERN: "a valid id (letters, digits and . _ : - @, starting with a letter or digit)",
 }
 

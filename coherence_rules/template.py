@@ -145,11 +145,18 @@ def _items(value) -> list[str]:
     return [v for v in str(value).split(",") if v]
 
 
+def _end(value: str) -> str:
+    """A corridor end in words: `KWT/SAU`, `anywhere but AUT/BEL`."""
+    if value.startswith("!"):
+        return "anywhere but " + "/".join(value[1:].split(","))
+    return "/".join(value.split(","))
+
+
 def _corridor(match: dict) -> str:
     ends = []
     for end in ("origin", "destination"):
         specific = sorted({f[end] for f in match.values() if f.get(end, "any") != "any"})
-        ends.append("/".join(specific) or "any")
+        ends.append("/".join(_end(v) for v in specific) or "any")
     return "" if ends == ["any", "any"] else f" on the {ends[0]}→{ends[1]} corridor"
 
 
@@ -158,9 +165,14 @@ def _met(matches: list[dict], what: str) -> list[str]:
     tree, whether two covers met on a common node or a named node met another's span)."""
     key, tree = ("group", vocab.GROUPS) if what == "groups" else ("area", vocab.AREAS)
     met: set[str] = set()
+    scopes: dict[str, str] = {}  # a met node the record narrows (a partial scope reads as partial)
     for match in matches:
         statements = [fact for fact in match.values() if f"named_{key}" in fact]
         nodes = {fact[key] for fact in statements} | {fact[f"named_{key}"] for fact in statements}
         if nodes:
-            met.add(max(nodes, key=tree.depth))
-    return tree.roots_of(met)
+            deepest = max(nodes, key=tree.depth)
+            met.add(deepest)
+            for fact in statements:
+                if fact.get("scope") and fact[f"named_{key}"] == deepest:
+                    scopes[deepest] = fact["scope"]
+    return [f"{node} ({scopes[node]})" if node in scopes else node for node in tree.roots_of(met)]

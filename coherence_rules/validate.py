@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from .corpus_errors import corpus_error
 from .findings import Finding, Location, format_path
 from .load import Document, LoadedFile
-from .schema import MODELS, Agreement, Institution, Policy, Record
+from .schema import MODELS, Record, v2_uses
 from .schema_errors import located_message, suggest
 
 
@@ -52,7 +52,7 @@ def validate_document(document: Document) -> tuple[Record | None, list[Finding]]
         return None, [
             corpus_error("E002", f"a record must be a mapping, not {type(data).__name__}", document.location())
         ]
-    record_id = data.get("id") if isinstance(data.get("id"), str) else None
+    record_id = _readable_id(data)
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in MODELS:
         what = (
@@ -62,92 +62,155 @@ def validate_document(document: Document) -> tuple[Record | None, list[Finding]]
         )
         return None, [corpus_error("E002", what, document.location(("kind",), record_id))]
     model = MODELS[kind]
+    records = (record_id,) if record_id else ()
     try:
-        return model.model_validate(data), []  # type: ignore[return-value]  # MODELS holds the Record types
+        record = model.model_validate(data)
     except ValidationError as exc:
         findings = []
         for error in exc.errors(include_url=False):
             message, at = located_message(model, data, error)
-            findings.append(
-                corpus_error(
-                    "E002", message, document.location(at, record_id), records=(record_id,) if record_id else ()
-                )
-            )
+            findings.append(corpus_error("E002", message, document.location(at, record_id), records=records))
         return None, findings
+    if record.coherence == 1:
+        uses = v2_uses(record)
+        if uses:
+            return None, [
+                corpus_error(
+                    "E002",
+                    f"{what} is schema v2: write `coherence: 2` to use it",
+                    document.location(at, record_id),
+                    records=records,
+                )
+                for at, what in uses
+            ]
+    return record, []  # type: ignore[return-value]  # MODELS holds the Record types
 
 
-# --- E004 -------------------------------------------------------------------------------
+def _readable_id(data: dict) -> str | None:
+    value = data.get("id")
+    return value if isinstance(value, str) and value else None
 
 
-def _references(model: Record) -> Iterable[tuple[tuple, str, str]]:
-    """(yaml path, referenced id, expected kind) for every reference a record makes."""
-    if isinstance(model, Policy):
-        if model.lead_agency:
-            yield ("lead_agency",), model.lead_agency, "institution"
-        for i, ref in enumerate(model.coordination):
-            yield ("coordination", i), ref, "institution"
-        for i, ref in enumerate(model.implements):
-            yield ("implements", i), ref, "policy or agreement"
-        for i, objective in enumerate(model.objectives):
-            if objective.lead_agency:
-                yield ("objectives", i, "lead_agency"), objective.lead_agency, "institution"
-        objective_ids = {o.id for o in model.objectives}
-        for i, measure in enumerate(model.measures):
-            if isinstance(measure.responsible, str):
-                yield ("measures", i, "responsible"), measure.responsible, "institution"
-            for j, ref in enumerate(measure.serves):
+# --- E003, E004 -------------------------------------------------------------------------
+
+INSTITUTION, PARENT, OBJECTIVE = "institution", "policy or agreement", "objective of this record"
+KINDS_OF = {INSTITUTION: {"institution"}, PARENT: {"policy", "agreement"}}
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A record whose id and kind can be read, valid or not: duplicates and references see it."""
+
+    id: str
+    kind: str
+    document: Document
+
+    def location(self, yaml_path: tuple = ()) -> Location:
+        return self.document.location(yaml_path, record=self.id)
+
+
+def _strings(value: object) -> Iterable[tuple[tuple, str]]:
+    """(index path, id) of a reference field's value: an id, a list of ids, or links `{id: …}`."""
+    if isinstance(value, str):
+        yield (), value
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, str):
+                yield (i,), item
+            elif isinstance(item, dict) and isinstance(item.get("id"), str):
+                yield (i, "id"), item["id"]
+
+
+def references(data: dict) -> Iterable[tuple[tuple, str, str]]:
+    """(yaml path, referenced id, expected kind) for every reference a record's data makes, read from the
+    raw data so that a record with a schema error still has its references checked."""
+    kind = data.get("kind")
+    keys = {
+        "policy": {
+            "lead_agency": INSTITUTION,
+            "coordination": INSTITUTION,
+            "implements": PARENT,
+            "amends": PARENT,
+            "supersedes": PARENT,
+            "repeals": PARENT,
+        },
+        "agreement": {"amends": PARENT, "supersedes": PARENT, "repeals": PARENT},
+        "institution": {
+            "members": INSTITUTION,
+            "parent": INSTITUTION,
+            "succeeded_by": INSTITUTION,
+            "absorbed_into": INSTITUTION,
+        },
+    }.get(kind if isinstance(kind, str) else "", {})
+    for key, expected in keys.items():
+        for at, ref in _strings(data.get(key)):
+            yield (key, *at), ref, expected
+    statements = [("objectives", data.get("objectives")), ("measures", data.get("measures"))]
+    objective_ids = set()
+    for section, items in statements:
+        for i, item in enumerate(items if isinstance(items, list) else ()):
+            if not isinstance(item, dict):
+                continue
+            if section == "objectives" and isinstance(item.get("id"), str):
+                objective_ids.add(item["id"])
+            for key in ("lead_agency", "responsible"):
+                if isinstance(item.get(key), str):
+                    yield (section, i, key), item[key], INSTITUTION
+    measures = data.get("measures")
+    for i, item in enumerate(measures if isinstance(measures, list) else []):
+        if isinstance(item, dict):
+            for at, ref in _strings(item.get("serves")):
                 if ref not in objective_ids:
-                    yield ("measures", i, "serves", j), ref, "objective of this policy"
-    elif isinstance(model, Institution):
-        for i, ref in enumerate(model.members):
-            yield ("members", i), ref, "institution"
-        if model.parent:
-            yield ("parent",), model.parent, "institution"
+                    yield ("measures", i, "serves", *at), ref, OBJECTIVE
 
 
 def _article(noun: str) -> str:
     return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
-def _check_references(records: list[RecordEntry], by_id: dict[str, RecordEntry]) -> list[Finding]:
-    agreement_keys = {r.model.agreement for r in records if isinstance(r.model, Agreement)}
-    kinds_of: dict[str, set[str]] = {"institution": {"institution"}, "policy or agreement": {"policy", "agreement"}}
+def _check_references(
+    documents: list[tuple[Document, dict]], known: dict[str, _Known], agreement_keys: set[str]
+) -> list[Finding]:
     findings = []
-    for entry in records:
-        for ypath, ref, expected in _references(entry.model):
-            if expected == "objective of this policy":
-                assert isinstance(entry.model, Policy)
-                ids = [o.id for o in entry.model.objectives]
+    for document, data in documents:
+        record_id = _readable_id(data)
+        for ypath, ref, expected in references(data):
+            where = document.location(ypath, record_id)
+            records = (record_id,) if record_id else ()
+            if expected == OBJECTIVE:
+                ids = [
+                    o["id"] for o in data.get("objectives", []) if isinstance(o, dict) and isinstance(o.get("id"), str)
+                ]
                 findings.append(
                     corpus_error(
                         "E004",
-                        f"{format_path(ypath)}: '{ref}' names no objective of {entry.id}{suggest(ref, ids)}",
-                        entry.location(ypath),
-                        records=(entry.id,),
+                        f"{format_path(ypath)}: '{ref}' names no objective of {record_id}{suggest(ref, ids)}",
+                        where,
+                        records=records,
                     )
                 )
                 continue
-            if expected == "policy or agreement" and ref in agreement_keys:
+            if expected == PARENT and ref in agreement_keys:
                 continue
-            target = by_id.get(ref)
+            target = known.get(ref)
             if target is None:
-                candidates = [i for i, r in by_id.items() if r.kind in kinds_of[expected]]
+                candidates = [i for i, k in known.items() if k.kind in KINDS_OF[expected]]
                 findings.append(
                     corpus_error(
                         "E004",
                         f"{format_path(ypath)}: '{ref}' names no record{suggest(ref, candidates)}",
-                        entry.location(ypath),
-                        records=(entry.id,),
+                        where,
+                        records=records,
                     )
                 )
-            elif target.kind not in kinds_of[expected]:
+            elif target.kind not in KINDS_OF[expected]:
                 findings.append(
                     corpus_error(
                         "E004",
                         f"{format_path(ypath)}: '{ref}' is {_article(target.kind)}, expected {_article(expected)}",
-                        entry.location(ypath),
+                        where,
                         related=(target.location(),),
-                        records=(entry.id, ref),
+                        records=(*records, ref),
                     )
                 )
     return findings
@@ -157,27 +220,40 @@ def validate(files: list[LoadedFile]) -> Corpus:
     findings: list[Finding] = []
     records: list[RecordEntry] = []
     by_id: dict[str, RecordEntry] = {}
+    known: dict[str, _Known] = {}
+    documents: list[tuple[Document, dict]] = []
+    agreement_keys: set[str] = set()
     for loaded in sorted(files, key=lambda f: f.path):
         findings.extend(loaded.findings)
         for document in loaded.documents:
             model, problems = validate_document(document)
             findings.extend(problems)
-            if model is None:
+            data = document.data
+            if not isinstance(data, dict):
                 continue
-            entry = RecordEntry(len(records), model, document)
-            first = by_id.get(model.id)
-            if first is not None:
+            documents.append((document, data))
+            if data.get("kind") == "agreement" and isinstance(data.get("agreement"), str):
+                agreement_keys.add(data["agreement"])
+            record_id = _readable_id(data)
+            if record_id is None:
+                continue
+            first = known.get(record_id)
+            if first is not None:  # a record with a schema error still takes part (one error never hides another)
                 findings.append(
                     corpus_error(
                         "E003",
-                        f"id '{model.id}' is already used by the record at {first.path}:{first.location().line}",
-                        entry.location(("id",)),
+                        f"id '{record_id}' is already used by the record at {first.document.path}:"
+                        f"{first.location().line}",
+                        document.location(("id",), record_id),
                         related=(first.location(("id",)),),
-                        records=(model.id,),
+                        records=(record_id,),
                     )
                 )
-                continue
-            by_id[model.id] = entry
-            records.append(entry)
-    findings.extend(_check_references(records, by_id))
+            else:
+                known[record_id] = _Known(record_id, str(data.get("kind")), document)
+            if model is not None and record_id not in by_id:
+                entry = RecordEntry(len(records), model, document)
+                by_id[record_id] = entry
+                records.append(entry)
+    findings.extend(_check_references(documents, known, agreement_keys))
     return Corpus(files=files, records=records, by_id=by_id, findings=findings)

@@ -106,12 +106,31 @@ INSTRUMENTS = (
     "SDG-10.c",
     "SDG-8.8",
     "SDG-17.18",
+    # schema v2
+    "CEDAW",
+    "ILO-C111",
+    "ILO-C029",
+    "ILO-P029",
+    "ILO-C190",
+    "ILO-MLC",
+    "ILO-FRP",
 )
 
-STANCES = ("facilitate", "restrict", "protect", "deter", "neutral")
-EFFECTS = ("grant", "deny", "condition", "fund", "require", "assign")
-POLICY_TYPES = ("law", "regulation", "decree", "strategy", "action_plan", "local_plan", "programme", "guideline")
-POLICY_STATUSES = ("draft", "adopted", "in_force", "suspended", "expired", "repealed")
+STANCES = ("facilitate", "restrict", "protect", "deter", "neutral", "regulate", "not_promote")
+EFFECTS = ("grant", "deny", "condition", "fund", "require", "assign", "refund")
+POLICY_TYPES = (
+    "law",
+    "regulation",
+    "decree",
+    "strategy",
+    "action_plan",
+    "local_plan",
+    "programme",
+    "guideline",
+    "constitution",
+    "circular",
+)
+POLICY_STATUSES = ("draft", "adopted", "in_force", "suspended", "expired", "repealed", "superseded")
 AGREEMENT_TYPES = (
     "labour",
     "social_security",
@@ -121,7 +140,8 @@ AGREEMENT_TYPES = (
     "recruitment",
     "data_sharing",
 )
-AGREEMENT_STATUSES = ("negotiating", "signed", "in_force", "suspended", "expired", "terminated")
+AGREEMENT_STATUSES = ("negotiating", "signed", "in_force", "suspended", "expired", "terminated", "superseded")
+AGREEMENT_BINDING = ("treaty", "mou", "arrangement")
 INSTITUTION_TYPES = (
     "ministry",
     "agency",
@@ -134,12 +154,37 @@ INSTITUTION_TYPES = (
 )
 LEVELS = ("international", "regional", "bilateral", "national", "subnational")
 FEES_PAID_BY = ("employer", "worker", "shared", "unspecified")
+SEXES = ("female", "male")
+QUOTA_PERIODS = ("year", "month", "period")
+QUOTA_KINDS = ("ceiling", "target")
 
-RATIFIABLE = frozenset(i for i in INSTRUMENTS if i in ("ICRMW", "REF-1951") or i.startswith("ILO-C"))
+# Vocabulary words only schema v2 records may use (a v1 record using one is told to say `coherence: 2`).
+V2_WORDS = frozenset(
+    {
+        "CEDAW",
+        "ILO-C111",
+        "ILO-C029",
+        "ILO-P029",
+        "ILO-C190",
+        "ILO-MLC",
+        "ILO-FRP",
+        "regulate",
+        "not_promote",
+        "refund",
+        "constitution",
+        "circular",
+        "superseded",
+    }
+)
+# Conventions a country ratifies (the others are adopted, endorsed or applied).
+RATIFIABLE = frozenset(
+    i for i in INSTRUMENTS if i in ("ICRMW", "REF-1951", "CEDAW") or i.startswith(("ILO-C", "ILO-P")) or i == "ILO-MLC"
+)
 ACTIVE_POLICY_STATUSES = frozenset({"draft", "adopted", "in_force"})
 ACTIVE_AGREEMENT_STATUSES = frozenset({"signed", "in_force"})
 POSITIVE = frozenset({"facilitate", "protect", "grant"})
 NEGATIVE = frozenset({"restrict", "deter", "deny"})
+LONG_TERM_BRANCHES = ("old_age", "invalidity", "survivors")
 
 
 def _walk(tree: Tree, parent: str | None = None) -> Iterator[tuple[str, str | None]]:

@@ -222,7 +222,7 @@ def test_init_scaffolds_a_clean_repository_and_refuses_to_overwrite(tmp_path, mo
         ".coherence.yaml",
         ".pre-commit-config.yaml",
         ".github/workflows/coherence.yml",
-        "schema/coherence-v1.schema.json",
+        "schema/coherence.schema.json",
     ):
         assert (tmp_path / path).is_file(), path
     records = sorted((tmp_path / "policies").rglob("*.yaml"))

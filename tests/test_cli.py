@@ -153,9 +153,9 @@ def test_same_bytes_whatever_the_file_order(repo, tmp_path):
 
 def test_schema_command_matches_the_committed_copy():
     code, out = run("schema")
-    committed = (REPO / "schema" / "coherence-v1.schema.json").read_text()
+    committed = (REPO / "schema" / "coherence.schema.json").read_text()
     assert code == 0
-    assert json.loads(out) == json.loads(committed), "run `coherence schema > schema/coherence-v1.schema.json`"
+    assert json.loads(out) == json.loads(committed), "run `coherence schema > schema/coherence.schema.json`"
 
 
 def test_python_m_and_checkout_entry_points():
