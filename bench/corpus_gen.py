@@ -25,7 +25,8 @@ Assumptions the linter must share (run it with --as-of 2026-11-23):
   later, so any two background records overlap in time.
 - `expected` holds one entry per finding: per pair of opposing statements (HC001/HC002/VC001; the
   records are the policy ids, one id when both statements sit in one policy), per agreement pair
-  (BA002-BA009: exactly one differing field per planted pair), per record (BA001, SS001, LC001),
+  (BA002-BA009: exactly one differing field per planted pair; SS001: both records), per record
+  (BA001, LC001),
   per objective (SS002: the policy id), per measure (VC002: policy id, plus the local authority id
   when `responsible` names one). Identical entries can legitimately repeat (a multiset).
 - Planted opposing statements name one group and one area each, live in areas the background keeps
@@ -1840,9 +1841,8 @@ class _Generator:
         status = "negotiating" if decoy is not None else self.rng.choice(("in_force", "in_force", "signed"))
         key = self._new_agreement(pair[0], pair[1], "labour", ss_own=False, status=status, with_ss=False)
         self.touched_agr.add(key)
-        if decoy is None:
-            for rid in self.agreements[key]["ids"]:
-                self.expected.append(("SS001", (rid,)))
+        if decoy is None:  # one finding per agreement, naming both parties' records
+            self.expected.append(("SS001", tuple(sorted(self.agreements[key]["ids"]))))
 
     def _plant_ss002(self, decoy: int | None = None) -> None:
         r = self.rng

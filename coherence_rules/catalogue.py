@@ -20,6 +20,22 @@ from . import vocab
 from .vocab import Vocabulary
 
 UNSTATED = ""  # the one value of a field the record does not state (never a missing key)
+
+
+def ends_meet(x: str, y: str) -> bool:
+    """Two corridor ends (facts.corridor_end: `any`, countries comma-joined, or `!` and the countries
+    excluded) share a country."""
+    if x == "any" or y == "any":
+        return True
+    if x.startswith("!") and y.startswith("!"):
+        return True  # two exclusions always leave countries both admit
+    if y.startswith("!"):
+        x, y = y, x
+    if x.startswith("!"):
+        return bool(set(y.split(",")) - set(x[1:].split(",")))
+    return bool(set(x.split(",")) & set(y.split(",")))
+
+
 HIDDEN = ("ri", "yp")  # every fact: its record's index in the corpus and the YAML path it comes from
 
 
@@ -171,10 +187,14 @@ STATEMENT_FIELDS = _fields(
     Field(
         "qualified", "the named group is narrowed (by sex, children, first departure or age): a partial scope", "bool"
     ),
-    Field("targets_sex_or_family", "the named group is narrowed by sex or by family status", "bool"),
+    Field(
+        "targeting",
+        "sex: the named group is narrowed by sex; family: by family status only; else general",
+        values=("sex", "family", "general"),
+    ),
     Field("scope", "how the record narrows the named group, in words (`female only, with a child under 5`)"),
 )
-STATEMENT_TREE_FIELDS = ("group", "area", "named_group", "named_area", "qualified", "targets_sex_or_family", "scope")
+STATEMENT_TREE_FIELDS = ("group", "area", "named_group", "named_area", "qualified", "targeting", "scope")
 
 ADMISSION_FIELDS = _fields(
     RECORD,
@@ -222,7 +242,7 @@ FACT_TYPES: dict[str, FactType] = {
                 ACTIVE,
                 START,
                 END,
-                Field("lead", "the policy's lead agency"),
+                Field("lead", "the policy's lead agency", located_by="lead_path"),
                 Field("sector_count", "how many distinct sectors the policy names", "int"),
                 Field("coordination_count", "how many distinct coordination bodies the policy names", "int"),
                 Field(
@@ -312,6 +332,10 @@ FACT_TYPES: dict[str, FactType] = {
                 Field("quota", "the quota per year (unstated for a quota over the whole period)", "int"),
                 Field("quota_kind", "ceiling (at most) or target", values=vocab.QUOTA_KINDS),
                 Field("binding", "treaty, mou or arrangement (unstated: not recorded)", values=vocab.AGREEMENT_BINDING),
+                Field(
+                    "refund_by",
+                    "the parties whose active policy refunds migrants' social security contributions as a lump sum on departure, comma-joined",
+                ),
                 Field("branches", "the social security branches it covers, sorted and comma-joined"),
                 Field("totalisation", "whether insurance periods are totalised", "bool"),
                 Field("export_of_benefits", "whether benefits are paid abroad", "bool"),
@@ -436,7 +460,21 @@ FACT_TYPES: dict[str, FactType] = {
                 Field("area", "an area it protects", "node", tree=vocab.AREAS),
                 Field("group", "a group it protects", "node", tree=vocab.GROUPS),
                 Field("fees_paid_by", "agreement recruitment fees it forbids", values=vocab.FEES_PAID_BY),
-                Field("targeted", "it forbids only measures aimed at one sex or a family status", "bool"),
+                Field(
+                    "targeting",
+                    "a targeting of measures it reaches (`sex`, `family`, `general`: one fact each)",
+                    values=("sex", "family", "general"),
+                ),
+            ),
+        ),
+        FactType(
+            "route",
+            "direction between the two countries of a pair shard (rules with `scope: pair` only)",
+            _fields(
+                Field("record", "unstated: a route is no record"),
+                ORIGIN,
+                DESTINATION,
+                PAIR,
             ),
         ),
         FactType(

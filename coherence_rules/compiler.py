@@ -62,6 +62,7 @@ from .rulespec import (
     LocalMessage,
     MatchAny,
     NotEqual,
+    NotIn,
     Under,
 )
 from .schema_errors import suggest
@@ -285,6 +286,8 @@ def _tests(alt: _Alternative, fact_type: FactType, item, what: str) -> list[Fiel
             tests.append(FieldTest(name, "in", values) if len(values) > 1 else FieldTest(name, "eq", values[0]))
         elif isinstance(test, NotEqual):
             tests.append(FieldTest(name, "ne", _value(alt, spec, test.not_, what)))
+        elif isinstance(test, NotIn):
+            tests += [FieldTest(name, "ne", _value(alt, spec, v, what)) for v in test.not_in]
         elif isinstance(test, AtLeast):
             if spec.type not in ("int", "number"):
                 raise alt.fail(f"{what}: `at_least` needs a number field, not '{name}'")
@@ -536,7 +539,11 @@ def _template(alt: _Alternative, message: str) -> Template:
             part = Name(part.binding, fact_type.labelled)
         elif isinstance(part, Where):
             for binding in alt.types:
-                wanted = ("origin", "destination") if part.what == "corridor" else (*TREE, "named_group", "named_area")
+                wanted = (
+                    ("origin", "destination")
+                    if part.what == "corridor"
+                    else (*TREE, "named_group", "named_area", "scope")
+                )
                 present = [f for f in wanted if f in catalogue.ENGINE_FIELDS[alt.views[binding]]]
                 alt.read(alt.views[binding], *present)
         parts.append(part)
@@ -560,18 +567,18 @@ def _report(rule: LoadedRule, alternatives: list[_Alternative]) -> ReportPlan:
     for binding in [*report.related, *report.related_at]:
         if binding not in anywhere:
             raise _fail(rule, f"report: '{binding}' is not a binding of this rule", ("report",))
-    ats: dict[str, At] = {}
+    places: list[tuple[int, str, At]] = []
     one_per: list[tuple[str, str]] = []
     every = None
-    for alt in alternatives:
+    for q, alt in enumerate(alternatives):
         alt.at = ("report",)
         if report.primary not in alt.types:
             where = " in every alternative" if len(alternatives) > 1 else ""
             raise alt.fail(f"report: primary '{report.primary}' is not bound{where}")
-        ats[report.primary] = _at(alt, report.primary, report.at, "report.at")
+        places.append((q, report.primary, _at(alt, report.primary, report.at, "report.at")))
         for binding, at in report.related_at.items():
             if binding in alt.types:
-                ats[f"related {binding}"] = _at(alt, binding, at, "report.related_at")
+                places.append((q, binding, _at(alt, binding, at, "report.related_at")))
         one_per = []
         for key in report.one_per:
             if "." in key:
@@ -592,9 +599,8 @@ def _report(rule: LoadedRule, alternatives: list[_Alternative]) -> ReportPlan:
             every = (ref.binding, ref.field, count)
     return ReportPlan(
         primary=report.primary,
-        at=ats[report.primary],
         related=tuple(report.related),
-        related_at=tuple((b, ats[f"related {b}"]) for b in report.related_at),
+        places=tuple(places),
         one_per=tuple(one_per),
         every=every,
     )

@@ -60,20 +60,38 @@ def _test(test: FieldTest) -> dict:
     return {"$or": [{test.field: v} for v in test.value]}
 
 
+EXPAND_AT_MOST = 8  # a joined pattern whose `in` tests have more combinations keeps them as a check
+
+
+def _deferred(pattern: Pattern) -> tuple[FieldTest, ...]:
+    """The `in` tests of a joined, positive pattern that are checked on its matches rather than expanded
+    (expanding them all would multiply engine rules past the engine's limits)."""
+    ins = [t for t in pattern.tests if isinstance(t.value, tuple)]
+    if pattern.negated or not pattern.joins or math.prod(len(t.value) for t in ins) <= EXPAND_AT_MOST:  # type: ignore[arg-type]
+        return ()
+    return tuple(ins)
+
+
 def _variants(pattern: Pattern) -> list[list[dict]]:
     """The pattern's engine tests; measured, an `$or` in a pattern that also joins makes durable-rules
     ignore the joins (every pair matched; 56 of 200 random negations wrong), so such a pattern
-    becomes one variant per choice of its `in` values (disjunctive normal form)."""
+    becomes one variant per choice of its `in` values (disjunctive normal form), or, when there
+    would be many, leaves those tests to be checked on each match (`_deferred`)."""
     head = [{"t": pattern.fact}]
     joins = [{j.field: {j.binding: j.other}} for j in pattern.joins]
-    choices = [[FieldTest(t.field, "eq", v) for v in t.value] if t.op == "in" and joins else [t] for t in pattern.tests]  # type: ignore[union-attr]
+    deferred = _deferred(pattern)
+    choices = [
+        [FieldTest(t.field, "eq", v) for v in t.value] if isinstance(t.value, tuple) and joins else [t]
+        for t in pattern.tests
+        if t not in deferred
+    ]
     return [head + [_test(t) for t in combination] + joins for combination in itertools.product(*choices)]
 
 
 def engine_rule_count(query: Query) -> int:
     """How many engine rules a query becomes, counted before anything is expanded."""
     return math.prod(
-        len(t.value) if isinstance(t.value, tuple) and p.joins and not p.negated else 1
+        len(t.value) if isinstance(t.value, tuple) and p.joins and not p.negated and t not in _deferred(p) else 1
         for p in query.patterns
         for t in p.tests
     )
@@ -174,6 +192,7 @@ _COLLECTING: dict[str, RunResult] = {}
 def _action(rule: CompiledRule, q: int) -> Callable:
     query = rule.queries[q]
     bindings = [p.binding for p in query.patterns if p.binding]
+    deferred = [(p.binding, t) for p in query.patterns for t in _deferred(p)]
 
     def run(c):
         result = _COLLECTING.get(c.s.sid)
@@ -182,7 +201,7 @@ def _action(rule: CompiledRule, q: int) -> Callable:
         try:
             facts = c._m  # the binding -> fact dict durable-rules hands to 'all' rules
             match = {b: {k: v for k, v in facts[b].items() if k not in ("sid", "n")} for b in bindings}
-            if query.accepts(match):
+            if all(test.accepts(match[b]) for b, test in deferred) and query.accepts(match):
                 result.matches.append((rule.id, q, match))
         except Exception as exc:  # the engine would swallow it: record it against the rule
             result.errors.append((rule.id, f"{type(exc).__name__}: {exc}"))

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 
 from .corpus_errors import corpus_error
 from .engine import Pack, register, run_all
-from .facts import Context, Fact, context, record_facts
+from .facts import Context, Fact, context, record_facts, route_facts
 from .findings import Finding, Location
 from .ir import At, CompiledRule, Match, ReportPlan
 from .shards import Shard, pair_shards, shards
@@ -20,13 +20,22 @@ def _group_key(report: ReportPlan, match: Match) -> tuple:
     return tuple(match[b][f] if f else (match[b]["ri"], match[b]["yp"]) for b, f in report.one_per)
 
 
-def _complete(report: ReportPlan, group: list[Match]) -> bool:
-    """`every`: the group holds as many distinct values of the field as its count says there are."""
+def _complete(report: ReportPlan, pairs: list[tuple[int, Match]]) -> list[tuple[int, Match]]:
+    """`every`: the matches whose primary fact holds as many distinct values of the field as its count
+    says there are (judged per primary, so that both parties' records of one agreement each count)."""
     if report.every is None:
-        return True
+        return pairs
     binding, field, count = report.every
-    values = {m[binding][field] for m in group if binding in m}
-    return len(values) == group[0][binding][count]
+
+    def primary(match: Match) -> tuple:
+        return match[report.primary]["ri"], match[report.primary]["yp"]
+
+    seen: dict[tuple, set] = {}
+    needed: dict[tuple, int] = {}
+    for _, match in pairs:
+        seen.setdefault(primary(match), set()).add(match[binding][field])
+        needed[primary(match)] = match[binding][count]
+    return [(q, m) for q, m in pairs if len(seen[primary(m)]) == needed[primary(m)]]
 
 
 def _locate(corpus: Corpus, fact: Fact, at: At) -> Location:
@@ -44,23 +53,25 @@ def _findings(rule: CompiledRule, matches: list[tuple[int, Match]], corpus: Corp
     """One finding per distinct set of matched facts (or per `one_per` key); matches that differ
     only in the tree node they met on collapse into one naming where the statements meet."""
     report = rule.report
-    related_at = dict(report.related_at)
     groups: dict[tuple, list[tuple[int, Match]]] = {}
     for query, match in matches:
         groups.setdefault(_group_key(report, match), []).append((query, match))
     for pairs in groups.values():
         pairs.sort(key=lambda pair: sorted((b, sorted(f.items())) for b, f in pair[1].items()))
-        group = [match for _, match in pairs]
-        if not _complete(report, group):
+        pairs = _complete(report, pairs)
+        if not pairs:
             continue
-        primary = _locate(corpus, group[0][report.primary], report.at)
+        group = [match for _, match in pairs]
+        first_query = pairs[0][0]
+        primary = _locate(corpus, group[0][report.primary], report.place(first_query, report.primary))
         related: list[Location] = []
-        for match in group:
-            for binding in report.related:
+        # One finding for several primaries (`one_per` an agreement: both parties' records) lists the others.
+        for query, match in pairs:
+            for binding in (report.primary, *report.related):
                 fact = match.get(binding)  # bound only in some alternatives of the rule
                 if fact is None or fact["ri"] < 0:  # shared facts (obligations) have no record
                     continue
-                location = _locate(corpus, fact, related_at.get(binding, At()))
+                location = _locate(corpus, fact, report.place(query, binding))
                 if location != primary and location not in related:
                     related.append(location)
         records = tuple(sorted({f["record"] for m in group for f in m.values() if f["ri"] >= 0}))
@@ -69,7 +80,7 @@ def _findings(rule: CompiledRule, matches: list[tuple[int, Match]], corpus: Corp
             rule=doc.id,
             name=doc.name,
             severity=doc.severity,
-            message=rule.queries[pairs[0][0]].message.render(group),
+            message=rule.queries[first_query].message.render(group),
             location=primary,
             related=tuple(sorted(related)),
             records=records,
@@ -81,7 +92,7 @@ def _shard_facts(shard: Shard, ctx: Context, pack: Pack, shared: list[Fact]) -> 
     """A shard's facts, built when the shard is run so that only one shard's facts are alive at a
     time; facts no rule can use are dropped, the rest trimmed to what rules read."""
     facts = [p for entry in shard.records for p in map(pack.prepare, record_facts(entry, ctx)) if p is not None]
-    return facts + shared
+    return facts + [p for p in map(pack.prepare, route_facts(shard)) if p is not None] + shared
 
 
 def evaluate(

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import parties, vocab
-from .catalogue import UNSTATED
+from .catalogue import UNSTATED, ends_meet
 from .obligations import Obligation
 from .schema import (
     Agreement,
@@ -57,6 +57,7 @@ class Context:
     corpus: Corpus
     as_of: dt.date
     standing: dict[int, Standing]
+    refunds: frozenset[str]  # countries whose active policy refunds migrants' contributions on departure
 
 
 IN_EFFECT = frozenset({"adopted", "in_force"})  # a successor takes over only once adopted or in force
@@ -94,7 +95,29 @@ def context(corpus: Corpus, as_of: dt.date) -> Context:
                 for old in found:
                     if standing[old.index].status in vocab.ACTIVE_POLICY_STATUSES | vocab.ACTIVE_AGREEMENT_STATUSES:
                         standing[old.index] = Standing(status, model.id)
-    return Context(corpus, as_of, standing)
+    return Context(corpus, as_of, standing, _refunds(corpus, standing))
+
+
+def _refunds(corpus: Corpus, standing: dict[int, Standing]) -> frozenset[str]:
+    """Countries with an active measure that refunds migrant workers' social security contributions
+    as a lump sum on departure (unilateral portability: money back, no pension rights)."""
+    countries = set()
+    for entry in corpus.records:
+        model = entry.model
+        if (
+            isinstance(model, Policy)
+            and is_active(standing[entry.index].status, "policy")
+            and model.jurisdiction.country
+        ):
+            for measure in model.measures:
+                groups = [_scope(g)["named_group"] for g in measure.groups]
+                if (
+                    measure.effect == "refund"
+                    and any(vocab.AREAS.overlaps(a, "social_security") for a in measure.areas)
+                    and any(vocab.GROUPS.overlaps(g, "labour_migrant") for g in groups)
+                ):
+                    countries.add(model.jurisdiction.country)
+    return frozenset(countries)
 
 
 def is_active(status: str | None, kind: str) -> bool:
@@ -196,7 +219,7 @@ def _corridor(corridor: Corridor | None, country: str, as_of: dt.date) -> dict:
 def _scope(group: str | QualifiedGroup) -> dict:
     """A named group and how a record narrows it (a partial scope reads as partial)."""
     if isinstance(group, str):
-        return {"named_group": group, "qualified": False, "targets_sex_or_family": False, "scope": UNSTATED}
+        return {"named_group": group, "qualified": False, "targeting": "general", "scope": UNSTATED}
     words = []
     if group.sex:
         words.append(f"{group.sex} only")
@@ -209,7 +232,7 @@ def _scope(group: str | QualifiedGroup) -> dict:
     return {
         "named_group": group.group,
         "qualified": True,
-        "targets_sex_or_family": bool(group.sex or group.children_under),
+        "targeting": "sex" if group.sex else "family" if group.children_under else "general",
         "scope": ", ".join(words),
     }
 
@@ -382,6 +405,7 @@ def _policy_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
             "yp": "",
             "type": policy.type,
             "lead": policy.lead_agency or UNSTATED,
+            "lead_path": "lead_agency",
             "sector_count": len(set(policy.sectors)),
             "coordination_count": len(set(policy.coordination)),
         }
@@ -457,6 +481,7 @@ def _agreement_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
             "recorded_by": a.recorded_by,
             "type": a.type,
             "binding": a.binding or UNSTATED,
+            "refund_by": _key({parties.home_country(p) for p in members} & ctx.refunds),
             "status": status or UNSTATED,
             "active": active,
             **_period(a),
@@ -523,6 +548,16 @@ def _agreement_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
         for other in (p for p in members if p != party):
             for view, nodes in (("admission", admitted), ("admission_span", spanned)):
                 ends = (corridor_end(party, ctx.as_of), corridor_end(other, ctx.as_of))
+                # An agreement that states the direction of its flow admits only that way round.
+                directions = [
+                    (o, d)
+                    for o, d in (ends, ends[::-1])
+                    if a.corridor is None
+                    or (
+                        ends_meet(o, corridor_end(a.corridor.origin, ctx.as_of))
+                        and ends_meet(d, corridor_end(a.corridor.destination, ctx.as_of))
+                    )
+                ]
                 facts += [
                     {
                         "t": view,
@@ -534,7 +569,7 @@ def _agreement_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
                         "group": group,
                     }
                     for group in nodes
-                    for origin, destination in (ends, ends[::-1])
+                    for origin, destination in directions
                 ]
     recognised = a.skills_recognition.occupations if a.skills_recognition else []
     for role, yp, listed in (
@@ -625,6 +660,9 @@ def _commitments_facts(entry: RecordEntry) -> list[Fact]:
     return facts
 
 
+TARGETINGS = {"any": ("general", "sex", "family"), "sex": ("sex",), "sex_or_family": ("sex", "family")}
+
+
 def obligation_facts(obligations: list[Obligation]) -> list[Fact]:
     """The built-in obligations table as facts, shared by every shard."""
     facts = []
@@ -636,7 +674,6 @@ def obligation_facts(obligations: list[Obligation]) -> list[Fact]:
             "instrument": o.instrument,
             "article": o.article,
             "summary": o.summary,
-            "targeted": o.only_when == "sex_or_family",
         }
         if o.fees_paid_by:
             facts += [
@@ -647,17 +684,29 @@ def obligation_facts(obligations: list[Obligation]) -> list[Fact]:
                     "area": UNSTATED,
                     "group": UNSTATED,
                     "fees_paid_by": fees,
+                    "targeting": UNSTATED,
                 }
                 for fees in o.fees_paid_by
             ]
             continue
         areas = sorted(set().union(*(vocab.AREAS.below(a) for a in o.areas)))
         groups = sorted(set().union(*(vocab.GROUPS.below(g) for g in o.groups)))
+        # Which measures the entry reaches: all, or only those aimed at one sex (or a family status).
+        targetings = TARGETINGS[o.only_when or "any"]
         facts += [
-            {"t": "obligation", **base, "effect": effect, "area": area, "group": group, "fees_paid_by": UNSTATED}
+            {
+                "t": "obligation",
+                **base,
+                "effect": effect,
+                "area": area,
+                "group": group,
+                "fees_paid_by": UNSTATED,
+                "targeting": targeting,
+            }
             for effect in o.effects
             for area in areas
             for group in groups
+            for targeting in targetings
         ]
     return facts
 
@@ -701,3 +750,14 @@ def record_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     elif isinstance(model, Commitments):
         facts = _commitments_facts(entry)
     return facts + _lifecycle_fact(entry, ctx)
+
+
+def route_facts(shard) -> list[Fact]:
+    """A pair shard's two countries, once in each direction."""
+    if shard.scope != "pair":
+        return []
+    a, b = shard.key.split("|")
+    return [
+        {"t": "route", "ri": -1, "yp": "", "record": UNSTATED, "origin": x, "destination": y, "pair": shard.key}
+        for x, y in ((a, b), (b, a))
+    ]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from .catalogue import ends_meet
 from .report import RuleDoc
 from .template import Template
 
@@ -156,20 +157,6 @@ class PeriodsOverlap:
         )
 
 
-def ends_meet(x: str, y: str) -> bool:
-    """Two corridor ends (facts.corridor_end: `any`, countries comma-joined, or `!` and the countries
-    excluded) share a country."""
-    if x == "any" or y == "any":
-        return True
-    if x.startswith("!") and y.startswith("!"):
-        return True  # two exclusions always leave countries both admit
-    if y.startswith("!"):
-        x, y = y, x
-    if x.startswith("!"):
-        return bool(set(y.split(",")) - set(x[1:].split(",")))
-    return bool(set(x.split(",")) & set(y.split(",")))
-
-
 @dataclass(frozen=True)
 class CorridorsMeet:
     """The two facts' corridors meet at both ends: each end shares a country (`any` meets anything)."""
@@ -230,11 +217,14 @@ class At:
 @dataclass(frozen=True)
 class ReportPlan:
     primary: str
-    at: At = At()
     related: tuple[str, ...] = ()
-    related_at: tuple[tuple[str, At], ...] = ()
+    places: tuple[tuple[int, str, At], ...] = ()  # (query, binding, where its facts point): a binding's
+    # fact type may differ between alternatives, and so may where its record states a field
     one_per: tuple[tuple[str, str], ...] = ()  # (binding, field or ""): one finding per distinct value
     every: tuple[str, str, str] | None = None  # (binding, field, count field): report only complete groups
+
+    def place(self, query: int, binding: str) -> At:
+        return next((at for q, b, at in self.places if q == query and b == binding), At())
 
 
 @dataclass(frozen=True)

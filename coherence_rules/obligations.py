@@ -29,9 +29,10 @@ class Obligation(BaseModel):
     areas: list[Area] = []
     groups: list[Group] = []
     fees_paid_by: list[FeesPaidBy] = Field([], description="agreement recruitment fees the instrument forbids")
-    only_when: Literal["sex_or_family"] | None = Field(
+    only_when: Literal["sex", "sex_or_family"] | None = Field(
         None,
-        description="sex_or_family: only measures aimed at one sex or at a family status (e.g. mothers of young children)",
+        description="only measures aimed at one sex (sex), or at one sex or a family status such as mothers of "
+        "young children (sex_or_family): the article forbids the discrimination, not every restriction",
     )
 
     @model_validator(mode="after")

@@ -61,11 +61,15 @@ class Under(Spec):
     under: str | list[str]
 
 
+class NotIn(Spec):
+    not_in: list[Scalar] = Field(min_length=1)
+
+
 class AtLeast(Spec):
     at_least: int
 
 
-Test = Scalar | InList | NotEqual | Under | AtLeast
+Test = Scalar | InList | NotEqual | NotIn | Under | AtLeast
 
 
 def _not_old_syntax(data: Any) -> None:

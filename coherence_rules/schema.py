@@ -378,7 +378,7 @@ class DataExchange(Model):
 
 
 class Agreement(RecordBase):
-    V2_FIELDS: ClassVar[frozenset[str]] = LINKS | {"history", "binding", "objectives"}
+    V2_FIELDS: ClassVar[frozenset[str]] = LINKS | {"history", "binding", "objectives", "corridor"}
     kind: Literal["agreement"]
     title: str | None = None
     agreement: RecordId = Field(description="key shared by both parties' records")
@@ -396,6 +396,7 @@ class Agreement(RecordBase):
     supersedes: list[LinkEntry] = []
     repeals: list[LinkEntry] = []
     groups: list[Group] = []
+    corridor: Corridor | None = Field(None, description="the direction of the flow it organises, when it has one")
     objectives: list[Objective] = Field(
         [], description="what the agreement sets out to do, as the recording party reads it"
     )

@@ -172,7 +172,7 @@ def _met(matches: list[dict], what: str) -> list[str]:
         if nodes:
             deepest = max(nodes, key=tree.depth)
             met.add(deepest)
-            for fact in statements:
-                if fact.get("scope") and fact[f"named_{key}"] == deepest:
+            for fact in statements:  # groups only: a scope narrows a group
+                if key == "group" and fact.get("scope") and fact["named_group"] == deepest:
                     scopes[deepest] = fact["scope"]
     return [f"{node} ({scopes[node]})" if node in scopes else node for node in tree.roots_of(met)]

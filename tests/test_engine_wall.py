@@ -315,10 +315,11 @@ def test_the_builtin_pack_compiles_to_a_bounded_number_of_engine_rules():
 def test_every_fact_carries_exactly_the_fields_of_its_type():
     """A join over a missing field makes the engine raise: facts always carry every field."""
     from coherence_rules.api import discover, display_path
-    from coherence_rules.facts import context, obligation_facts, record_facts
+    from coherence_rules.facts import context, obligation_facts, record_facts, route_facts
     from coherence_rules.load import load_file
     from coherence_rules.obligations import load_obligations
     from coherence_rules.settings import default_corpus
+    from coherence_rules.shards import Shard
     from coherence_rules.validate import validate
 
     repo = Path(__file__).resolve().parents[1]
@@ -326,6 +327,7 @@ def test_every_fact_carries_exactly_the_fields_of_its_type():
     ctx = context(corpus, dt.date(2026, 11, 23))
     made = [f for entry in corpus.records for f in record_facts(entry, ctx)]
     made += obligation_facts(load_obligations([builtin_rules_dir()]))
+    made += route_facts(Shard("XAA|XAB", [], "pair"))
     seen = set()
     for fact in made:
         assert set(fact) == {"t", *ENGINE_FIELDS[fact["t"]]}, fact["t"]
