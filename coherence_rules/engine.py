@@ -67,7 +67,8 @@ def _deferred(pattern: Pattern) -> tuple[FieldTest, ...]:
     """The `in` tests of a joined, positive pattern that are checked on its matches rather than expanded
     (expanding them all would multiply engine rules past the engine's limits)."""
     ins = [t for t in pattern.tests if isinstance(t.value, tuple)]
-    if pattern.negated or not pattern.joins or math.prod(len(t.value) for t in ins) <= EXPAND_AT_MOST:  # type: ignore[arg-type]
+    combinations = math.prod(len(t.value) if isinstance(t.value, tuple) else 1 for t in ins)
+    if pattern.negated or not pattern.joins or combinations <= EXPAND_AT_MOST:
         return ()
     return tuple(ins)
 
