@@ -1,6 +1,6 @@
 """coherence: find incoherences between national and sectoral migration policies."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .api import lint
 from .errors import CoherenceError, UsageError

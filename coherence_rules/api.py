@@ -5,6 +5,7 @@ applies configuration, inline suppressions and the baseline."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -15,7 +16,6 @@ from .corpus_errors import BUILTIN_RULES
 from .directives import apply_directives, directives
 from .errors import UsageError
 from .evaluate import evaluate
-from .facts import obligation_facts
 from .findings import finalise
 from .ir import CompiledRule
 from .load import LoadedFile, load_bytes, load_file
@@ -112,9 +112,9 @@ def lint(settings: Settings) -> Report:
     if target_paths:
         keys = membership(corpus)
         only_shards = {k for r in corpus.records if r.path in target_paths for k in keys[r.index]}
-    shared = obligation_facts(load_obligations([builtin_rules_dir(), *settings.rule_dirs]))
+    obligations = load_obligations([builtin_rules_dir(), *settings.rule_dirs])
     jobs = settings.jobs or (min(os.cpu_count() or 1, 8) if len(corpus.records) >= PARALLEL_FROM else 1)
-    findings = corpus.findings + evaluate(corpus, compiled_rules, settings.as_of, only_shards, shared, say, jobs)
+    findings = corpus.findings + evaluate(corpus, compiled_rules, settings.as_of, only_shards, obligations, say, jobs)
     if target_paths:
         findings = [f for f in findings if any(loc.path in target_paths for loc in f.locations)]
     findings = apply_config(
@@ -125,13 +125,18 @@ def lint(settings: Settings) -> Report:
         settings.cwd,
         settings.config_root or settings.cwd,
     )
-    found = directives(loaded, target_paths or None)
+    # Suppressions anywhere in the corpus apply (a finding is judged where a whole-corpus run points
+    # it); only the targets' own suppression comments are themselves reported.
     findings, suppressed, about_suppressions = apply_directives(
-        findings, found, index, {r.spec.id for r in rules} | set(BUILTIN_RULES)
+        findings, directives(loaded, None), index, {r.spec.id for r in rules} | set(BUILTIN_RULES)
     )
     if baseline is not None:
         findings, hidden = apply_baseline(findings, baseline)
         suppressed += hidden
+    if target_paths:
+        about_suppressions = [f for f in about_suppressions if f.location.path in target_paths]
+        findings = [f.anchored(target_paths) for f in findings]
+        suppressed = [dataclasses.replace(s, finding=s.finding.anchored(target_paths)) for s in suppressed]
     findings += [f for f in about_suppressions if selection.reports(f.rule)]
     if settings.progress:
         settings.progress("")

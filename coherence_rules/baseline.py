@@ -12,18 +12,26 @@ from .errors import BaselineError
 from .findings import Finding, Suppressed
 from .report import Report
 
-BASELINE_VERSION = 1
+BASELINE_VERSION = 2  # 2: fingerprints over what a finding matched, not its wording
 NOT_BASELINED = ("SUP001", "SUP002")  # about suppression comments: fix the comment instead
 
 
 def load_baseline(path: Path) -> set[str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {entry["fingerprint"] for entry in data["findings"]}
+        version = data["baseline"]
+        fingerprints = {entry["fingerprint"] for entry in data["findings"]}
     except FileNotFoundError:
         raise BaselineError(f"{path}: no such baseline file (write one with --write-baseline)") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise BaselineError(f"{path}: not a coherence baseline ({exc})") from None
+    if version != BASELINE_VERSION:
+        # Version 1 keyed findings by their wording, which coherence 0.2 rewrote: its keys match nothing.
+        raise BaselineError(
+            f"{path}: a version {version} baseline; this coherence reads version {BASELINE_VERSION} "
+            f"(rewrite it from today's findings: coherence lint --write-baseline {path})"
+        )
+    return fingerprints
 
 
 def baseline_text(findings: list[Finding]) -> str:

@@ -8,7 +8,7 @@ documents it (a test keeps the three in step).
 A few fact types have *views* the author never names: a statement can be matched as one fact
 (`statement`), as one fact per tree node it applies to (`cover`), or as one fact per node it
 overlaps (`span`); the compiler picks the view from what the rule asks (`overlaps:`, tests on
-`group`/`area`), so that tree overlap is an equality join the engine can do (engine-notes.md).
+`group`/`area`), so that tree overlap is an equality join the engine can do (docs/engine-notes.md).
 """
 
 from __future__ import annotations
@@ -48,6 +48,16 @@ class Field:
     tree: Vocabulary | None = None  # node fields: a node of this vocabulary tree
     count: str = ""  # a field with one value per fact: the field counting the record's distinct values
     located_by: str = ""  # a hidden field holding the YAML path where the record states this value
+    style: str = ""  # how messages show it (template.show): node(s), country/countries, end; else by type
+    label: str = ""  # how `{differences}` names it
+
+    @property
+    def shows_as(self) -> str:
+        return self.style or ("node" if self.type == "node" else "plain")
+
+    @property
+    def says(self) -> str:
+        return self.label or self.name.replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,7 @@ class FactType:
     implied: tuple[tuple[str, str], ...] = ()  # (field, value) tests an alias adds (`objective`)
     pair_key: str = "record"  # `pairs: unordered` keeps the pair whose first member has the smaller value
     labelled: bool = False  # `{a}` in a message is "record label" rather than "record"
-    # Per-node views (engine-notes.md: tree overlap as an equality join). `cover`: one fact per
+    # Per-node views (docs/engine-notes.md: tree overlap as an equality join). `cover`: one fact per
     # group x area node at or below the named ones (`own` marks the named pair itself); `span`: one
     # per node pair at, above or below them. Fields in `tree_fields` exist only in these views.
     cover: str = ""
@@ -76,7 +86,11 @@ def _fields(*items: Field) -> dict[str, Field]:
 
 
 RECORD = Field("record", "the id of the record the fact comes from")
-COUNTRY = Field("country", "the record's country (ISO 3166-1 alpha-3; unstated for regional and international records)")
+COUNTRY = Field(
+    "country",
+    "the record's country (ISO 3166-1 alpha-3; unstated for regional and international records)",
+    style="country",
+)
 JURISDICTION = Field(
     "jurisdiction", "country, level, subdivision and body in one value: equal for records of one jurisdiction"
 )
@@ -86,13 +100,22 @@ ACTIVE = Field(
     "the record is in effect or on its way: a policy `draft`, `adopted` or `in_force`; an agreement `signed` or `in_force`",
     "bool",
 )
-START = Field("start", "first day of the record's period (YYYY-MM-DD), unstated when open", "date")
-END = Field("end", "last day of the record's period (YYYY-MM-DD), unstated when open", "date")
-ORIGIN = Field("origin", "corridor origin: a country code, or `any` when open")
-DESTINATION = Field("destination", "corridor destination: a country code, or `any` when open")
+START = Field(
+    "start", "first day of the record's period (YYYY-MM-DD), unstated when open", "date", label="start of the period"
+)
+END = Field(
+    "end", "last day of the record's period (YYYY-MM-DD), unstated when open", "date", label="end of the period"
+)
+ORIGIN = Field(
+    "origin", "corridor origin: `any`, countries comma-joined, or `!` and the countries excluded", style="end"
+)
+DESTINATION = Field(
+    "destination", "corridor destination: `any`, countries comma-joined, or `!` and the countries excluded", style="end"
+)
 PARTNER = Field(
     "partner",
     "the corridor's other country, seen from the record's country (unstated unless the corridor names it and one other)",
+    style="country",
 )
 PAIR = Field(
     "pair",
@@ -137,14 +160,20 @@ STATEMENT_FIELDS = _fields(
     Field(
         "status",
         "its record's status on the reference date (a dated `history`, then supersession)",
+        style="word",
         values=vocab.POLICY_STATUSES + vocab.AGREEMENT_STATUSES,
     ),
     ACTIVE,
     START,
     END,
-    Field("stance", "an objective's stance (unstated for measures)", values=vocab.STANCES),
-    Field("effect", "a measure's effect (unstated for objectives)", values=vocab.EFFECTS),
-    Field("position", "the stance of an objective or the effect of a measure", values=vocab.STANCES + vocab.EFFECTS),
+    Field("stance", "an objective's stance (unstated for measures)", style="verb", values=vocab.STANCES),
+    Field("effect", "a measure's effect (unstated for objectives)", style="verb", values=vocab.EFFECTS),
+    Field(
+        "position",
+        "the stance of an objective or the effect of a measure",
+        style="verb",
+        values=vocab.STANCES + vocab.EFFECTS,
+    ),
     Field(
         "pole", "positive (facilitate, protect, grant), negative (restrict, deter, deny) or neutral", values=POLE_VALUES
     ),
@@ -165,8 +194,13 @@ STATEMENT_FIELDS = _fields(
     Field(
         "responsible_level", "the level a measure makes responsible (`responsible: {level: …}`)", values=vocab.LEVELS
     ),
-    Field("responsible_institution", "the institution a measure makes responsible (`responsible: ID`)"),
-    Field("lead", "the lead agency: the objective's own `lead_agency`, else the policy's", located_by="lead_path"),
+    Field("responsible_institution", "the institution a measure makes responsible (`responsible: ID`)", style="record"),
+    Field(
+        "lead",
+        "the lead agency: the objective's own `lead_agency`, else the policy's",
+        style="record",
+        located_by="lead_path",
+    ),
     Field("lead_line", "the lead agency and every institution above it (`parent`), sorted and comma-joined"),
     Field("capped", "a `restrict` objective with a cap indicator (name ending in `_cap`): capped admission", "bool"),
     Field("coordination", "the policy's coordination bodies, sorted and comma-joined"),
@@ -198,11 +232,11 @@ STATEMENT_TREE_FIELDS = ("group", "area", "named_group", "named_area", "qualifie
 
 ADMISSION_FIELDS = _fields(
     RECORD,
-    Field("agreement", "the agreement key both parties' records share"),
+    Field("agreement", "the agreement key both parties' records share", style="record"),
     AGREEMENT_TYPE,
     ACTIVE,
-    Field("party", "a party, whose labour market or emigrants the agreement concerns"),
-    Field("other", "the other party"),
+    Field("party", "a party, whose labour market or emigrants the agreement concerns", style="country"),
+    Field("other", "the other party", style="country"),
     ORIGIN,
     DESTINATION,
     Field(
@@ -238,11 +272,11 @@ FACT_TYPES: dict[str, FactType] = {
                 LEVEL,
                 Field("subdivision", "the subnational jurisdiction's name"),
                 Field("type", "the policy's type", values=vocab.POLICY_TYPES),
-                Field("status", "the policy's status", values=vocab.POLICY_STATUSES),
+                Field("status", "the policy's status", style="word", values=vocab.POLICY_STATUSES),
                 ACTIVE,
                 START,
                 END,
-                Field("lead", "the policy's lead agency", located_by="lead_path"),
+                Field("lead", "the policy's lead agency", style="record", located_by="lead_path"),
                 Field("sector_count", "how many distinct sectors the policy names", "int"),
                 Field("coordination_count", "how many distinct coordination bodies the policy names", "int"),
                 Field(
@@ -260,7 +294,7 @@ FACT_TYPES: dict[str, FactType] = {
                 JURISDICTION,
                 LEVEL,
                 ACTIVE,
-                Field("stance", "its objective's stance", values=vocab.STANCES),
+                Field("stance", "its objective's stance", style="verb", values=vocab.STANCES),
                 Field("name", "the indicator's name"),
                 Field("year", "the target year", "int"),
                 Field("target", "the target value", "number"),
@@ -290,7 +324,7 @@ FACT_TYPES: dict[str, FactType] = {
                 ACTIVE,
                 START,
                 END,
-                Field("target", "the policy id or agreement key it implements"),
+                Field("target", "the policy id or agreement key it implements", style="record"),
             ),
         ),
         FactType(
@@ -309,10 +343,10 @@ FACT_TYPES: dict[str, FactType] = {
             "agreement record (one per party)",
             _fields(
                 RECORD,
-                Field("agreement", "the agreement key both parties' records share"),
-                Field("recorded_by", "the party whose record this is"),
+                Field("agreement", "the agreement key both parties' records share", style="record"),
+                Field("recorded_by", "the party whose record this is", style="country"),
                 AGREEMENT_TYPE,
-                Field("status", "the agreement's status", values=vocab.AGREEMENT_STATUSES),
+                Field("status", "the agreement's status", style="word", values=vocab.AGREEMENT_STATUSES),
                 ACTIVE,
                 START,
                 END,
@@ -322,26 +356,46 @@ FACT_TYPES: dict[str, FactType] = {
                     "signed more than three years before the reference date (`--as-of`)",
                     "bool",
                 ),
-                Field("parties", "the parties, sorted and comma-joined"),
+                Field("parties", "the parties, sorted and comma-joined", style="countries"),
                 Field("party_count", "how many distinct parties", "int"),
                 PAIR,
-                Field("groups", "the groups it names, sorted and comma-joined"),
-                Field("codes", "its occupation codes, sorted and comma-joined"),
+                Field("groups", "the groups it names, sorted and comma-joined", style="nodes"),
+                Field("codes", "its occupation codes, sorted and comma-joined", label="occupation codes"),
                 Field("code_count", "how many distinct occupation codes", "int"),
-                Field("classification", "the occupations' classification (e.g. ISCO-08)"),
-                Field("quota", "the quota per year (unstated for a quota over the whole period)", "int"),
+                Field(
+                    "classification",
+                    "the occupations' classification (e.g. ISCO-08)",
+                    label="occupation classification",
+                ),
+                Field(
+                    "quota",
+                    "the quota per year (unstated for a quota over the whole period)",
+                    "int",
+                    label="quota per year",
+                ),
                 Field("quota_kind", "ceiling (at most) or target", values=vocab.QUOTA_KINDS),
                 Field("binding", "treaty, mou or arrangement (unstated: not recorded)", values=vocab.AGREEMENT_BINDING),
                 Field(
                     "refund_by",
                     "the parties whose active policy refunds migrants' social security contributions as a lump sum on departure, comma-joined",
+                    style="countries",
                 ),
-                Field("branches", "the social security branches it covers, sorted and comma-joined"),
+                Field(
+                    "branches",
+                    "the social security branches it covers, sorted and comma-joined",
+                    style="nodes",
+                    label="social security branches",
+                ),
                 Field("totalisation", "whether insurance periods are totalised", "bool"),
-                Field("export_of_benefits", "whether benefits are paid abroad", "bool"),
-                Field("fees_paid_by", "who pays recruitment fees", values=vocab.FEES_PAID_BY),
-                Field("data_classification", "the classification of the data exchanged"),
-                Field("data_fields", "the data fields exchanged, sorted and comma-joined"),
+                Field("export_of_benefits", "whether benefits are paid abroad", "bool", label="export of benefits"),
+                Field(
+                    "fees_paid_by",
+                    "who pays recruitment fees",
+                    values=vocab.FEES_PAID_BY,
+                    label="recruitment fees paid by",
+                ),
+                Field("data_classification", "the classification of the data exchanged", label="data classification"),
+                Field("data_fields", "the data fields exchanged, sorted and comma-joined", label="data fields"),
             ),
             pair_key="recorded_by",
         ),
@@ -350,8 +404,8 @@ FACT_TYPES: dict[str, FactType] = {
             "party an agreement record lists",
             _fields(
                 RECORD,
-                Field("agreement", "the agreement key"),
-                Field("party", "the party"),
+                Field("agreement", "the agreement key", style="record"),
+                Field("party", "the party", style="country"),
                 Field("party_count", "how many distinct parties the record lists", "int"),
             ),
         ),
@@ -366,7 +420,7 @@ FACT_TYPES: dict[str, FactType] = {
             "social security branch an agreement record covers",
             _fields(
                 RECORD,
-                Field("agreement", "the agreement key"),
+                Field("agreement", "the agreement key", style="record"),
                 PAIR,
                 Field("branch", "a branch it covers, or `social_security` itself", "node", tree=vocab.AREAS),
                 ACTIVE,
@@ -380,7 +434,7 @@ FACT_TYPES: dict[str, FactType] = {
             "occupation code an agreement record lists",
             _fields(
                 RECORD,
-                Field("agreement", "the agreement key"),
+                Field("agreement", "the agreement key", style="record"),
                 PAIR,
                 Field("code", "the code", count="code_count"),
                 Field("code_count", "how many distinct codes the record lists in this role", "int"),
@@ -406,11 +460,11 @@ FACT_TYPES: dict[str, FactType] = {
                     "funded, unfunded (`budget: null` or 0) or unknown (omitted)",
                     values=("funded", "unfunded", "unknown"),
                 ),
-                Field("mandate", "its mandate's areas, sorted and comma-joined"),
+                Field("mandate", "its mandate's areas, sorted and comma-joined", style="nodes"),
                 Field("mandate_count", "how many areas its mandate names", "int"),
                 Field("member_count", "how many members it lists", "int"),
                 Field("gone", "on the reference date it has ended, or was absorbed or succeeded", "bool"),
-                Field("successor", "the institution it was absorbed into or succeeded by"),
+                Field("successor", "the institution it was absorbed into or succeeded by", style="record"),
                 Field("ended", "the day it ceased to exist as itself", "date"),
             ),
         ),
@@ -456,7 +510,7 @@ FACT_TYPES: dict[str, FactType] = {
                 Field("instrument", "the instrument", values=vocab.INSTRUMENTS),
                 Field("article", "the article"),
                 Field("summary", "what the article guarantees"),
-                Field("effect", "a measure effect it forbids", values=vocab.EFFECTS),
+                Field("effect", "a measure effect it forbids", style="verb", values=vocab.EFFECTS),
                 Field("area", "an area it protects", "node", tree=vocab.AREAS),
                 Field("group", "a group it protects", "node", tree=vocab.GROUPS),
                 Field("fees_paid_by", "agreement recruitment fees it forbids", values=vocab.FEES_PAID_BY),
@@ -486,14 +540,16 @@ FACT_TYPES: dict[str, FactType] = {
                 Field(
                     "status",
                     "its status on the reference date (a dated `history`, then supersession)",
+                    style="word",
                     values=vocab.POLICY_STATUSES + vocab.AGREEMENT_STATUSES,
                 ),
                 Field(
                     "stated_status",
                     "the status its record states",
+                    style="word",
                     values=vocab.POLICY_STATUSES + vocab.AGREEMENT_STATUSES,
                 ),
-                Field("superseded_by", "the record in effect that supersedes or repeals it"),
+                Field("superseded_by", "the record in effect that supersedes or repeals it", style="record"),
                 END,
                 Field("ended", "its period ended before the reference date (`--as-of`)", "bool"),
             ),

@@ -16,8 +16,10 @@ from .baseline import rebaseline
 from .cache import default_directory as default_cache_directory
 from .config import load_config
 from .errors import CoherenceError, UsageError
-from .explain import catalogue, explain, find, table
+from .explain import by_framework, catalogue, explain, find, framework_table, table
 from .formats import FORMATTERS, render
+from .formats.summary import render as framework_summary
+from .frameworks import FRAMEWORKS
 from .report import EXIT_USAGE
 from .ruletest import run_pack
 from .schema import json_schema
@@ -132,6 +134,12 @@ def main():
     default=None,
     help="Worker processes for the shards [default: one per CPU for large corpora].",
 )
+@click.option(
+    "--summary",
+    type=click.Choice(sorted(FRAMEWORKS)),
+    default=None,
+    help="Print findings per objective of this framework and country (text or json) instead of the findings.",
+)
 @click.option("--color/--no-color", default=None, help="Colour the text output [default: on a terminal].")
 @click.option("--debug", is_flag=True, help="Print tracebacks of internal errors.")
 def lint_command(
@@ -150,6 +158,7 @@ def lint_command(
     stdin_filename,
     no_cache,
     jobs,
+    summary,
     color,
     debug,
 ):
@@ -160,6 +169,8 @@ def lint_command(
     """
 
     def run():
+        if summary and fmt not in ("text", "json"):
+            raise UsageError(f"--summary prints text or json, not {fmt}")
         stdin = None
         targets = [p for p in paths if str(p) != "-"]
         if len(targets) != len(paths):
@@ -185,7 +196,10 @@ def lint_command(
             text, report = rebaseline(report)
             write_atomic(write_baseline, text)
         use_color = (output is None and sys.stdout.isatty()) if color is None else color
-        text = render(fmt, report, color=use_color and fmt == "text")
+        if summary:
+            text = framework_summary(report, summary, fmt)
+        else:
+            text = render(fmt, report, color=use_color and fmt == "text")
         if output:
             write_atomic(output, text)
         else:
@@ -197,11 +211,21 @@ def lint_command(
 
 @main.command("rules")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--framework",
+    type=click.Choice(sorted(FRAMEWORKS)),
+    default=None,
+    help="List the rules per objective (principle, domain, dimension) of this framework.",
+)
 @rules_option
-def rules_command(fmt, rule_dirs):
-    """List every rule: id, name, severity, family, summary."""
+def rules_command(fmt, framework, rule_dirs):
+    """List every rule: id, name, severity, family, summary (or, with --framework, per framework tag)."""
 
     def run():
+        if framework:
+            tags = by_framework(framework, list(rule_dirs))
+            click.echo(json.dumps(tags, indent=2) if fmt == "json" else framework_table(tags), nl=fmt == "json")
+            return 0
         rows = catalogue(list(rule_dirs))
         click.echo(json.dumps(rows, indent=2) if fmt == "json" else table(rows), nl=fmt == "json")
         return 0

@@ -2,7 +2,7 @@
 
 The compiler resolves every name a rule uses against the fact catalogue (catalogue.py), records the
 fields each rule reads (the engine gets no others), and lowers the language's shorthands to the
-devices that keep durable-rules fast and correct (engine-notes.md):
+devices that keep durable-rules fast and correct (docs/engine-notes.md):
 
 - `overlaps:` between two statements becomes an equality join on tree nodes: one statement as one
   fact per node it covers (its named nodes alone when nothing else needs the others), the other as
@@ -66,7 +66,7 @@ from .rulespec import (
     Under,
 )
 from .schema_errors import suggest
-from .template import Name, Template, TemplateError, Where, parse
+from .template import Differences, FieldValue, Name, Only, Part, Template, TemplateError, Where, parse
 
 TREE = ("group", "area")  # the nodes a statement applies to; named_group/named_area are what it names
 
@@ -523,20 +523,51 @@ def _compile_alternative(rule: LoadedRule, items: Items, base: tuple) -> tuple[Q
     local = [i for i, item in enumerate(alt.items) if isinstance(item, LocalMessage)]
     alt.at = (*base, local[0]) if local else ("message",)
     message = alt.items[local[0]].message if local else rule.spec.message
-    return Query(tuple(patterns), tuple(checks), _template(alt, message)), alt
+    return Query(tuple(patterns), tuple(checks), _template(alt, message, tuple(checks))), alt
 
 
-def _template(alt: _Alternative, message: str) -> Template:
+def _styled(alt: _Alternative, ref: FieldValue) -> FieldValue:
+    """A message field, checked and told how it reads (the catalogue's style and label)."""
+    resolved = alt.ref(f"{ref.binding}.{ref.field}", "message")
+    spec = alt.types[resolved.binding].fields[resolved.field]
+    return FieldValue(ref.binding, ref.field, spec.shows_as, spec.says)
+
+
+def _differed(checks: tuple[Check, ...]) -> tuple[str, str, list[str]]:
+    """The two bindings and the fields a rule's `differ` checks compare (for `{differences}`)."""
+    found: list[Differ] = []
+    for check in checks:
+        found += [c for c in (check.checks if isinstance(check, AnyOf) else (check,)) if isinstance(c, Differ)]
+    refs = [(c.left, c.right) for c in found if isinstance(c.left, Ref) and isinstance(c.right, Ref)]
+    pairs = {(left.binding, right.binding) for left, right in refs}
+    if len(pairs) != 1:
+        return "", "", []
+    ((a, b),) = pairs
+    return a, b, [left.field for left, _ in refs]
+
+
+def _template(alt: _Alternative, message: str, checks: tuple[Check, ...]) -> Template:
     try:
         template = parse(message)
     except TemplateError as exc:
         raise alt.fail(f"message: {exc}") from None
-    parts = []
+    parts: list[Part] = []
     for part in template.parts:
         if isinstance(part, Name):
             fact_type = alt.bound(part.binding, "message")
             alt.read(alt.views[part.binding], "record", *(("label",) if fact_type.labelled else ()))
-            part = Name(part.binding, fact_type.labelled)
+        elif isinstance(part, FieldValue):
+            part = _styled(alt, part)
+        elif isinstance(part, Only):
+            part = Only(_styled(alt, part.left), _styled(alt, part.right))
+        elif isinstance(part, Differences):
+            a, b, fields = _differed(checks)
+            if not fields:
+                raise alt.fail("message: {differences} needs a `differ` check between two bindings")
+            for binding in (a, b):
+                if "recorded_by" in alt.types[binding].fields:
+                    alt.read(alt.views[binding], "recorded_by")
+            part = Differences(a, b, tuple(_styled(alt, FieldValue(a, f)) for f in fields))
         elif isinstance(part, Where):
             for binding in alt.types:
                 wanted = (
@@ -547,8 +578,6 @@ def _template(alt: _Alternative, message: str) -> Template:
                 present = [f for f in wanted if f in catalogue.ENGINE_FIELDS[alt.views[binding]]]
                 alt.read(alt.views[binding], *present)
         parts.append(part)
-    for ref in template.references:
-        alt.ref(f"{ref.binding}.{ref.field}", "message")
     return Template(tuple(parts))
 
 

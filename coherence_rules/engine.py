@@ -1,5 +1,5 @@
 """Engine stage: compiled rules (ir.py) on durable-rules, walled in. The only module that imports
-durable-rules or knows its format and its faults (engine-notes.md):
+durable-rules or knows its format and its faults (docs/engine-notes.md):
 
 - one host per process without the library's timer threads; each pack registered once;
 - every rule starts with a trigger pattern, and the trigger fact is asserted after every data fact,

@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 
+from . import parties
 from .corpus_errors import corpus_error
 from .engine import Pack, register, run_all
-from .facts import Context, Fact, context, record_facts, route_facts
+from .facts import Context, Fact, context, obligation_facts, record_facts, route_facts
 from .findings import Finding, Location
 from .ir import At, CompiledRule, Match, ReportPlan
+from .obligations import Obligation
+from .schema import Agreement, Commitments, Institution, Record
 from .shards import Shard, pair_shards, shards
-from .validate import Corpus
+from .validate import Corpus, RecordEntry
 
 
 def _group_key(report: ReportPlan, match: Match) -> tuple:
@@ -49,10 +52,49 @@ def _yaml_path(text: str) -> tuple:
     return tuple(int(part) if part.isdigit() else part for part in text.split(".") if part)
 
 
-def _findings(rule: CompiledRule, matches: list[tuple[int, Match]], corpus: Corpus) -> Iterable[Finding]:
+DRAFTS = frozenset({"draft", "negotiating"})  # statuses of records not yet adopted or signed
+
+
+class RecordNames:
+    """How messages name records: by title (an agreement record also by whose record it is), with
+    the objective or measure a statement fact comes from."""
+
+    def __init__(self, corpus: Corpus):
+        self.corpus = corpus
+
+    def _record(self, entry: RecordEntry) -> str:
+        model = entry.model
+        if isinstance(model, Agreement):
+            return f"{parties.country_name(model.recorded_by)}'s record of {model.title or model.agreement}"
+        if isinstance(model, Institution):
+            return model.name
+        return getattr(model, "title", None) or model.id
+
+    def of_fact(self, fact: Fact) -> str:
+        if fact["ri"] < 0:  # the obligations table, a route: no record
+            return str(fact["record"])
+        named = self._record(self.corpus.records[fact["ri"]])
+        return f"{fact['label']} of {named}" if fact.get("label") else named
+
+    def of_record(self, record_id: str) -> str:
+        """A record by id, or an agreement by its key (its title, whoever recorded it)."""
+        entry = self.corpus.by_id.get(record_id)
+        if entry is not None:
+            return self._record(entry)
+        titles = sorted(
+            e.model.title or record_id
+            for e in self.corpus.records
+            if isinstance(e.model, Agreement) and e.model.agreement == record_id
+        )
+        return titles[0] if titles else record_id
+
+
+def _findings(
+    rule: CompiledRule, matches: list[tuple[int, Match]], ctx: Context, obligations: dict[str, Obligation]
+) -> Iterable[Finding]:
     """One finding per distinct set of matched facts (or per `one_per` key); matches that differ
     only in the tree node they met on collapse into one naming where the statements meet."""
-    report = rule.report
+    corpus, report, doc = ctx.corpus, rule.report, rule.doc
     groups: dict[tuple, list[tuple[int, Match]]] = {}
     for query, match in matches:
         groups.setdefault(_group_key(report, match), []).append((query, match))
@@ -74,18 +116,39 @@ def _findings(rule: CompiledRule, matches: list[tuple[int, Match]], corpus: Corp
                 location = _locate(corpus, fact, report.place(query, binding))
                 if location != primary and location not in related:
                     related.append(location)
-        records = tuple(sorted({f["record"] for m in group for f in m.values() if f["ri"] >= 0}))
-        doc = rule.doc
+        facts = [f for m in group for f in m.values()]
+        records = tuple(sorted({f["record"] for f in facts if f["ri"] >= 0}))
+        cited = [obligations[f["yp"]] for f in facts if f["ri"] < 0 and f["yp"] in obligations]
         yield Finding(
             rule=doc.id,
             name=doc.name,
             severity=doc.severity,
-            message=rule.queries[first_query].message.render(group),
+            message=rule.queries[first_query].message.render(group, RecordNames(corpus)),
             location=primary,
             related=tuple(sorted(related)),
             records=records,
-            rationale=f"{doc.rationale} Sources: {'; '.join(doc.sources)}.",
+            rationale=doc.rationale,
+            sources=tuple(dict.fromkeys([*doc.sources, *(o.source for o in cited)])),
+            action=doc.action,
+            frameworks=tuple(sorted({*doc.frameworks, *(t for o in cited for t in o.frameworks)})),
+            drafts=tuple(
+                sorted({f["record"] for f in facts if f["ri"] >= 0 and ctx.standing[f["ri"]].status in DRAFTS})
+            ),
+            countries=tuple(sorted({_owner(corpus.records[f["ri"]].model) for f in facts if f["ri"] >= 0})),
+            identity=" ".join(sorted({f"{f['record']}@{f['yp']}" for f in facts})),
         )
+
+
+def _owner(model: Record) -> str:
+    """Whose record it is: the country (or regional body) that keeps it."""
+    if isinstance(model, Agreement):
+        return parties.home_country(model.recorded_by) or model.recorded_by
+    if isinstance(model, Commitments):
+        return model.country
+    jurisdiction = model.jurisdiction
+    if jurisdiction.country:
+        return parties.home_country(jurisdiction.country) or jurisdiction.country
+    return str(jurisdiction.body)
 
 
 def _shard_facts(shard: Shard, ctx: Context, pack: Pack, shared: list[Fact]) -> list[Fact]:
@@ -100,17 +163,20 @@ def evaluate(
     rules: list[CompiledRule],
     as_of: dt.date,
     only_shards: set[str] | None = None,
-    shared: Iterable[Fact] = (),
+    obligations: Iterable[Obligation] = (),
     progress: Callable[[str], None] = lambda message: None,
     jobs: int = 1,
 ) -> list[Finding]:
     """Country rules in country shards, pair rules in pair shards (shards.py)."""
     ctx = context(corpus, as_of)
+    table = list(obligations)
+    shared = obligation_facts(table)
+    cited = {f"obligations.{k}": o for k, o in enumerate(table)}  # the YAML path obligation_facts gives
     findings: list[Finding] = []
     for scope, make in (("country", shards), ("pair", pair_shards)):
         scoped = [r for r in rules if r.scope == scope]
         if scoped:
-            findings += _run(ctx, scoped, make(corpus, only_shards), list(shared), progress, jobs)
+            findings += _run(ctx, scoped, make(corpus, only_shards), shared, cited, progress, jobs)
     return findings
 
 
@@ -119,6 +185,7 @@ def _run(
     rules: list[CompiledRule],
     evaluated: list[Shard],
     shared: list[Fact],
+    obligations: dict[str, Obligation],
     progress: Callable[[str], None],
     jobs: int,
 ) -> list[Finding]:
@@ -136,7 +203,7 @@ def _run(
         for rule_id, query, match in result.matches:
             by_rule.setdefault(rule_id, []).append((query, match))
         for rule_id, matches in by_rule.items():
-            findings.extend(_findings(pack.by_id[rule_id], matches, ctx.corpus))
+            findings.extend(_findings(pack.by_id[rule_id], matches, ctx, obligations))
         for rule_id, message in result.errors:
             anchor = shard.records[0].location()
             findings.append(

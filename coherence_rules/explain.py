@@ -6,6 +6,7 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import frameworks
 from .corpus_errors import BUILTIN_RULES
 from .report import RuleDoc
 from .rulespec import builtin_rules_dir, load_rule_dirs
@@ -25,9 +26,41 @@ def rule_docs(rule_dirs: Sequence[Path] = ()) -> list[RuleDoc]:
 
 def catalogue(rule_dirs: Sequence[Path] = ()) -> list[dict]:
     return [
-        {"id": d.id, "name": d.name, "severity": d.severity, "family": d.family, "summary": d.summary}
+        {
+            "id": d.id,
+            "name": d.name,
+            "severity": d.severity,
+            "family": d.family,
+            "summary": d.summary,
+            "action": d.action,
+            "frameworks": list(d.frameworks),
+        }
         for d in rule_docs(rule_dirs)
     ]
+
+
+def by_framework(framework: str, rule_dirs: Sequence[Path] = ()) -> list[dict]:
+    """Each tag of the framework (in its order) with the rules tagged with it; tags no rule carries
+    are listed too, with no rules, so that a gap in coverage shows."""
+    docs = rule_docs(rule_dirs)
+    tags = sorted((t for t in frameworks.entries() if t.startswith(f"{framework}:")), key=frameworks.order)
+    return [
+        {
+            "tag": tag,
+            "title": frameworks.entries()[tag].title,
+            "source": frameworks.entries()[tag].source,
+            "rules": [{"id": d.id, "name": d.name, "summary": d.summary} for d in docs if tag in d.frameworks],
+        }
+        for tag in tags
+    ]
+
+
+def framework_table(tags: list[dict]) -> str:
+    lines = []
+    for entry in tags:
+        lines.append(f"{entry['tag']}  {entry['title']}")
+        lines += [f"    {r['id']}  {r['name']}: {r['summary']}" for r in entry["rules"]] or ["    (no rule)"]
+    return "\n".join(lines) + "\n"
 
 
 def table(rows: list[dict]) -> str:
@@ -52,6 +85,11 @@ def explain(doc: RuleDoc) -> str:
     if doc.condition != doc.summary:
         parts.append(f"Condition:\n{_fill(doc.condition)}")
     parts.append(f"Why it matters:\n{_fill(doc.rationale)}")
+    if doc.action:
+        parts.append(f"What to do:\n{_fill(doc.action)}")
+    if doc.frameworks:
+        entries = frameworks.entries()
+        parts.append("Frameworks:\n" + "\n".join(f"  - {t}: {entries[t].title}" for t in doc.frameworks))
     if doc.sources:
         parts.append("Sources:\n" + "\n".join(f"  - {s}" for s in doc.sources))
     if doc.bad:

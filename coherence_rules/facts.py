@@ -381,7 +381,7 @@ def _policy_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
         "jurisdiction": f"{country}|{j.level}|{j.subdivision or ''}|{'' if j.country else j.body}",
     }
     period = _period(policy)
-    # References are resolved here once (architecture.md): whether any coordination body decides.
+    # References are resolved here once : whether any coordination body decides.
     powers = [
         getattr(c.model, "decision_power", None) if c else None
         for c in (ctx.corpus.by_id.get(inst) for inst in policy.coordination)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -12,6 +13,14 @@ SEVERITIES = ("info", "warning", "error")
 def format_path(yaml_path: tuple) -> str:
     """A YAML path as findings show it: `objectives.0.stance`."""
     return ".".join(str(part) for part in yaml_path)
+
+
+def severity_counts(findings) -> dict[str, int]:
+    """{error: n, warning: n, info: n}, in that order."""
+    counts = dict.fromkeys(reversed(SEVERITIES), 0)
+    for finding in findings:
+        counts[finding.severity] += 1
+    return counts
 
 
 def severity_rank(severity: str) -> int:
@@ -50,11 +59,26 @@ class Finding:
     related: tuple[Location, ...] = ()
     records: tuple[str, ...] = ()
     rationale: str = ""
+    sources: tuple[str, ...] = ()
+    action: str = ""  # what a reviewer would ask the drafters to do
+    frameworks: tuple[str, ...] = ()  # gcm:22, migof:principle-2 … (the rule's and its obligations')
+    drafts: tuple[str, ...] = ()  # the records involved that are still drafts
+    countries: tuple[str, ...] = ()  # whose records are involved (a country code, or a regional body)
+    # What the finding is about, independent of wording and of which side is primary: the matched
+    # records and YAML paths (rule findings); empty for corpus errors, which go by their locations.
+    identity: str = field(default="", compare=False)
     fingerprint: str = field(default="", compare=False)
 
     def __post_init__(self):
         if not self.fingerprint:
             object.__setattr__(self, "fingerprint", fingerprint(self))
+
+    @property
+    def headline(self) -> str:
+        """The message as every format shows it: with a note when it concerns a record still in draft."""
+        if not self.drafts:
+            return self.message
+        return f"{self.message} [draft{'s' if len(self.drafts) > 1 else ''}: {', '.join(self.drafts)}]"
 
     @property
     def locations(self) -> tuple[Location, ...]:
@@ -74,7 +98,23 @@ class Finding:
             "location": self.location.to_dict(),
             "related": [loc.to_dict() for loc in self.related],
             "fingerprint": self.fingerprint,
+            "sources": list(self.sources),
+            "action": self.action,
+            "frameworks": list(self.frameworks),
+            "drafts": list(self.drafts),
+            "countries": list(self.countries),
         }
+
+    def anchored(self, paths: set[str]) -> Finding:
+        """The finding pointing at the first of its locations in `paths` (the files under review),
+        the others related: a pull-request annotation lands on the changed file."""
+        if self.location.path in paths:
+            return self
+        moved = next((loc for loc in self.related if loc.path in paths), None)
+        if moved is None:
+            return self
+        related = tuple(sorted(loc for loc in self.locations if loc != moved))
+        return dataclasses.replace(self, location=moved, related=related)
 
 
 @dataclass(frozen=True)
@@ -87,14 +127,19 @@ class Suppressed:
 
 
 def fingerprint(finding: Finding) -> str:
-    """Stable identity of a finding: rule, records, YAML paths and message, not line numbers,
-    so moving text does not change it (baselines and SARIF partialFingerprints use it)."""
-    where: list[list[str | int]] = [[loc.path, loc.record or "", loc.yaml_path] for loc in finding.locations]
-    if not any(loc.record for loc in finding.locations):
-        # Errors outside any record (e.g. invalid YAML) have only their position to go by.
-        where = [[loc.path, loc.line, loc.column] for loc in finding.locations]
-    payload = json.dumps([finding.rule, where, finding.message], separators=(",", ":"))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:20]
+    """Stable identity of a finding, so moving text, rewording a message or reviewing from the other
+    side's file does not change it (baselines and SARIF partialFingerprints use it): the rule and
+    what it matched; for a corpus error, its records and YAML paths (or, outside any record, its
+    position) and its message."""
+    if finding.identity:
+        payload: list = [finding.rule, finding.identity]
+    else:
+        where = sorted([loc.path, loc.record or "", loc.yaml_path] for loc in finding.locations)
+        if not any(loc.record for loc in finding.locations):
+            # Errors outside any record (e.g. invalid YAML) have only their position to go by.
+            where = sorted([loc.path, str(loc.line), str(loc.column)] for loc in finding.locations)
+        payload = [finding.rule, where, finding.message]
+    return hashlib.sha256(json.dumps(payload, separators=(",", ":")).encode("utf-8")).hexdigest()[:20]
 
 
 def finalise(findings) -> list[Finding]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from . import frameworks
 from .errors import RulePackError
 from .schema import Area, FeesPaidBy, Group, Instrument
 from .toolfile import load_model
@@ -29,11 +30,17 @@ class Obligation(BaseModel):
     areas: list[Area] = []
     groups: list[Group] = []
     fees_paid_by: list[FeesPaidBy] = Field([], description="agreement recruitment fees the instrument forbids")
+    frameworks: list[str] = Field([], description="framework tags a breach of this article bears on (gcm:15 …)")
     only_when: Literal["sex", "sex_or_family"] | None = Field(
         None,
         description="only measures aimed at one sex (sex), or at one sex or a family status such as mothers of "
         "young children (sex_or_family): the article forbids the discrimination, not every restriction",
     )
+
+    @field_validator("frameworks")
+    @classmethod
+    def _known_tags(cls, tags):
+        return frameworks.checked(tags)
 
     @model_validator(mode="after")
     def _one_shape(self):

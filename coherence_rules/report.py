@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from . import __version__
-from .findings import SEVERITIES, Finding, Suppressed, severity_rank
+from .findings import Finding, Suppressed, severity_counts, severity_rank
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -27,6 +27,8 @@ class RuleDoc:
     bad: str = ""  # an anti-pattern, in record YAML
     good: str = ""  # the best practice
     always_on: bool = False  # corpus errors: no selection or suppression switches them off
+    action: str = ""  # what a reviewer would ask the drafters to do
+    frameworks: tuple[str, ...] = ()  # tags: gcm:22, migof:principle-2, mgi:2, picmd:1
 
 
 @dataclass
@@ -40,10 +42,7 @@ class Report:
     version: str = __version__
 
     def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(reversed(SEVERITIES), 0)
-        for finding in self.findings:
-            counts[finding.severity] += 1
-        return counts
+        return severity_counts(self.findings)
 
     def exit_code(self, fail_on: str) -> int:
         if fail_on == "never":

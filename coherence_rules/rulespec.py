@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
+from . import frameworks
 from .errors import RulePackError
 from .load import Document
 from .report import RuleDoc
@@ -200,6 +201,10 @@ class RuleSpec(Spec):
     condition: str = Field(min_length=20, description="the precise condition, in one or two sentences")
     rationale: str = Field(min_length=20, description="why it matters")
     sources: list[str] = Field(min_length=1)
+    action: str = Field(min_length=10, description="what a reviewer would ask the drafters to do")
+    frameworks: list[str] = Field(
+        [], description="tags: gcm:22, gcm:whole-of-government, migof:principle-2, mgi:2, picmd:1"
+    )
     message: str = Field(min_length=10)
     match: Items | MatchAny
     pairs: Literal["unordered"] | None = None
@@ -218,6 +223,11 @@ class RuleSpec(Spec):
             if not items or not isinstance(items[0], Bind):
                 raise ValueError("each item list must start by binding a fact (never with `absent`)")
         return match
+
+    @field_validator("frameworks")
+    @classmethod
+    def _known_tags(cls, tags):
+        return frameworks.checked(tags)
 
     @field_validator("check")
     @classmethod
@@ -243,6 +253,8 @@ class RuleSpec(Spec):
             sources=tuple(self.sources),
             bad=self.examples.bad,
             good=self.examples.good,
+            action=" ".join(self.action.split()),
+            frameworks=tuple(self.frameworks),
         )
 
 

@@ -28,7 +28,7 @@ from pydantic import (
 from . import parties, vocab
 
 SCHEMA_VERSIONS = (1, 2)
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$"  # schema.md plus "@", which its own agreement example uses
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$"  # ids as the record format allows, plus "@" (agreement keys)
 COUNTRY_PATTERN = r"^[A-Z]{3}$"
 PARTY_PATTERN = r"^([A-Z]{3}|[A-Z]{2,5}|[A-Z]{3}-[A-Z0-9]{1,3})$"
 CORRIDOR_END_PATTERN = r"^([A-Z]{3}|any)$"

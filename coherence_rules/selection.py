@@ -14,9 +14,12 @@ from .findings import Finding
 from .report import RuleDoc
 
 
-def rule_matches(token: str, rule_id: str, name: str, family: str) -> bool:
-    """A rule token names a rule by id, name, family, or id prefix (`BA`, `SS00`)."""
-    return token in (rule_id, name, family) or (token.isalnum() and rule_id.startswith(token.upper()))
+def rule_matches(token: str, doc: RuleDoc) -> bool:
+    """A rule token names a rule by id, name, family, id prefix (`BA`, `SS00`) or framework tag
+    (`gcm:22`, `migof:principle-2`)."""
+    if ":" in token:
+        return token in doc.frameworks
+    return token in (doc.id, doc.name, doc.family) or (token.isalnum() and doc.id.startswith(token.upper()))
 
 
 class RuleIndex:
@@ -27,7 +30,7 @@ class RuleIndex:
 
     def names(self, token: str, rule_id: str) -> bool:
         doc = self.docs.get(rule_id)
-        return rule_matches(token, rule_id, doc.name, doc.family) if doc else token == rule_id
+        return rule_matches(token, doc) if doc else token == rule_id
 
     def known(self, token: str) -> bool:
         return any(self.names(token, rule_id) for rule_id in self.docs)
@@ -41,7 +44,7 @@ class Selection:
     def __init__(self, index: RuleIndex, selected: list[str], ignored: list[str], severity: dict[str, str]):
         for token in [*selected, *ignored]:
             if not index.known(token):
-                raise UsageError(f"unknown rule, family or name in select/ignore: '{token}'")
+                raise UsageError(f"unknown rule, family, name or framework tag in select/ignore: '{token}'")
         self.index = index
         self.selected, self.ignored = selected, [*ignored, *(t for t, level in severity.items() if level == "off")]
 

@@ -1,4 +1,4 @@
-"""Which records are evaluated together (engine-notes.md: one state per shard keeps durable-rules in
+"""Which records are evaluated together (docs/engine-notes.md: one state per shard keeps durable-rules in
 its fast, correct regime and the cost linear in the corpus).
 
 A country shard holds a country's records, every record of each agreement it is party to (so both

@@ -1,17 +1,30 @@
-"""The message template language: `{a}`, `{a.field}`, `{groups}`, `{areas}`, `{corridor}` and
-`{only(a.list, b.list)}` in a rule's message. Parsed once here, checked against the rule's bindings
-by the compiler, rendered from the matched facts when findings are built."""
+"""The message template language: `{a}`, `{a.field}`, `{groups}`, `{areas}`, `{corridor}`,
+`{only(a.list, b.list)}` and `{differences}` in a rule's message. Parsed once here, checked against the
+rule's bindings (and told how each field reads) by the compiler, rendered from the matched facts when
+findings are built: in a policy reader's words, with instruments named by title and vocabulary nodes
+and countries in plain words."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
-from . import vocab
+from . import parties, vocab
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _REF = re.compile(r"^([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$")
 _BINDING = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class Names(Protocol):
+    """How a message names records: by title, not by id (the ids stay in the finding's records)."""
+
+    def of_fact(self, fact: dict) -> str:
+        """The record a fact comes from, and its objective or measure."""
+
+    def of_record(self, record_id: str) -> str:
+        """A record an id names (the id itself when the corpus has no such record)."""
 
 
 class TemplateError(ValueError):
@@ -25,19 +38,22 @@ class Text:
 
 @dataclass(frozen=True)
 class FieldValue:
-    """`{a.field}`: lists are comma-joined in facts and shown spaced; unstated is 'unspecified'."""
+    """`{a.field}`; `style` (set by the compiler from the fact catalogue) says how it reads: `node`
+    and `nodes` are vocabulary words, `country`, `countries` and `end` are country codes or corridor
+    ends, named; `record` is a record id, named by title; `verb` a stance or effect as a verb;
+    `plain` is shown as it is (lists comma-spaced; unstated is 'unspecified')."""
 
     binding: str
     field: str
+    style: str = "plain"
+    label: str = ""  # how `{differences}` names the field
 
 
 @dataclass(frozen=True)
 class Name:
-    """`{a}`: how a message names what `a` matched — its record, and its label when its facts have
-    one (`labelled`, which the compiler decides from the fact type)."""
+    """`{a}`: how a message names what `a` matched: its record by title, and the objective or measure."""
 
     binding: str
-    labelled: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,12 +67,22 @@ class Only:
 @dataclass(frozen=True)
 class Where:
     """`{groups}`, `{areas}`: where the matched statements meet (the narrower of two overlapping
-    nodes); `{corridor}`: " on the X→Y corridor", or nothing when both ends are open."""
+    nodes, with how a record narrows a group); `{corridor}`: " on the X→Y corridor", or nothing."""
 
     what: str
 
 
-Part = Text | FieldValue | Name | Only | Where
+@dataclass(frozen=True)
+class Differences:
+    """`{differences}`: the fields two records state differently, and only those (the compiler
+    takes the fields from the rule's `differ` check)."""
+
+    a: str
+    b: str
+    fields: tuple[FieldValue, ...] = ()
+
+
+Part = Text | FieldValue | Name | Only | Where | Differences
 
 
 @dataclass(frozen=True)
@@ -73,7 +99,7 @@ class Template:
                 refs += [part.left, part.right]
         return refs
 
-    def render(self, matches: list[dict]) -> str:
+    def render(self, matches: list[dict], names: Names) -> str:
         """The message for a group of matches (binding -> fact); values come from the first."""
         first = matches[0]
         out = []
@@ -81,16 +107,18 @@ class Template:
             if isinstance(part, Text):
                 out.append(part.text)
             elif isinstance(part, FieldValue):
-                out.append(_show(first[part.binding][part.field]))
+                value = first[part.binding][part.field]
+                out.append(names.of_record(value) if part.style == "record" and value else show(value, part.style))
             elif isinstance(part, Name):
-                fact = first[part.binding]
-                out.append(f"{fact['record']} {fact['label']}" if part.labelled else str(fact["record"]))
+                out.append(names.of_fact(first[part.binding]))
             elif isinstance(part, Only):
                 only = sorted(
                     set(_items(first[part.left.binding][part.left.field]))
                     - set(_items(first[part.right.binding][part.right.field]))
                 )
-                out.append(", ".join(only) or "none")
+                out.append(", ".join(show(item, part.left.style) for item in only) or "none")
+            elif isinstance(part, Differences):
+                out.append(_differences(first[part.a], first[part.b], part.fields))
             elif part.what == "corridor":
                 out.append(_corridor(first))
             else:
@@ -121,6 +149,8 @@ def _ref(text: str) -> FieldValue:
 def _placeholder(expression: str) -> Part:
     if expression in ("groups", "areas", "corridor"):
         return Where(expression)
+    if expression == "differences":
+        return Differences("", "")
     if expression.startswith("only(") and expression.endswith(")"):
         arguments = expression[5:-1].split(",")
         if len(arguments) != 2:
@@ -133,30 +163,68 @@ def _placeholder(expression: str) -> Part:
     return _ref(expression)
 
 
-def _show(value) -> str:
+def _end(value: str) -> str:
+    """A corridor end in words: `any`, `Kuwait/Saudi Arabia`, `anywhere but Austria/Belgium`."""
+    if value == "any":
+        return "any"
+    if value.startswith("!"):
+        return "anywhere but " + "/".join(parties.country_name(c) for c in value[1:].split(","))
+    return "/".join(parties.country_name(c) for c in value.split(","))
+
+
+def show(value: object, style: str = "plain") -> str:
+    """A fact value as a message shows it."""
     if isinstance(value, bool):
         return "true" if value else "false"  # as the record writes it
     if value == "":
         return "unspecified"
-    return re.sub(r",(?=\S)", ", ", str(value))  # lists are comma-joined in facts; free text keeps its commas
+    text = str(value)
+    if style == "node":
+        return vocab.words(text)
+    if style == "nodes":
+        return ", ".join(vocab.words(item) for item in _items(text))
+    if style in ("country", "countries"):
+        return ", ".join(parties.country_name(item) for item in _items(text))
+    if style == "end":
+        return _end(text)
+    if style == "verb":
+        return vocab.VERBS.get(text, text)
+    if style == "word":
+        return text.replace("_", " ")
+    return re.sub(r",(?=\S)", ", ", text)  # lists are comma-joined in facts; free text keeps its commas
 
 
 def _items(value) -> list[str]:
     return [v for v in str(value).split(",") if v]
 
 
-def _end(value: str) -> str:
-    """A corridor end in words: `KWT/SAU`, `anywhere but AUT/BEL`."""
-    if value.startswith("!"):
-        return "anywhere but " + "/".join(value[1:].split(","))
-    return "/".join(value.split(","))
+def _differences(a: dict, b: dict, fields: tuple[FieldValue, ...]) -> str:
+    """`period end: 2027-02-28 in Xaa's record, 2026-02-28 in Xab's`, for the fields stated differently."""
+    owner_a = f"{parties.country_name(a['recorded_by'])}'s record" if a.get("recorded_by") else "one record"
+    owner_b = f"{parties.country_name(b['recorded_by'])}'s" if b.get("recorded_by") else "the other's"
+    out = []
+    for field in fields:
+        x, y = a[field.field], b[field.field]
+        if x == "" or y == "" or x == y:
+            continue
+        if field.style in ("nodes", "countries") or "," in f"{x}{y}":
+            only_a = [show(i, field.style.rstrip("s")) for i in _items(x) if i not in _items(y)]
+            only_b = [show(i, field.style.rstrip("s")) for i in _items(y) if i not in _items(x)]
+            sides = [
+                f"{', '.join(only_a)} only in {owner_a}" if only_a else "",
+                f"{', '.join(only_b)} only in {owner_b}" if only_b else "",
+            ]
+            out.append(f"{field.label}: {'; '.join(s for s in sides if s)}")
+        else:
+            out.append(f"{field.label}: {show(x, field.style)} in {owner_a}, {show(y, field.style)} in {owner_b}")
+    return "; ".join(out) or "no stated difference"
 
 
 def _corridor(match: dict) -> str:
     ends = []
     for end in ("origin", "destination"):
         specific = sorted({f[end] for f in match.values() if f.get(end, "any") != "any"})
-        ends.append("/".join(_end(v) for v in specific) or "any")
+        ends.append(" or ".join(_end(v) for v in specific) or "any")
     return "" if ends == ["any", "any"] else f" on the {ends[0]}→{ends[1]} corridor"
 
 
@@ -175,4 +243,6 @@ def _met(matches: list[dict], what: str) -> list[str]:
             for fact in statements:  # groups only: a scope narrows a group
                 if key == "group" and fact.get("scope") and fact["named_group"] == deepest:
                     scopes[deepest] = fact["scope"]
-    return [f"{node} ({scopes[node]})" if node in scopes else node for node in tree.roots_of(met)]
+    return [
+        f"{vocab.words(node)} ({scopes[node]})" if node in scopes else vocab.words(node) for node in tree.roots_of(met)
+    ]

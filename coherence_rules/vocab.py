@@ -2,7 +2,7 @@
 
 A statement about a node applies to every node below it, so tree overlap is the
 basis of most joins: two statements overlap when one's node is the other's node
-or one of its ancestors (schema.md, "Vocabularies").
+or one of its ancestors (docs/record-format.md).
 """
 
 from __future__ import annotations
@@ -235,3 +235,80 @@ class Vocabulary:
 
 GROUPS = Vocabulary(GROUP_TREE)
 AREAS = Vocabulary(AREA_TREE)
+
+
+# How messages name vocabulary nodes for a policy reader.
+WORDS: dict[str, str] = {
+    "all_migrants": "all migrants",
+    "regular_migrant": "regular migrants",
+    "labour_migrant": "migrant workers",
+    "low_skilled_worker": "lower-skilled workers",
+    "high_skilled_worker": "highly skilled workers",
+    "domestic_worker": "domestic workers",
+    "seasonal_worker": "seasonal workers",
+    "student": "international students",
+    "family_member": "migrants' family members",
+    "irregular_migrant": "migrants in an irregular situation",
+    "refugee": "refugees",
+    "asylum_seeker": "asylum seekers",
+    "trafficking_victim": "victims of trafficking",
+    "emigrant": "nationals abroad",
+    "diaspora": "the diaspora",
+    "returnee": "returning migrants",
+    "idp": "internally displaced persons",
+    "entry": "entry",
+    "exit": "departure",
+    "stay": "stay",
+    "work": "work",
+    "recruitment": "recruitment",
+    "border": "border control",
+    "asylum": "asylum",
+    "return": "return",
+    "readmission": "readmission",
+    "reintegration": "reintegration",
+    "integration": "integration",
+    "naturalisation": "naturalisation",
+    "health": "health care",
+    "emergency_health": "emergency health care",
+    "education": "education",
+    "housing": "housing",
+    "social_security": "social security",
+    "old_age": "old-age pensions",
+    "invalidity": "invalidity benefits",
+    "survivors": "survivors' benefits",
+    "employment_injury": "employment injury benefits",
+    "unemployment": "unemployment benefits",
+    "family_benefits": "family benefits",
+    "maternity": "maternity benefits",
+    "sickness": "sickness benefits",
+    "skills_recognition": "recognition of skills",
+    "remittances": "remittances",
+    "diaspora_engagement": "diaspora engagement",
+    "anti_trafficking": "action against trafficking",
+    "labour_rights": "labour rights",
+    "data": "migration data",
+}
+
+
+def words(token: str) -> str:
+    """A vocabulary node as a reader says it (`domestic_worker` -> `domestic workers`)."""
+    return WORDS.get(token, token.replace("_", " "))
+
+
+# Stances and effects as a message says what a statement does ("X restricts entry for …").
+VERBS: dict[str, str] = {
+    "facilitate": "facilitates",
+    "restrict": "restricts",
+    "protect": "protects",
+    "deter": "deters",
+    "neutral": "informs on",
+    "regulate": "regulates",
+    "not_promote": "does not promote",
+    "grant": "grants",
+    "deny": "denies",
+    "condition": "makes conditional",
+    "fund": "funds",
+    "require": "requires",
+    "assign": "assigns",
+    "refund": "refunds",
+}

@@ -54,8 +54,8 @@ def test_lint_default_corpus_text_output(repo):
     assert code == 1
     lines = out.splitlines()
     assert lines[0] == (
-        "policies/xaa/strategy.yaml:8:5: HC001 error XAA-STRATEGY objective O1 (facilitate) and "
-        "XAA-LAW objective O1 (restrict) pursue opposing objectives for low_skilled_worker in entry"
+        "policies/xaa/strategy.yaml:8:5: HC001 error objective O1 of XAA-STRATEGY facilitates entry for "
+        "lower-skilled workers, while objective O1 of XAA-LAW restricts it"
     )
     assert lines[1] == "  --> policies/xaa/law.yaml:8:5 (XAA-LAW)"
     assert lines[2].startswith("policies/xab/plan.yaml:5:1: LC001 warning")
@@ -66,7 +66,8 @@ def test_json_contract(repo):
     code, out = run("lint", "--format", "json", "--as-of", "2026-11-23")
     doc = json.loads(out)
     assert code == 1
-    assert set(doc) == {"tool", "version", "as_of", "findings", "summary"}
+    assert set(doc) == {"tool", "format_version", "version", "as_of", "findings", "summary"}
+    assert doc["format_version"] == "1.1"
     assert doc["tool"] == "coherence" and doc["as_of"] == "2026-11-23"
     assert doc["summary"] == {"files": 3, "records": 3, "error": 1, "warning": 1, "info": 0}
     first = doc["findings"][0]
@@ -76,6 +77,10 @@ def test_json_contract(repo):
     assert first["location"]["record"] == "XAA-STRATEGY"
     assert first["related"][0]["path"] == "policies/xaa/law.yaml"
     assert len(first["fingerprint"]) == 20
+    # 1.1: what a reviewer acts on, and what a ministry reports against.
+    assert first["action"] and first["sources"][0].startswith("GFMD 2017")
+    assert "gcm:whole-of-government" in first["frameworks"]
+    assert first["drafts"] == [] and first["countries"] == ["XAA"]
 
 
 def test_as_of_changes_time_dependent_findings(repo):
@@ -88,16 +93,34 @@ def test_targets_report_only_findings_touching_them(repo):
     assert code == 1 and "LC001" in out and "HC001" not in out
     code, out = run("lint", "policies/xaa/law.yaml", "--as-of", "2026-11-23")
     assert "HC001" in out and "LC001" not in out  # the other side of the conflict is context
+    # ... and the finding points at the file under review, relating the corpus record.
+    assert out.splitlines()[:2] == [
+        "policies/xaa/law.yaml:8:5: HC001 error objective O1 of XAA-STRATEGY facilitates entry for "
+        "lower-skilled workers, while objective O1 of XAA-LAW restricts it",
+        "  --> policies/xaa/strategy.yaml:8:5 (XAA-STRATEGY)",
+    ]
+    # The same finding, whichever side it is reviewed from: one fingerprint (baselines hold).
+    prints = {
+        json.loads(run("lint", *target, "--format", "json", "--as-of", "2026-11-23")[1])["findings"][0]["fingerprint"]
+        for target in ([], ["policies/xaa/law.yaml"], ["policies/xaa/strategy.yaml"])
+    }
+    assert len(prints) == 1
 
 
 def test_against_lints_drafts_with_another_corpus_as_context(repo, tmp_path):
     drafts = tmp_path / "drafts"
     drafts.mkdir()
-    (drafts / "new.yaml").write_text(HC_CASE["xaa/law.yaml"].replace("XAA-LAW", "XAA-DRAFT"))
+    draft = HC_CASE["xaa/law.yaml"].replace("XAA-LAW", "XAA-DRAFT").replace("status: in_force", "status: draft")
+    (drafts / "new.yaml").write_text(draft)
     code, out = run("lint", "--against", "policies", "drafts", "--as-of", "2026-11-23")
     assert code == 1
-    assert out.splitlines()[0].startswith("policies/xaa/strategy.yaml:8:5: HC001")
-    assert "XAA-DRAFT" in out and "XAA-LAW objective" not in out
+    # The annotation lands on the draft, says the finding is about a draft, and relates the corpus.
+    assert out.splitlines()[:2] == [
+        "drafts/new.yaml:8:5: HC001 error objective O1 of XAA-STRATEGY facilitates entry for lower-skilled "
+        "workers, while objective O1 of XAA-DRAFT restricts it [draft: XAA-DRAFT]",
+        "  --> policies/xaa/strategy.yaml:8:5 (XAA-STRATEGY)",
+    ]
+    assert "XAA-LAW" not in out
 
 
 def test_stdin_with_filename(repo):

@@ -23,6 +23,7 @@ BASE = {
     "condition": "whatever the match below says, for a test",
     "rationale": "exercises one construct of the compiler",
     "sources": ["tests"],
+    "action": "change what the test asks to change",
     "examples": {"bad": "x", "good": "y"},
 }
 

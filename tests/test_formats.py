@@ -156,7 +156,12 @@ def test_sarif_rule_metadata_carries_the_explanation(report):
     assert hc001["shortDescription"]["text"] == spec.summary
     assert hc001["fullDescription"]["text"] == " ".join(spec.rationale.split())
     assert hc001["defaultConfiguration"]["level"] == "error"
-    assert hc001["properties"] == {"family": "HC", "tags": ["coherence", "HC"]}
+    assert hc001["properties"] == {
+        "family": "HC",
+        "tags": ["coherence", "HC", *spec.frameworks],
+        "frameworks": list(spec.frameworks),
+    }
+    assert f"## What to do\n\n{spec.action}" in hc001["help"]["markdown"]
     markdown = hc001["help"]["markdown"]
     assert f"```yaml\n{spec.bad.rstrip()}\n```" in markdown
     assert f"```yaml\n{spec.good.rstrip()}\n```" in markdown
@@ -191,8 +196,16 @@ def test_sarif_result_for_a_conflict(report):
     assert related["physicalLocation"]["region"]["endColumn"] == len(LAW_LINE) + 1
     assert "XAA-LAW" in related["message"]["text"]
     fingerprint = report.findings[0].fingerprint
-    assert result["partialFingerprints"] == {"primaryLocationLineHash": fingerprint, "coherence/v1": fingerprint}
+    assert result["partialFingerprints"] == {"primaryLocationLineHash": fingerprint, "coherence/v2": fingerprint}
     assert result["suppressions"] == []
+    finding = report.findings[0]
+    assert result["properties"] == {
+        "records": ["XAA-LAW", "XAA-STRATEGY"],
+        "sources": list(finding.sources),
+        "action": finding.action,
+        "frameworks": list(finding.frameworks),
+        "countries": ["XAA"],
+    }
 
 
 def test_sarif_message_links_name_existing_related_locations(report):
@@ -205,7 +218,7 @@ def test_sarif_message_links_name_existing_related_locations(report):
 def test_sarif_suppressed_findings_stay_visible(report):
     results = sarif_doc(report)["runs"][0]["results"]
     assert len(results) == 3
-    by_fingerprint = {r["partialFingerprints"]["coherence/v1"]: r for r in results}
+    by_fingerprint = {r["partialFingerprints"]["coherence/v2"]: r for r in results}
     inline = by_fingerprint[IGNORED.fingerprint]
     assert inline["suppressions"] == [{"kind": "inSource", "justification": "agreed by the ministry"}]
     assert inline["message"]["text"].endswith(" — see also [XAA-OLD](1)")
@@ -241,8 +254,8 @@ def test_sarif_levels_and_literal_brackets(linted):
 def test_github_annotation_line(report):
     assert github.render(report) == (
         "::error file=xaa/strategy.yaml,line=8,col=5,endLine=8,endColumn=75,title=HC001 opposing-objectives::"
-        "XAA-STRATEGY objective O1 (facilitate) and XAA-LAW objective O1 (restrict) pursue opposing objectives "
-        "for low_skilled_worker in entry — see also XAA-LAW at xaa/law.yaml:8\n"
+        "objective O1 of XAA-STRATEGY facilitates entry for lower-skilled workers, while objective O1 of XAA-LAW "
+        "restricts it — see also XAA-LAW at xaa/law.yaml:8\n"
     )  # suppressed ones left out
 
 

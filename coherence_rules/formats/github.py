@@ -23,7 +23,7 @@ def escape_property(text: str) -> str:
 
 
 def _message(finding: Finding) -> str:
-    message = finding.message
+    message = finding.headline
     if finding.related:
         seen = ", ".join(
             (f"{loc.record} at " if loc.record else "") + f"{loc.path}:{loc.line}" for loc in finding.related

@@ -1,4 +1,4 @@
-"""The JSON contract of architecture.md: CI scripts parse it."""
+"""The JSON contract (README, "JSON output"): CI scripts parse it."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ import json
 
 from ..report import Report
 
+# 1.0: the contract of the first release; 1.1 added `format_version` and, per finding, `sources`,
+# `action`, `frameworks`, `drafts` and `countries`. A minor bump only ever adds keys.
+FORMAT_VERSION = "1.1"
+
 
 def render(report: Report, color: bool = False) -> str:
     document = {
         "tool": "coherence",
+        "format_version": FORMAT_VERSION,
         "version": report.version,
         "as_of": report.as_of.isoformat(),
         "findings": [f.to_dict() for f in report.findings],

@@ -24,7 +24,7 @@ def _clean(text: str) -> str:
 
 def _details(finding: Finding) -> str:
     loc = finding.location
-    lines = [f"{loc.path}:{loc.line}:{loc.column}: {finding.rule} {finding.severity} {finding.message}"]
+    lines = [f"{loc.path}:{loc.line}:{loc.column}: {finding.rule} {finding.severity} {finding.headline}"]
     lines += [
         f"  --> {rel.path}:{rel.line}:{rel.column}" + (f" ({rel.record})" if rel.record else "")
         for rel in finding.related
@@ -61,7 +61,7 @@ def render(report: Report, color: bool = False) -> str:
         case = ET.SubElement(suite, "testcase", {"name": _clean(path), "classname": "coherence"})
         for finding in findings:
             failure = ET.SubElement(
-                case, "failure", {"message": _clean(f"{finding.rule}: {finding.message}"), "type": finding.severity}
+                case, "failure", {"message": _clean(f"{finding.rule}: {finding.headline}"), "type": finding.severity}
             )
             failure.text = _clean(_details(finding))
     ET.indent(suite)

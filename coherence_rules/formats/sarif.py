@@ -1,4 +1,4 @@
-"""SARIF 2.1.0 that GitHub code scanning accepts (architecture.md, "What users of linters expect").
+"""SARIF 2.1.0 that GitHub code scanning accepts.
 
 A pure function of the report: no file access, so `partialFingerprints.primaryLocationLineHash`
 (which GitHub would otherwise compute from the text of the primary line) is the finding's own
@@ -20,7 +20,7 @@ from ..report import Report, RuleDoc
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/coherence-rules/"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
-FINGERPRINT_KEY = "coherence/v1"
+FINGERPRINT_KEY = "coherence/v2"
 
 
 def _one_line(text: str) -> str:
@@ -53,8 +53,19 @@ def _suppress_markdown(rule_id: str) -> str:
 
 
 def _descriptor(
-    rule_id: str, name: str, severity: str, family: str, summary: str, text: str, markdown: str, rationale: str
+    rule_id: str,
+    name: str,
+    severity: str,
+    family: str,
+    summary: str,
+    text: str,
+    markdown: str,
+    rationale: str,
+    frameworks: tuple[str, ...] = (),
 ) -> dict:
+    properties: dict[str, Any] = {"family": family, "tags": ["coherence", family, *frameworks]}
+    if frameworks:
+        properties["frameworks"] = list(frameworks)
     return {
         "id": rule_id,
         "name": name,
@@ -62,7 +73,7 @@ def _descriptor(
         "fullDescription": {"text": rationale},
         "help": {"text": text, "markdown": markdown},
         "defaultConfiguration": {"level": LEVELS[severity]},
-        "properties": {"family": family, "tags": ["coherence", family]},
+        "properties": properties,
     }
 
 
@@ -77,6 +88,13 @@ def _rule(doc: RuleDoc) -> dict:
         markdown.append(f"## Condition\n\n{doc.condition}")
     text.append(f"Why it matters:\n{doc.rationale}")
     markdown.append(f"## Why it matters\n\n{doc.rationale}")
+    if doc.action:
+        text.append(f"What to do:\n{doc.action}")
+        markdown.append(f"## What to do\n\n{doc.action}")
+    if doc.frameworks:
+        tags = ", ".join(doc.frameworks)
+        text.append(f"Frameworks: {tags}")
+        markdown.append(f"## Frameworks\n\n{tags}")
     if sources:
         text.append(f"Sources:\n{sources}")
         markdown.append(f"## Sources\n\n{sources}")
@@ -98,7 +116,15 @@ def _rule(doc: RuleDoc) -> dict:
         text.append(_suppress_text(doc.id))
         markdown.append(_suppress_markdown(doc.id))
     return _descriptor(
-        doc.id, doc.name, doc.severity, doc.family, doc.summary, "\n\n".join(text), "\n\n".join(markdown), doc.rationale
+        doc.id,
+        doc.name,
+        doc.severity,
+        doc.family,
+        doc.summary,
+        "\n\n".join(text),
+        "\n\n".join(markdown),
+        doc.rationale,
+        doc.frameworks,
     )
 
 
@@ -146,7 +172,7 @@ def _location(loc: Location) -> dict:
 
 
 def _result(finding: Finding, rule_index: int, suppression: Suppressed | None) -> dict:
-    message = _escape(finding.message)
+    message = _escape(finding.headline)
     if finding.related:
         links = ", ".join(f"[{_escape(_label(loc))}]({i})" for i, loc in enumerate(finding.related, 1))
         message += f" — see also {links}"
@@ -170,8 +196,15 @@ def _result(finding: Finding, rule_index: int, suppression: Suppressed | None) -
     result["suppressions"] = (
         [] if suppression is None else [{"kind": suppression.kind, "justification": suppression.justification}]
     )
-    if finding.records:
-        result["properties"] = {"records": list(finding.records)}
+    properties = {
+        "records": list(finding.records),
+        "sources": list(finding.sources),
+        "action": finding.action,
+        "frameworks": list(finding.frameworks),
+        "drafts": list(finding.drafts),
+        "countries": list(finding.countries),
+    }
+    result["properties"] = {key: value for key, value in properties.items() if value}
     return result
 
 

@@ -13,7 +13,7 @@ def render(report: Report, color: bool = False) -> str:
     for f in report.findings:
         loc = f.location
         severity = f"{_COLOURS[f.severity]}{f.severity}{_RESET}" if color else f.severity
-        lines.append(f"{loc.path}:{loc.line}:{loc.column}: {f.rule} {severity} {f.message}")
+        lines.append(f"{loc.path}:{loc.line}:{loc.column}: {f.rule} {severity} {f.headline}")
         for rel in f.related:
             note = f"  --> {rel.path}:{rel.line}:{rel.column}" + (f" ({rel.record})" if rel.record else "")
             lines.append(f"{_DIM}{note}{_RESET}" if color else note)
