@@ -20,6 +20,7 @@ from .findings import finalise
 from .ir import CompiledRule
 from .load import LoadedFile, load_bytes, load_file
 from .obligations import load_obligations
+from .record_views import record_views
 from .report import Report
 from .rulespec import LoadedRule, builtin_rules_dir, load_rule_dirs
 from .selection import RuleIndex, Selection, apply_config
@@ -140,6 +141,11 @@ def lint(settings: Settings) -> Report:
     findings += [f for f in about_suppressions if selection.reports(f.rule)]
     if settings.progress:
         settings.progress("")
+    views, texts = [], {}
+    if settings.record_views:
+        views = record_views(corpus, settings.as_of)
+        shown = {loc.path for f in [*findings, *(s.finding for s in suppressed)] for loc in f.locations}
+        texts = {f.path: f.text for f in loaded if f.path in shown}
     return Report(
         as_of=settings.as_of,
         findings=finalise(findings),
@@ -147,4 +153,6 @@ def lint(settings: Settings) -> Report:
         records=len(corpus.records),
         rules=[r.spec.doc() for r in rules],
         suppressed=sorted(suppressed, key=lambda s: s.finding.sort_key()),
+        record_views=views,
+        texts=texts,
     )

@@ -190,6 +190,7 @@ def lint_command(
             jobs=jobs,
             cache_dir=None if no_cache else default_cache_directory(),
             progress=Progress() if sys.stderr.isatty() else None,
+            record_views=fmt == "html" or None,
         )
         report = lint(settings)
         if write_baseline:  # the same run: today's findings become the baseline, and are hidden by it

@@ -12,7 +12,8 @@ from .facts import Context, Fact, context, obligation_facts, record_facts, route
 from .findings import Finding, Location
 from .ir import At, CompiledRule, Match, ReportPlan
 from .obligations import Obligation
-from .schema import Agreement, Commitments, Institution, Record
+from .record_views import owner
+from .schema import Agreement, Institution
 from .shards import Shard, pair_shards, shards
 from .validate import Corpus, RecordEntry
 
@@ -134,21 +135,9 @@ def _findings(
             drafts=tuple(
                 sorted({f["record"] for f in facts if f["ri"] >= 0 and ctx.standing[f["ri"]].status in DRAFTS})
             ),
-            countries=tuple(sorted({_owner(corpus.records[f["ri"]].model) for f in facts if f["ri"] >= 0})),
+            countries=tuple(sorted({owner(corpus.records[f["ri"]].model) for f in facts if f["ri"] >= 0})),
             identity=" ".join(sorted({f"{f['record']}@{f['yp']}" for f in facts})),
         )
-
-
-def _owner(model: Record) -> str:
-    """Whose record it is: the country (or regional body) that keeps it."""
-    if isinstance(model, Agreement):
-        return parties.home_country(model.recorded_by) or model.recorded_by
-    if isinstance(model, Commitments):
-        return model.country
-    jurisdiction = model.jurisdiction
-    if jurisdiction.country:
-        return parties.home_country(jurisdiction.country) or jurisdiction.country
-    return str(jurisdiction.body)
 
 
 def _shard_facts(shard: Shard, ctx: Context, pack: Pack, shared: list[Fact]) -> list[Fact]:

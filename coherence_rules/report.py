@@ -31,6 +31,23 @@ class RuleDoc:
     frameworks: tuple[str, ...] = ()  # tags: gcm:22, migof:principle-2, mgi:2, picmd:1
 
 
+@dataclass(frozen=True)
+class RecordView:
+    """A record as reports draw it (the HTML report's policy map and excerpts)."""
+
+    id: str
+    kind: str  # policy, agreement, institution, commitments
+    title: str
+    country: str  # whose record: a country code, or the regional or international body
+    level: str  # international, regional, bilateral, national, subnational
+    type: str  # the policy's or agreement's type ("" for institutions and commitments)
+    status: str  # on the reference date ("" when it did not exist yet, or has no status)
+    path: str
+    line: int
+    end_line: int
+    implements: tuple[str, ...] = ()  # ids of the records it implements, as found in the corpus
+
+
 @dataclass
 class Report:
     as_of: dt.date
@@ -40,6 +57,9 @@ class Report:
     rules: list[RuleDoc]  # the rules that ran
     suppressed: list[Suppressed] = field(default_factory=list)
     version: str = __version__
+    # Only when the run is asked for them (Settings.record_views), for reports that show records:
+    record_views: list[RecordView] = field(default_factory=list)  # every valid record, in corpus order
+    texts: dict[str, str] = field(default_factory=dict)  # path -> text, for each file a finding points into
 
     def counts(self) -> dict[str, int]:
         return severity_counts(self.findings)

@@ -39,6 +39,7 @@ class Settings:
     cache_dir: Path | None = None  # a warm cache of parsed files (cache.py); None = parse every file
     cwd: Path = field(default_factory=Path.cwd)
     config_root: Path | None = None  # where per-path globs are anchored (default: cwd)
+    record_views: bool = False  # also return every record's view and the texts findings point into
 
 
 def default_corpus(root: Path) -> list[Path]:
