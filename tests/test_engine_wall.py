@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from durable import engine as durable
 
 from coherence_rules import engine
 from coherence_rules.catalogue import ENGINE_FIELDS
@@ -249,22 +248,6 @@ def test_states_are_deleted_and_runs_do_not_leak(monkeypatch):
     for _ in range(1100):  # more than the 1,024 live states after which the engine raises MemoryError
         engine.run(pack, facts({"kind": "objective", "country": "XAA"}))
     assert len(deleted) == 1100 and not engine._COLLECTING
-
-
-def test_spurious_duplicate_is_retried_with_a_fresh_state(monkeypatch):
-    pack = simple_pack()
-    calls = {"n": 0}
-    original = engine._HOST.assert_facts
-
-    def flaky(name, batch):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise durable.MessageObservedException(batch[0])
-        return original(name, batch)
-
-    monkeypatch.setattr(engine._HOST, "assert_facts", flaky)
-    result = engine.run(pack, facts({"kind": "measure", "country": "XAA"}))
-    assert result.retries == 1 and len(result.matches) == 1
 
 
 def test_an_exception_in_a_rule_becomes_an_e007_finding(corpus, tmp_path_factory):
