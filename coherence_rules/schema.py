@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, RootModel, StringConstraints, Tag, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    RootModel,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 
 from . import vocab
 
@@ -54,8 +64,18 @@ else:
     FeesPaidBy = Literal[vocab.FEES_PAID_BY]
 
 
+def _fits_64_bits(value: int) -> int:
+    if not -(2**63) <= value < 2**63:
+        raise ValueError("integer beyond 64 bits: the rules engine cannot compare it exactly")
+    return value
+
+
+Int64 = Annotated[int, AfterValidator(_fits_64_bits)]
+
+
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Infinities and NaN (`.inf`, `1e999`) cannot be compared, and the rules engine loses facts after one.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Source(Model):
@@ -110,7 +130,7 @@ class Indicator(Model):
     baseline: float | None = None
     target: float | None = None
     unit: str | None = None
-    year: int | None = None
+    year: Int64 | None = None
 
 
 class Objective(Model):
@@ -187,7 +207,7 @@ class Occupations(Model):
 
 
 class Quota(Model):
-    per_year: int = Field(ge=0)
+    per_year: Int64 = Field(ge=0)
 
 
 class SocialSecurityCoverage(Model):
@@ -243,7 +263,7 @@ class Institution(RecordBase):
 
 class Ratification(Model):
     instrument: Instrument
-    year: int | None = None
+    year: Int64 | None = None
     accepted_branches: list[C118Branch] = []
 
 

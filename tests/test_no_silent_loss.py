@@ -167,3 +167,53 @@ def test_a_killed_worker_is_an_error_within_seconds_not_a_hang():
     )
     assert result.returncode == 2, result.stderr
     assert "worker process died" in result.stdout
+
+
+UNCARRIABLE = """\
+coherence: 1
+kind: policy
+id: XAA-TARGETS-{n}
+type: strategy
+status: in_force
+jurisdiction: {{country: XAA, level: national}}
+objectives:
+  - id: O1
+    stance: protect
+    groups: [refugee]
+    areas: [education]
+    indicators:
+      - name: enrolment_rate
+        {field}: {value}
+"""
+
+
+@pytest.mark.parametrize(
+    "field, value, why",
+    [
+        ("target", ".inf", "finite number"),
+        ("target", "-.inf", "finite number"),
+        ("target", ".nan", "finite number"),
+        ("target", "1e999", "finite number"),  # a string YAML-wise; the schema would make it infinite
+        ("target", "'-Infinity'", "finite number"),
+        ("year", str(2**64), "beyond 64 bits"),
+        ("year", "'-99999999999999999999'", "beyond 64 bits"),
+    ],
+)
+def test_a_number_the_engine_cannot_carry_is_a_located_finding_and_no_other_finding_is_lost(
+    tmp_path, field, value, why
+):
+    import shutil
+
+    shutil.copytree(REPO / "policies", tmp_path / "policies")
+
+    def run():
+        report = lint(Settings(corpus=[tmp_path / "policies"], cwd=tmp_path, as_of=AS_OF))
+        return [f.to_dict() for f in report.findings]
+
+    reference = run()
+    (tmp_path / "policies" / "xaa" / "targets.yaml").write_text(UNCARRIABLE.format(n=1, field=field, value=value))
+    found = run()
+    planted = [f for f in found if f["location"]["path"].endswith("targets.yaml")]
+    assert [(f["rule"], f["location"]["line"]) for f in planted] == [("E002", 14)]
+    assert why in planted[0]["message"] and "indicators.0." + field in planted[0]["message"]
+    assert [f for f in found if f not in planted] == reference
