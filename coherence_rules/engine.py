@@ -40,6 +40,7 @@ from .ir import CompiledRule, Fact, FieldTest, Match, Pattern, Query
 TRIGGER = "trigger"
 END_RULE = "zz-end-of-run"
 MAX_RULES = 400  # create_ruleset hangs past 512 rules hanging off the root
+MAX_PATTERNS = 4_000  # patterns over all engine rules, a negation's expanded `in` tests included
 BATCH = 200  # facts per assert_facts call: small batches stay in the engine's correct regime
 RETRIES = 3  # attempts at a shard whose run did not complete, or whose dropped facts would not stay
 IN_FLIGHT = 2  # shards queued per worker process: only a few shards' facts are alive at a time
@@ -104,6 +105,8 @@ class RunResult:
     retries: int = 0  # attempts that did not complete before this one
     completed: bool = False  # the end-of-run action ran: every action before it did
     reasserted: list[int] = field(default_factory=list)  # facts the engine dropped and got again
+    match_limit: int = 0  # engine matches collected per rule; 0: no limit
+    match_counts: collections.Counter[str] = field(default_factory=collections.Counter)
 
 
 def _test(test: FieldTest) -> dict:
@@ -127,13 +130,33 @@ def _variants(pattern: Pattern) -> list[list[dict]]:
     return [head + [_test(t) for t in combination] + joins for combination in itertools.product(*choices)]
 
 
+def _choices(pattern: Pattern) -> int:
+    """How many variants `_variants` makes of a pattern."""
+    return math.prod(len(t.value) if isinstance(t.value, tuple) and pattern.joins else 1 for t in pattern.tests)
+
+
 def engine_rule_count(query: Query) -> int:
     """How many engine rules a query becomes, counted before anything is expanded."""
-    return math.prod(
-        len(t.value) if isinstance(t.value, tuple) and p.joins and not p.negated else 1
-        for p in query.patterns
-        for t in p.tests
-    )
+    return math.prod(_choices(p) for p in query.patterns if not p.negated)
+
+
+def engine_pattern_count(query: Query) -> int:
+    """How many patterns its engine rules hold together (a negation holds one per variant),
+    counted before anything is expanded."""
+    per_rule = 1 + sum(_choices(p) if p.negated else 1 for p in query.patterns)
+    return engine_rule_count(query) * per_rule
+
+
+def _refuse_cross_joins(rule: CompiledRule) -> None:
+    """A fact joined to nothing bound before it matches every fact of its type: the engine's
+    partial matches grow as the product of the facts (four such patterns grew past 6 GB)."""
+    for query in rule.queries:
+        for pattern in query.patterns[1:]:
+            if not pattern.negated and not pattern.joins:
+                raise RulePackError(
+                    f"{rule.origin}: {rule.id}: '{pattern.binding}' joins no fact bound before it: every pair would "
+                    f"match (add `same:` to say how it relates to them)"
+                )
 
 
 def _definitions(rule: CompiledRule, query: Query) -> list[list[dict]]:
@@ -160,6 +183,14 @@ class Pack:
         count = sum(engine_rule_count(q) for r in rules for q in r.queries)
         if count > MAX_RULES:
             raise RulePackError(f"the rule pack compiles to {count} engine rules: at most {MAX_RULES} are allowed")
+        patterns = sum(engine_pattern_count(q) for r in rules for q in r.queries)
+        if patterns > MAX_PATTERNS:
+            raise RulePackError(
+                f"the rule pack compiles to {patterns} engine patterns (`in:` lists in negations multiply): "
+                f"at most {MAX_PATTERNS} are allowed"
+            )
+        for rule in rules:
+            _refuse_cross_joins(rule)
         self.by_id = {r.id: r for r in rules}
         self.engine_rules: dict[str, tuple[CompiledRule, int, list[dict]]] = {}
         for n, rule in enumerate(rules):
@@ -236,6 +267,9 @@ def _action(rule: CompiledRule, q: int) -> Callable:
         result = _COLLECTING.get(c.s.sid)
         if result is None:
             return
+        result.match_counts[rule.id] += 1
+        if result.match_limit and result.match_counts[rule.id] > result.match_limit:
+            return  # counted, not kept: the run reports the rule as cut short
         try:
             facts = c._m  # the binding -> fact dict durable-rules hands to 'all' rules
             match = {b: {k: v for k, v in facts[b].items() if k not in ("sid", "id")} for b in bindings}
@@ -339,11 +373,11 @@ def _reassert_dropped(pack: Pack, sid: str, payload: list[Fact], used: set[int],
     return False
 
 
-def _attempt(pack: Pack, facts: list[Fact]) -> RunResult:
+def _attempt(pack: Pack, facts: list[Fact], match_limit: int) -> RunResult:
     """One run of a shard in a fresh state."""
     assert _HOST is not None
     sid = _fresh_sid()
-    result = RunResult()
+    result = RunResult(match_limit=match_limit)
     _COLLECTING[sid] = result
     ids, used = distinct_ids(len(facts) + 1, sid)
     trigger: dict | None = {"t": TRIGGER, "sid": sid, "id": ids[-1]}
@@ -356,6 +390,11 @@ def _attempt(pack: Pack, facts: list[Fact]) -> RunResult:
         state = _HOST.get_state(pack.name, sid)
         if state.get("exception"):
             result.errors.append(("", str(state["exception"])[:500]))
+        result.errors += [
+            (rule_id, f"it matched {count} times, over the limit of {match_limit}: only the first {match_limit} count")
+            for rule_id, count in sorted(result.match_counts.items())
+            if match_limit and count > match_limit
+        ]
     finally:
         del _COLLECTING[sid]
         if trigger is not None:  # make sure an action ran: deleting a state where none ran segfaults
@@ -364,11 +403,12 @@ def _attempt(pack: Pack, facts: list[Fact]) -> RunResult:
     return result
 
 
-def run(pack: Pack, facts: list[Fact]) -> RunResult:
-    """Evaluate one shard's facts (each accepted by `pack.relevant`) in a state of its own; a run
-    whose end-of-run action did not run is retried, and never reported as it is."""
+def run(pack: Pack, facts: list[Fact], match_limit: int = 0) -> RunResult:
+    """Evaluate one shard's facts (each accepted by `pack.relevant`) in a state of its own,
+    keeping at most `match_limit` matches per rule (0: all); a run whose end-of-run action did
+    not run is retried, and never reported as it is."""
     for attempt in range(RETRIES):
-        result = _attempt(pack, facts)
+        result = _attempt(pack, facts, match_limit)
         if result.completed:
             result.retries = attempt
             return result
@@ -378,9 +418,9 @@ def run(pack: Pack, facts: list[Fact]) -> RunResult:
 _POOL_PACK: Pack | None = None
 
 
-def _run_in_worker(facts: list[Fact]) -> RunResult:
+def _run_in_worker(facts: list[Fact], match_limit: int) -> RunResult:
     assert _POOL_PACK is not None
-    return run(_POOL_PACK, facts)
+    return run(_POOL_PACK, facts, match_limit)
 
 
 def _result_of(future: Future) -> RunResult:
@@ -392,21 +432,21 @@ def _result_of(future: Future) -> RunResult:
         ) from None
 
 
-def run_all(pack: Pack, fact_lists: Iterable[list[Fact]], jobs: int = 1) -> Iterator[RunResult]:
+def run_all(pack: Pack, fact_lists: Iterable[list[Fact]], jobs: int = 1, match_limit: int = 0) -> Iterator[RunResult]:
     """Run shards in order; with jobs > 1 in forked worker processes (the engine's C core never
     releases the GIL, so threads would not help). A forked worker inherits the registered pack;
     results come back in shard order, so output does not depend on scheduling. A worker that dies
     breaks the pool at once: an error, never a wait for a result that cannot come."""
     global _POOL_PACK
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from (run(pack, facts) for facts in fact_lists)
+        yield from (run(pack, facts, match_limit) for facts in fact_lists)
         return
     _POOL_PACK = pack
     try:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             pending: collections.deque[Future] = collections.deque()
             for facts in fact_lists:
-                pending.append(pool.submit(_run_in_worker, facts))
+                pending.append(pool.submit(_run_in_worker, facts, match_limit))
                 if len(pending) >= IN_FLIGHT * jobs:
                     yield _result_of(pending.popleft())
             while pending:

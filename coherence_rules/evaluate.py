@@ -84,6 +84,7 @@ def evaluate(
     shared: Iterable[Fact] = (),
     progress: Callable[[str], None] = lambda message: None,
     jobs: int = 1,
+    match_limit: int = 0,  # engine matches kept per rule and shard (0: all); the rule is E007 past it
 ) -> list[Finding]:
     if not rules:
         return []
@@ -95,6 +96,7 @@ def evaluate(
         pack,
         (shard_facts(shard, corpus, as_of, pack.prepare, prepared_shared) for shard in evaluated),
         jobs if len(evaluated) > 1 else 1,
+        match_limit,
     )
     for number, (shard, result) in enumerate(zip(evaluated, results, strict=False), 1):
         progress(f"rules: shard {number}/{len(evaluated)} ({shard.key})")
