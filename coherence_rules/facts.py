@@ -94,6 +94,8 @@ OPPOSITE_POLE = {"positive": "negative", "negative": "positive", "neutral": UNST
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:
+    if day.year <= years:  # an as-of date in the calendar's first years: the earliest date there is
+        return dt.date.min
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
