@@ -305,7 +305,7 @@ def test_every_fact_carries_exactly_the_fields_of_its_type():
     from coherence_rules.validate import validate
 
     repo = Path(__file__).resolve().parents[1]
-    corpus = validate([load_file(p, display_path(p, repo)) for p in discover(default_corpus(repo))])
+    corpus = validate([load_file(p, display_path(p, repo)) for p in discover(default_corpus(repo)).files])
     made = [f for entry in corpus.records for f in record_facts(entry, corpus, dt.date(2026, 11, 23))]
     made += obligation_facts(load_obligations([builtin_rules_dir()]))
     seen = set()

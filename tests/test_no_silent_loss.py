@@ -146,10 +146,10 @@ KILLER = textwrap.dedent(
 
     parent, run = os.getpid(), engine.run
 
-    def dying(pack, facts):
+    def dying(pack, facts, match_limit):
         if os.getpid() != parent:
             os.kill(os.getpid(), signal.SIGKILL)
-        return run(pack, facts)
+        return run(pack, facts, match_limit)
 
     engine.run = dying
     try:
