@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 
 from ..findings import Finding
 from ..report import Report
+from .escape import printable
 
 # Characters XML 1.0 cannot carry at all, even escaped.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -24,9 +25,11 @@ def _clean(text: str) -> str:
 
 def _details(finding: Finding) -> str:
     loc = finding.location
-    lines = [f"{loc.path}:{loc.line}:{loc.column}: {finding.rule} {finding.severity} {finding.message}"]
+    lines = [
+        f"{printable(loc.path)}:{loc.line}:{loc.column}: {finding.rule} {finding.severity} {printable(finding.message)}"
+    ]
     lines += [
-        f"  --> {rel.path}:{rel.line}:{rel.column}" + (f" ({rel.record})" if rel.record else "")
+        f"  --> {printable(rel.path)}:{rel.line}:{rel.column}" + (f" ({rel.record})" if rel.record else "")
         for rel in finding.related
     ]
     return "\n".join(lines)
@@ -58,10 +61,12 @@ def render(report: Report, color: bool = False) -> str:
     if not by_file:
         ET.SubElement(suite, "testcase", {"name": "corpus", "classname": "coherence"})
     for path, findings in by_file.items():
-        case = ET.SubElement(suite, "testcase", {"name": _clean(path), "classname": "coherence"})
+        case = ET.SubElement(suite, "testcase", {"name": _clean(printable(path)), "classname": "coherence"})
         for finding in findings:
             failure = ET.SubElement(
-                case, "failure", {"message": _clean(f"{finding.rule}: {finding.message}"), "type": finding.severity}
+                case,
+                "failure",
+                {"message": _clean(f"{finding.rule}: {printable(finding.message)}"), "type": finding.severity},
             )
             failure.text = _clean(_details(finding))
     ET.indent(suite)
