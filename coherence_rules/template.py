@@ -162,5 +162,5 @@ def _met(matches: list[dict], what: str) -> list[str]:
         statements = [fact for fact in match.values() if f"named_{key}" in fact]
         nodes = {fact[key] for fact in statements} | {fact[f"named_{key}"] for fact in statements}
         if nodes:
-            met.add(max(nodes, key=tree.depth))
+            met.add(max(sorted(nodes), key=tree.depth))  # sorted: equally deep nodes tie in set order
     return tree.roots_of(met)
