@@ -48,7 +48,12 @@ def _findings(rule: CompiledRule, matches: list[tuple[int, Match]], corpus: Corp
     for query, match in matches:
         groups.setdefault(_group_key(report, match), []).append((query, match))
     for pairs in groups.values():
-        pairs.sort(key=lambda pair: sorted((b, sorted(f.items())) for b, f in pair[1].items()))
+        # The type name keeps an unstated "" and a number from being compared (a null quota did).
+        pairs.sort(
+            key=lambda pair: sorted(
+                (b, sorted((k, type(v).__name__, v) for k, v in f.items())) for b, f in pair[1].items()
+            )
+        )
         group = [match for _, match in pairs]
         if not _complete(report, group):
             continue

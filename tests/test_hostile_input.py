@@ -450,3 +450,30 @@ def test_limits_can_be_set_in_the_configuration(tmp_path, monkeypatch):
     (tmp_path / ".coherence.yaml").write_text("limits: {max_list_itmes: 3}\n")
     result = invoke("lint")
     assert result.exit_code == 2 and "unknown limit 'max_list_itmes' (did you mean 'max_list_items'?)" in result.output
+
+
+def test_a_null_quota_beside_a_stated_one_with_ss005_in_play(corpus):
+    """The two records of one labour agreement matched together: "" and 100 were compared."""
+    agreement = """\
+coherence: 1
+kind: agreement
+id: {id}
+agreement: {key}
+recorded_by: {by}
+type: {type}
+parties: [XAA, XAB]
+status: {status}
+signed: 2020-01-01
+{extra}
+"""
+    files = {
+        "ss.yaml": agreement.format(id="SS@XAA", key="SS", by="XAA", type="social_security", status="signed", extra=""),
+        "l-xaa.yaml": agreement.format(
+            id="L@XAA", key="L", by="XAA", type="labour", status="in_force", extra="quota: null"
+        ),
+        "l-xab.yaml": agreement.format(
+            id="L@XAB", key="L", by="XAB", type="labour", status="in_force", extra="quota: {per_year: 100}"
+        ),
+    }
+    report = corpus(files, select=["SS005"])
+    assert [(f.rule, f.location.path) for f in report.findings] == [("SS005", "ss.yaml")]
