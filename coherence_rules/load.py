@@ -113,6 +113,7 @@ class _Builder:
         self.built: set[int] = set()  # nodes of the current document built so far
         self.open: set[int] = set()  # nodes being built (an alias to one is recursion)
         self.expanding = 0  # how many aliased nodes are being built again
+        self.duplicates = 0  # duplicate keys seen in the file
 
     def document(self, node, index: int) -> Document:
         self.built = set()
@@ -214,6 +215,35 @@ class _Builder:
             why = f": {exc}" if isinstance(exc, ValueError) else ""
             raise _InputError("E001", f"invalid {_tag_name(node.tag)} value {value!r}{why}", node.start_mark) from None
 
+    def _duplicate(self, key, mark, first) -> None:
+        """An E005 finding, up to the per-file limit; the rest are counted (a 2 MB file of repeated
+        keys would make 400,000 of them: `duplicates_beyond` reports the count once)."""
+        self.duplicates += 1
+        if self.duplicates > self.limits.max_findings_per_rule_per_record:
+            return
+        self.findings.append(
+            corpus_error(
+                "E005",
+                f"duplicate key '{key}': the earlier value on line {first.line + 1} is lost",
+                self._loc(mark),
+                related=(self._loc(first),),
+            )
+        )
+
+    def duplicates_beyond(self) -> list[Finding]:
+        limit = self.limits.max_findings_per_rule_per_record
+        if self.duplicates <= limit:
+            return []
+        first = self.findings[0].location if self.findings else Location(self.path, 1, 1)
+        return [
+            corpus_error(
+                "E006",
+                f"E005 reports {self.duplicates} duplicate keys in this file, over the limit of {limit}: "
+                f"only the first {limit} are listed",
+                first,
+            )
+        ]
+
     def _mapping(self, node, ypath: YamlPath, depth: int, spans: dict) -> dict:
         result: dict = {}
         first_seen: dict = {}
@@ -231,15 +261,7 @@ class _Builder:
                 raise _InputError("E001", "mapping keys must be scalars", key_node.start_mark)
             key = self.build(key_node, ypath + ("<key>",), depth + 1, {}, key_node)
             if key in first_seen:
-                first = first_seen[key]
-                self.findings.append(
-                    corpus_error(
-                        "E005",
-                        f"duplicate key '{key}': the earlier value on line {first.line + 1} is lost",
-                        self._loc(key_node.start_mark),
-                        related=(self._loc(first),),
-                    )
-                )
+                self._duplicate(key, key_node.start_mark, first_seen[key])
             first_seen[key] = key_node.start_mark
             spans.pop(ypath + (key,), None)  # a repeated key points at the value that is kept
             result[key] = self.build(value_node, ypath + (key,), depth + 1, spans, key_node)
@@ -350,7 +372,7 @@ def _parse(data: bytes, display: str, limits: Limits) -> LoadedFile:
         context = getattr(exc, "context", None)
         message = f"{context}, {what}" if context else what
         loaded.findings.append(corpus_error("E001", f"invalid YAML: {message}", Location(display, line, column)))
-    loaded.findings.extend(builder.findings)
+    loaded.findings.extend(builder.findings + builder.duplicates_beyond())
     return loaded
 
 

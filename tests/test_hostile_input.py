@@ -223,7 +223,7 @@ def test_findings_per_rule_and_record_are_capped_with_an_e006_that_counts_the_re
     report = corpus({"dup.yaml": text}, limits=Limits(max_findings_per_rule_per_record=5), select=["LC001"])
     assert [f.rule for f in report.findings].count("E005") == 5
     (cap,) = [f for f in report.findings if f.rule == "E006"]
-    assert "E005 reports 29 findings for dup.yaml" in cap.message and cap.location.line == 4  # the first
+    assert "E005 reports 29 duplicate keys in this file" in cap.message and cap.location.line == 4  # the first
 
 
 # --- the cache: a miss, never a traceback, never a wrong finding ----------------------------------
@@ -477,3 +477,12 @@ signed: 2020-01-01
     }
     report = corpus(files, select=["SS005"])
     assert [(f.rule, f.location.path) for f in report.findings] == [("SS005", "ss.yaml")]
+
+
+def test_findings_of_one_rule_for_one_record_are_capped_with_an_e006_that_counts_the_rest(corpus):
+    unknown = "".join(f"field{n}: 1\n" for n in range(30))
+    report = corpus({"p.yaml": STRATEGY + unknown}, limits=Limits(max_findings_per_rule_per_record=5), select=["LC001"])
+    assert [f.rule for f in report.findings].count("E002") == 5
+    (cap,) = [f for f in report.findings if f.rule == "E006"]
+    assert "E002 reports 30 findings for XAA-STRATEGY, over the limit of 5" in cap.message
+    assert cap.records == ("XAA-STRATEGY",)
