@@ -23,13 +23,16 @@ def _clean(text: str) -> str:
     return _INVALID_XML.sub("\ufffd", text)
 
 
+def _shown(text: str) -> str:
+    """Record text: what XML cannot carry replaced, the rest of its control characters escaped."""
+    return printable(_clean(text))
+
+
 def _details(finding: Finding) -> str:
     loc = finding.location
-    lines = [
-        f"{printable(loc.path)}:{loc.line}:{loc.column}: {finding.rule} {finding.severity} {printable(finding.message)}"
-    ]
+    lines = [f"{_shown(loc.path)}:{loc.line}:{loc.column}: {finding.rule} {finding.severity} {_shown(finding.message)}"]
     lines += [
-        f"  --> {printable(rel.path)}:{rel.line}:{rel.column}" + (f" ({rel.record})" if rel.record else "")
+        f"  --> {_shown(rel.path)}:{rel.line}:{rel.column}" + (f" ({rel.record})" if rel.record else "")
         for rel in finding.related
     ]
     return "\n".join(lines)
@@ -61,12 +64,12 @@ def render(report: Report, color: bool = False) -> str:
     if not by_file:
         ET.SubElement(suite, "testcase", {"name": "corpus", "classname": "coherence"})
     for path, findings in by_file.items():
-        case = ET.SubElement(suite, "testcase", {"name": _clean(printable(path)), "classname": "coherence"})
+        case = ET.SubElement(suite, "testcase", {"name": _shown(path), "classname": "coherence"})
         for finding in findings:
             failure = ET.SubElement(
                 case,
                 "failure",
-                {"message": _clean(f"{finding.rule}: {printable(finding.message)}"), "type": finding.severity},
+                {"message": _clean(f"{finding.rule}: {_shown(finding.message)}"), "type": finding.severity},
             )
             failure.text = _clean(_details(finding))
     ET.indent(suite)
