@@ -153,19 +153,21 @@ def compiled(rules: list[LoadedRule]) -> list[CompiledRule]:
     return _COMPILED[key]
 
 
-def _load(settings: Settings, targets: list[Path]) -> tuple[list[LoadedFile], set[str]]:
-    """The corpus files (targets included) and the display paths of the targets."""
+def _load(settings: Settings, named: Discovered) -> tuple[list[LoadedFile], set[str]]:
+    """The corpus files (the `named` targets included) and the display paths of the targets (those
+    skipped too: their findings are the run's)."""
     cwd = settings.cwd
     say = settings.progress or (lambda message: None)
     roots = settings.corpus or default_corpus(cwd)
-    found = discover([*roots, *targets], trusted=[cwd])
+    targets = [*named.files, *(path for path, _ in named.skipped)]
+    found = discover([*roots, *named.files], trusted=[cwd])
     cache = _cache(settings, roots)
     loaded: list[LoadedFile] = []
     for number, path in enumerate(found.files, 1):
         if number % 200 == 0:
             say(f"reading files: {number}/{len(found.files)}")
         loaded.append(load_file(path, display_path(path, cwd), settings.limits, cache))
-    for path, why in found.skipped:
+    for path, why in sorted({*found.skipped, *named.skipped}):
         shown = display_path(path, cwd)
         loaded.append(LoadedFile(shown, findings=[corpus_error("E006", why, Location(shown, 1, 1))]))
     target_paths = {display_path(p, cwd) for p in targets}
@@ -190,8 +192,8 @@ def lint(settings: Settings) -> Report:
     rules, index, selection = load_rules(settings)
     compiled_rules = compiled(rules)
     baseline = load_baseline(settings.baseline) if settings.baseline else None
-    targets = discover(settings.targets, trusted=[settings.cwd]).files if settings.targets else []
-    loaded, target_paths = _load(settings, targets)
+    named = discover(settings.targets, trusted=[settings.cwd]) if settings.targets else Discovered([], [])
+    loaded, target_paths = _load(settings, named)
     say(f"validating {sum(len(f.documents) for f in loaded)} records from {len(loaded)} files")
     valid = validate(loaded)
     corpus, too_costly = within_fact_budget(valid, settings.limits.max_facts_per_record)
