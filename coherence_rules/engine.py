@@ -423,15 +423,6 @@ def _run_in_worker(facts: list[Fact], match_limit: int) -> RunResult:
     return run(_POOL_PACK, facts, match_limit)
 
 
-def _result_of(future: Future) -> RunResult:
-    try:
-        return future.result()
-    except BrokenProcessPool:
-        raise EngineError(
-            "a worker process died while evaluating a shard (killed, or out of memory?); rerun with --jobs 1"
-        ) from None
-
-
 def run_all(pack: Pack, fact_lists: Iterable[list[Fact]], jobs: int = 1, match_limit: int = 0) -> Iterator[RunResult]:
     """Run shards in order; with jobs > 1 in forked worker processes (the engine's C core never
     releases the GIL, so threads would not help). A forked worker inherits the registered pack;
@@ -448,8 +439,12 @@ def run_all(pack: Pack, fact_lists: Iterable[list[Fact]], jobs: int = 1, match_l
             for facts in fact_lists:
                 pending.append(pool.submit(_run_in_worker, facts, match_limit))
                 if len(pending) >= IN_FLIGHT * jobs:
-                    yield _result_of(pending.popleft())
+                    yield pending.popleft().result()
             while pending:
-                yield _result_of(pending.popleft())
+                yield pending.popleft().result()
+    except BrokenProcessPool:  # from a result, or from the next submit once the pool knows
+        raise EngineError(
+            "a worker process died while evaluating a shard (killed, or out of memory?); rerun with --jobs 1"
+        ) from None
     finally:
         _POOL_PACK = None
