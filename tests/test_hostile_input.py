@@ -487,3 +487,21 @@ def test_findings_of_one_rule_for_one_record_are_capped_with_an_e006_that_counts
     (cap,) = [f for f in report.findings if f.rule == "E006"]
     assert "E002 reports 30 findings for XAA-STRATEGY, over the limit of 5" in cap.message
     assert cap.records == ("XAA-STRATEGY",)
+
+
+def test_a_directory_the_walk_cannot_read_is_e006_even_as_root(corpus, monkeypatch):
+    """Root reads any directory: make the walk report the error it would report to anyone else."""
+    import coherence_rules.api as api
+
+    walk = os.walk
+
+    def failing(top, onerror=None, **options):
+        if onerror:
+            error = PermissionError(13, "Permission denied")
+            error.filename = str(corpus.root / "locked")
+            onerror(error)
+        yield from walk(top, onerror=onerror, **options)
+
+    monkeypatch.setattr(api.os, "walk", failing)
+    report = corpus({"good.yaml": GOOD}, select=["LC001"])
+    assert rules_at(report) == [("E006", "locked", 1)] and "Permission denied" in report.findings[0].message
