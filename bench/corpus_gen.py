@@ -623,8 +623,17 @@ class Corpus:
     expected: list[tuple[str, tuple[str, ...]]]  # sorted multiset of planted findings
 
 
-def generate(seed: int, n_records: int, plant: bool = True, rules: Iterable[str] | None = None) -> Corpus:
-    """Build a deterministic corpus of about `n_records` records for `seed`."""
+def generate(
+    seed: int,
+    n_records: int,
+    plant: bool = True,
+    rules: Iterable[str] | None = None,
+    countries: int | None = None,
+    focus: bool = False,
+) -> Corpus:
+    """Build a deterministic corpus of about `n_records` records for `seed`: `countries` of them
+    (default: one per 100 records); with `focus`, the filler records all go to the first country
+    and plants prefer it (one large shard: bench/heavy_shard.py)."""
     if rules is None:
         selected = list(PLANTABLE_RULES)
     else:
@@ -632,7 +641,7 @@ def generate(seed: int, n_records: int, plant: bool = True, rules: Iterable[str]
         unknown = [r for r in selected if r not in PLANTABLE_RULES]
         if unknown:
             raise ValueError(f"cannot plant {unknown}; plantable rules: {', '.join(PLANTABLE_RULES)}")
-    gen = _Generator(int(seed), max(1, int(n_records)))
+    gen = _Generator(int(seed), max(1, int(n_records)), countries, focus)
     gen.background()
     if plant:
         gen.plant([r for r in PLANTABLE_RULES if r in selected])
@@ -778,9 +787,11 @@ class _Country:
 
 
 class _Generator:
-    def __init__(self, seed: int, n_records: int):
+    def __init__(self, seed: int, n_records: int, countries: int | None = None, focus: bool = False):
         self.rng = random.Random(seed)
         self.n = n_records
+        self.n_countries = countries
+        self.focus = focus
         self.records: dict[str, dict] = {}
         self.place: dict[str, tuple] = {}  # id -> file group key
         self.expected: list[tuple[str, tuple[str, ...]]] = []
@@ -864,7 +875,7 @@ class _Generator:
     def background(self) -> None:
         r = self.rng
         all_codes = [f"X{a}{b}" for a in _AZ for b in _AZ] + [f"Q{a}{b}" for a in "MNOPQRSTUVWXYZ" for b in _AZ]
-        n_c = max(2, min(len(all_codes), round(self.n / 100)))
+        n_c = self.n_countries or max(2, min(len(all_codes), round(self.n / 100)))
         codes = sorted(r.sample(all_codes, n_c))
         names_seen: set[str] = set()
         for code in codes:
@@ -1381,7 +1392,10 @@ class _Generator:
         if deficit <= 0:
             return
         order = list(self.countries)
-        r.shuffle(order)
+        if self.focus:
+            order = order[:1]
+        else:
+            r.shuffle(order)
         for i in range(deficit):
             c = order[i % len(order)]
             if r.random() < 0.25:
@@ -1454,6 +1468,8 @@ class _Generator:
         return [s for s in c.subs if len(self._free(c.core_local[s["slug"]])) >= need]
 
     def _country_with(self, pred) -> _Country | None:
+        if self.focus and pred(self.countries[0]):
+            return self.countries[0]
         return self._pick([c for c in self.countries if pred(c)])
 
     def _other_code(self, c: _Country, exclude: tuple = ()) -> str:

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .baseline import apply_baseline, load_baseline
 from .cache import Cache
 from .compiler import compile_rules
-from .corpus_errors import BUILTIN_RULES
+from .corpus_errors import BUILTIN_RULES, corpus_error
+from .cost import within_fact_budget
 from .directives import apply_directives, directives
 from .errors import UsageError
 from .evaluate import evaluate
-from .findings import finalise
+from .findings import Finding, Location, finalise
 from .ir import CompiledRule
 from .load import LoadedFile, load_bytes, load_file
 from .obligations import load_obligations
@@ -34,30 +37,111 @@ PARALLEL_FROM = 2000  # records: below this, starting worker processes costs mor
 
 
 def display_path(path: Path, cwd: Path) -> str:
-    """Paths relative to the working directory (`../` when above it), with / separators."""
+    """Paths relative to the working directory (`../` when above it), with / separators; bytes of
+    a file name that are not UTF-8 are shown as `\\xNN` (every report is UTF-8 text)."""
     try:
-        return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(cwd))).as_posix()
+        shown = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(cwd))).as_posix()
     except ValueError:  # another drive
-        return Path(os.path.abspath(path)).as_posix()
+        shown = Path(os.path.abspath(path)).as_posix()
+    return shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def discover(paths: list[Path]) -> list[Path]:
-    """YAML files named or found under directories, each once, in a stable order."""
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+@dataclass
+class Discovered:
+    files: list[Path]
+    skipped: list[tuple[Path, str]]  # what was not read, and why (E006 findings)
+
+
+def discover(paths: list[Path], trusted: Sequence[Path] = ()) -> Discovered:
+    """YAML files named or found under directories, each once, in a stable order. Symbolic links
+    never lead out of the tree they were found in: a link to a file or directory outside it is
+    skipped (and reported); a file named directly may link into `trusted` directories or into
+    a directory named beside it. Links are never followed into directories (no loops): a linked
+    directory inside the tree is read where it really is."""
     found: dict[str, Path] = {}
+    skipped: list[tuple[Path, str]] = []
+    directories = [os.path.realpath(p) for p in paths if p.is_dir()]
+    roots = [*directories, *(os.path.realpath(t) for t in trusted)]
     for path in paths:
         if path.is_dir():
-            for root, dirs, files in os.walk(path):
+            root_real = os.path.realpath(path)
+
+            def unreadable(error: OSError) -> None:
+                skipped.append((Path(error.filename), f"cannot read directory: {error.strerror}"))
+
+            for root, dirs, files in os.walk(path, onerror=unreadable):
+                for name in dirs:
+                    linked = Path(root) / name
+                    if linked.is_symlink() and not _inside(os.path.realpath(linked), root_real):
+                        skipped.append((linked, "symbolic link to a directory outside the corpus: not followed"))
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
                 for name in files:
                     candidate = Path(root) / name
-                    # Regular files only: a FIFO or device named *.yaml would block or never end.
-                    if name.endswith(YAML_SUFFIXES) and candidate.is_file():
-                        found.setdefault(os.path.realpath(candidate), candidate)
+                    if not name.endswith(YAML_SUFFIXES):
+                        continue
+                    real = os.path.realpath(candidate)
+                    if candidate.is_symlink() and not _inside(real, root_real):
+                        skipped.append((candidate, "symbolic link to a file outside the corpus: not read"))
+                    elif candidate.is_file():  # regular files only: a FIFO named *.yaml would block
+                        found.setdefault(real, candidate)
         elif path.is_file():
-            found.setdefault(os.path.realpath(path), path)
+            real = os.path.realpath(path)
+            if path.is_symlink() and not any(_inside(real, root) for root in roots):
+                skipped.append((path, "symbolic link to a file outside the corpus: not read"))
+            else:
+                found.setdefault(real, path)
         else:
             raise UsageError(f"{path}: no such file or directory")
-    return [found[key] for key in sorted(found)]
+    return Discovered([found[key] for key in sorted(found)], sorted(skipped))
+
+
+def _checkout(directory: Path) -> Path | None:
+    """The git work tree holding a directory, if any."""
+    for candidate in [directory, *directory.parents]:
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def _cache(settings: Settings, corpus: list[Path]) -> Cache | None:
+    """The warm cache, unless its directory lies in the repository or a corpus: a change under
+    review could plant entries there (an entry matching its file's bytes is trusted)."""
+    if settings.cache_dir is None:
+        return None
+    directory = os.path.realpath(settings.cache_dir)
+    repository = [settings.config_root, _checkout(settings.cwd.resolve()), *corpus]
+    if any(root is not None and _inside(directory, os.path.realpath(root)) for root in repository):
+        return None
+    return Cache(settings.cache_dir)
+
+
+def at_most_per_record(findings: list[Finding], limit: int) -> list[Finding]:
+    """At most `limit` findings of one rule per record (per file, for findings outside records),
+    the first in report order; an E006 finding counts the rest (one file once yielded 280,000)."""
+    kept: list[Finding] = []
+    over: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
+        group = over.setdefault((finding.rule, finding.location.record or finding.location.path), [])
+        group.append(finding)
+        if len(group) <= limit:
+            kept.append(finding)
+    for (rule, where), group in over.items():
+        if len(group) > limit:
+            first = group[0].location
+            kept.append(
+                corpus_error(
+                    "E006",
+                    f"{rule} reports {len(group)} findings for {where}, over the limit of {limit}: "
+                    f"only the first {limit} are listed",
+                    Location(first.path, first.line, first.column, record=first.record),
+                    records=(first.record,) if first.record else (),
+                )
+            )
+    return finalise(kept)
 
 
 _COMPILED: dict[tuple, list[CompiledRule]] = {}
@@ -71,17 +155,23 @@ def compiled(rules: list[LoadedRule]) -> list[CompiledRule]:
     return _COMPILED[key]
 
 
-def _load(settings: Settings, targets: list[Path]) -> tuple[list[LoadedFile], set[str]]:
-    """The corpus files (targets included) and the display paths of the targets."""
+def _load(settings: Settings, named: Discovered) -> tuple[list[LoadedFile], set[str]]:
+    """The corpus files (the `named` targets included) and the display paths of the targets (those
+    skipped too: their findings are the run's)."""
     cwd = settings.cwd
     say = settings.progress or (lambda message: None)
-    corpus_files = discover([*(settings.corpus or default_corpus(cwd)), *targets])
-    cache = Cache(settings.cache_dir) if settings.cache_dir else None
+    roots = settings.corpus or default_corpus(cwd)
+    targets = [*named.files, *(path for path, _ in named.skipped)]
+    found = discover([*roots, *named.files], trusted=[cwd])
+    cache = _cache(settings, roots)
     loaded: list[LoadedFile] = []
-    for number, path in enumerate(corpus_files, 1):
+    for number, path in enumerate(found.files, 1):
         if number % 200 == 0:
-            say(f"reading files: {number}/{len(corpus_files)}")
+            say(f"reading files: {number}/{len(found.files)}")
         loaded.append(load_file(path, display_path(path, cwd), settings.limits, cache))
+    for path, why in sorted({*found.skipped, *named.skipped}):
+        shown = display_path(path, cwd)
+        loaded.append(LoadedFile(shown, findings=[corpus_error("E006", why, Location(shown, 1, 1))]))
     target_paths = {display_path(p, cwd) for p in targets}
     if settings.stdin is not None:
         name, data = settings.stdin
@@ -104,10 +194,11 @@ def lint(settings: Settings) -> Report:
     rules, index, selection = load_rules(settings)
     compiled_rules = compiled(rules)
     baseline = load_baseline(settings.baseline) if settings.baseline else None
-    targets = discover(settings.targets) if settings.targets else []
-    loaded, target_paths = _load(settings, targets)
+    named = discover(settings.targets, trusted=[settings.cwd]) if settings.targets else Discovered([], [])
+    loaded, target_paths = _load(settings, named)
     say(f"validating {sum(len(f.documents) for f in loaded)} records from {len(loaded)} files")
-    corpus = validate(loaded)
+    valid = validate(loaded)
+    corpus, too_costly = within_fact_budget(valid, settings.limits.max_facts_per_record)
     say(f"running {len(rules)} rules on {len(corpus.records)} records")
     only_shards = None
     if target_paths:
@@ -115,7 +206,20 @@ def lint(settings: Settings) -> Report:
         only_shards = {k for r in corpus.records if r.path in target_paths for k in keys[r.index]}
     obligations = load_obligations([builtin_rules_dir(), *settings.rule_dirs])
     jobs = settings.jobs or (min(os.cpu_count() or 1, 8) if len(corpus.records) >= PARALLEL_FROM else 1)
-    findings = corpus.findings + evaluate(corpus, compiled_rules, settings.as_of, only_shards, obligations, say, jobs)
+    findings = [
+        *corpus.findings,
+        *too_costly,
+        *evaluate(
+            corpus,
+            compiled_rules,
+            settings.as_of,
+            only_shards,
+            obligations,
+            say,
+            jobs,
+            settings.limits.max_matches_per_rule,
+        ),
+    ]
     if target_paths:
         findings = [f for f in findings if any(loc.path in target_paths for loc in f.locations)]
     findings = apply_config(
@@ -128,8 +232,10 @@ def lint(settings: Settings) -> Report:
     )
     # Suppressions anywhere in the corpus apply (a finding is judged where a whole-corpus run points
     # it); only the targets' own suppression comments are themselves reported.
+    found, unsearched = directives(loaded, None, settings.limits.max_comment_line_chars)
+    findings += [f for f in unsearched if not target_paths or f.location.path in target_paths]
     findings, suppressed, about_suppressions = apply_directives(
-        findings, directives(loaded, None), index, {r.spec.id for r in rules} | set(BUILTIN_RULES)
+        findings, found, index, {r.spec.id for r in rules} | set(BUILTIN_RULES)
     )
     if baseline is not None:
         findings, hidden = apply_baseline(findings, baseline)
@@ -148,9 +254,9 @@ def lint(settings: Settings) -> Report:
         texts = {f.path: f.text for f in loaded if f.path in shown}
     return Report(
         as_of=settings.as_of,
-        findings=finalise(findings),
+        findings=at_most_per_record(finalise(findings), settings.limits.max_findings_per_rule_per_record),
         files=len(loaded),
-        records=len(corpus.records),
+        records=len(valid.records),
         rules=[r.spec.doc() for r in rules],
         suppressed=sorted(suppressed, key=lambda s: s.finding.sort_key()),
         record_views=views,

@@ -1,4 +1,5 @@
-"""Files the tool writes (reports, baselines) appear whole or not at all."""
+"""Files the tool writes (reports, baselines, cache entries) appear whole or not at all, with the
+permissions any new file of the user's gets (its umask), and no temporary file is left behind."""
 
 from __future__ import annotations
 
@@ -8,14 +9,22 @@ import tempfile
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it: put it straight back
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, text: str, durable: bool = True) -> None:
-    """Write via a temporary file and an atomic rename; `durable` also syncs it to disk first
-    (reports and baselines; a cache entry may skip that: a torn entry is read as a miss)."""
+    """Write via a temporary file and an atomic rename; `durable` also syncs the file and its
+    directory to disk (reports and baselines; a cache entry may skip that: a torn entry is read as
+    a miss). mkstemp creates the file 0600: it gets the mode `open` would have given it."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())
             handle.write(text)
             if durable:
                 handle.flush()
@@ -25,3 +34,15 @@ def write_atomic(path: Path, text: str, durable: bool = True) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    if durable:
+        _sync_directory(directory)
+
+
+def _sync_directory(directory: Path) -> None:
+    """The rename itself reaches the disk (POSIX; elsewhere a directory cannot be opened)."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)

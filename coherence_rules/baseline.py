@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import stat
 from pathlib import Path
 
 from .errors import BaselineError
@@ -16,9 +18,18 @@ BASELINE_VERSION = 2  # 2: fingerprints over what a finding matched, not its wor
 NOT_BASELINED = ("SUP001", "SUP002")  # about suppression comments: fix the comment instead
 
 
+def _read_regular(path: Path) -> bytes:
+    """The file's bytes; opened without blocking, so that a FIFO or a device is refused, not waited on."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise BaselineError(f"{path}: not a regular file")
+        return handle.read()
+
+
 def load_baseline(path: Path) -> set[str]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(_read_regular(path).decode("utf-8"))
         version = data["baseline"]
         fingerprints = {entry["fingerprint"] for entry in data["findings"]}
     except FileNotFoundError:

@@ -3,17 +3,18 @@ working directory (or named with --config). Validated: an unknown key is an erro
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
 
 from .errors import ConfigError
-from .schema_errors import first_error
-from .settings import Settings, default_corpus
+from .schema_errors import first_error, suggest
+from .settings import Limits, Settings, default_corpus
 from .toolfile import load_model
 
 if sys.version_info >= (3, 11):
@@ -39,6 +40,16 @@ class Config(BaseModel):
     fail_on: FailOn | None = None
     as_of: dt.date | None = None
     rules: list[str] = Field([], description="extra rule directories, relative to the configuration file")
+    limits: dict[str, PositiveInt] = Field({}, description="settings.Limits to change, e.g. max_list_items: 5000")
+
+    @field_validator("limits")
+    @classmethod
+    def _known_limits(cls, limits: dict[str, int]) -> dict[str, int]:
+        known = [f.name for f in dataclasses.fields(Limits)]
+        for name in limits:
+            if name not in known:
+                raise ValueError(f"unknown limit '{name}'{suggest(name, known)}; the limits are: {', '.join(known)}")
+        return limits
 
 
 class LoadedConfig(BaseModel):
@@ -58,6 +69,7 @@ class LoadedConfig(BaseModel):
             "severity": config.severity,
             "per_path_ignores": config.per_path_ignores,
             "config_root": root,
+            "limits": dataclasses.replace(Limits(), **config.limits),
         }
         if config.as_of:
             values["as_of"] = config.as_of
@@ -84,7 +96,11 @@ def _toml_line(text: str, key: str) -> int:
 
 
 def _pyproject_config(path: Path) -> Config | None:
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

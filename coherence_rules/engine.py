@@ -8,12 +8,18 @@ durable-rules or knows its format and its faults (docs/engine-notes.md):
   ignores the joins of such a pattern: every pair matched); a negation joined to two bindings is
   refused (answered wrongly); the number of engine rules is bounded (more than 512 hang);
 - every run gets a fresh state id, deleted afterwards; an end-of-run rule guarantees an action ran
-  (deleting a state where none ran segfaults); a spurious "already observed" fact (32-bit hash
-  collision) makes the run retry with a fresh state; exceptions swallowed in actions come back.
+  (deleting a state where none ran segfaults) and, running last, proves that every action did;
+- actions are dispatched by our own loop, without durable-rules' 10-second cut-off that silently
+  stops a state's remaining actions; a run that did not complete is retried, then an error;
+- every fact carries an id whose 32-bit hash no other fact of its state shares, so no distinct
+  fact is "already observed"; should one be dropped anyway, it is found and asserted again;
+- a non-finite number is refused before it is serialised (the engine would discard the rest of
+  its batch); exceptions swallowed in actions come back; a dead worker process is an error.
 """
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import itertools
 import json
@@ -21,8 +27,11 @@ import math
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 
+import durable_rules_engine
 from durable import engine as durable
 
 from .errors import EngineError, RulePackError
@@ -31,22 +40,73 @@ from .ir import CompiledRule, Fact, FieldTest, Match, Pattern, Query
 TRIGGER = "trigger"
 END_RULE = "zz-end-of-run"
 MAX_RULES = 400  # create_ruleset hangs past 512 rules hanging off the root
+MAX_PATTERNS = 4_000  # patterns over all engine rules, a negation's expanded `in` tests included
 BATCH = 200  # facts per assert_facts call: small batches stay in the engine's correct regime
-RETRIES = 3
+RETRIES = 3  # attempts at a shard whose run did not complete, or whose dropped facts would not stay
+IN_FLIGHT = 2  # shards queued per worker process: only a few shards' facts are alive at a time
+FNV_OFFSET, FNV_PRIME = 0x811C9DC5, 16777619  # durable-rules' 32-bit FNV-1 (src/rules/json.h)
+
+
+def _serialise(message) -> str:
+    """What durable-rules sends to its C core, refusing NaN and infinities: `json.dumps` would write
+    them as bare words the core cannot parse, and it silently discards the rest of the batch."""
+    try:
+        return json.dumps(message, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise EngineError("a fact holds a non-finite number: it must be reported before facts are built") from None
+
+
+class _WalledRuleset(durable.Ruleset):
+    """A durable-rules ruleset with our own action loop and serialisation."""
+
+    def _flush_actions(self, state, result_container, state_offset, complete):
+        """durable-rules' loop treats an action whose closure is older than 10 seconds as completed
+        and returns without starting the state's next action: a GC pause, a starved worker or a
+        loaded machine silently loses every remaining match. This loop has no clock: it runs every
+        action the engine hands out until none is left; an error in the C core propagates."""
+        pending = result_container.get("message")
+        while pending:
+            action_name, message = next(iter(pending.items()))
+            closure = durable.Closure(self._host, self, state, message, state_offset)
+            self._actions[action_name].run(closure, lambda error: None)  # our actions are synchronous
+            durable_rules_engine.update_state(self._handle, _serialise(closure.s._d))
+            started = durable_rules_engine.complete_and_start_action(self._handle, closure._handle)
+            pending = json.loads(started) if started else None
+        complete(None, state)
+
+    def assert_fact(self, fact):
+        return self._handle_result(durable_rules_engine.assert_fact(self._handle, _serialise(fact)), fact)
+
+    def assert_facts(self, facts):
+        return self._handle_result(durable_rules_engine.assert_facts(self._handle, _serialise(facts)), facts)
 
 
 class _QuietHost(durable.Host):
-    """durable-rules' Host starts two self-re-arming timer threads per host; we dispatch ourselves."""
+    """durable-rules' Host starts two self-re-arming timer threads per host (we dispatch ourselves)
+    and builds its own rulesets (ours are walled)."""
 
     def _run(self):
         pass
+
+    def register_rulesets(self, ruleset_definitions):
+        for name, definition in ruleset_definitions.items():
+            if name in self._ruleset_directory:
+                raise EngineError(f"ruleset {name} is already registered")
+            ruleset = _WalledRuleset(name, self, definition)
+            self._ruleset_directory[name] = ruleset
+            self._ruleset_list.append(ruleset)
+        return list(ruleset_definitions)
 
 
 @dataclass
 class RunResult:
     matches: list[tuple[str, int, Match]] = field(default_factory=list)  # rule id, query index, match
     errors: list[tuple[str, str]] = field(default_factory=list)  # (rule id or "", message)
-    retries: int = 0
+    retries: int = 0  # attempts that did not complete before this one
+    completed: bool = False  # the end-of-run action ran: every action before it did
+    reasserted: list[int] = field(default_factory=list)  # facts the engine dropped and got again
+    match_limit: int = 0  # engine matches collected per rule; 0: no limit
+    match_counts: collections.Counter[str] = field(default_factory=collections.Counter)
 
 
 def _test(test: FieldTest) -> dict:
@@ -89,13 +149,36 @@ def _variants(pattern: Pattern) -> list[list[dict]]:
     return [head + [_test(t) for t in combination] + joins for combination in itertools.product(*choices)]
 
 
+def _choices(pattern: Pattern) -> int:
+    """How many variants `_variants` makes of a pattern."""
+    deferred = _deferred(pattern)
+    return math.prod(
+        len(t.value) if isinstance(t.value, tuple) and pattern.joins and t not in deferred else 1 for t in pattern.tests
+    )
+
+
 def engine_rule_count(query: Query) -> int:
     """How many engine rules a query becomes, counted before anything is expanded."""
-    return math.prod(
-        len(t.value) if isinstance(t.value, tuple) and p.joins and not p.negated and t not in _deferred(p) else 1
-        for p in query.patterns
-        for t in p.tests
-    )
+    return math.prod(_choices(p) for p in query.patterns if not p.negated)
+
+
+def engine_pattern_count(query: Query) -> int:
+    """How many patterns its engine rules hold together (a negation holds one per variant),
+    counted before anything is expanded."""
+    per_rule = 1 + sum(_choices(p) if p.negated else 1 for p in query.patterns)
+    return engine_rule_count(query) * per_rule
+
+
+def _refuse_cross_joins(rule: CompiledRule) -> None:
+    """A fact joined to nothing bound before it matches every fact of its type: the engine's
+    partial matches grow as the product of the facts (four such patterns grew past 6 GB)."""
+    for query in rule.queries:
+        for pattern in query.patterns[1:]:
+            if not pattern.negated and not pattern.joins:
+                raise RulePackError(
+                    f"{rule.origin}: {rule.id}: '{pattern.binding}' joins no fact bound before it: every pair would "
+                    f"match (add `same:` to say how it relates to them)"
+                )
 
 
 def _definitions(rule: CompiledRule, query: Query) -> list[list[dict]]:
@@ -122,6 +205,14 @@ class Pack:
         count = sum(engine_rule_count(q) for r in rules for q in r.queries)
         if count > MAX_RULES:
             raise RulePackError(f"the rule pack compiles to {count} engine rules: at most {MAX_RULES} are allowed")
+        patterns = sum(engine_pattern_count(q) for r in rules for q in r.queries)
+        if patterns > MAX_PATTERNS:
+            raise RulePackError(
+                f"the rule pack compiles to {patterns} engine patterns (`in:` lists in negations multiply): "
+                f"at most {MAX_PATTERNS} are allowed"
+            )
+        for rule in rules:
+            _refuse_cross_joins(rule)
         self.by_id = {r.id: r for r in rules}
         self.engine_rules: dict[str, tuple[CompiledRule, int, list[dict]]] = {}
         for n, rule in enumerate(rules):
@@ -176,11 +267,11 @@ class Pack:
         return {"t": fact["t"], **{f: fact[f] for f in self._fields[fact["t"]]}}
 
     def definition(self) -> dict:
-        ruleset: dict[str, dict] = {
-            name: {"all": definition, "run": _action(rule, q)}
-            for name, (rule, q, definition) in self.engine_rules.items()
-        }
-        ruleset[END_RULE] = {"all": [{TRIGGER: {"t": TRIGGER}}], "run": _end_of_run}
+        # durable-rules hands out a state's pending actions lowest `pri` first: the end-of-run
+        # action, with the highest, runs last, and so proves that every match was handed out.
+        ruleset: dict[str, dict] = {END_RULE: {"all": [{TRIGGER: {"t": TRIGGER}}], "pri": 1, "run": _end_of_run}}
+        for name, (rule, q, definition) in self.engine_rules.items():
+            ruleset[name] = {"all": definition, "run": _action(rule, q)}
         return ruleset
 
 
@@ -201,9 +292,12 @@ def _action(rule: CompiledRule, q: int) -> Callable:
             return
         try:
             facts = c._m  # the binding -> fact dict durable-rules hands to 'all' rules
-            match = {b: {k: v for k, v in facts[b].items() if k not in ("sid", "n")} for b in bindings}
-            if all(test.accepts(match[b]) for b, test in deferred) and query.accepts(match):
-                result.matches.append((rule.id, q, match))
+            match = {b: {k: v for k, v in facts[b].items() if k not in ("sid", "id")} for b in bindings}
+            if not (all(test.accepts(match[b]) for b, test in deferred) and query.accepts(match)):
+                return
+            result.match_counts[rule.id] += 1
+            if not result.match_limit or result.match_counts[rule.id] <= result.match_limit:
+                result.matches.append((rule.id, q, match))  # beyond the limit: counted, reported as cut short
         except Exception as exc:  # the engine would swallow it: record it against the rule
             result.errors.append((rule.id, f"{type(exc).__name__}: {exc}"))
 
@@ -211,7 +305,9 @@ def _action(rule: CompiledRule, q: int) -> Callable:
 
 
 def _end_of_run(c):
-    pass
+    result = _COLLECTING.get(c.s.sid)
+    if result is not None:
+        result.completed = True
 
 
 def register(rules: list[CompiledRule]) -> Pack:
@@ -231,59 +327,147 @@ def _fresh_sid() -> str:
     return f"{os.getpid()}-{next(_SIDS)}"
 
 
-def run(pack: Pack, facts: list[Fact]) -> RunResult:
-    """Evaluate one shard's facts (each accepted by `pack.relevant`) in a state of its own;
-    retry on spurious duplicates."""
+def fnv1_32(text: str) -> int:
+    """durable-rules' hash of a message id (src/rules/state.c, storeMessage): a second message of a
+    state whose id hashes alike is dropped as "already observed"."""
+    value = FNV_OFFSET
+    for byte in text.encode():
+        value = ((value ^ byte) * FNV_PRIME) & 0xFFFFFFFF
+    return value
+
+
+def _unused_id(base: str, used: set[int]) -> tuple[str, int]:
+    for salt in itertools.count(1):
+        candidate = f"{base}~{salt}"
+        value = fnv1_32(candidate)
+        if value not in used:
+            return candidate, value
+    raise AssertionError("unreachable")
+
+
+def distinct_ids(count: int, sid: str) -> tuple[list[str], set[int]]:
+    """Ids for a state's `count` facts whose 32-bit hashes differ from each other's and from the
+    state's own message (`sid-<sid>`), with the set of hashes they use. Fact i is `i` (its hash
+    extends the hash of `i // 10` by one digit: one step per fact), salted as `i~k` in the rare
+    case of a collision."""
+    used = {fnv1_32(f"sid-{sid}")}
+    ids: list[str] = []
+    plain: list[int] = []  # the hash of str(i), salted or not
+    for i in range(count):
+        text = str(i)
+        value = (((plain[i // 10] if i >= 10 else FNV_OFFSET) ^ ord(text[-1])) * FNV_PRIME) & 0xFFFFFFFF
+        plain.append(value)
+        if value in used:
+            text, value = _unused_id(text, used)
+        used.add(value)
+        ids.append(text)
+    return ids, used
+
+
+def _assert_all(pack: Pack, facts: list[Fact]) -> bool:
+    """Assert facts in batches; whether the engine dropped any as already observed."""
     assert _HOST is not None
-    for attempt in range(RETRIES):
-        sid = _fresh_sid()
-        result = RunResult(retries=attempt)
-        _COLLECTING[sid] = result
-        observed = False
-        trigger: dict | None = {"t": TRIGGER, "sid": sid, "n": len(facts)}
+    dropped = False
+    for start in range(0, len(facts), BATCH):
         try:
-            payload = [dict(f, sid=sid, n=i) for i, f in enumerate(facts)]
-            for start in range(0, len(payload), BATCH):
-                try:
-                    _HOST.assert_facts(pack.name, payload[start : start + BATCH])
-                except durable.MessageObservedException:
-                    observed = True  # a distinct fact hashed like an earlier one: it was dropped
-                except durable.MessageNotHandledException as exc:
-                    raise EngineError(f"the engine did not accept a fact: {str(exc)[:200]}") from None
+            _HOST.assert_facts(pack.name, facts[start : start + BATCH])
+        except durable.MessageObservedException:
+            dropped = True  # the rest of the batch is stored: only that fact is missing
+        except durable.MessageNotHandledException as exc:
+            raise EngineError(f"the engine did not accept a fact: {str(exc)[:200]}") from None
+    return dropped
+
+
+def _reassert_dropped(pack: Pack, sid: str, payload: list[Fact], used: set[int], result: RunResult) -> bool:
+    """Find the facts the engine dropped as already observed (those it does not hold) and assert
+    them again under fresh ids; whether they all stayed. Only reached if `distinct_ids` and the
+    engine disagree about the hash."""
+    assert _HOST is not None
+    for _ in range(RETRIES):
+        held = {fact["id"] for fact in _HOST.get_facts(pack.name, sid)}
+        missing = [i for i, fact in enumerate(payload) if fact["id"] not in held]
+        if not missing:
+            return True
+        for i in missing:
+            payload[i]["id"], value = _unused_id(payload[i]["id"], used)
+            used.add(value)
+        result.reasserted.extend(missing)
+        _assert_all(pack, [payload[i] for i in missing])
+    return False
+
+
+def _attempt(pack: Pack, facts: list[Fact], match_limit: int) -> RunResult:
+    """One run of a shard in a fresh state."""
+    assert _HOST is not None
+    sid = _fresh_sid()
+    result = RunResult(match_limit=match_limit)
+    _COLLECTING[sid] = result
+    ids, used = distinct_ids(len(facts) + 1, sid)
+    trigger: dict | None = {"t": TRIGGER, "sid": sid, "id": ids[-1]}
+    try:
+        payload = [dict(f, sid=sid, id=ids[i]) for i, f in enumerate(facts)]
+        if _assert_all(pack, payload) and not _reassert_dropped(pack, sid, payload, used, result):
+            raise EngineError(f"the engine kept dropping {len(result.reasserted)} facts as already observed")
+        _HOST.assert_fact(pack.name, trigger)
+        trigger = None
+        state = _HOST.get_state(pack.name, sid)
+        if state.get("exception"):
+            result.errors.append(("", str(state["exception"])[:500]))
+        result.errors += [
+            (rule_id, f"it matched {count} times, over the limit of {match_limit}: only the first {match_limit} count")
+            for rule_id, count in sorted(result.match_counts.items())
+            if match_limit and count > match_limit
+        ]
+    finally:
+        del _COLLECTING[sid]
+        if trigger is not None:  # make sure an action ran: deleting a state where none ran segfaults
             _HOST.assert_fact(pack.name, trigger)
-            trigger = None
-            state = _HOST.get_state(pack.name, sid)
-            if state.get("exception"):
-                result.errors.append(("", str(state["exception"])[:500]))
-        finally:
-            del _COLLECTING[sid]
-            if trigger is not None:  # make sure an action ran: deleting a state where none ran segfaults
-                _HOST.assert_fact(pack.name, trigger)
-            _HOST.delete_state(pack.name, sid)
-        if not observed:
+        _HOST.delete_state(pack.name, sid)
+    return result
+
+
+def run(pack: Pack, facts: list[Fact], match_limit: int = 0) -> RunResult:
+    """Evaluate one shard's facts (each accepted by `pack.relevant`) in a state of its own,
+    keeping at most `match_limit` matches per rule (0: all); a run whose end-of-run action did
+    not run is retried, and never reported as it is."""
+    for attempt in range(RETRIES):
+        result = _attempt(pack, facts, match_limit)
+        if result.completed:
+            result.retries = attempt
             return result
-    raise EngineError(f"facts were dropped as duplicates in {RETRIES} attempts")
+    raise EngineError(f"the engine did not finish evaluating a shard in {RETRIES} attempts")
 
 
 _POOL_PACK: Pack | None = None
 
 
-def _run_in_worker(facts: list[Fact]) -> RunResult:
+def _run_in_worker(facts: list[Fact], match_limit: int) -> RunResult:
     assert _POOL_PACK is not None
-    return run(_POOL_PACK, facts)
+    return run(_POOL_PACK, facts, match_limit)
 
 
-def run_all(pack: Pack, fact_lists: Iterable[list[Fact]], jobs: int = 1) -> Iterator[RunResult]:
+def run_all(pack: Pack, fact_lists: Iterable[list[Fact]], jobs: int = 1, match_limit: int = 0) -> Iterator[RunResult]:
     """Run shards in order; with jobs > 1 in forked worker processes (the engine's C core never
     releases the GIL, so threads would not help). A forked worker inherits the registered pack;
-    results come back in shard order, so output does not depend on scheduling."""
+    results come back in shard order, so output does not depend on scheduling. A worker that dies
+    breaks the pool at once: an error, never a wait for a result that cannot come."""
     global _POOL_PACK
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from (run(pack, facts) for facts in fact_lists)
+        yield from (run(pack, facts, match_limit) for facts in fact_lists)
         return
     _POOL_PACK = pack
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            yield from pool.imap(_run_in_worker, fact_lists)
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            pending: collections.deque[Future] = collections.deque()
+            for facts in fact_lists:
+                pending.append(pool.submit(_run_in_worker, facts, match_limit))
+                if len(pending) >= IN_FLIGHT * jobs:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+    except BrokenProcessPool:  # from a result, or from the next submit once the pool knows
+        raise EngineError(
+            "a worker process died while evaluating a shard (killed, or out of memory?); rerun with --jobs 1"
+        ) from None
     finally:
         _POOL_PACK = None

@@ -100,7 +100,12 @@ def _findings(
     for query, match in matches:
         groups.setdefault(_group_key(report, match), []).append((query, match))
     for pairs in groups.values():
-        pairs.sort(key=lambda pair: sorted((b, sorted(f.items())) for b, f in pair[1].items()))
+        # The type name keeps an unstated "" and a number from being compared (a null quota did).
+        pairs.sort(
+            key=lambda pair: sorted(
+                (b, sorted((k, type(v).__name__, v) for k, v in f.items())) for b, f in pair[1].items()
+            )
+        )
         pairs = _complete(report, pairs)
         if not pairs:
             continue
@@ -155,6 +160,7 @@ def evaluate(
     obligations: Iterable[Obligation] = (),
     progress: Callable[[str], None] = lambda message: None,
     jobs: int = 1,
+    match_limit: int = 0,  # engine matches kept per rule and shard (0: all); the rule is E007 past it
 ) -> list[Finding]:
     """Country rules in country shards, pair rules in pair shards (shards.py)."""
     ctx = context(corpus, as_of)
@@ -165,7 +171,7 @@ def evaluate(
     for scope, make in (("country", shards), ("pair", pair_shards)):
         scoped = [r for r in rules if r.scope == scope]
         if scoped:
-            findings += _run(ctx, scoped, make(corpus, only_shards), shared, cited, progress, jobs)
+            findings += _run(ctx, scoped, make(corpus, only_shards), shared, cited, progress, jobs, match_limit)
     return findings
 
 
@@ -177,6 +183,7 @@ def _run(
     obligations: dict[str, Obligation],
     progress: Callable[[str], None],
     jobs: int,
+    match_limit: int,
 ) -> list[Finding]:
     pack: Pack = register(rules)
     prepared_shared = [p for p in map(pack.prepare, shared) if p is not None]
@@ -184,6 +191,7 @@ def _run(
         pack,
         (_shard_facts(shard, ctx, pack, prepared_shared) for shard in evaluated),
         jobs if len(evaluated) > 1 else 1,
+        match_limit,
     )
     findings: list[Finding] = []
     for number, (shard, result) in enumerate(zip(evaluated, results, strict=False), 1):

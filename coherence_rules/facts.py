@@ -166,6 +166,8 @@ def _year(day: str) -> int | str:
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:
+    if day.year <= years:  # an as-of date in the calendar's first years: the earliest date there is
+        return dt.date.min
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
@@ -381,7 +383,7 @@ def _policy_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
         "jurisdiction": f"{country}|{j.level}|{j.subdivision or ''}|{'' if j.country else j.body}",
     }
     period = _period(policy)
-    # References are resolved here once : whether any coordination body decides.
+    # References are resolved here once: whether any coordination body decides.
     powers = [
         getattr(c.model, "decision_power", None) if c else None
         for c in (ctx.corpus.by_id.get(inst) for inst in policy.coordination)

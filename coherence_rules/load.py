@@ -2,8 +2,10 @@
 
 libyaml composes the node tree (fast, and it never constructs objects from tags); one
 pass over the nodes then builds plain Python values and the position map together,
-enforcing the limits and reporting what PyYAML would silently accept (duplicate keys)
-or should never see (non-standard tags, alias bombs, binary files).
+enforcing the limits (settings.Limits) and reporting what PyYAML would silently accept
+(duplicate keys) or should never see (non-standard tags, alias bombs, binary files).
+A document that breaks a limit or holds a value its tag does not fit is a finding at
+that place; the file's other documents, and every other file, are still read.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .cache import Cache
+from .cache import Cache, CachedFinding
 from .corpus_errors import corpus_error
 from .findings import Finding, Location, format_path
 from .settings import DEFAULT_LIMITS, Limits
@@ -44,11 +46,12 @@ class Document:
     data: Any
     spans: dict[YamlPath, Span] | None  # None when the data came from the cache: rebuilt on demand
     text: str = field(default="", repr=False)  # the file's text, to rebuild the spans from
+    limits: Limits = field(default=DEFAULT_LIMITS, repr=False)  # those it was read under
 
     def span(self, yaml_path: YamlPath) -> Span:
         """The span of a path, or of its nearest ancestor that has one."""
         if self.spans is None:
-            self.spans = _respan(self.text, self.path, self.index)
+            self.spans = _respan(self.text, self.path, self.index, self.limits)
         yaml_path = tuple(yaml_path)
         while yaml_path not in self.spans and yaml_path:
             yaml_path = yaml_path[:-1]
@@ -69,11 +72,18 @@ class LoadedFile:
     findings: list[Finding] = field(default_factory=list)
 
 
-STANDARD_TAGS = frozenset(
-    "tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "merge")
-)
-MERGE_TAG = "tag:yaml.org,2002:merge"
-STR_TAG = "tag:yaml.org,2002:str"
+_TAG = "tag:yaml.org,2002:"
+SCALAR_TAGS = frozenset(_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp"))
+NUMBER_TAGS = frozenset((_TAG + "int", _TAG + "float"))
+MERGE_TAG = _TAG + "merge"
+STR_TAG = _TAG + "str"
+STANDARD_TAGS = SCALAR_TAGS | {_TAG + "seq", _TAG + "map", MERGE_TAG}
+# The tags each kind of node may carry: `!!seq x` would construct a generator, `!!str {a: 1}` a mapping.
+KIND_TAGS = {
+    yaml.ScalarNode: SCALAR_TAGS | {MERGE_TAG},
+    yaml.SequenceNode: frozenset((_TAG + "seq",)),
+    yaml.MappingNode: frozenset((_TAG + "map",)),
+}
 
 
 class _InputError(Exception):
@@ -82,25 +92,55 @@ class _InputError(Exception):
         self.rule, self.message, self.mark = rule, message, mark
 
 
+def _tag_name(tag: str) -> str:
+    return tag.rsplit(":", 1)[-1] if tag.startswith(_TAG) else tag
+
+
 class _Builder:
-    """Builds values and spans from a composed node tree in one pass."""
+    """Builds values and spans from a composed node tree in one pass.
+
+    An alias makes the builder visit a node it has built before: what it builds again counts as
+    alias expansion (nodes and scalar characters, per file). Nodes are known by `id()`, which is
+    unique only while a document's tree is alive: the set of built nodes is per document."""
 
     _scalar = yaml.constructor.SafeConstructor()
 
     def __init__(self, path: str, limits: Limits):
         self.path, self.limits = path, limits
         self.findings: list[Finding] = []
-        self.visits = 0
-        self.distinct: set[int] = set()
-        self.open: set[int] = set()
+        self.expanded_nodes = 0
+        self.expanded_chars = 0
+        self.built: set[int] = set()  # nodes of the current document built so far
+        self.open: set[int] = set()  # nodes being built (an alias to one is recursion)
+        self.expanding = 0  # how many aliased nodes are being built again
+        self.duplicates = 0  # duplicate keys seen in the file
 
     def document(self, node, index: int) -> Document:
+        self.built = set()
         spans: dict[YamlPath, Span] = {}
         data = self.build(node, (), 0, spans, node)
-        return Document(self.path, index, data, spans)
+        return Document(self.path, index, data, spans, limits=self.limits)
 
     def _loc(self, mark) -> Location:
         return Location(self.path, mark.line + 1, mark.column + 1)
+
+    def _expansion(self, node) -> None:
+        limits = self.limits
+        self.expanded_nodes += 1
+        if isinstance(node, yaml.ScalarNode):
+            self.expanded_chars += len(node.value)
+        if self.expanded_nodes > limits.max_alias_expansion:
+            raise _InputError(
+                "E006",
+                f"aliases expand to more than {limits.max_alias_expansion} extra nodes (alias bomb?)",
+                node.start_mark,
+            )
+        if self.expanded_chars > limits.max_alias_bytes:
+            raise _InputError(
+                "E006",
+                f"aliases expand to more than {limits.max_alias_bytes} characters (alias bomb?)",
+                node.start_mark,
+            )
 
     def build(self, node, ypath: YamlPath, depth: int, spans: dict, span_node) -> Any:
         if depth > self.limits.max_depth:
@@ -108,43 +148,101 @@ class _Builder:
         key = id(node)
         if key in self.open:
             raise _InputError("E006", "recursive alias: a node contains itself", node.start_mark)
-        self.visits += 1
-        self.distinct.add(key)
-        if self.visits - len(self.distinct) > self.limits.max_alias_expansion:
+        again = key in self.built
+        self.built.add(key)
+        self.expanding += again
+        try:
+            if self.expanding:
+                self._expansion(node)
+            if node.tag not in STANDARD_TAGS:
+                raise _InputError(
+                    "E006", f"non-standard tag '{node.tag}' is not allowed (never constructed)", node.start_mark
+                )
+            if node.tag not in KIND_TAGS[type(node)]:
+                what = {yaml.ScalarNode: "a scalar", yaml.SequenceNode: "a sequence", yaml.MappingNode: "a mapping"}
+                raise _InputError("E001", f"'!!{_tag_name(node.tag)}' cannot tag {what[type(node)]}", node.start_mark)
+            spans.setdefault(
+                ypath,
+                Span(
+                    span_node.start_mark.line + 1,
+                    span_node.start_mark.column + 1,
+                    node.end_mark.line + 1,
+                    node.end_mark.column + 1,
+                ),
+            )
+            if isinstance(node, yaml.ScalarNode):
+                return self._scalar_value(node)
+            if len(node.value) > self.limits.max_list_items:
+                noun = "sequence" if isinstance(node, yaml.SequenceNode) else "mapping"
+                raise _InputError(
+                    "E006",
+                    f"a {noun} of {len(node.value)} items, over the {self.limits.max_list_items}-item limit",
+                    node.start_mark,
+                )
+            self.open.add(key)
+            try:
+                if isinstance(node, yaml.SequenceNode):
+                    return [self.build(item, ypath + (i,), depth + 1, spans, item) for i, item in enumerate(node.value)]
+                return self._mapping(node, ypath, depth, spans)
+            finally:
+                self.open.discard(key)
+        finally:
+            self.expanding -= again
+
+    def _scalar_value(self, node) -> Any:
+        value, limits = node.value, self.limits
+        if len(value) > limits.max_scalar_chars:
             raise _InputError(
                 "E006",
-                f"aliases expand to more than {self.limits.max_alias_expansion} extra nodes (alias bomb?)",
+                f"a scalar of {len(value)} characters, over the {limits.max_scalar_chars}-character limit",
                 node.start_mark,
             )
-        if node.tag not in STANDARD_TAGS:
+        if node.tag == STR_TAG:  # the common case, without the constructor's detour
+            return value
+        if node.tag == MERGE_TAG:
             raise _InputError(
-                "E006", f"non-standard tag '{node.tag}' is not allowed (never constructed)", node.start_mark
+                "E001", "'<<' merges a mapping into another: quote it ('<<') to write the text", node.start_mark
             )
-        spans.setdefault(
-            ypath,
-            Span(
-                span_node.start_mark.line + 1,
-                span_node.start_mark.column + 1,
-                node.end_mark.line + 1,
-                node.end_mark.column + 1,
-            ),
-        )
-        if isinstance(node, yaml.ScalarNode):
-            if node.tag == STR_TAG:  # the common case, without the constructor's detour
-                return node.value
-            try:
-                return self._scalar.yaml_constructors[node.tag](self._scalar, node)
-            except (ValueError, TypeError, yaml.YAMLError) as exc:
-                raise _InputError(
-                    "E001", f"invalid {node.tag.rsplit(':', 1)[-1]} value {node.value!r}: {exc}", node.start_mark
-                ) from None
-        self.open.add(key)
+        if node.tag in NUMBER_TAGS and len(value) > limits.max_number_chars:
+            raise _InputError(
+                "E006",
+                f"a number written with {len(value)} characters, over the {limits.max_number_chars}-character limit",
+                node.start_mark,
+            )
         try:
-            if isinstance(node, yaml.SequenceNode):
-                return [self.build(item, ypath + (i,), depth + 1, spans, item) for i, item in enumerate(node.value)]
-            return self._mapping(node, ypath, depth, spans)
-        finally:
-            self.open.discard(key)
+            return self._scalar.yaml_constructors[node.tag](self._scalar, node)
+        except Exception as exc:  # a value its tag does not fit: `!!bool x` (KeyError), `!!timestamp x` …
+            why = f": {exc}" if isinstance(exc, ValueError) else ""
+            raise _InputError("E001", f"invalid {_tag_name(node.tag)} value {value!r}{why}", node.start_mark) from None
+
+    def _duplicate(self, key, mark, first) -> None:
+        """An E005 finding, up to the per-file limit; the rest are counted (a 2 MB file of repeated
+        keys would make 400,000 of them: `duplicates_beyond` reports the count once)."""
+        self.duplicates += 1
+        if self.duplicates > self.limits.max_findings_per_rule_per_record:
+            return
+        self.findings.append(
+            corpus_error(
+                "E005",
+                f"duplicate key '{key}': the earlier value on line {first.line + 1} is lost",
+                self._loc(mark),
+                related=(self._loc(first),),
+            )
+        )
+
+    def duplicates_beyond(self) -> list[Finding]:
+        limit = self.limits.max_findings_per_rule_per_record
+        if self.duplicates <= limit:
+            return []
+        first = self.findings[0].location if self.findings else Location(self.path, 1, 1)
+        return [
+            corpus_error(
+                "E006",
+                f"E005 reports {self.duplicates} duplicate keys in this file, over the limit of {limit}: "
+                f"only the first {limit} are listed",
+                first,
+            )
+        ]
 
     def _mapping(self, node, ypath: YamlPath, depth: int, spans: dict) -> dict:
         result: dict = {}
@@ -163,15 +261,7 @@ class _Builder:
                 raise _InputError("E001", "mapping keys must be scalars", key_node.start_mark)
             key = self.build(key_node, ypath + ("<key>",), depth + 1, {}, key_node)
             if key in first_seen:
-                first = first_seen[key]
-                self.findings.append(
-                    corpus_error(
-                        "E005",
-                        f"duplicate key '{key}': the earlier value on line {first.line + 1} is lost",
-                        self._loc(key_node.start_mark),
-                        related=(self._loc(first),),
-                    )
-                )
+                self._duplicate(key, key_node.start_mark, first_seen[key])
             first_seen[key] = key_node.start_mark
             spans.pop(ypath + (key,), None)  # a repeated key points at the value that is kept
             result[key] = self.build(value_node, ypath + (key,), depth + 1, spans, key_node)
@@ -194,10 +284,10 @@ def _decode(data: bytes, display: str) -> tuple[str | None, Finding | None]:
         )
 
 
-def _respan(text: str, path: str, index: int) -> dict[YamlPath, Span]:
+def _respan(text: str, path: str, index: int, limits: Limits) -> dict[YamlPath, Span]:
     for number, node in enumerate(yaml.compose_all(text, Loader=_Loader)):
         if number == index:
-            spans = _Builder(path, Limits()).document(node, index).spans
+            spans = _Builder(path, limits).document(node, index).spans
             assert spans is not None  # a document built from nodes has its spans
             return spans
     raise ValueError(f"{path}: document {index} is gone")  # the text is the one the data came from
@@ -205,32 +295,30 @@ def _respan(text: str, path: str, index: int) -> dict[YamlPath, Span]:
 
 def load_bytes(data: bytes, display: str, limits: Limits = DEFAULT_LIMITS, cache: Cache | None = None) -> LoadedFile:
     key = cache.key(data, limits) if cache else ""
-    hit = cache.get(key) if cache else None
+    hit = cache.get(key, data) if cache else None
     if hit is not None:
         text = data.decode("utf-8-sig")
         return LoadedFile(
             display,
             text,
-            [Document(display, i, value, None, text) for i, value in hit["documents"]],
-            [_finding_from(entry, display) for entry in hit["findings"]],
+            [Document(display, i, value, None, text, limits) for i, value in hit.documents],
+            [corpus_error(f.rule, f.message, *_locations(f.where, display)) for f in hit.findings],
         )
     loaded = _parse(data, display, limits)
     if cache and (loaded.text or not data):  # files that are not text are rejected again, cheaply
-        cache.put(key, [(d.index, d.data) for d in loaded.documents], [_finding_to(f) for f in loaded.findings])
+        cache.put(key, data, [(d.index, d.data) for d in loaded.documents], [_cached(f) for f in loaded.findings])
     return loaded
 
 
-def _finding_to(finding: Finding) -> dict:
-    return {
-        "rule": finding.rule,
-        "message": finding.message,
-        "where": [[loc.line, loc.column] for loc in finding.locations],
-    }
+def _cached(finding: Finding) -> CachedFinding:
+    return CachedFinding(
+        rule=finding.rule, message=finding.message, where=[(loc.line, loc.column) for loc in finding.locations]
+    )
 
 
-def _finding_from(entry: dict, display: str) -> Finding:
-    primary, *related = (Location(display, line, column) for line, column in entry["where"])
-    return corpus_error(entry["rule"], entry["message"], primary, related=tuple(related))
+def _locations(where: list[tuple[int, int]], display: str) -> tuple[Location, tuple[Location, ...]]:
+    primary, *related = (Location(display, line, column) for line, column in where)
+    return primary, tuple(related)
 
 
 def _parse(data: bytes, display: str, limits: Limits) -> LoadedFile:
@@ -254,6 +342,15 @@ def _parse(data: bytes, display: str, limits: Limits) -> LoadedFile:
     index = 0
     try:
         for node in yaml.compose_all(text, Loader=_Loader):
+            if index == limits.max_records_per_file:
+                loaded.findings.append(
+                    corpus_error(
+                        "E006",
+                        f"more than {limits.max_records_per_file} YAML documents in one file: the rest are not read",
+                        builder._loc(node.start_mark) if node is not None else Location(display, 1, 1),
+                    )
+                )
+                break
             try:
                 document = builder.document(node, index) if node is not None else None
                 if document is not None and document.data is not None:  # skip empty documents
@@ -275,7 +372,7 @@ def _parse(data: bytes, display: str, limits: Limits) -> LoadedFile:
         context = getattr(exc, "context", None)
         message = f"{context}, {what}" if context else what
         loaded.findings.append(corpus_error("E001", f"invalid YAML: {message}", Location(display, line, column)))
-    loaded.findings.extend(builder.findings)
+    loaded.findings.extend(builder.findings + builder.duplicates_beyond())
     return loaded
 
 

@@ -4,12 +4,14 @@ it must produce. Used by the test suite and by `coherence test-rules`."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .api import lint
+from .errors import RulePackError
 from .rulespec import FixtureCase, LoadedRule, builtin_rules_dir, load_rule_dirs
 from .settings import Settings
 
@@ -46,14 +48,41 @@ def _show(item: Expected) -> str:
     return f"{path}:{line} {rule} [{', '.join(records)}]"
 
 
+def _fixture_parts(rule: LoadedRule, case: FixtureCase, name: str) -> tuple[str, ...]:
+    """A fixture file name as path parts below the case directory. A rule pack is not trusted: an
+    absolute name or `..` once wrote a `.pth` file into site-packages, which ran at the next start."""
+    parts = PurePosixPath(name).parts
+    if (
+        not parts
+        or PurePosixPath(name).is_absolute()
+        or any(part in ("..", ".") for part in parts)
+        or any(c in name for c in "\\\0:")
+        or name.endswith("/")
+    ):
+        raise RulePackError(
+            f"{rule.origin}: {rule.spec.id} case '{case.name}': fixture file name '{name}' must be a relative "
+            "path inside the case (no '..', no absolute path, no '\\' or ':')"
+        )
+    return parts
+
+
+def _write_fixtures(rule: LoadedRule, case: FixtureCase, root: Path) -> None:
+    """Every name is checked before anything is written, and every file lands inside `root`."""
+    paths = [(root.joinpath(*_fixture_parts(rule, case, name)), text) for name, text in case.files.items()]
+    real_root = os.path.realpath(root)
+    for path, text in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if os.path.commonpath([real_root, os.path.realpath(path)]) != real_root:
+            raise RulePackError(f"{rule.origin}: {rule.spec.id} case '{case.name}': {path.name} leads out of the case")
+        with open(path, "x", encoding="utf-8") as handle:  # never through an existing file or link
+            handle.write(text)
+
+
 def run_case(rule: LoadedRule, case: FixtureCase, extra_rule_dirs: Sequence[Path] = ()) -> CaseResult:
     """Lint the case's files with only this rule selected (E rules are always on)."""
     with tempfile.TemporaryDirectory(prefix="coherence-case-") as tmp:
         root = Path(tmp)
-        for name, text in case.files.items():
-            path = root / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+        _write_fixtures(rule, case, root)
         as_of = dt.date.fromisoformat(case.as_of) if case.as_of else FIXTURE_AS_OF
         report = lint(
             Settings(corpus=[root], cwd=root, as_of=as_of, select=[rule.spec.id], rule_dirs=list(extra_rule_dirs))

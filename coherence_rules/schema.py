@@ -94,8 +94,18 @@ else:
     FeesPaidBy = Literal[vocab.FEES_PAID_BY]
 
 
+def _fits_64_bits(value: int) -> int:
+    if not -(2**63) <= value < 2**63:
+        raise ValueError("integer beyond 64 bits: the rules engine cannot compare it exactly")
+    return value
+
+
+Int64 = Annotated[int, AfterValidator(_fits_64_bits)]
+
+
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Infinities and NaN (`.inf`, `1e999`) cannot be compared, and the rules engine loses facts after one.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     # Fields only a schema v2 record may use; `V2_FORM`: the whole value is a v2 form.
     V2_FIELDS: ClassVar[frozenset[str]] = frozenset()
     V2_FORM: ClassVar[bool] = False
@@ -190,10 +200,10 @@ class QualifiedGroup(Model):
     V2_FORM: ClassVar[bool] = True
     group: Group
     sex: Literal["female", "male"] | None = None
-    children_under: int | None = Field(None, ge=1, description="has a child younger than this many years")
+    children_under: Int64 | None = Field(None, ge=1, description="has a child younger than this many years")
     first_time: bool | None = Field(None, description="true: first departure; false: returning workers")
-    min_age: int | None = Field(None, ge=0)
-    max_age: int | None = Field(None, ge=0)
+    min_age: Int64 | None = Field(None, ge=0)
+    max_age: Int64 | None = Field(None, ge=0)
 
     @model_validator(mode="after")
     def _qualified(self):
@@ -209,7 +219,7 @@ GroupEntry = Annotated[
 
 
 class Outturn(Model):
-    year: int
+    year: Int64
     value: float
 
 
@@ -219,7 +229,7 @@ class Indicator(Model):
     baseline: float | None = None
     target: float | None = None
     unit: str | None = None
-    year: int | None = None
+    year: Int64 | None = None
     actual: list[Outturn] = Field([], description="recorded outturn, by year")
 
 
@@ -320,8 +330,8 @@ class Quota(Model):
     """v1: `{per_year: N}`. v2 also: `{amount: N, per: month, kind: target, sectors: [...]}`."""
 
     V2_FIELDS: ClassVar[frozenset[str]] = frozenset({"amount", "per", "kind", "sectors", "occupations"})
-    per_year: int | None = Field(None, ge=0)
-    amount: int | None = Field(None, ge=0)
+    per_year: Int64 | None = Field(None, ge=0)
+    amount: Int64 | None = Field(None, ge=0)
     per: Literal["year", "month", "period"] = "year"
     kind: Literal["ceiling", "target"] = "ceiling"
     sectors: list[Sector] = []
@@ -433,7 +443,7 @@ class Institution(RecordBase):
 class Ratification(Model):
     V2_FIELDS: ClassVar[frozenset[str]] = frozenset({"date"})
     instrument: Instrument
-    year: int | None = None
+    year: Int64 | None = None
     date: dt.date | None = Field(None, description="the day the instrument was ratified or acceded to")
     accepted_branches: list[C118Branch] | Literal["unknown"] = Field(
         [], description="ILO-C118: the branches accepted; `unknown` when the record cannot say (v2)"

@@ -10,11 +10,22 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on what one input file may cost; going past one is an E006 finding."""
+    """Bounds on what one input may cost, so that no file can stall or exhaust a run. Going past
+    one is a finding at the place where it happened (E006; E007 for a rule cut short), and the
+    rest of the corpus is still checked. README.md, "Limits", measures what each one guards."""
 
     max_file_bytes: int = 2 * 1024 * 1024
+    max_depth: int = 64  # nesting of mappings and sequences
+    max_records_per_file: int = 10_000  # YAML documents
+    max_list_items: int = 1_000  # items of one sequence
+    max_scalar_chars: int = 100_000  # one string, key or number as written
+    max_number_chars: int = 100  # an integer or a float as written (base-60 and huge integers are slow)
     max_alias_expansion: int = 10_000  # nodes reached through aliases, per file
-    max_depth: int = 64
+    max_alias_bytes: int = 1_000_000  # characters of the scalars reached through aliases, per file
+    max_comment_line_chars: int = 10_000  # a longer line is not searched for `# coherence:` suppressions
+    max_facts_per_record: int = 50_000  # engine facts one record may yield (its statements x tree nodes)
+    max_findings_per_rule_per_record: int = 100  # the rest are counted, not listed
+    max_matches_per_rule: int = 200_000  # engine matches one rule may collect in one shard (join fan-out)
 
 
 DEFAULT_LIMITS = Limits()

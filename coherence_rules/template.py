@@ -238,7 +238,7 @@ def _met(matches: list[dict], what: str) -> list[str]:
         statements = [fact for fact in match.values() if f"named_{key}" in fact]
         nodes = {fact[key] for fact in statements} | {fact[f"named_{key}"] for fact in statements}
         if nodes:
-            deepest = max(nodes, key=tree.depth)
+            deepest = max(sorted(nodes), key=tree.depth)  # sorted: equally deep nodes tie in set order
             met.add(deepest)
             for fact in statements:  # groups only: a scope narrows a group
                 if key == "group" and fact.get("scope") and fact["named_group"] == deepest:

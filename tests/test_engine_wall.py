@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from durable import engine as durable
 
 from coherence_rules import engine
 from coherence_rules.catalogue import ENGINE_FIELDS
@@ -252,22 +251,6 @@ def test_states_are_deleted_and_runs_do_not_leak(monkeypatch):
     assert len(deleted) == 1100 and not engine._COLLECTING
 
 
-def test_spurious_duplicate_is_retried_with_a_fresh_state(monkeypatch):
-    pack = simple_pack()
-    calls = {"n": 0}
-    original = engine._HOST.assert_facts
-
-    def flaky(name, batch):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise durable.MessageObservedException(batch[0])
-        return original(name, batch)
-
-    monkeypatch.setattr(engine._HOST, "assert_facts", flaky)
-    result = engine.run(pack, facts({"kind": "measure", "country": "XAA"}))
-    assert result.retries == 1 and len(result.matches) == 1
-
-
 def test_an_exception_in_a_rule_becomes_an_e007_finding(corpus, tmp_path_factory):
     """A custom rule comparing a number with a text raises inside the engine's action: the engine
     would swallow it; the run reports it instead of looking clean."""
@@ -324,7 +307,7 @@ def test_every_fact_carries_exactly_the_fields_of_its_type():
     from coherence_rules.validate import validate
 
     repo = Path(__file__).resolve().parents[1]
-    corpus = validate([load_file(p, display_path(p, repo)) for p in discover(default_corpus(repo))])
+    corpus = validate([load_file(p, display_path(p, repo)) for p in discover(default_corpus(repo)).files])
     ctx = context(corpus, dt.date(2026, 11, 23))
     made = [f for entry in corpus.records for f in record_facts(entry, ctx)]
     made += obligation_facts(load_obligations([builtin_rules_dir()]))

@@ -79,8 +79,12 @@ def test_hook_reports_a_new_conflict_in_the_staged_file_only(scratch, hook_env):
     result = try_repo(scratch, hook_env, "policies/draft.yaml")
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
-    assert "HC001 error XAA-STRATEGY objective O1 (facilitate) and XAA-DRAFT objective O1 (restrict)" in output
-    assert "--> policies/draft.yaml:8:5 (XAA-DRAFT)" in output
+    # The finding points at the staged draft, says it is a draft, and relates the adopted strategy.
+    assert (
+        "policies/draft.yaml:8:5: HC001 error objective O1 of XAA-STRATEGY facilitates entry for lower-skilled "
+        "workers, while objective O1 of XAA-DRAFT restricts it [draft: XAA-DRAFT]"
+    ) in output
+    assert "--> policies/strategy.yaml:8:5 (XAA-STRATEGY)" in output
     assert "XAA-OLD" not in output  # the staged file does not touch the old conflict
 
 

@@ -3,19 +3,23 @@
     ::error file=PATH,line=L,col=C,endLine=L2,endColumn=C2,title=HC001 opposing-objectives::message
 
 Escaping follows the workflow-command rules of @actions/core: in the message `%`, CR and LF
-become %25, %0D, %0A; in property values `:` and `,` also become %3A and %2C.
+become %25, %0D, %0A; in property values `:` and `,` also become %3A and %2C. The runner reads a
+command only at the start of a line, so no record text can add one (`::add-mask::`, `::stop-commands::`);
+other control characters are shown as `\\xNN` (escape.py), so none reaches the log's terminal.
 """
 
 from __future__ import annotations
 
 from ..findings import Finding
 from ..report import Report
+from .escape import printable
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(text)
 
 
 def escape_property(text: str) -> str:

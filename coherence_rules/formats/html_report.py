@@ -7,6 +7,7 @@ from html import escape
 
 from ..findings import Finding, Location
 from ..report import Report
+from .escape import printable
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#1b1b1b}
@@ -18,7 +19,7 @@ border-bottom:1px solid #ddd}code{font-size:13px}.error{color:#b00020}.warning{c
 
 def _where(location: Location) -> str:
     record = f" ({escape(location.record)})" if location.record else ""
-    return f"<code>{escape(location.path)}:{location.line}:{location.column}</code>{record}"
+    return f"<code>{escape(printable(location.path))}:{location.line}:{location.column}</code>{record}"
 
 
 def _row(finding: Finding, note: str = "") -> str:
@@ -26,7 +27,7 @@ def _row(finding: Finding, note: str = "") -> str:
     return (
         f'<tr><td class="{finding.severity}">{finding.severity}</td>'
         f"<td><code>{escape(finding.rule)}</code> {escape(finding.name)}</td><td>{_where(finding.location)}</td>"
-        f"<td>{escape(finding.message)}{f'<ul>{related}</ul>' if related else ''}{note}</td></tr>"
+        f"<td>{escape(printable(finding.message))}{f'<ul>{related}</ul>' if related else ''}{note}</td></tr>"
     )
 
 

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 
 from ..findings import Finding
 from ..report import Report
+from .escape import printable
 
 # Characters XML 1.0 cannot carry at all, even escaped.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -22,11 +23,18 @@ def _clean(text: str) -> str:
     return _INVALID_XML.sub("\ufffd", text)
 
 
+def _shown(text: str) -> str:
+    """Record text: what XML cannot carry replaced, the rest of its control characters escaped."""
+    return printable(_clean(text))
+
+
 def _details(finding: Finding) -> str:
     loc = finding.location
-    lines = [f"{loc.path}:{loc.line}:{loc.column}: {finding.rule} {finding.severity} {finding.headline}"]
+    lines = [
+        f"{_shown(loc.path)}:{loc.line}:{loc.column}: {finding.rule} {finding.severity} {_shown(finding.headline)}"
+    ]
     lines += [
-        f"  --> {rel.path}:{rel.line}:{rel.column}" + (f" ({rel.record})" if rel.record else "")
+        f"  --> {_shown(rel.path)}:{rel.line}:{rel.column}" + (f" ({rel.record})" if rel.record else "")
         for rel in finding.related
     ]
     return "\n".join(lines)
@@ -58,10 +66,12 @@ def render(report: Report, color: bool = False) -> str:
     if not by_file:
         ET.SubElement(suite, "testcase", {"name": "corpus", "classname": "coherence"})
     for path, findings in by_file.items():
-        case = ET.SubElement(suite, "testcase", {"name": _clean(path), "classname": "coherence"})
+        case = ET.SubElement(suite, "testcase", {"name": _shown(path), "classname": "coherence"})
         for finding in findings:
             failure = ET.SubElement(
-                case, "failure", {"message": _clean(f"{finding.rule}: {finding.headline}"), "type": finding.severity}
+                case,
+                "failure",
+                {"message": _clean(f"{finding.rule}: {_shown(finding.headline)}"), "type": finding.severity},
             )
             failure.text = _clean(_details(finding))
     ET.indent(suite)

@@ -1,8 +1,10 @@
-"""`path:line:col: ID severity message`, the related locations indented under it."""
+"""`path:line:col: ID severity message`, the related locations indented under it; record text is
+shown on its line, its control characters escaped (escape.py)."""
 
 from __future__ import annotations
 
 from ..report import Report
+from .escape import line_start, printable
 
 _COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _RESET, _DIM = "\033[0m", "\033[2m"
@@ -13,9 +15,10 @@ def render(report: Report, color: bool = False) -> str:
     for f in report.findings:
         loc = f.location
         severity = f"{_COLOURS[f.severity]}{f.severity}{_RESET}" if color else f.severity
-        lines.append(f"{loc.path}:{loc.line}:{loc.column}: {f.rule} {severity} {f.headline}")
+        path = line_start(printable(loc.path))
+        lines.append(f"{path}:{loc.line}:{loc.column}: {f.rule} {severity} {printable(f.headline)}")
         for rel in f.related:
-            note = f"  --> {rel.path}:{rel.line}:{rel.column}" + (f" ({rel.record})" if rel.record else "")
+            note = f"  --> {printable(rel.path)}:{rel.line}:{rel.column}" + (f" ({rel.record})" if rel.record else "")
             lines.append(f"{_DIM}{note}{_RESET}" if color else note)
     counts = report.counts()
     total = sum(counts.values())

@@ -1,0 +1,119 @@
+"""Same corpus, same bytes: JSON and SARIF do not depend on PYTHONHASHSEED (custom rule messages
+included), the number of worker processes, or whether the cache is cold, warm or off; and reports,
+baselines and cache entries are written whole, with the user's umask, leaving no temporary file."""
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coherence_rules.atomic import write_atomic
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Two statements of one country applying to unrelated groups of equal depth: where they "meet"
+# ({groups}) is decided among nodes of equal depth, which set order must not decide.
+CUSTOM_RULE = {
+    "id": "XT001",
+    "name": "labour-and-irregular",
+    "family": "XT",
+    "severity": "warning",
+    "summary": "a test rule whose message names groups",
+    "condition": "two statements of one country, one on low-skilled, one on domestic workers",
+    "rationale": "exercises the {groups} placeholder on unrelated nodes",
+    "sources": ["tests"],
+    "action": "nothing: a test rule",
+    "message": "{a} and {b} meet on {groups}",
+    "match": [
+        {"a": "statement", "where": {"group": "low_skilled_worker"}},
+        {"b": "statement", "where": {"group": "domestic_worker"}, "same": {"country": "a"}},
+    ],
+    "report": {"primary": "a", "related": ["b"]},
+    "examples": {"bad": "x", "good": "y"},
+}
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("determinism")
+    shutil.copytree(REPO / "policies", root / "policies")
+    (root / "pack" / "XT").mkdir(parents=True)
+    (root / "pack" / "XT" / "XT001-labour-and-irregular.yaml").write_text(json.dumps(CUSTOM_RULE))
+    return root
+
+
+def lint(root, fmt, *extra, seed="0", cache="cold"):
+    cache_dir = root.parent / f"cache-{root.name}-{cache}"
+    if cache == "cold":
+        shutil.rmtree(cache_dir, ignore_errors=True)
+    flags = ["--no-cache"] if cache == "off" else []
+    env = {**os.environ, "PYTHONHASHSEED": seed, "COHERENCE_CACHE_DIR": str(cache_dir)}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "cli.py"), "lint", "--format", fmt, "--as-of", "2026-11-23"]
+        + ["--rules", "pack", *flags, *extra],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    return result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_same_bytes_across_hash_seeds_jobs_and_cache_modes(workspace, fmt):
+    reference = lint(workspace, fmt)
+    assert "XT001" in reference and "meet on" in reference
+    runs = {
+        "seed 1": lint(workspace, fmt, seed="1"),
+        "seed 12345": lint(workspace, fmt, seed="12345"),
+        "jobs 1": lint(workspace, fmt, "--jobs", "1", seed="7"),
+        "jobs 2": lint(workspace, fmt, "--jobs", "2", seed="8"),
+        "warm cache": lint(workspace, fmt, seed="9", cache="warm"),
+        "no cache": lint(workspace, fmt, seed="10", cache="off"),
+    }
+    assert {name: out == reference for name, out in runs.items()} == dict.fromkeys(runs, True)
+
+
+# --- atomic writes --------------------------------------------------------------------------------
+
+
+def test_a_report_is_written_with_the_users_umask_and_no_temporary_file_stays(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "report.json", "{}\n")
+        os.umask(0o077)
+        write_atomic(tmp_path / "private.json", "{}\n")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "report.json").stat().st_mode) == 0o644  # mkstemp alone gives 0600
+    assert stat.S_IMODE((tmp_path / "private.json").stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["private.json", "report.json"]
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path):
+    (tmp_path / "baseline.json").write_text("old\n")
+
+    with pytest.raises(UnicodeEncodeError):  # a lone surrogate cannot be encoded: the write fails midway
+        write_atomic(tmp_path / "baseline.json", "new \udcff text")
+    assert (tmp_path / "baseline.json").read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["baseline.json"]
+
+
+def test_cache_entries_are_written_atomically_with_the_umask(tmp_path):
+    from coherence_rules.cache import Cache
+    from coherence_rules.load import load_bytes
+
+    previous = os.umask(0o022)
+    try:
+        load_bytes(b"a: 1\n", "x.yaml", cache=Cache(tmp_path))
+    finally:
+        os.umask(previous)
+    (entry,) = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert entry.suffix == ".json" and stat.S_IMODE(entry.stat().st_mode) == 0o644
