@@ -481,7 +481,7 @@ FACT_TYPES: dict[str, FactType] = {
         FactType("commitments", "commitments record", _fields(RECORD, COUNTRY)),
         FactType(
             "ratification",
-            "instrument a commitments record ratifies",
+            "instrument a commitments record ratifies by the reference date (its `date`, else 1 January of its `year`)",
             _fields(
                 RECORD,
                 COUNTRY,

@@ -66,7 +66,7 @@ class RecordNames:
     def _record(self, entry: RecordEntry) -> str:
         model = entry.model
         if isinstance(model, Agreement):
-            return f"{parties.country_name(model.recorded_by)}'s record of {model.title or model.agreement}"
+            return f"{parties.possessive(parties.in_sentence(model.recorded_by))} record of {model.title or model.agreement}"
         if isinstance(model, Institution):
             return model.name
         return getattr(model, "title", None) or model.id

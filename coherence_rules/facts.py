@@ -644,12 +644,15 @@ def _institution_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     return facts + [{"t": "mandate_area", **ref, "yp": "mandate", "area": area} for area in reach]
 
 
-def _commitments_facts(entry: RecordEntry) -> list[Fact]:
+def _commitments_facts(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
     c = entry.model
     assert isinstance(c, Commitments)
     ref = {"ri": entry.index, "record": c.id}
     facts: list[Fact] = [{"t": "commitments", **ref, "yp": "", "country": c.country}]
     for i, ratification in enumerate(c.ratified):
+        # Not yet ratified on the reference date (a year alone counts from that year: the lenient reading).
+        if (ratification.date or dt.date(ratification.year or 1, 1, 1)) > as_of:
+            continue
         at = {**ref, "yp": f"ratified.{i}", "country": c.country, "instrument": ratification.instrument}
         facts.append({"t": "ratification", **at})
         branches: set[str] = set()
@@ -750,7 +753,7 @@ def record_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     elif isinstance(model, Institution):
         facts = _institution_facts(entry, ctx)
     elif isinstance(model, Commitments):
-        facts = _commitments_facts(entry)
+        facts = _commitments_facts(entry, ctx.as_of)
     return facts + _lifecycle_fact(entry, ctx)
 
 

@@ -24,9 +24,36 @@ def is_country(code: str) -> bool:
 
 
 def country_name(code: str) -> str:
-    """The short English name of a country (the code itself for user-assigned codes)."""
+    """The English name of a country as a sentence reads it ("Republic of Korea" for ISO's "Korea,
+    Republic of"); the code itself for user-assigned codes."""
     country = iso3166.countries_by_alpha3.get(code)
-    return country.apolitical_name if country else code
+    if country is None:
+        return code
+    name, _, form = country.apolitical_name.partition(", ")
+    return f"{form} {name}" if form.endswith((" of", " of the")) else country.apolitical_name
+
+
+# Names a sentence gives an article: "the Philippines", "the Republic of Korea".
+_THE_FIRST_WORDS = ("Republic", "Democratic", "United", "Federated", "Islamic", "Plurinational", "Bolivarian", "State")
+_THE_LAST_WORDS = ("Republic", "Federation", "Islands", "Emirates", "Kingdom")
+_THE_NAMES = frozenset(
+    {"Philippines", "Netherlands", "Bahamas", "Gambia", "Maldives", "Comoros", "Seychelles", "Holy See"}
+)
+
+
+def in_sentence(code: str) -> str:
+    """A country as a sentence names it, with its article where English uses one."""
+    name = country_name(code)
+    if code in iso3166.countries_by_alpha3 and (
+        name in _THE_NAMES or name.startswith(_THE_FIRST_WORDS) or name.endswith(_THE_LAST_WORDS)
+    ):
+        return f"the {name}"
+    return name
+
+
+def possessive(name: str) -> str:
+    """`Sri Lanka's`, `the Philippines'`."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
 @dataclass(frozen=True)

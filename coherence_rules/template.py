@@ -122,8 +122,9 @@ class Template:
             elif part.what == "corridor":
                 out.append(_corridor(first))
             else:
-                out.append(", ".join(_met(matches, part.what)))
-        return "".join(out)
+                out.append(joined(_met(matches, part.what)))
+        text = re.sub(r"(?<=s)'s\b", "'", "".join(out))  # a message's `{a.country}'s` for the Philippines
+        return text[:1].upper() + text[1:]
 
 
 def parse(text: str) -> Template:
@@ -182,16 +183,21 @@ def show(value: object, style: str = "plain") -> str:
     if style == "node":
         return vocab.words(text)
     if style == "nodes":
-        return ", ".join(vocab.words(item) for item in _items(text))
+        return joined([vocab.words(item) for item in _items(text)])
     if style in ("country", "countries"):
-        return ", ".join(parties.country_name(item) for item in _items(text))
-    if style == "end":
-        return _end(text)
+        return joined([parties.in_sentence(item) for item in _items(text)])
+    if style == "end":  # one country reads as in a sentence; a set of ends as in a corridor
+        return parties.in_sentence(text) if text.isalnum() or "-" in text else _end(text)
     if style == "verb":
         return vocab.VERBS.get(text, text)
     if style == "word":
         return text.replace("_", " ")
     return re.sub(r",(?=\S)", ", ", text)  # lists are comma-joined in facts; free text keeps its commas
+
+
+def joined(items: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return f"{', '.join(items[:-1])} and {items[-1]}" if len(items) > 1 else "".join(items)
 
 
 def _items(value) -> list[str]:
@@ -200,8 +206,10 @@ def _items(value) -> list[str]:
 
 def _differences(a: dict, b: dict, fields: tuple[FieldValue, ...]) -> str:
     """`period end: 2027-02-28 in Xaa's record, 2026-02-28 in Xab's`, for the fields stated differently."""
-    owner_a = f"{parties.country_name(a['recorded_by'])}'s record" if a.get("recorded_by") else "one record"
-    owner_b = f"{parties.country_name(b['recorded_by'])}'s" if b.get("recorded_by") else "the other's"
+    owner_a = (
+        f"{parties.possessive(parties.in_sentence(a['recorded_by']))} record" if a.get("recorded_by") else "one record"
+    )
+    owner_b = parties.possessive(parties.in_sentence(b["recorded_by"])) if b.get("recorded_by") else "the other's"
     out = []
     for field in fields:
         x, y = a[field.field], b[field.field]

@@ -54,7 +54,7 @@ def test_lint_default_corpus_text_output(repo):
     assert code == 1
     lines = out.splitlines()
     assert lines[0] == (
-        "policies/xaa/strategy.yaml:8:5: HC001 error objective O1 of XAA-STRATEGY facilitates entry for "
+        "policies/xaa/strategy.yaml:8:5: HC001 error Objective O1 of XAA-STRATEGY facilitates entry for "
         "lower-skilled workers, while objective O1 of XAA-LAW restricts it"
     )
     assert lines[1] == "  --> policies/xaa/law.yaml:8:5 (XAA-LAW)"
@@ -95,7 +95,7 @@ def test_targets_report_only_findings_touching_them(repo):
     assert "HC001" in out and "LC001" not in out  # the other side of the conflict is context
     # ... and the finding points at the file under review, relating the corpus record.
     assert out.splitlines()[:2] == [
-        "policies/xaa/law.yaml:8:5: HC001 error objective O1 of XAA-STRATEGY facilitates entry for "
+        "policies/xaa/law.yaml:8:5: HC001 error Objective O1 of XAA-STRATEGY facilitates entry for "
         "lower-skilled workers, while objective O1 of XAA-LAW restricts it",
         "  --> policies/xaa/strategy.yaml:8:5 (XAA-STRATEGY)",
     ]
@@ -116,7 +116,7 @@ def test_against_lints_drafts_with_another_corpus_as_context(repo, tmp_path):
     assert code == 1
     # The annotation lands on the draft, says the finding is about a draft, and relates the corpus.
     assert out.splitlines()[:2] == [
-        "drafts/new.yaml:8:5: HC001 error objective O1 of XAA-STRATEGY facilitates entry for lower-skilled "
+        "drafts/new.yaml:8:5: HC001 error Objective O1 of XAA-STRATEGY facilitates entry for lower-skilled "
         "workers, while objective O1 of XAA-DRAFT restricts it [draft: XAA-DRAFT]",
         "  --> policies/xaa/strategy.yaml:8:5 (XAA-STRATEGY)",
     ]

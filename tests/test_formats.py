@@ -254,7 +254,7 @@ def test_sarif_levels_and_literal_brackets(linted):
 def test_github_annotation_line(report):
     assert github.render(report) == (
         "::error file=xaa/strategy.yaml,line=8,col=5,endLine=8,endColumn=75,title=HC001 opposing-objectives::"
-        "objective O1 of XAA-STRATEGY facilitates entry for lower-skilled workers, while objective O1 of XAA-LAW "
+        "Objective O1 of XAA-STRATEGY facilitates entry for lower-skilled workers, while objective O1 of XAA-LAW "
         "restricts it — see also XAA-LAW at xaa/law.yaml:8\n"
     )  # suppressed ones left out
 

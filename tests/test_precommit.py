@@ -81,7 +81,7 @@ def test_hook_reports_a_new_conflict_in_the_staged_file_only(scratch, hook_env):
     assert result.returncode == 1, output
     # The finding points at the staged draft, says it is a draft, and relates the adopted strategy.
     assert (
-        "policies/draft.yaml:8:5: HC001 error objective O1 of XAA-STRATEGY facilitates entry for lower-skilled "
+        "policies/draft.yaml:8:5: HC001 error Objective O1 of XAA-STRATEGY facilitates entry for lower-skilled "
         "workers, while objective O1 of XAA-DRAFT restricts it [draft: XAA-DRAFT]"
     ) in output
     assert "--> policies/strategy.yaml:8:5 (XAA-STRATEGY)" in output
