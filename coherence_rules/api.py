@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import globs
 from .baseline import apply_baseline, load_baseline
 from .cache import Cache
 from .compiler import compile_rules
@@ -56,8 +57,11 @@ class Discovered:
     skipped: list[tuple[Path, str]]  # what was not read, and why (E006 findings)
 
 
-def discover(paths: list[Path], trusted: Sequence[Path] = ()) -> Discovered:
-    """YAML files named or found under directories, each once, in a stable order. Symbolic links
+def discover(
+    paths: list[Path], trusted: Sequence[Path] = (), keep: Callable[[Path], bool] = lambda path: True
+) -> Discovered:
+    """YAML files named or found under directories (those `keep` accepts), each once, in a stable
+    order; dot-files are never records (.coherence.yaml, .pre-commit-config.yaml). Symbolic links
     never lead out of the tree they were found in: a link to a file or directory outside it is
     skipped (and reported); a file named directly may link into `trusted` directories or into
     a directory named beside it. Links are never followed into directories (no loops): a linked
@@ -81,7 +85,7 @@ def discover(paths: list[Path], trusted: Sequence[Path] = ()) -> Discovered:
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
                 for name in files:
                     candidate = Path(root) / name
-                    if not name.endswith(YAML_SUFFIXES):
+                    if not name.endswith(YAML_SUFFIXES) or name.startswith(".") or not keep(candidate):
                         continue
                     real = os.path.realpath(candidate)
                     if candidate.is_symlink() and not _inside(real, root_real):
@@ -155,14 +159,46 @@ def compiled(rules: list[LoadedRule]) -> list[CompiledRule]:
     return _COMPILED[key]
 
 
+def corpus_roots(settings: Settings) -> list[Path]:
+    """The configured corpus; without one, the directories named on the command line (never the
+    working directory's unrelated files), else `policies/` or the working directory."""
+    if settings.corpus:
+        return settings.corpus
+    named = [t for t in settings.targets if t.is_dir()]
+    if named:
+        return named
+    policies = settings.cwd / "policies"
+    if settings.targets or settings.stdin:
+        return [policies] if policies.is_dir() else []
+    return default_corpus(settings.cwd)
+
+
+def _records(settings: Settings) -> Callable[[Path], bool]:
+    """Which files under the corpus roots are records: the configuration's include and exclude globs."""
+    root = settings.config_root or settings.cwd
+
+    def keep(path: Path) -> bool:
+        where = globs.relative(path, root)
+        return globs.any_matches(where, settings.include) and not globs.any_matches(where, settings.exclude)
+
+    return keep
+
+
+def _excluded(path: Path, settings: Settings) -> bool:
+    """A file named on the command line that is not a record (a dot-file, or excluded): pre-commit
+    hands every staged YAML file, and these are skipped, not reported."""
+    root = settings.config_root or settings.cwd
+    return path.name.startswith(".") or globs.any_matches(globs.relative(path, root), settings.exclude)
+
+
 def _load(settings: Settings, named: Discovered) -> tuple[list[LoadedFile], set[str]]:
     """The corpus files (the `named` targets included) and the display paths of the targets (those
     skipped too: their findings are the run's)."""
     cwd = settings.cwd
     say = settings.progress or (lambda message: None)
-    roots = settings.corpus or default_corpus(cwd)
+    roots = corpus_roots(settings)
     targets = [*named.files, *(path for path, _ in named.skipped)]
-    found = discover([*roots, *named.files], trusted=[cwd])
+    found = discover([*roots, *named.files], trusted=[cwd], keep=_records(settings))
     cache = _cache(settings, roots)
     loaded: list[LoadedFile] = []
     for number, path in enumerate(found.files, 1):
@@ -185,7 +221,7 @@ def load_rules(settings: Settings) -> tuple[list[LoadedRule], RuleIndex, Selecti
     """(the pack rules that run, every rule a token can name, the selection)."""
     known = load_rule_dirs([builtin_rules_dir(), *settings.rule_dirs])
     index = RuleIndex([r.spec.doc() for r in known])
-    selection = Selection(index, settings.select, settings.ignore, settings.severity)
+    selection = Selection(index, settings.select, settings.ignore, settings.severity, settings.per_path_ignores)
     return [r for r in known if selection.reports(r.spec.id)], index, selection
 
 
@@ -194,7 +230,11 @@ def lint(settings: Settings) -> Report:
     rules, index, selection = load_rules(settings)
     compiled_rules = compiled(rules)
     baseline = load_baseline(settings.baseline) if settings.baseline else None
-    named = discover(settings.targets, trusted=[settings.cwd]) if settings.targets else Discovered([], [])
+    named = discover(settings.targets, trusted=[settings.cwd], keep=_records(settings))
+    named.files = [f for f in named.files if not _excluded(f, settings)]
+    if settings.targets and not named.files and not named.skipped and settings.stdin is None:
+        # Only files that are not records were named (pre-commit staged a workflow): nothing to report.
+        return Report(as_of=settings.as_of, findings=[], files=0, records=0, rules=[r.spec.doc() for r in rules])
     loaded, target_paths = _load(settings, named)
     say(f"validating {sum(len(f.documents) for f in loaded)} records from {len(loaded)} files")
     valid = validate(loaded)
@@ -207,7 +247,7 @@ def lint(settings: Settings) -> Report:
     obligations = load_obligations([builtin_rules_dir(), *settings.rule_dirs])
     jobs = settings.jobs or (min(os.cpu_count() or 1, 8) if len(corpus.records) >= PARALLEL_FROM else 1)
     findings = [
-        *corpus.findings,
+        *(f for f in corpus.findings if selection.reports(f.rule)),  # NR001 can be ignored; E rules cannot
         *too_costly,
         *evaluate(
             corpus,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError,
 
 from .errors import ConfigError
 from .schema_errors import first_error, suggest
-from .settings import Limits, Settings, default_corpus
+from .settings import DEFAULT_INCLUDE, Limits, Settings, default_corpus
 from .toolfile import load_model
 
 if sys.version_info >= (3, 11):
@@ -31,6 +31,11 @@ class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     corpus: list[str] = Field([], description="corpus roots, relative to the configuration file")
+    include: list[str] = Field(
+        list(DEFAULT_INCLUDE), description="globs of the record files under the corpus roots (globs.py)"
+    )
+    exclude: list[str] = Field([], description="globs of files under the corpus roots that are not records")
+    baseline: str | None = Field(None, description="a baseline file, relative to the configuration file")
     select: list[str] = []
     ignore: list[str] = []
     per_path_ignores: dict[str, list[str]] = Field({}, description="glob -> rules not reported for those files")
@@ -41,6 +46,14 @@ class Config(BaseModel):
     as_of: dt.date | None = None
     rules: list[str] = Field([], description="extra rule directories, relative to the configuration file")
     limits: dict[str, PositiveInt] = Field({}, description="settings.Limits to change, e.g. max_list_items: 5000")
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _off_unquoted(cls, severity: object) -> object:
+        """`XS002: off` unquoted is YAML's false: it means off."""
+        if isinstance(severity, dict):
+            return {rule: "off" if level is False else level for rule, level in severity.items()}
+        return severity
 
     @field_validator("limits")
     @classmethod
@@ -70,7 +83,11 @@ class LoadedConfig(BaseModel):
             "per_path_ignores": config.per_path_ignores,
             "config_root": root,
             "limits": dataclasses.replace(Limits(), **config.limits),
+            "include": config.include,
+            "exclude": config.exclude,
         }
+        if config.baseline:
+            values["baseline"] = root / config.baseline
         if config.as_of:
             values["as_of"] = config.as_of
         values.update({k: v for k, v in given.items() if v is not None and v != [] and v != ()})

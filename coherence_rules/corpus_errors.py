@@ -103,7 +103,24 @@ SUPPRESSION_RULES = {
         ),
     )
 }
-BUILTIN_RULES = {**CORPUS_ERRORS, **SUPPRESSION_RULES}
+# Not an error in a record: a YAML file under the corpus that holds no record at all (a CI file, a
+# docker-compose.yml). Suppressible like any rule, and `exclude:` in the configuration skips the file.
+FILE_RULES = {
+    e.id: e
+    for e in (
+        _builtin(
+            "NR001",
+            "not-a-record",
+            "A YAML file in the corpus holds no record: no `coherence:`, `kind:` or `id:` key, nor record fields.",
+            "Files that are not records are never checked; saying so once keeps a record whose header was "
+            "mistyped from passing as an unrelated file.",
+            "Exclude the file in the configuration (`exclude:`), or give it a record header "
+            "(`coherence: 2`, `kind:`, `id:`).",
+            "warning",
+        ),
+    )
+}
+BUILTIN_RULES = {**CORPUS_ERRORS, **SUPPRESSION_RULES, **FILE_RULES}
 
 
 def corpus_error(

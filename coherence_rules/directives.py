@@ -1,5 +1,6 @@
-"""Inline suppressions: `# coherence: ignore[RULE] -- reason` on the line a finding points at or the
-line above, `# coherence: ignore-file[RULE] -- reason` for a file. A suppression without a reason,
+"""Inline suppressions: `# coherence: ignore[RULE] -- reason` on the line of any record a finding
+involves (where it points, or a related location) or the line above, `# coherence: ignore-file[RULE]
+-- reason` in the file of any of them. They apply in every run: whole corpus, one file, `--against`. A suppression without a reason,
 naming no known rule or a corpus error, is reported (SUP002); one that suppresses nothing is
 reported too (SUP001, like ruff's RUF100)."""
 
@@ -35,12 +36,13 @@ class Directive:
         return Location(self.path, self.line, self.column)
 
     def covers(self, finding: Finding, index: RuleIndex) -> bool:
-        loc = finding.location
-        return (
-            self.path == loc.path
-            and (self.kind == "ignore-file" or self.line in (loc.line, loc.line - 1))
-            and any(index.names(t, finding.rule) for t in self.rules)
-        )
+        """On the line of any record the finding involves (or the line above), or in its file: a
+        conflict between two records may be settled on either side, and the decision holds in every
+        run, whichever file is linted."""
+        return any(
+            self.path == loc.path and (self.kind == "ignore-file" or self.line in (loc.line, loc.line - 1))
+            for loc in finding.locations
+        ) and any(index.names(t, finding.rule) for t in self.rules)
 
 
 def directives(

@@ -4,10 +4,9 @@ included) and per-path ignores, from the command line and the configuration."""
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
-import os
 from pathlib import Path
 
+from . import globs
 from .corpus_errors import BUILTIN_RULES, CORPUS_ERRORS
 from .errors import UsageError
 from .findings import Finding
@@ -41,10 +40,24 @@ class Selection:
     errors (E rules) always report: a file that cannot be read hides every conflict it holds; the
     SUP rules (about suppression comments) report unless ignored, whatever is selected."""
 
-    def __init__(self, index: RuleIndex, selected: list[str], ignored: list[str], severity: dict[str, str]):
-        for token in [*selected, *ignored]:
+    def __init__(
+        self,
+        index: RuleIndex,
+        selected: list[str],
+        ignored: list[str],
+        severity: dict[str, str],
+        per_path_ignores: dict[str, list[str]] | None = None,
+    ):
+        per_path = [t for tokens in (per_path_ignores or {}).values() for t in tokens]
+        for token in [*selected, *ignored, *per_path]:
             if not index.known(token):
                 raise UsageError(f"unknown rule, family, name or framework tag in select/ignore: '{token}'")
+        for token in [*ignored, *severity, *per_path]:
+            if any(index.names(token, rule_id) for rule_id in CORPUS_ERRORS):
+                raise UsageError(
+                    f"'{token}' names a corpus error (E rules): it cannot be ignored or switched off; fix the "
+                    f"file, or leave files that are not records out of the corpus with `exclude:`"
+                )
         self.index = index
         self.selected, self.ignored = selected, [*ignored, *(t for t, level in severity.items() if level == "off")]
 
@@ -55,15 +68,6 @@ class Selection:
             not self.selected or rule_id in BUILTIN_RULES or any(self.index.names(t, rule_id) for t in self.selected)
         )
         return chosen and not any(self.index.names(t, rule_id) for t in self.ignored)
-
-
-def _anchor(path: str, cwd: Path, root: Path) -> str:
-    """A finding's path relative to the configuration's directory, for per-path globs."""
-    absolute = Path(os.path.abspath(cwd / path))
-    try:
-        return absolute.relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path
 
 
 def apply_config(
@@ -85,9 +89,9 @@ def apply_config(
             continue
         if level:
             finding = dataclasses.replace(finding, severity=level)
-        anchored = _anchor(finding.location.path, cwd, root)
+        anchored = globs.relative(cwd / finding.location.path, root)
         if any(
-            fnmatch.fnmatch(anchored, glob) and any(index.names(t, finding.rule) for t in tokens)
+            globs.matches(anchored, glob) and any(index.names(t, finding.rule) for t in tokens)
             for glob, tokens in per_path_ignores.items()
         ):
             continue

@@ -31,6 +31,9 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+DEFAULT_INCLUDE = ("**/*.yaml", "**/*.yml")
+
+
 @dataclass
 class Settings:
     corpus: list[Path] = field(default_factory=list)  # context roots; empty = the default corpus
@@ -50,6 +53,8 @@ class Settings:
     cache_dir: Path | None = None  # a warm cache of parsed files (cache.py); None = parse every file
     cwd: Path = field(default_factory=Path.cwd)
     config_root: Path | None = None  # where per-path globs are anchored (default: cwd)
+    include: list[str] = field(default_factory=lambda: list(DEFAULT_INCLUDE))  # record files (globs.py)
+    exclude: list[str] = field(default_factory=list)  # files under the corpus that are not records
     record_views: bool = False  # also return every record's view and the texts findings point into
 
 

@@ -216,6 +216,21 @@ def _check_references(
     return findings
 
 
+# Keys any YAML file may have: they alone do not make a mapping a record (a Helm chart has name and type).
+GENERIC_KEYS = frozenset({"name", "title", "type", "status", "notes", "source", "budget", "members", "parent"})
+HEADER_KEYS = frozenset({"coherence", "kind", "id"})
+RECORD_FIELDS = frozenset(name for model in MODELS.values() for name in model.model_fields)
+
+
+def _record_like(data: object) -> bool:
+    """A mapping with a record header, or with two record fields beyond the generic ones: a record,
+    perhaps with a mistyped header (which E002 then reports), not an unrelated YAML file."""
+    if not isinstance(data, dict):
+        return False
+    keys = {key for key in data if isinstance(key, str)}
+    return bool(keys & HEADER_KEYS) or len(keys & (RECORD_FIELDS - GENERIC_KEYS)) >= 2
+
+
 def validate(files: list[LoadedFile]) -> Corpus:
     findings: list[Finding] = []
     records: list[RecordEntry] = []
@@ -225,6 +240,9 @@ def validate(files: list[LoadedFile]) -> Corpus:
     agreement_keys: set[str] = set()
     for loaded in sorted(files, key=lambda f: f.path):
         findings.extend(loaded.findings)
+        if loaded.documents and not any(_record_like(d.data) for d in loaded.documents):
+            findings.append(corpus_error("NR001", "this YAML file holds no record", loaded.documents[0].location()))
+            continue
         for document in loaded.documents:
             model, problems = validate_document(document)
             findings.extend(problems)

@@ -174,7 +174,7 @@ def test_rules_command_lists_the_whole_catalogue():
     assert code == 0 and ids >= CATALOGUE_IDS, sorted(CATALOGUE_IDS - ids)
     assert {f"E00{i}" for i in range(1, 8)} <= ids
     listed = [row["id"] for row in catalogue()]
-    builtin = [i for i in listed if i.startswith(("E", "SUP"))]
+    builtin = [i for i in listed if i.startswith(("E", "SUP", "NR"))]
     assert listed == builtin + sorted(set(listed) - set(builtin))
 
 

@@ -18,7 +18,6 @@ from ..findings import Finding, Location, Suppressed
 from ..report import Report, RuleDoc
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://pypi.org/project/coherence-rules/"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 FINGERPRINT_KEY = "coherence/v2"
 
@@ -224,7 +223,6 @@ def document(report: Report) -> dict:
                     "driver": {
                         "name": "coherence",
                         "version": report.version,
-                        "informationUri": INFORMATION_URI,
                         "rules": rules,
                     }
                 },
