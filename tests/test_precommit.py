@@ -3,7 +3,8 @@ environment, `coherence init` in a fresh git repository, `pre-commit install`, t
 commit (the scaffold) passes, a draft that contradicts the example policy is blocked, the fixed draft
 passes. Once with the hook `init` writes (`repo: local`, installing coherence from the wheel), once
 with the hook this repository ships (.pre-commit-hooks.yaml, from a tagged clone). pip installs from a
-local wheelhouse only; no `coherence` is on PATH when git runs the hook."""
+local wheelhouse only; no `coherence` is on PATH when git runs the hook. (The tagged clone is of the
+committed HEAD: commit before running this test on a change to .pre-commit-hooks.yaml.)"""
 
 import json
 import os
@@ -14,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from offline import REPO, offline, run
-
-pytestmark = pytest.mark.slow
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 HOOK_PASSED = re.compile(r"^coherence \(policy coherence\)\.+Passed$", re.MULTILINE)
@@ -102,6 +102,7 @@ def assert_scaffold_passes_and_a_contradicting_draft_is_blocked(repository: Path
     assert log == ["Draft deployment decree, protecting rights", "Adopt coherence"]
 
 
+@pytest.mark.slow
 def test_the_hook_init_writes_installs_coherence_itself(tools, tmp_path):
     repository = tmp_path / "policy-repository"
     initialised = init_policy_repository(repository, tools)
@@ -120,6 +121,7 @@ def test_the_hook_init_writes_installs_coherence_itself(tools, tmp_path):
     assert_scaffold_passes_and_a_contradicting_draft_is_blocked(repository, tools.env)
 
 
+@pytest.mark.slow
 def test_the_hook_this_repository_ships_from_a_tag(tools, tmp_path):
     clone = tmp_path / "coherence"
     run("git", "clone", "-q", REPO, clone, env=tools.env)
@@ -128,3 +130,20 @@ def test_the_hook_this_repository_ships_from_a_tag(tools, tmp_path):
     init_policy_repository(repository, tools)
     (repository / ".pre-commit-config.yaml").write_text(SHIPPED_HOOK.format(clone=clone, tag=TAG))
     assert_scaffold_passes_and_a_contradicting_draft_is_blocked(repository, tools.env)
+
+
+def test_the_shipped_hook_takes_yaml_records_and_leaves_dot_files():
+    (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    assert (hook["language"], hook["entry"], hook["require_serial"]) == ("python", "coherence lint", True)
+    paths = [
+        "policies/xaa/policy.yaml",
+        "agreements/mou.yml",
+        "policies/README.md",
+        "schema/coherence.schema.json",
+        ".coherence.yaml",
+        ".pre-commit-config.yaml",
+        ".github/workflows/coherence.yml",
+        "policies/.draft.yaml",
+    ]
+    taken = [p for p in paths if re.search(hook["files"], p) and not re.search(hook["exclude"], p)]
+    assert taken == ["policies/xaa/policy.yaml", "agreements/mou.yml"]
