@@ -364,7 +364,7 @@ def test_the_readme_configuration_example_is_valid():
     from coherence_rules.config import Config
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    block = readme.split("2. **Configure**")[1].split("```yaml\n")[1].split("```")[0]
+    block = readme.split("**Configure**")[1].split("```yaml\n")[1].split("```")[0]
     config = Config.model_validate(yaml.safe_load(textwrap.dedent(block)))
     assert config.severity["IN004"] == "off" and config.fail_on == "warning"
 
