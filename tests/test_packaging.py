@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from offline import offline, run
+from offline import REPO, offline, run
 
 from coherence_rules import __version__
 
@@ -17,8 +17,6 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_every_subpackage_and_the_rule_pack_are_packaged():
