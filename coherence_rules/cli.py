@@ -274,16 +274,28 @@ def test_rules_command(directory, debug):
 
 @main.command("init")
 @click.argument("directory", required=False, default=".", type=click.Path(file_okay=False, path_type=Path))
-def init_command(directory):
+@click.option(
+    "--source",
+    metavar="REQUIREMENT",
+    help="What the pre-commit hook and the CI workflow pip-install coherence from, e.g. "
+    f"'coherence-rules @ git+https://…@v{__version__}' [default: where this coherence was installed from].",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that exist (default: skip them).")
+def init_command(directory, source, force):
     """Scaffold a policy repository: config, pre-commit, a CI workflow uploading SARIF, example records."""
 
     def run():
-        try:
-            written = scaffold.init(directory)
-        except FileExistsError as exc:
-            raise UsageError(str(exc)) from None
-        for path in written:
-            click.echo(f"created {(directory / path).as_posix()}")
+        requirement = source or scaffold.installed_requirement()
+        done = scaffold.init(directory, requirement, force)
+        for path, status in done.items():
+            click.echo(f"{status} {(directory / path).as_posix()}" + (" (exists)" if status == "skipped" else ""))
+        written = [path for path in scaffold.INSTALLERS if done[path] != "skipped"]
+        if written and scaffold.is_local(requirement):
+            click.echo(
+                f"coherence: warning: only this machine can install {requirement}, a CI runner cannot "
+                f"({', '.join(written)}): pass --source REQUIREMENT (a git URL with a tag, or a release wheel's URL)",
+                err=True,
+            )
         click.echo("next: edit the example records, then `coherence lint` and `pre-commit install`")
         return 0
 

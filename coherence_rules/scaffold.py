@@ -1,16 +1,26 @@
 """`coherence init`: scaffold a policy repository (configuration, pre-commit, CI with SARIF, one
-example record per kind). Writes nothing if any file it would write already exists."""
+example record per kind). Files that exist are skipped, unless forced. The pre-commit hook and the
+workflow install coherence from the requirement it was itself installed from (PEP 610), or --source."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import re
+import shlex
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .atomic import write_atomic
 from .schema import json_schema
 
+DISTRIBUTION = "coherence-rules"
+CORPUS = "policies"
 SCHEMA_PATH = "schema/coherence.schema.json"
+PRE_COMMIT_PATH = ".pre-commit-config.yaml"
+WORKFLOW_PATH = ".github/workflows/coherence.yml"
+INSTALLERS = (PRE_COMMIT_PATH, WORKFLOW_PATH)  # the files that install coherence from the requirement
 
 
 def _modeline(record_path: str) -> str:
@@ -18,34 +28,86 @@ def _modeline(record_path: str) -> str:
     return f"# yaml-language-server: $schema={'../' * depth}{SCHEMA_PATH}\n"
 
 
-CONFIG = """\
-# coherence configuration (https://pypi.org/project/coherence-rules/): `coherence lint` finds it
-# by searching upward from the working directory. Unknown keys are errors.
-corpus: [policies]        # where the records live; everything here is context for every check
-fail_on: warning          # exit 1 on findings at or above: error | warning | info | never
-select: []                # rule ids, families (BA) or names; empty = all
-ignore: []
-severity: {}              # e.g. {LC001: info, XS002: off}
-per_path_ignores: {}      # e.g. {"policies/archive/**": [LC001]}
-rules: []                 # directories of your own rules (see `coherence explain` and docs/writing-rules.md)
+def requirement_from(direct_url: dict[str, Any] | None, version: str) -> str:
+    """The pip requirement that reinstalls a distribution, from its PEP 610 direct_url.json (None:
+    it came from a package index)."""
+    if direct_url is None:
+        return f"{DISTRIBUTION}=={version}"
+    url = direct_url["url"]
+    if "vcs_info" in direct_url:
+        vcs = direct_url["vcs_info"]
+        url = f"{vcs['vcs']}+{url}@{vcs['commit_id']}"
+    if "subdirectory" in direct_url:
+        url += f"#subdirectory={direct_url['subdirectory']}"
+    return f"{DISTRIBUTION} @ {url}"
+
+
+def installed_requirement() -> str:
+    """How the running coherence was installed, as a pip requirement."""
+    source_tree = Path(__file__).resolve().parent.parent
+    if (source_tree / "pyproject.toml").is_file():  # a checkout, or an editable install of one
+        return requirement_from({"url": source_tree.as_uri()}, __version__)
+    distribution = importlib.metadata.distribution(DISTRIBUTION)
+    direct_url = distribution.read_text("direct_url.json")
+    return requirement_from(json.loads(direct_url) if direct_url else None, distribution.version)
+
+
+def is_local(requirement: str) -> bool:
+    """A file: URL names this machine's disk: no CI runner and no other contributor can install it."""
+    return "file:" in requirement
+
+
+CONFIG = f"""\
+# coherence configuration. `coherence lint` finds this file by searching upward from the working
+# directory; paths and globs are relative to it, command-line options win, unknown keys are errors.
+# Each commented-out setting is a valid example: uncomment it to use it.
+corpus: [{CORPUS}]          # directories whose records are loaded; every check sees all of them
+# include: ["**/*.yaml", "**/*.yml"]   # the files under the corpus that are records (globs; the default)
+# exclude: ["{CORPUS}/archive/**"]  # files under the corpus to leave out (globs)
+# baseline: .coherence-baseline.json   # report only findings not recorded there (`coherence lint --write-baseline FILE` writes it)
+fail_on: warning            # exit 1 on findings at or above: error | warning | info | never
+# select: [HC, BA, SS001]   # the rules to run: ids, families or names (default: all)
+# ignore: [XS002]           # rules not to run: ids, families or names
+# severity: {{LC001: info, XS002: "off"}}   # another severity for a rule, or off
+# per_path_ignores: {{"{CORPUS}/archive/**": [LC001]}}   # rules not reported for the files a glob matches
+# rules: [org-rules]        # directories of your own rules (docs/writing-rules.md in the coherence repository)
+# as_of: 2026-11-23         # the reference date of time-dependent rules such as LC001 (default: today)
+# limits: {{max_file_bytes: 4194304}}   # raise a safety limit on input files (the README lists them)
+"""
+
+LOCAL_SOURCE = """\
+# additional_dependencies names a file: URL on this machine, so the hook installs only here: for other
+# contributors, replace it with a requirement they can install (a git URL with a tag, or a release
+# wheel's URL).
 """
 
 PRE_COMMIT = """\
-# Lints staged policy files with the whole corpus as context; reports only findings touching them.
-# This runs the `coherence` installed in your environment (pip install coherence-rules, or from
-# its repository). To let pre-commit install it instead, point `repo:` at the coherence
-# repository with a `rev:` and use `hooks: [{id: coherence}]` (it ships .pre-commit-hooks.yaml).
-repos:
+# Lints the staged policy records with the whole corpus as context; reports only the findings that
+# touch them. pre-commit installs coherence into the hook's own environment from
+# additional_dependencies: where the coherence that ran `coherence init` came from, or its --source.
+# Or take the hook from the coherence repository itself, which ships .pre-commit-hooks.yaml:
+#   - repo: <URL of the coherence repository>
+#     rev: v{version}
+#     hooks: [{{id: coherence, files: ^{corpus}/}}]
+{local}repos:
   - repo: local
     hooks:
       - id: coherence
         name: coherence (policy coherence)
         entry: coherence lint
-        language: system
-        types: [yaml]
+        language: python
+        additional_dependencies: [{requirement}]
+        files: ^{corpus_pattern}/.*\\.ya?ml$
+        require_serial: true
+        pass_filenames: true
 """
 
-WORKFLOW = f"""\
+LOCAL_INSTALL = """\
+      # A file: URL on the machine that ran `coherence init`: a CI runner cannot install it. Put a
+      # requirement it can reach here (a git URL with a tag, or a release wheel's URL).
+"""
+
+WORKFLOW = """\
 name: coherence
 on: [push, pull_request]
 permissions:
@@ -59,7 +121,7 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
-      - run: pip install "coherence-rules=={__version__}"   # or: pip install "git+<coherence repository URL>"
+{local}      - run: pip install {requirement}
       - name: Lint the policy corpus
         id: lint
         run: coherence lint --format sarif --output coherence.sarif
@@ -91,7 +153,7 @@ recruitment: {{fees_paid_by: employer}}
 """
 
 EXAMPLES = {
-    "policies/example/institutions.yaml": """\
+    f"{CORPUS}/example/institutions.yaml": """\
 # Example records (fictional jurisdiction XAA, a user-assigned ISO code): replace with your own.
 coherence: 1
 kind: institution
@@ -103,7 +165,7 @@ mandate: [work, recruitment, labour_rights, social_security]
 decision_power: true
 budget: {amount: 1000000, currency: XAA}
 """,
-    "policies/example/policy.yaml": """\
+    f"{CORPUS}/example/policy.yaml": """\
 coherence: 1
 kind: policy
 id: XAA-LABOUR-MIGRATION-POLICY-2026
@@ -134,11 +196,11 @@ measures:
     budget: {amount: 50000, currency: XAA}
     serves: [O1]
 """,
-    "policies/example/agreement.yaml": "# Each party keeps its own record of an agreement; `coherence` compares the two.\n"
+    f"{CORPUS}/example/agreement.yaml": "# Each party keeps its own record of an agreement; `coherence` compares the two.\n"
     + AGREEMENT.format(party="XAA")
     + "---\n"
     + AGREEMENT.format(party="XAB"),
-    "policies/example/commitments.yaml": """\
+    f"{CORPUS}/example/commitments.yaml": """\
 coherence: 1
 kind: commitments
 id: XAA-COMMITMENTS
@@ -150,11 +212,19 @@ adopted: [GCM, SDG-10.7]
 }
 
 
-def plan() -> dict[str, str]:
+def plan(requirement: str) -> dict[str, str]:
+    """Every file of the scaffold, by path; the hook and the workflow install `requirement`."""
+    local = is_local(requirement)
     files = {
         ".coherence.yaml": CONFIG,
-        ".pre-commit-config.yaml": PRE_COMMIT,
-        ".github/workflows/coherence.yml": WORKFLOW,
+        PRE_COMMIT_PATH: PRE_COMMIT.format(
+            version=__version__,
+            corpus=CORPUS,
+            corpus_pattern=re.escape(CORPUS),
+            local=LOCAL_SOURCE if local else "",
+            requirement=json.dumps(requirement),
+        ),
+        WORKFLOW_PATH: WORKFLOW.format(local=LOCAL_INSTALL if local else "", requirement=shlex.quote(requirement)),
         SCHEMA_PATH: json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n",
     }
     for path, text in EXAMPLES.items():
@@ -162,13 +232,16 @@ def plan() -> dict[str, str]:
     return files
 
 
-def init(root: Path) -> list[str]:
-    """Write the scaffold under root; refuse (writing nothing) if any of its files exists."""
-    files = plan()
-    existing = [path for path in files if (root / path).exists()]
-    if existing:
-        raise FileExistsError(f"refusing to overwrite existing files: {', '.join(existing)}")
-    for path, text in files.items():
+def init(root: Path, requirement: str, force: bool = False) -> dict[str, str]:
+    """Write the scaffold under root: each path -> "created", "overwrote" or "skipped" (it
+    existed and force was not given)."""
+    done = {}
+    for path, text in plan(requirement).items():
+        exists = (root / path).exists()
+        if exists and not force:
+            done[path] = "skipped"
+            continue
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         write_atomic(root / path, text)
-    return list(files)
+        done[path] = "overwrote" if exists else "created"
+    return done

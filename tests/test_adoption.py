@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -10,7 +11,8 @@ from click.testing import CliRunner
 from conftest import LAW as LAW_IN_FORCE
 from conftest import STRATEGY
 
-from coherence_rules import Settings, cli, lint
+from coherence_rules import Settings, cli, lint, scaffold
+from coherence_rules.config import Config, load_config
 
 # The law's period has ended: a stale status (LC001) beside the HC001 conflict.
 LAW = LAW_IN_FORCE.replace("status: in_force\n", "status: in_force\nperiod: {from: 2020-01-01, to: 2025-12-31}\n")
@@ -214,10 +216,17 @@ def test_missing_or_corrupt_baseline_is_a_usage_error(repo):
 # --- init and progress ------------------------------------------------------------------
 
 
-def test_init_scaffolds_a_clean_repository_and_refuses_to_overwrite(tmp_path, monkeypatch):
+GIT_SOURCE = "coherence-rules @ git+https://git.example.org/coherence.git@0123abcd"
+
+
+def init(*args):
+    return CliRunner().invoke(cli.main, ["init", *args])
+
+
+def test_init_scaffolds_a_clean_repository(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli.main, ["init"])
-    assert result.exit_code == 0
+    result = init("--source", GIT_SOURCE)
+    assert result.exit_code == 0 and result.stderr == ""
     for path in (
         ".coherence.yaml",
         ".pre-commit-config.yaml",
@@ -225,21 +234,115 @@ def test_init_scaffolds_a_clean_repository_and_refuses_to_overwrite(tmp_path, mo
         "schema/coherence.schema.json",
     ):
         assert (tmp_path / path).is_file(), path
+        assert f"created {path}" in result.stdout.splitlines()
     records = sorted((tmp_path / "policies").rglob("*.yaml"))
     assert records and all(p.read_text().startswith("# yaml-language-server: $schema=../../schema/") for p in records)
     kinds = {
         line.split(":")[1].strip() for p in records for line in p.read_text().splitlines() if line.startswith("kind:")
     }
     assert kinds == {"policy", "agreement", "institution", "commitments"}
-    workflow = (tmp_path / ".github/workflows/coherence.yml").read_text()
-    assert "upload-sarif" in workflow and "--format sarif" in workflow
     code, document, _ = lint_json()
     assert code == 0 and document["findings"] == []
-    before = (tmp_path / ".coherence.yaml").read_text()
-    (tmp_path / ".coherence.yaml").write_text(before + "# mine\n")
-    result = CliRunner().invoke(cli.main, ["init"])
-    assert result.exit_code == 2 and "refusing to overwrite" in result.output
-    assert (tmp_path / ".coherence.yaml").read_text().endswith("# mine\n")
+
+
+def test_init_hook_and_workflow_install_the_source(tmp_path, monkeypatch):
+    import yaml
+
+    monkeypatch.chdir(tmp_path)
+    init("--source", GIT_SOURCE)
+    hooks = yaml.safe_load((tmp_path / ".pre-commit-config.yaml").read_text())["repos"]
+    assert hooks == [
+        {
+            "repo": "local",
+            "hooks": [
+                {
+                    "id": "coherence",
+                    "name": "coherence (policy coherence)",
+                    "entry": "coherence lint",
+                    "language": "python",
+                    "additional_dependencies": [GIT_SOURCE],
+                    "files": r"^policies/.*\.ya?ml$",
+                    "require_serial": True,
+                    "pass_filenames": True,
+                }
+            ],
+        }
+    ]
+    steps = yaml.safe_load((tmp_path / ".github/workflows/coherence.yml").read_text())["jobs"]["coherence"]["steps"]
+    assert {"run": f"pip install '{GIT_SOURCE}'"} in steps
+    assert "--format sarif" in str(steps) and "upload-sarif" in str(steps)
+    generated = "".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
+    assert "pypi.org" not in generated  # coherence-rules is on no package index
+    assert "file:/" not in generated and "only here" not in generated  # nothing local about a git source
+
+
+def test_init_from_a_local_source_says_ci_cannot_reach_it(tmp_path):
+    result = init(str(tmp_path), "--source", f"coherence-rules @ {tmp_path.as_uri()}/coherence_rules-0.2.0.whl")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("coherence: warning: only this machine can install coherence-rules @ file:")
+    assert "(.pre-commit-config.yaml, .github/workflows/coherence.yml): pass --source REQUIREMENT" in result.stderr
+    assert "only here" in (tmp_path / ".pre-commit-config.yaml").read_text()
+    assert "a CI runner cannot install it" in (tmp_path / ".github/workflows/coherence.yml").read_text()
+
+
+def test_init_merges_into_an_existing_repository_and_force_overwrites(tmp_path):
+    mine = "repos: []  # mine\n"
+    (tmp_path / ".pre-commit-config.yaml").write_text(mine)
+    result = init(str(tmp_path), "--source", GIT_SOURCE)
+    assert result.exit_code == 0
+    assert f"skipped {tmp_path.as_posix()}/.pre-commit-config.yaml (exists)" in result.stdout.splitlines()
+    assert f"created {tmp_path.as_posix()}/.coherence.yaml" in result.stdout.splitlines()
+    assert (tmp_path / ".pre-commit-config.yaml").read_text() == mine
+    assert (tmp_path / ".github/workflows/coherence.yml").is_file() and (tmp_path / "policies/example").is_dir()
+    result = init(str(tmp_path), "--source", GIT_SOURCE, "--force")
+    assert result.exit_code == 0
+    assert f"overwrote {tmp_path.as_posix()}/.pre-commit-config.yaml" in result.stdout.splitlines()
+    assert GIT_SOURCE in (tmp_path / ".pre-commit-config.yaml").read_text()
+
+
+def test_every_commented_example_of_the_generated_config_is_valid(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    init("--source", GIT_SOURCE)
+    assert lint_json("--write-baseline", ".coherence-baseline.json")[0] == 0
+    (tmp_path / "org-rules").mkdir()
+    config = tmp_path / ".coherence.yaml"
+    examples = re.findall(r"^# ([a-z_]+): ", config.read_text(), re.MULTILINE)
+    assert set(examples) | {"corpus", "fail_on"} == set(Config.model_fields)  # every key, each documented
+    config.write_text(re.sub(r"^# (?=[a-z_]+: )", "", config.read_text(), flags=re.MULTILINE))
+    code, document, output = lint_json()
+    assert code == 0 and document["findings"] == [], output
+    assert load_config(None, tmp_path).config.severity == {"LC001": "info", "XS002": "off"}
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "requirement"),
+    [
+        (None, "coherence-rules==0.2.0"),
+        (
+            {"url": "https://github.com/o/coherence", "vcs_info": {"vcs": "git", "commit_id": "0123abcd"}},
+            "coherence-rules @ git+https://github.com/o/coherence@0123abcd",
+        ),
+        (
+            {"url": "file:///srv/wheels/coherence_rules-0.2.0-py3-none-any.whl", "archive_info": {}},
+            "coherence-rules @ file:///srv/wheels/coherence_rules-0.2.0-py3-none-any.whl",
+        ),
+        (
+            {"url": "file:///home/me/coherence", "dir_info": {"editable": True}},
+            "coherence-rules @ file:///home/me/coherence",
+        ),
+        (
+            {"url": "https://g.example/m", "vcs_info": {"vcs": "hg", "commit_id": "ab"}, "subdirectory": "tools/c"},
+            "coherence-rules @ hg+https://g.example/m@ab#subdirectory=tools/c",
+        ),
+    ],
+)
+def test_the_requirement_is_how_coherence_was_installed(direct_url, requirement):
+    assert scaffold.requirement_from(direct_url, "0.2.0") == requirement
+
+
+def test_from_a_checkout_init_installs_the_checkout(tmp_path):
+    checkout = Path(scaffold.__file__).resolve().parents[1]
+    assert scaffold.installed_requirement() == f"coherence-rules @ {checkout.as_uri()}"
 
 
 def test_progress_is_reported_to_a_callback_and_silent_off_a_terminal(repo):
@@ -256,7 +359,7 @@ def test_the_readme_configuration_example_is_valid():
     from coherence_rules.config import Config
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    block = readme.split("2. **Configure**")[1].split("```yaml\n")[1].split("```")[0]
+    block = readme.split("**Configure**")[1].split("```yaml\n")[1].split("```")[0]
     config = Config.model_validate(yaml.safe_load(textwrap.dedent(block)))
     assert config.severity["IN004"] == "off" and config.fail_on == "warning"
 

@@ -1,97 +1,149 @@
-"""The shipped pre-commit hook, driven by the real `pre-commit try-repo` against a scratch policy
-repository, offline: pip installs the hook from a local wheelhouse (PIP_NO_INDEX)."""
+"""Adoption with the real pre-commit, offline: coherence installed from its wheel in a fresh virtual
+environment, `coherence init` in a fresh git repository, `pre-commit install`, then commits. The first
+commit (the scaffold) passes, a draft that contradicts the example policy is blocked, the fixed draft
+passes. Once with the hook `init` writes (`repo: local`, installing coherence from the wheel), once
+with the hook this repository ships (.pre-commit-hooks.yaml, from a tagged clone). pip installs from a
+local wheelhouse only; no `coherence` is on PATH when git runs the hook. (The tagged clone is of the
+committed HEAD: commit before running this test on a change to .pre-commit-hooks.yaml.)"""
 
+import json
 import os
+import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
+from offline import REPO, offline, run
 
-pytestmark = pytest.mark.slow
-
-REPO = Path(__file__).resolve().parents[1]
-POLICY = """\
+PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
+HOOK_PASSED = re.compile(r"^coherence \(policy coherence\)\.+Passed$", re.MULTILINE)
+# Restricts, on the same corridor, the work the example policy (XAA-LABOUR-MIGRATION-POLICY-2026) facilitates.
+DRAFT = """\
 coherence: 1
 kind: policy
-id: {id}
-type: {type}
-status: {status}
-jurisdiction: {{country: XAA, level: national}}
+id: XAA-DEPLOYMENT-DECREE-DRAFT
+title: Deployment decree (fictional draft)
+type: decree
+status: draft
+jurisdiction: {country: XAA, level: national}
+lead_agency: XAA-MOL
 objectives:
-  - {{id: O1, stance: {stance}, groups: [{group}], areas: [entry]}}
+  - id: O1
+    stance: restrict
+    groups: [low_skilled_worker]
+    areas: [work]
+    corridor: {origin: XAA, destination: XAB}
+"""
+FIXED = DRAFT.replace("stance: restrict", "stance: protect").replace("areas: [work]", "areas: [labour_rights]")
+TAG = "v0.2.0"
+SHIPPED_HOOK = """\
+repos:
+  - repo: {clone}
+    rev: {tag}
+    hooks: [{{id: coherence, files: ^policies/}}]
 """
 
 
+@dataclass(frozen=True)
+class Tools:
+    coherence: Path  # installed from the wheel, in a venv that is not on PATH
+    wheel: Path
+    env: dict[str, str]  # what git and pre-commit run with
+
+
 @pytest.fixture(scope="module")
-def hook_env(tmp_path_factory):
-    """A wheelhouse of this project and its dependencies (built once), and a pre-commit home."""
-    wheelhouse = tmp_path_factory.mktemp("wheelhouse")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", str(REPO), "setuptools", "-w", str(wheelhouse)],
-        check=True,
-        capture_output=True,
-    )
+def tools(tmp_path_factory):
+    installs = offline(tmp_path_factory)
+    bin_dir = installs.venv(tmp_path_factory.mktemp("venv"), installs.wheel)
+    path = os.pathsep.join(d for d in os.environ["PATH"].split(os.pathsep) if not (Path(d) / "coherence").exists())
     env = {
-        **os.environ,
-        "PIP_NO_INDEX": "1",
-        "PIP_FIND_LINKS": str(wheelhouse),
+        **installs.env,
+        "PATH": path,
         "PRE_COMMIT_HOME": str(tmp_path_factory.mktemp("pre-commit-home")),
+        "GIT_CONFIG_GLOBAL": os.devnull,  # no hooksPath, signing or templates of the machine's user
+        "GIT_CONFIG_NOSYSTEM": "1",
     }
-    return env
+    return Tools(bin_dir / "coherence", installs.wheel, env)
 
 
-@pytest.fixture
-def scratch(tmp_path):
-    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    (tmp_path / ".coherence.yaml").write_text("select: [HC, LC]\n")
-    policies = tmp_path / "policies"
-    policies.mkdir()
-    (policies / "strategy.yaml").write_text(
-        POLICY.format(
-            id="XAA-STRATEGY", type="strategy", status="in_force", stance="facilitate", group="labour_migrant"
-        )
+def init_policy_repository(directory: Path, tools: Tools) -> subprocess.CompletedProcess:
+    """`git init`, `coherence init`, `pre-commit install`, as a new user does; init's result."""
+    directory.mkdir()
+    run("git", "init", "-q", cwd=directory, env=tools.env)
+    run("git", "config", "user.name", "Policy Officer", cwd=directory, env=tools.env)
+    run("git", "config", "user.email", "officer@example.org", cwd=directory, env=tools.env)
+    initialised = run(tools.coherence, "init", cwd=directory, env=tools.env)
+    run(PRE_COMMIT, "install", cwd=directory, env=tools.env)
+    return initialised
+
+
+def commit(repository: Path, env: dict[str, str], message: str) -> tuple[int, str]:
+    run("git", "add", "-A", cwd=repository, env=env)
+    result = subprocess.run(
+        ["git", "commit", "-q", "-m", message], cwd=repository, env=env, capture_output=True, text=True, timeout=900
     )
-    # An old, unstaged conflict in the corpus: context, never reported by a commit that does not touch it.
-    (policies / "old.yaml").write_text(
-        POLICY.format(id="XAA-OLD", type="law", status="in_force", stance="deter", group="labour_migrant")
-    )
-    return tmp_path
+    return result.returncode, result.stdout + result.stderr
 
 
-def try_repo(scratch: Path, env: dict, *staged: str) -> subprocess.CompletedProcess:
-    subprocess.run(["git", "add", *staged], cwd=scratch, check=True)
-    pre_commit = Path(sys.executable).parent / "pre-commit"
-    return subprocess.run(
-        [str(pre_commit), "try-repo", str(REPO), "coherence"],
-        cwd=scratch,
-        env=env,
+def assert_scaffold_passes_and_a_contradicting_draft_is_blocked(repository: Path, env: dict[str, str]):
+    code, output = commit(repository, env, "Adopt coherence")
+    assert code == 0 and HOOK_PASSED.search(output), output
+    (repository / "policies" / "draft.yaml").write_text(DRAFT)
+    code, output = commit(repository, env, "Draft deployment decree")
+    assert code == 1 and "coherence (policy coherence)" in output and "Failed" in output, output
+    assert "policies/draft.yaml:10:5: HC001 error" in output, output
+    (repository / "policies" / "draft.yaml").write_text(FIXED)
+    code, output = commit(repository, env, "Draft deployment decree, protecting rights")
+    assert code == 0 and HOOK_PASSED.search(output), output
+    log = run("git", "log", "--format=%s", cwd=repository, env=env).stdout.splitlines()
+    assert log == ["Draft deployment decree, protecting rights", "Adopt coherence"]
+
+
+@pytest.mark.slow
+def test_the_hook_init_writes_installs_coherence_itself(tools, tmp_path):
+    repository = tmp_path / "policy-repository"
+    initialised = init_policy_repository(repository, tools)
+    requirement = json.dumps(f"coherence-rules @ {tools.wheel.as_uri()}")
+    assert f"additional_dependencies: [{requirement}]" in (repository / ".pre-commit-config.yaml").read_text()
+    assert "--source REQUIREMENT" in initialised.stderr  # a wheel on this disk is no source for CI
+    # The draft really contradicts the example policy (linted as an editor would, from stdin).
+    result = subprocess.run(
+        [tools.coherence, "lint", "-", "--stdin-filename", "policies/draft.yaml"],
+        input=DRAFT,
+        cwd=repository,
         capture_output=True,
         text=True,
-        timeout=600,
     )
+    assert result.returncode == 1 and "policies/draft.yaml:10:5: HC001 error" in result.stdout, result.stdout
+    assert_scaffold_passes_and_a_contradicting_draft_is_blocked(repository, tools.env)
 
 
-def test_hook_reports_a_new_conflict_in_the_staged_file_only(scratch, hook_env):
-    (scratch / "policies" / "draft.yaml").write_text(
-        POLICY.format(id="XAA-DRAFT", type="law", status="draft", stance="restrict", group="low_skilled_worker")
-    )
-    result = try_repo(scratch, hook_env, "policies/draft.yaml")
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output
-    # The finding points at the staged draft, says it is a draft, and relates the adopted strategy.
-    assert (
-        "policies/draft.yaml:8:5: HC001 error Objective O1 of XAA-STRATEGY facilitates entry for lower-skilled "
-        "workers, while objective O1 of XAA-DRAFT restricts it [draft: XAA-DRAFT]"
-    ) in output
-    assert "--> policies/strategy.yaml:8:5 (XAA-STRATEGY)" in output
-    assert "XAA-OLD" not in output  # the staged file does not touch the old conflict
+@pytest.mark.slow
+def test_the_hook_this_repository_ships_from_a_tag(tools, tmp_path):
+    clone = tmp_path / "coherence"
+    run("git", "clone", "-q", REPO, clone, env=tools.env)
+    run("git", "tag", "-f", TAG, cwd=clone, env=tools.env)
+    repository = tmp_path / "policy-repository"
+    init_policy_repository(repository, tools)
+    (repository / ".pre-commit-config.yaml").write_text(SHIPPED_HOOK.format(clone=clone, tag=TAG))
+    assert_scaffold_passes_and_a_contradicting_draft_is_blocked(repository, tools.env)
 
 
-def test_hook_passes_a_clean_staged_file(scratch, hook_env):
-    (scratch / "policies" / "programme.yaml").write_text(
-        POLICY.format(id="XAA-PROGRAMME", type="programme", status="adopted", stance="facilitate", group="student")
-    )
-    result = try_repo(scratch, hook_env, "policies/programme.yaml")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Passed" in result.stdout
+def test_the_shipped_hook_takes_yaml_records_and_leaves_dot_files():
+    (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    assert (hook["language"], hook["entry"], hook["require_serial"]) == ("python", "coherence lint", True)
+    paths = [
+        "policies/xaa/policy.yaml",
+        "agreements/mou.yml",
+        "policies/README.md",
+        "schema/coherence.schema.json",
+        ".coherence.yaml",
+        ".pre-commit-config.yaml",
+        ".github/workflows/coherence.yml",
+        "policies/.draft.yaml",
+    ]
+    taken = [p for p in paths if re.search(hook["files"], p) and not re.search(hook["exclude"], p)]
+    assert taken == ["policies/xaa/policy.yaml", "agreements/mou.yml"]
