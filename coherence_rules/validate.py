@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -223,12 +224,14 @@ RECORD_FIELDS = frozenset(name for model in MODELS.values() for name in model.mo
 
 
 def _record_like(data: object) -> bool:
-    """A mapping with a record header, or with two record fields beyond the generic ones: a record,
-    perhaps with a mistyped header (which E002 then reports), not an unrelated YAML file."""
+    """A mapping with a record header (or a near miss of one), or with two record fields beyond the
+    generic ones: a record, perhaps with a mistyped header (which E002 then reports), not an
+    unrelated YAML file."""
     if not isinstance(data, dict):
         return False
     keys = {key for key in data if isinstance(key, str)}
-    return bool(keys & HEADER_KEYS) or len(keys & (RECORD_FIELDS - GENERIC_KEYS)) >= 2
+    header = any(difflib.get_close_matches(key, HEADER_KEYS, n=1, cutoff=0.75) for key in keys)  # `knd:` too
+    return header or len(keys & (RECORD_FIELDS - GENERIC_KEYS)) >= 2
 
 
 def validate(files: list[LoadedFile]) -> Corpus:
