@@ -11,7 +11,8 @@ E002 finding naming it (validate.py), so every v1 record keeps the meaning it ha
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias
+import functools
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -480,19 +481,41 @@ def json_schema() -> dict:
     }
 
 
+PARTY_FIELDS = ("parties", "recorded_by", "origin", "destination")
+
+
+@functools.cache
+def _v2_plan(model_type: type[Model]) -> tuple[tuple[str, str, bool, bool], ...]:
+    """Per field of a model class: (name, YAML key, whether it may hold a model, whether it holds
+    vocabulary words or party codes). Free text (titles, statements, notes) is never a v2 word."""
+
+    def kinds(annotation: Any) -> tuple[bool, bool]:
+        if isinstance(annotation, type) and issubclass(annotation, Model):
+            return True, False
+        if get_origin(annotation) is Literal:
+            return False, True
+        found = [kinds(arg) for arg in get_args(annotation)]
+        return any(m for m, _ in found), any(v for _, v in found)
+
+    plan = []
+    for name, info in model_type.model_fields.items():
+        holds_model, vocabulary = kinds(info.annotation)
+        plan.append((name, info.alias or name, holds_model, vocabulary or name in PARTY_FIELDS))
+    return tuple(plan)
+
+
 def v2_uses(model: Model, path: tuple = ()) -> list[tuple[tuple, str]]:
     """(YAML path, what) of every schema v2 field, form or vocabulary word a record uses."""
-    found: list[tuple[tuple, str]] = []
     if model.V2_FORM:
         return [(path, f"the {type(model).__name__} form")]
-    for name, info in type(model).model_fields.items():
-        key = info.alias or name
+    found: list[tuple[tuple, str]] = []
+    for name, key, holds_model, vocabulary in _v2_plan(type(model)):
         if name not in model.model_fields_set:
             continue
         if name in model.V2_FIELDS:
             found.append(((*path, key), f"'{key}'"))
-            continue
-        found += _v2_in_value(getattr(model, name), (*path, key), name)
+        elif holds_model or vocabulary:
+            found += _v2_in_value(getattr(model, name), (*path, key), name)
     return found
 
 
@@ -506,10 +529,6 @@ def _v2_in_value(value: Any, path: tuple, name: str) -> list[tuple[tuple, str]]:
     if isinstance(value, str):
         if value in vocab.V2_WORDS or (name == "accepted_branches" and value == "unknown"):
             return [(path, f"'{value}'")]
-        if (
-            name in ("parties", "recorded_by", "origin", "destination")
-            and value != "any"
-            and not parties.is_country(value)
-        ):
+        if name in PARTY_FIELDS and value != "any" and not parties.is_country(value):
             return [(path, f"the party code '{value}'")]
     return []

@@ -176,7 +176,6 @@ def _check_references(
     for document, data in documents:
         record_id = _readable_id(data)
         for ypath, ref, expected in references(data):
-            where = document.location(ypath, record_id)
             records = (record_id,) if record_id else ()
             if expected == OBJECTIVE:
                 ids = [
@@ -186,7 +185,7 @@ def _check_references(
                     corpus_error(
                         "E004",
                         f"{format_path(ypath)}: '{ref}' names no objective of {record_id}{suggest(ref, ids)}",
-                        where,
+                        document.location(ypath, record_id),
                         records=records,
                     )
                 )
@@ -200,7 +199,7 @@ def _check_references(
                     corpus_error(
                         "E004",
                         f"{format_path(ypath)}: '{ref}' names no record{suggest(ref, candidates)}",
-                        where,
+                        document.location(ypath, record_id),
                         records=records,
                     )
                 )
@@ -209,7 +208,7 @@ def _check_references(
                     corpus_error(
                         "E004",
                         f"{format_path(ypath)}: '{ref}' is {_article(target.kind)}, expected {_article(expected)}",
-                        where,
+                        document.location(ypath, record_id),
                         related=(target.location(),),
                         records=(*records, ref),
                     )

@@ -39,6 +39,26 @@ def test_a_v1_record_using_a_v2_field_or_word_is_told_to_say_coherence_2(corpus)
     }
 
 
+def test_free_text_that_happens_to_be_a_v2_word_is_not_a_v2_use(corpus):
+    report = corpus(
+        {
+            "v1.yaml": """\
+            coherence: 1
+            kind: policy
+            id: XAA-ACT
+            title: refund
+            type: law
+            status: in_force
+            jurisdiction: {country: XAA, level: national}
+            notes: superseded
+            measures:
+              - {id: M1, statement: regulate, effect: deny, groups: [domestic_worker], areas: [exit]}
+            """
+        }
+    )
+    assert [f.message for f in report.findings if f.rule == "E002"] == []
+
+
 def test_country_codes_are_iso_or_user_assigned_and_parties_may_be_blocs_or_subnational(corpus):
     report = corpus(
         {
