@@ -9,6 +9,7 @@ The bound follows facts.py's fan-out; a test checks it against the facts actuall
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from . import vocab
 from .corpus_errors import corpus_error
@@ -21,8 +22,13 @@ _GROUP_NODES = len(vocab.GROUPS.nodes)
 _AREA_NODES = len(vocab.AREAS.nodes)
 
 
+@functools.cache
+def _tree_size(tree: vocab.Vocabulary, node: str, reach: bool) -> int:
+    return len(tree.reach(node) if reach else tree.below(node))
+
+
 def _tree_sum(tree: vocab.Vocabulary, nodes: list[str], reach: bool) -> int:
-    return sum(len(tree.reach(n) if reach else tree.below(n)) for n in set(nodes))
+    return sum(_tree_size(tree, n, reach) for n in set(nodes))
 
 
 def _statement_bound(statement: Objective | Measure) -> int:

@@ -249,6 +249,11 @@ class Pack:
         )
         self.name = f"coherence-{digest.hexdigest()[:16]}"
 
+    @property
+    def fact_types(self) -> frozenset[str]:
+        """The fact types some pattern reads: facts.py builds no others for this pack."""
+        return frozenset(self._accepts)
+
     def relevant(self, fact: Fact) -> bool:
         """Whether some pattern's constant tests accept the fact (decided once per projection)."""
         kind = fact["t"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable
 
@@ -186,6 +187,7 @@ def _run(
     match_limit: int,
 ) -> list[Finding]:
     pack: Pack = register(rules)
+    ctx = dataclasses.replace(ctx, wanted=pack.fact_types)
     prepared_shared = [p for p in map(pack.prepare, shared) if p is not None]
     results = run_all(
         pack,

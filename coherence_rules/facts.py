@@ -58,6 +58,10 @@ class Context:
     as_of: dt.date
     standing: dict[int, Standing]
     refunds: frozenset[str]  # countries whose active policy refunds migrants' contributions on departure
+    wanted: frozenset[str] | None = None  # the fact types some rule reads (None: all); others are not built
+
+    def wants(self, *kinds: str) -> bool:
+        return self.wanted is None or any(kind in self.wanted for kind in kinds)
 
 
 IN_EFFECT = frozenset({"adopted", "in_force"})  # a successor takes over only once adopted or in force
@@ -306,7 +310,8 @@ def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx
     }
     facts: list[Fact] = [{"t": "statement", **fact}]
     scopes = {_scope(g)["named_group"]: _scope(g) for g in statement.groups}
-    for named_group, scope in sorted(scopes.items()):
+    covers, spans = ctx.wants("cover"), ctx.wants("span")  # the fan-outs: built only for rules that read them
+    for named_group, scope in sorted(scopes.items()) if covers or spans else ():
         for named_area in sorted(set(statement.areas)):
             named = {**scope, "named_area": named_area}
             facts += [
@@ -318,14 +323,14 @@ def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx
                     **named,
                     "own": group == named_group and area == named_area,
                 }
-                for group in sorted(vocab.GROUPS.below(named_group))
+                for group in (sorted(vocab.GROUPS.below(named_group)) if covers else ())
                 for area in sorted(vocab.AREAS.below(named_area))
             ]
             # Another statement's named nodes overlap this one's exactly when they are in its span:
             # pairing one's own cover fact with the other's span gives one match per pair.
             facts += [
                 {"t": "span", **fact, "group": group, "area": area, **named}
-                for group in sorted(vocab.GROUPS.reach(named_group))
+                for group in (sorted(vocab.GROUPS.reach(named_group)) if spans else ())
                 for area in sorted(vocab.AREAS.reach(named_area))
             ]
     for j, indicator in enumerate(indicators):
@@ -546,9 +551,10 @@ def _agreement_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
         "active": active,
         "quota": quota,
     }
+    views = [(v, nodes) for v, nodes in (("admission", admitted), ("admission_span", spanned)) if ctx.wants(v)]
     for party in members:
         for other in (p for p in members if p != party):
-            for view, nodes in (("admission", admitted), ("admission_span", spanned)):
+            for view, nodes in views:
                 ends = (corridor_end(party, ctx.as_of), corridor_end(other, ctx.as_of))
                 # An agreement that states the direction of its flow admits only that way round.
                 directions = [
@@ -717,6 +723,8 @@ def obligation_facts(obligations: list[Obligation]) -> list[Fact]:
 
 
 def _lifecycle_fact(entry: RecordEntry, ctx: Context) -> list[Fact]:
+    if not ctx.wants("lifecycle"):
+        return []
     model = entry.model
     stated = getattr(model, "status", None)
     if stated is None:
@@ -746,6 +754,10 @@ def record_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     if isinstance(model, (Policy, Agreement)) and ctx.standing[entry.index].status is None:
         return []
     facts: list[Fact] = []
+    if isinstance(model, Institution) and not ctx.wants("institution", "mandate_area"):
+        return _lifecycle_fact(entry, ctx)
+    if isinstance(model, Commitments) and not ctx.wants("commitments", "ratification", "ratified_branch"):
+        return _lifecycle_fact(entry, ctx)
     if isinstance(model, Policy):
         facts = _policy_facts(entry, ctx)
     elif isinstance(model, Agreement):

@@ -40,7 +40,13 @@ def _own_keys(model) -> list[str]:
 
 def membership(corpus: Corpus) -> dict[int, list[str]]:
     """The country shards each record belongs to: its own, every shard of the agreements it is a
-    record of, and the shards of the records that refer to it."""
+    record of, and the shards of the records that refer to it (computed once per corpus)."""
+    if "membership" not in corpus.derived:
+        corpus.derived["membership"] = _membership(corpus)
+    return corpus.derived["membership"]
+
+
+def _membership(corpus: Corpus) -> dict[int, list[str]]:
     agreement_keys: dict[str, set[str]] = {}
     for entry in corpus.records:
         if isinstance(entry.model, Agreement):

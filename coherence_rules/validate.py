@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -45,6 +46,7 @@ class Corpus:
     records: list[RecordEntry]
     by_id: dict[str, RecordEntry]
     findings: list[Finding] = field(default_factory=list)
+    derived: dict[str, Any] = field(default_factory=dict, repr=False)  # computed once per corpus (shards.py)
 
 
 def validate_document(document: Document) -> tuple[Record | None, list[Finding]]:
@@ -229,8 +231,9 @@ def _record_like(data: object) -> bool:
     if not isinstance(data, dict):
         return False
     keys = {key for key in data if isinstance(key, str)}
-    header = any(difflib.get_close_matches(key, HEADER_KEYS, n=1, cutoff=0.75) for key in keys)  # `knd:` too
-    return header or len(keys & (RECORD_FIELDS - GENERIC_KEYS)) >= 2
+    if keys & HEADER_KEYS or len(keys & (RECORD_FIELDS - GENERIC_KEYS)) >= 2:
+        return True
+    return any(difflib.get_close_matches(key, HEADER_KEYS, n=1, cutoff=0.75) for key in keys)  # `knd:` too
 
 
 def validate(files: list[LoadedFile]) -> Corpus:
