@@ -55,6 +55,21 @@ def by_framework(framework: str, rule_dirs: Sequence[Path] = ()) -> list[dict]:
     ]
 
 
+def frameworks_markdown(rule_dirs: Sequence[Path] = ()) -> str:
+    """The framework vocabularies as docs/frameworks.md shows them: every tag with its title, its
+    source and the built-in rules tagged with it (a test keeps the page equal to this)."""
+    out = []
+    for framework, title in frameworks.FRAMEWORKS.items():
+        out += [f"## {title} (`{framework}`)", "", f"Source: {frameworks.sources()[framework]}", ""]
+        out += ["| tag | title | source | rules |", "|---|---|---|---|"]
+        for entry in by_framework(framework, rule_dirs):
+            flag = "" if frameworks.entries()[entry["tag"]].verified else " (title not checked against a stored copy)"
+            rules = ", ".join(r["id"] for r in entry["rules"]) or "none yet"
+            out.append(f"| `{entry['tag']}` | {entry['title']}{flag} | {entry['source']} | {rules} |")
+        out.append("")
+    return "\n".join(out)
+
+
 def framework_table(tags: list[dict]) -> str:
     lines = []
     for entry in tags:

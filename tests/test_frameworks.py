@@ -4,6 +4,8 @@ ministry can select by them, list rules by them and count findings by objective 
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -11,9 +13,11 @@ from conftest import LAW, STRATEGY
 
 from coherence_rules import cli, frameworks
 from coherence_rules.errors import RulePackError
+from coherence_rules.explain import frameworks_markdown
 from coherence_rules.obligations import load_obligations
 from coherence_rules.rulespec import builtin_rules_dir, load_rule_dirs
 
+REPO = Path(__file__).resolve().parents[1]
 SOCIAL_SECURITY_RULES = {"SS001", "SS002", "SS003", "SS004", "SS005", "SS006", "SS007"}
 
 
@@ -92,3 +96,14 @@ def test_summary_counts_findings_per_objective_and_country(corpus):
 def test_summary_prints_text_or_json_only(corpus):
     code, out = run("lint", "--summary", "gcm", "--format", "sarif")
     assert code == 2 and "--summary prints text or json" in out
+
+
+def test_the_frameworks_page_is_the_vocabulary():
+    """COHERENCE_UPDATE_DOCS=1 rewrites the generated part of docs/frameworks.md (then review the diff)."""
+    page = REPO / "docs" / "frameworks.md"
+    head, rest = page.read_text().split("-->\n", 1)
+    documented, tail = rest.split("<!-- frameworks: end -->")
+    if os.environ.get("COHERENCE_UPDATE_DOCS"):
+        page.write_text(f"{head}-->\n\n{frameworks_markdown()}\n<!-- frameworks: end -->{tail}")
+        return
+    assert documented.strip() == frameworks_markdown().strip(), "run COHERENCE_UPDATE_DOCS=1 pytest -k frameworks_page"
