@@ -478,7 +478,19 @@ FACT_TYPES: dict[str, FactType] = {
                 ),
             ),
         ),
-        FactType("commitments", "commitments record", _fields(RECORD, COUNTRY)),
+        FactType(
+            "commitments",
+            "commitments record",
+            _fields(
+                RECORD,
+                COUNTRY,
+                Field(
+                    "complete",
+                    "the record lists every ratification of the country (false: `complete: false`, only some)",
+                    "bool",
+                ),
+            ),
+        ),
         FactType(
             "ratification",
             "instrument a commitments record ratifies by the reference date (its `date`, else 1 January of its `year`)",

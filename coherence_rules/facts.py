@@ -654,7 +654,7 @@ def _commitments_facts(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
     c = entry.model
     assert isinstance(c, Commitments)
     ref = {"ri": entry.index, "record": c.id}
-    facts: list[Fact] = [{"t": "commitments", **ref, "yp": "", "country": c.country}]
+    facts: list[Fact] = [{"t": "commitments", **ref, "yp": "", "country": c.country, "complete": c.complete}]
     for i, ratification in enumerate(c.ratified):
         # Not yet ratified on the reference date (a year alone counts from that year: the lenient reading).
         if (ratification.date or dt.date(ratification.year or 1, 1, 1)) > as_of:

@@ -452,11 +452,15 @@ class Ratification(Model):
 
 
 class Commitments(RecordBase):
+    V2_FIELDS: ClassVar[frozenset[str]] = frozenset({"complete"})
     kind: Literal["commitments"]
     title: str | None = None
     country: Country
     ratified: list[Ratification] = []
     adopted: list[Instrument] = []
+    complete: bool = Field(
+        True, description="false: only some of the country's ratifications are listed (what is missing is unknown)"
+    )
 
 
 Record = Policy | Agreement | Institution | Commitments
