@@ -18,6 +18,14 @@ jurisdiction: {country: XAA, level: national}
 objectives:
   - {id: O1, stance: facilitate, groups: [labour_migrant], areas: [entry]}
 """
+MINISTRY = """\
+coherence: 1
+kind: institution
+id: XAA-MOL
+name: Ministry of Labour (fictional)
+jurisdiction: {country: XAA, level: national}
+type: ministry
+"""
 LAW = """\
 coherence: 1
 kind: policy

@@ -1,7 +1,7 @@
 """E001-E006: bad input becomes findings with file:line, and the other files are still read."""
 
 import pytest
-from conftest import summary
+from conftest import MINISTRY, summary
 
 
 @pytest.fixture
@@ -15,14 +15,7 @@ def corpus(corpus):
     return write
 
 
-GOOD = """\
-coherence: 1
-kind: institution
-id: XAA-MOL
-name: Ministry of Labour (fictional)
-jurisdiction: {country: XAA, level: national}
-type: ministry
-"""
+GOOD = MINISTRY
 
 
 def test_invalid_yaml_is_e001_with_parser_position_and_other_files_still_read(corpus):

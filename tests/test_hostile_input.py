@@ -9,24 +9,13 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from conftest import AS_OF, LAW, STRATEGY
+from conftest import AS_OF, LAW, MINISTRY, STRATEGY, summary
 
 from coherence_rules import cli
 from coherence_rules.load import load_bytes
 from coherence_rules.settings import Limits
 
-GOOD = """\
-coherence: 1
-kind: institution
-id: XAA-MOL
-name: Ministry of Labour (fictional)
-jurisdiction: {country: XAA, level: national}
-type: ministry
-"""
-
-
-def rules_at(report):
-    return [(f.rule, f.location.path, f.location.line) for f in report.findings]
+GOOD = MINISTRY
 
 
 # --- values a tag does not fit, and tags on the wrong kind of node ---------------------------------
@@ -48,7 +37,7 @@ def rules_at(report):
 )
 def test_a_value_its_tag_does_not_fit_is_e001_and_the_other_files_are_read(corpus, value, message):
     report = corpus({"bad.yaml": f"coherence: 1\nnotes: {value}\n", "good.yaml": GOOD}, select=["LC001"])
-    assert rules_at(report) == [("E001", "bad.yaml", 2)]
+    assert summary(report) == [("E001", "bad.yaml", 2)]
     assert message in report.findings[0].message and report.records == 1
 
 
@@ -71,7 +60,7 @@ def test_merge_keys_merge_and_a_merge_of_a_non_mapping_is_e001(corpus):
         },
         select=["LC001"],
     )
-    assert ("E001", "bad.yaml", 2) in rules_at(report)
+    assert ("E001", "bad.yaml", 2) in summary(report)
     assert report.records == 1  # the merged record is valid
 
 
@@ -88,7 +77,7 @@ def test_a_number_written_too_long_is_e006_and_never_reaches_the_cache(corpus, t
     started = time.monotonic()
     for _ in range(2):  # cold, then warm: the cache writer saw it (it crashed on 4,300 digits)
         report = corpus({"big.yaml": f"coherence: 1\nnotes: {number}\n", "good.yaml": GOOD}, cache_dir=cache)
-        assert rules_at(report) == [("E006", "big.yaml", 2)] and report.records == 1
+        assert summary(report) == [("E006", "big.yaml", 2)] and report.records == 1
         assert "a number written with" in report.findings[0].message
     assert time.monotonic() - started < 10  # a 1.95 MB base-60 integer took 812 s
 
@@ -131,7 +120,7 @@ def test_alias_bomb_by_bytes_is_caught_before_it_is_cached(corpus, tmp_path_fact
     cache = tmp_path_factory.mktemp("cache")
     text = "a: &a " + "x" * 100_000 + "\nb: [" + ", ".join(["*a"] * 9000) + "]\n"
     report = corpus({"bomb.yaml": text}, cache_dir=cache, select=["LC001"])
-    assert rules_at(report) == [("E006", "bomb.yaml", 2)]
+    assert summary(report) == [("E006", "bomb.yaml", 2)]
     assert sum(p.stat().st_size for p in cache.rglob("*.json")) < 10_000
 
 
@@ -159,7 +148,7 @@ def test_each_size_limit_is_a_located_e006(corpus, text, limits, line, message):
 def test_a_suppression_comment_line_over_the_limit_is_e006_and_not_searched(corpus):
     long = "# coherence: ignore[HC001] -- " + "x" * 20_000
     report = corpus({"strategy.yaml": STRATEGY.replace("objectives:", f"{long}\nobjectives:"), "law.yaml": LAW})
-    assert ("E006", "strategy.yaml", 7) in rules_at(report)
+    assert ("E006", "strategy.yaml", 7) in summary(report)
     assert any(f.rule == "HC001" for f in report.findings)  # not suppressed
 
 
@@ -297,7 +286,7 @@ def test_symlinks_never_lead_out_of_the_corpus(corpus, tmp_path_factory):
     os.symlink(root / "inside" / "real.yaml", root / "alias.yaml")  # inside: read once, as the real file
     os.symlink(root / "inside", root / "inside-again")  # inside: its files are read where they are
     report = corpus({}, select=["LC001"])
-    assert rules_at(report) == [("E006", "leak.yaml", 1), ("E006", "linked-dir", 1)]
+    assert summary(report) == [("E006", "leak.yaml", 1), ("E006", "linked-dir", 1)]
     assert report.records == 1 and "TOP-SECRET" not in json.dumps([f.to_dict() for f in report.findings])
 
 
@@ -325,7 +314,7 @@ def test_an_unreadable_directory_is_e006(corpus):
         report = corpus({"good.yaml": GOOD.replace("XAA-MOL", "XAA-B")}, select=["LC001"])
     finally:
         locked.chmod(0o755)
-    assert rules_at(report) == [("E006", "locked", 1)] and "cannot read directory" in report.findings[0].message
+    assert summary(report) == [("E006", "locked", 1)] and "cannot read directory" in report.findings[0].message
 
 
 # --- command-line dead ends -----------------------------------------------------------------------
@@ -372,7 +361,7 @@ def test_a_baseline_that_is_a_fifo_is_refused_not_waited_on(tmp_path, monkeypatc
 
 def test_corpus_errors_and_suppression_rules_can_be_selected_and_ignored(corpus):
     report = corpus({"bad.yaml": "a: [1\n", "good.yaml": GOOD}, select=["E001"], ignore=["SUP001"])
-    assert rules_at(report) == [("E001", "bad.yaml", 2)]
+    assert summary(report) == [("E001", "bad.yaml", 2)]
     assert invoke("lint", "--select", "E001").exit_code in (0, 1)
     assert invoke("lint", "--ignore", "SUP001").exit_code in (0, 1)
 
@@ -505,4 +494,4 @@ def test_a_directory_the_walk_cannot_read_is_e006_even_as_root(corpus, monkeypat
 
     monkeypatch.setattr(api.os, "walk", failing)
     report = corpus({"good.yaml": GOOD}, select=["LC001"])
-    assert rules_at(report) == [("E006", "locked", 1)] and "Permission denied" in report.findings[0].message
+    assert summary(report) == [("E006", "locked", 1)] and "Permission denied" in report.findings[0].message
