@@ -76,7 +76,7 @@ def _line(lines: list[str], number: int, spans: list[tuple[int, int]]) -> Line:
 
 def excerpt(text: str | None, path: str, record: RecordView | None, locations: list[Location]) -> Excerpt:
     """The excerpt of one record (or, for locations in no record, of the lines around them)."""
-    spans = [(loc.line, max(loc.end_line or loc.line, loc.line)) for loc in locations]
+    spans = [(loc.line, loc.last_line) for loc in locations]
     if record is not None:
         first = min(record.line, *(start for start, _ in spans))
         last = max(record.end_line, *(end for _, end in spans))
