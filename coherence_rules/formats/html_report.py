@@ -106,6 +106,7 @@ class Matrix:
     columns: tuple[tuple[str, str], ...]  # (header, its full wording)
     rows: tuple[MatrixRow, ...]
     note: str
+    key: str = ""  # the columns in words, for print and for readers who cannot hover
 
 
 def _families(report: Report) -> dict[str, str]:
@@ -189,6 +190,7 @@ def _country_matrix(report: Report, countries: list[str], family_of: dict[str, s
     families = sorted({family_of[doc.id] for doc in report.rules} | {family_of[f.rule] for f in report.findings})
     if objectives:
         columns = tuple((t[4:], _tag(t, "").title or t) for t in objectives)
+        key = "Objectives: " + "; ".join(f"{t[4:]} {_tag(t, '').short}".rstrip() for t in objectives) + "."
         bears_on = [lambda f, t=t: t in f.frameworks for t in objectives]
         caption = "Findings by country and Global Compact for Migration objective"
         note = (
@@ -197,6 +199,7 @@ def _country_matrix(report: Report, countries: list[str], family_of: dict[str, s
         )
     else:
         columns = tuple((family, f"rule family {family}") for family in families)
+        key = ""
         bears_on = [lambda f, family=family: family_of[f.rule] == family for family in families]
         caption = "Findings by country and rule family"
         note = "A cell counts the findings of the family that involve the country's records."
@@ -204,7 +207,7 @@ def _country_matrix(report: Report, countries: list[str], family_of: dict[str, s
     for country in countries:
         involved = [f for f in report.findings if country in f.countries]
         rows.append((country, "", [sum(map(test, involved)) for test in bears_on], len(involved)))
-    return Matrix(caption, "Country", columns, _matrix_rows(rows), note)
+    return Matrix(caption, "Country", columns, _matrix_rows(rows), note, key)
 
 
 def _record_matrix(report: Report, country: str, anchor_of_id: dict[str, str]) -> Matrix:
