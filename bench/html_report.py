@@ -4,12 +4,16 @@ the time to render the HTML in Python, its size, and the time headless Chromium 
 (the `load` event) and until the findings list is interactive (the filter script has run); then the
 time one severity filter takes. Asserts nothing.
 
-    python bench/html_report.py [--records 10000] [--seed 1] [--keep report.html]
+    python bench/html_report.py [--records 10000] [--seed 1] [--copies N] [--keep report.html]
+
+--copies N renders the findings N times over (synthetic copies, each its own fingerprint) to see how
+the page scales with thousands of findings; the generated corpus itself has a few hundred.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 import sys
 import tempfile
@@ -19,7 +23,9 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from coherence_rules import Settings, lint
+from coherence_rules.findings import finalise
 from coherence_rules.formats import render
+from coherence_rules.report import Report
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -46,10 +52,23 @@ def browser_times(page_path: Path) -> tuple[float, float, float, int]:
     return loaded, ready, filtered, shown
 
 
+def copied(report: Report, copies: int) -> Report:
+    """The report with each finding `copies` times, the copies told apart by their message."""
+    findings = [
+        dataclasses.replace(f, message=f"{f.message} (copy {n})", identity=f"{f.identity} {n}", fingerprint="")
+        if n
+        else f
+        for f in report.findings
+        for n in range(copies)
+    ]
+    return dataclasses.replace(report, findings=finalise(findings))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--copies", type=int, default=1, help="render each finding this many times")
     parser.add_argument("--keep", type=Path, help="also copy the report here")
     args = parser.parse_args()
     corpus = corpus_gen.generate(args.seed, args.records)
@@ -59,6 +78,8 @@ def main() -> None:
         start = time.perf_counter()
         report = lint(Settings(corpus=[root], cwd=Path(tmp), as_of=corpus_gen.REFERENCE_DATE, record_views=True))
         linted = time.perf_counter() - start
+        if args.copies > 1:
+            report = copied(report, args.copies)
         start = time.perf_counter()
         page = render("html", report)
         rendered = time.perf_counter() - start
@@ -68,8 +89,10 @@ def main() -> None:
             shutil.copyfile(page_path, args.keep)
         loaded, ready, filtered, shown = browser_times(page_path)
     size = len(page.encode("utf-8"))
+    copies = f" ({args.copies} copies of each)" if args.copies > 1 else ""
     print(
-        f"corpus: seed {args.seed}, {report.records:,} records in {report.files:,} files, {len(report.findings):,} findings"
+        f"corpus: seed {args.seed}, {report.records:,} records in {report.files:,} files, "
+        f"{len(report.findings):,} findings{copies}"
     )
     print(f"{linted:8.2f} s  lint (with record views), for reference")
     print(f"{rendered:8.2f} s  render the HTML report ({size / 1e6:.2f} MB)")
