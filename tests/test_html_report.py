@@ -119,10 +119,12 @@ def test_every_finding_shows_the_lines_it_points_at(sample, page):
         shown = article(page, f"f-{finding.fingerprint}")
         assert escape(finding.message) in shown
         for loc in finding.locations:
-            lines = sample.texts[loc.path].splitlines()
-            for number in {loc.line, loc.last_line}:  # a long span shows its first and last lines
-                assert marked(number, lines[number - 1]) in shown, (finding.rule, loc.path, number)
+            line = sample.texts[loc.path].splitlines()[loc.line - 1]
+            assert marked(loc.line, line) in shown, (finding.rule, loc.path, loc.line)
             assert f"<code>{escape(loc.path)}:" in shown
+        spans = [(loc.line, loc.last_line) for loc in finding.locations]
+        for number in map(int, re.findall(r'<mark class="line"><span class="ln">(\d+)</span>', shown)):
+            assert any(start <= number <= end for start, end in spans), (finding.rule, number)
         assert finding.action and escape(finding.action) in shown
         assert all(escape(source) in shown for source in finding.sources)
         assert all(f'">{tag}</abbr>' in shown for tag in finding.frameworks)
@@ -143,6 +145,9 @@ def test_excerpts_keep_short_records_whole_and_trim_long_ones():
     assert all(row.offending for row in whole if isinstance(row, Line) and row.number >= 3)
     short = dataclasses.replace(view, line=10, end_line=20)
     assert [row.number for row in excerpt(text, "p.yaml", short, [Location("p.yaml", 12)]).rows] == list(range(10, 21))
+    # A block node ends where the next token starts: here after the indentation of line 13.
+    nested = excerpt(text.replace("line 13", "  - line 13"), "p.yaml", short, [Location("p.yaml", 11, 5, 13, 3)])
+    assert [row.number for row in nested.rows if isinstance(row, Line) and row.offending] == [11, 12]
     assert excerpt(None, "p.yaml", view, [Location("p.yaml", 50)]).rows == ()
     syntax_error = excerpt("a: [\n", "bad.yaml", None, [Location("bad.yaml", 2, 1)])
     assert syntax_error.rows == (Line(1, "a: [", False),)

@@ -74,9 +74,23 @@ def _line(lines: list[str], number: int, spans: list[tuple[int, int]]) -> Line:
     return Line(number, lines[number - 1], any(start <= number <= end for start, end in spans))
 
 
+def _last_line(loc: Location, lines: list[str]) -> int:
+    """The last line a location covers. A block node's end mark is where the next token starts: at
+    column 1 of the line after it (Location.last_line), or after that line's indentation."""
+    last = loc.last_line
+    if (
+        last == loc.end_line
+        and loc.line < last <= len(lines)
+        and not lines[last - 1][: (loc.end_column or 1) - 1].strip()
+    ):
+        return last - 1
+    return last
+
+
 def excerpt(text: str | None, path: str, record: RecordView | None, locations: list[Location]) -> Excerpt:
     """The excerpt of one record (or, for locations in no record, of the lines around them)."""
-    spans = [(loc.line, loc.last_line) for loc in locations]
+    lines = text.splitlines() if text is not None else []
+    spans = [(loc.line, _last_line(loc, lines)) for loc in locations]
     if record is not None:
         first = min(record.line, *(start for start, _ in spans))
         last = max(record.end_line, *(end for _, end in spans))
@@ -85,7 +99,6 @@ def excerpt(text: str | None, path: str, record: RecordView | None, locations: l
         last = max(end for _, end in spans) + OUTSIDE_RECORD
     if text is None:
         return Excerpt(path, locations[0].record, max(first, 1), last, ())
-    lines = text.splitlines()
     first, last = max(first, 1), min(last, len(lines))
     if first > last:  # a location past the end of the file (an error at end of input)
         first = last = max(len(lines), 1)
