@@ -207,7 +207,10 @@ def _country_matrix(report: Report, countries: list[str], family_of: dict[str, s
     for country in countries:
         involved = [f for f in report.findings if country in f.countries]
         rows.append((country, "", [sum(map(test, involved)) for test in bears_on], len(involved)))
-    return Matrix(caption, "Country", columns, _matrix_rows(rows), note, key)
+    rows.sort(key=lambda row: (-row[3], row[0]))  # where the findings are first
+    return Matrix(
+        caption, "Country", columns, _matrix_rows(rows), note + " Countries with the most findings first.", key
+    )
 
 
 def _record_matrix(report: Report, country: str, anchor_of_id: dict[str, str]) -> Matrix:
