@@ -60,7 +60,7 @@ class FindingView:
     family: str
     country_keys: str  # the country filter's values, space-separated
     tags: tuple[Tag, ...]
-    records: tuple[tuple[str, str], ...]  # (record id, its anchor; "" when the report does not list it)
+    records: tuple[tuple[str, str], ...]  # (record id, its anchor; "" when the report does not list it), primary first
     excerpts: tuple[Excerpt, ...]
     action: str
 
@@ -172,7 +172,7 @@ def _groups(items: list[FindingView], home: dict[str, str], country_keys: dict[s
 
 
 def _heat(count: int, top: int) -> Cell:
-    return Cell(count, 0 if not count else min(4, -(-4 * count // top)))
+    return Cell(count, 0 if not count else min(4, -(-4 * count // top)))  # ceil(4 * count / top)
 
 
 def _matrix_rows(rows: list[tuple[str, str, list[int], int]]) -> tuple[MatrixRow, ...]:
@@ -283,7 +283,7 @@ def _page(report: Report) -> dict:
             family=family_of[finding.rule],
             country_keys=" ".join(country_keys[c] for c in finding.countries if c in country_keys),
             tags=tuple(_tag(t, tag_keys[t]) for t in sorted(finding.frameworks, key=frameworks.order)),
-            records=tuple((r, anchor_of_id.get(r, "")) for r in finding.records),
+            records=tuple((r, anchor_of_id.get(r, "")) for r in records_of(finding)),
             excerpts=tuple(excerpts(finding, views_at, report.texts)),
             action=finding.action or actions.get(finding.rule, ""),
         )
