@@ -153,7 +153,7 @@ def layout(views: list[RecordView], findings: list[Finding], family_of: dict[str
         on_map = [r for r in records_of(finding) if r in nodes]
         for other in on_map[1:]:
             key = (finding.rule, on_map[0], other)
-            if key not in drawn and other != on_map[0]:
+            if key not in drawn:
                 drawn.add(key)
                 title = f"{finding.rule} {finding.name}: {on_map[0]} – {other}"
                 edges.append(Edge(_curve(nodes[on_map[0]], nodes[other]), family_of[finding.rule], title))
