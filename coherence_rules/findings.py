@@ -37,6 +37,14 @@ class Location:
     record: str | None = None
     yaml_path: str = ""
 
+    @property
+    def last_line(self) -> int:
+        """The last line the location covers: its end is exclusive (YAML's end mark), so an end at
+        column 1 is the start of the line after it."""
+        if self.end_line is None:
+            return self.line
+        return self.end_line - 1 if self.end_column == 1 and self.end_line > self.line else self.end_line
+
     def to_dict(self) -> dict:
         out = {"path": self.path, "line": self.line, "column": self.column}
         if self.end_line is not None:

@@ -42,7 +42,7 @@ def _view(entry: RecordEntry, status: str, corpus: Corpus, agreements: dict[tupl
         status=status,
         path=entry.path,
         line=where.line,
-        end_line=where.end_line or where.line,
+        end_line=where.last_line,
         implements=tuple(implements),
     )
 

@@ -44,7 +44,7 @@ class RecordView:
     status: str  # on the reference date ("" when it did not exist yet, or has no status)
     path: str
     line: int
-    end_line: int
+    end_line: int  # the record's last line
     implements: tuple[str, ...] = ()  # ids of the records it implements, as found in the corpus
 
 

@@ -65,3 +65,23 @@ def corpus(tmp_path):
 
 def summary(report):
     return [(f.rule, f.location.path, f.location.line) for f in report.findings]
+
+
+# The HC001 pair again, with markup and script in a title and a statement (the HTML report must show
+# them as text, in its page and in the file excerpts).
+HOSTILE_TITLE = '<script>alert("title")</script>"><img src=x onerror=alert(2)>'
+HOSTILE_STATEMENT = '</script><script>alert("statement")</script>'
+HOSTILE_FILES = {
+    "xaa/strategy.yaml": f"""\
+coherence: 1
+kind: policy
+id: XAA-STRATEGY
+type: strategy
+status: in_force
+title: '{HOSTILE_TITLE}'
+jurisdiction: {{country: XAA, level: national}}
+objectives:
+  - {{id: O1, stance: facilitate, groups: [labour_migrant], areas: [entry], statement: '{HOSTILE_STATEMENT}'}}
+""",
+    "xaa/law.yaml": LAW.replace("type: law\n", "type: law\ntitle: \"<b onmouseover=alert(3)>Law</b> & 'quotes'\"\n"),
+}

@@ -53,7 +53,7 @@ def test_structured_formats_keep_the_text_exact(hostile, fmt):
 
 def test_markup_is_escaped_in_html_and_junit(hostile):
     html = render("html", hostile)
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script>]]>" not in html and "&lt;script&gt;]]&gt;" in html
     suite = ET.fromstring(render("junit", hostile).split("\n", 1)[1])
     failures = [f.get("message") for f in suite.iter("failure")]
     assert any("<script>]]>" in message for message in failures)  # parsed back exactly
