@@ -15,7 +15,7 @@ from functools import cache
 import jinja2
 import markupsafe
 
-from .. import frameworks
+from .. import frameworks, parties
 from ..corpus_errors import BUILTIN_RULES
 from ..findings import SEVERITIES, Finding, severity_counts
 from ..report import RecordView, Report
@@ -41,7 +41,14 @@ def _template() -> jinja2.Template:
         lstrip_blocks=True,
         finalize=_one_line,
     )
+    environment.filters["country"] = _country
     return environment.get_template("report.html")
+
+
+def _country(code: str) -> str:
+    """`KOR (Republic of Korea)`; a user-assigned code or a regional body as it is."""
+    name = parties.country_name(code)
+    return code if name == code else f"{code} ({name})"
 
 
 def _one_line(value: object) -> object:
