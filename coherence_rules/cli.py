@@ -95,7 +95,10 @@ def main():
     help="Exit 1 when a finding reaches this severity [default: warning].",
 )
 @click.option(
-    "--select", multiple=True, metavar="RULES", help="Only these rule ids, families or names (comma-separated)."
+    "--select",
+    multiple=True,
+    metavar="RULES",
+    help="Only these rule ids, families, names or framework tags such as gcm:22 (comma-separated).",
 )
 @click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rule ids, families or names.")
 @click.option(
