@@ -254,6 +254,11 @@ class Pack:
         """The fact types some pattern reads: facts.py builds no others for this pack."""
         return frozenset(self._accepts)
 
+    def may_accept(self, kind: str, fact: Fact) -> bool:
+        """Whether some pattern's constant tests on the fields the fact has accept it (a statement's
+        own fields, before its per-node cover and span facts are built)."""
+        return any(all(t.accepts(fact) for t in tests if t.field in fact) for tests in self._accepts.get(kind, ()))
+
     def relevant(self, fact: Fact) -> bool:
         """Whether some pattern's constant tests accept the fact (decided once per projection)."""
         kind = fact["t"]

@@ -187,7 +187,7 @@ def _run(
     match_limit: int,
 ) -> list[Finding]:
     pack: Pack = register(rules)
-    ctx = dataclasses.replace(ctx, wanted=pack.fact_types)
+    ctx = dataclasses.replace(ctx, wanted=pack.fact_types, may_accept=pack.may_accept)
     prepared_shared = [p for p in map(pack.prepare, shared) if p is not None]
     results = run_all(
         pack,

@@ -16,7 +16,7 @@ join over a missing field), and values are str/int/bool so the engine's comparis
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from . import parties, vocab
@@ -59,6 +59,9 @@ class Context:
     standing: dict[int, Standing]
     refunds: frozenset[str]  # countries whose active policy refunds migrants' contributions on departure
     wanted: frozenset[str] | None = None  # the fact types some rule reads (None: all); others are not built
+    # Whether some rule could accept a fact of this type that has these fields (tests on the fields
+    # it lacks pass): a statement's per-node fan-out is built only when its own fields could match.
+    may_accept: Callable[[str, Fact], bool] = lambda kind, fact: True
 
     def wants(self, *kinds: str) -> bool:
         return self.wanted is None or any(kind in self.wanted for kind in kinds)
@@ -310,7 +313,9 @@ def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx
     }
     facts: list[Fact] = [{"t": "statement", **fact}]
     scopes = {_scope(g)["named_group"]: _scope(g) for g in statement.groups}
-    covers, spans = ctx.wants("cover"), ctx.wants("span")  # the fan-outs: built only for rules that read them
+    # The fan-outs, built only for rules that read them and could accept this statement's own fields.
+    covers = ctx.wants("cover") and ctx.may_accept("cover", fact)
+    spans = ctx.wants("span") and ctx.may_accept("span", fact)
     for named_group, scope in sorted(scopes.items()) if covers or spans else ():
         for named_area in sorted(set(statement.areas)):
             named = {**scope, "named_area": named_area}
