@@ -529,6 +529,8 @@ def _v2_in_value(value: Any, path: tuple, name: str) -> list[tuple[tuple, str]]:
     if isinstance(value, list):
         if name in ("origin", "destination"):
             return [(path, "a list of corridor ends")]
+        if name not in PARTY_FIELDS and all(type(item) is str for item in value):  # a list of words: the common case
+            return [((*path, i), f"'{item}'") for i, item in enumerate(value) if item in vocab.V2_WORDS]
         return [use for i, item in enumerate(value) for use in _v2_in_value(item, (*path, i), name)]
     if isinstance(value, str):
         if value in vocab.V2_WORDS or (name == "accepted_branches" and value == "unknown"):
