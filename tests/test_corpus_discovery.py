@@ -11,7 +11,9 @@ from conftest import LAW, STRATEGY
 from coherence_rules import cli
 
 DOCKER_COMPOSE = "services:\n  web:\n    image: nginx\nvolumes:\n  data: {}\n"
-TYPO_HEADER = "coherense: 1\nknd: policy\nidd: XAA-TYPO\njurisdiction: {country: XAA, level: national}\nstatus: adopted\n"
+TYPO_HEADER = (
+    "coherense: 1\nknd: policy\nidd: XAA-TYPO\njurisdiction: {country: XAA, level: national}\nstatus: adopted\n"
+)
 
 
 def lint(*args: str) -> tuple[int, dict, str]:
@@ -67,7 +69,7 @@ def test_a_yaml_file_that_holds_no_record_is_one_warning_and_a_mistyped_header_i
     policies = workspace / "repo" / "policies"
     (policies / "docker-compose.yml").write_text(DOCKER_COMPOSE)
     (policies / "typo.yaml").write_text(TYPO_HEADER)
-    code, document, output = lint("repo/policies", "--select", "LC")
+    _code, document, output = lint("repo/policies", "--select", "LC")
     rules = {(f["rule"], f["location"]["path"]) for f in document["findings"]}
     assert ("NR001", "repo/policies/docker-compose.yml") in rules, output
     assert ("E002", "repo/policies/typo.yaml") in rules  # never silence for a record with a typo in its header
@@ -84,11 +86,11 @@ def test_include_and_exclude_in_the_configuration(workspace, monkeypatch):
     (repo / "policies" / "mkdocs.yml").write_text("site_name: Policies\nnav: []\n")
     (repo / ".coherence.yaml").write_text('corpus: [policies]\nexclude: ["policies/archive/**", mkdocs.yml]\n')
     monkeypatch.chdir(repo)
-    code, document, output = lint("--select", "HC")
+    _code, document, output = lint("--select", "HC")
     assert found(document) == [("HC001", "policies/strategy.yaml")], output
     assert document["summary"]["files"] == 2
     (repo / ".coherence.yaml").write_text('corpus: [policies]\ninclude: ["**/*.yaml"]\n')  # .yml files are not
-    code, document, output = lint("--select", "HC")
+    _code, document, output = lint("--select", "HC")
     assert "mkdocs.yml" not in output and len(document["findings"]) == 2  # the archived law conflicts too
 
 
@@ -133,7 +135,7 @@ def test_an_unused_suppression_is_reported_only_when_the_whole_corpus_does_not_u
     repo = workspace / "repo"
     (repo / "policies" / "law.yaml").write_text(SUPPRESSED_ON_THE_LAW.replace("stance: restrict", "stance: protect"))
     monkeypatch.chdir(repo)
-    code, document, output = lint("--select", "HC,SUP")
+    _code, document, output = lint("--select", "HC,SUP")
     assert found(document) == [("SUP001", "policies/law.yaml")], output
     # Linting the other file says nothing about the law's comment.
     assert lint("policies/strategy.yaml", "--select", "HC,SUP")[1]["findings"] == []
