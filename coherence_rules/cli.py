@@ -13,8 +13,8 @@ import click
 from . import __version__, lint, scaffold
 from .atomic import write_atomic
 from .baseline import rebaseline
-from .cache import default_directory as default_cache_directory
 from .config import load_config
+from .corpus_index import default_directory as default_cache_directory
 from .errors import CoherenceError, UsageError
 from .explain import by_framework, catalogue, explain, find, framework_table, table
 from .formats import FORMATTERS, render
@@ -126,7 +126,7 @@ def main():
     help="Record the current findings as the baseline (written atomically; stale entries pruned).",
 )
 @click.option("--stdin-filename", metavar="PATH", help="The path a file read from stdin ('-') stands for.")
-@click.option("--no-cache", is_flag=True, help="Parse every file; do not use or fill the warm cache.")
+@click.option("--no-cache", is_flag=True, help="Parse every file; do not use or fill the corpus index.")
 @click.option(
     "--jobs",
     "-j",
