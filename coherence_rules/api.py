@@ -266,6 +266,7 @@ def _lint(settings: Settings, corpus_index: CorpusIndex | None) -> Report:
             say,
             jobs,
             settings.limits.max_matches_per_rule,
+            corpus_index,
         ),
     ]
     if target_paths:

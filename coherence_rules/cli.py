@@ -126,7 +126,7 @@ def main():
     help="Record the current findings as the baseline (written atomically; stale entries pruned).",
 )
 @click.option("--stdin-filename", metavar="PATH", help="The path a file read from stdin ('-') stands for.")
-@click.option("--no-cache", is_flag=True, help="Parse every file; do not use or fill the corpus index.")
+@click.option("--no-cache", is_flag=True, help="Parse and evaluate everything; do not use or fill the corpus index.")
 @click.option(
     "--jobs",
     "-j",

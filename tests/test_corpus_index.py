@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import LAW, STRATEGY, index_rows, set_index_row
+from conftest import AS_OF, LAW, STRATEGY, index_rows, set_index_row
 
 from coherence_rules import corpus_index, load
 
@@ -241,3 +241,178 @@ def test_runs_at_once_share_the_index(tmp_path, tmp_path_factory):
     assert len(index_rows(index)) == 62
     warm = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert warm.stdout == outputs[0][0]
+
+
+# --- shard matches --------------------------------------------------------------------------------
+
+
+def _in(country, text):
+    return text.replace("XAA", country)
+
+
+# Two countries, each with a strategy and a law in conflict (HC001), an agreement between them (both
+# parties' records: pair shards), and an institution each.
+TWO_COUNTRIES = {
+    **{f"{c.lower()}/strategy.yaml": _in(c, STRATEGY) for c in ("XAA", "XAB")},
+    **{f"{c.lower()}/law.yaml": _in(c, LAW) for c in ("XAA", "XAB")},
+    **{f"{c.lower()}/ministry.yaml": _in(c, GOOD_INSTITUTION.format(n=1)) for c in ("XAA", "XAB")},
+    **{
+        f"{c.lower()}/agreement.yaml": f"""\
+coherence: 1
+kind: agreement
+id: XAA-XAB-LABOUR@{c}
+agreement: XAA-XAB-LABOUR
+recorded_by: {c}
+title: Labour agreement (fictional)
+type: labour
+status: in_force
+parties: [XAA, XAB]
+"""
+        for c in ("XAA", "XAB")
+    },
+}
+
+
+@pytest.fixture
+def engine_runs(monkeypatch):
+    """The shards the engine is asked about in a run (serial runs), by key."""
+    from coherence_rules.shard_facts import ShardFacts
+
+    asked = []
+    original = ShardFacts.found
+
+    def found(self, run, result):
+        asked.append(run.shard.key)
+        return original(self, run, result)
+
+    monkeypatch.setattr(ShardFacts, "found", found)
+    return asked
+
+
+def test_a_warm_run_asks_the_engine_only_about_shards_whose_facts_changed(corpus, tmp_path_factory, engine_runs):
+    from coherence_rules.formats import render
+
+    index = tmp_path_factory.mktemp("index")
+
+    def indexed(files):
+        """The report of a serial run with the index, the shards the engine ran, and whether the
+        report is byte for byte that of a run without it."""
+        engine_runs.clear()
+        report = corpus(files, jobs=1, cache_dir=index)
+        ran = sorted(engine_runs)
+        return report, ran, render("json", report) == render("json", corpus(files, jobs=1))
+
+    cold, ran, same = indexed(TWO_COUNTRIES)
+    assert ran == ["XAA", "XAA|XAB", "XAB"] and same and any(f.rule == "HC001" for f in cold.findings)
+    assert indexed(TWO_COUNTRIES)[1:] == ([], True)  # nothing changed: no shard for the engine
+    # One changed file: only the shards whose facts it changed (the pair rules read nothing of a law
+    # without a corridor: the pair shard's facts are the same).
+    changed = {**TWO_COUNTRIES, "xab/law.yaml": _in("XAB", LAW).replace("restrict", "protect")}
+    assert indexed(changed)[1:] == (["XAB"], True)
+    changed["xab/agreement.yaml"] = TWO_COUNTRIES["xab/agreement.yaml"].replace("in_force", "suspended")
+    assert indexed(changed)[1:] == (["XAA", "XAB"], True)  # an agreement is in both its parties' shards
+    # A record added before every other (a file sorted first) shifts their corpus indices; in a
+    # shard, records are numbered by their place in it, so only the new record's shard runs.
+    added = {**changed, "aaa/plan.yaml": _in("XAB", STRATEGY).replace("XAB-STRATEGY", "XAB-PLAN")}
+    assert indexed(added)[1:] == (["XAB"], True)
+    # An institution no rule reads anything of gives no fact: no shard changes.
+    assert indexed({**added, "aaa/office.yaml": _in("XAA", GOOD_INSTITUTION.format(n=2))})[1:] == ([], True)
+
+
+def test_a_one_file_run_after_a_whole_run_asks_the_engine_nothing(corpus, tmp_path_factory, engine_runs):
+    index = tmp_path_factory.mktemp("index")
+    corpus(TWO_COUNTRIES, cache_dir=index, jobs=1)
+    engine_runs.clear()
+    law = corpus.root / "xaa" / "law.yaml"
+    report = corpus({}, cache_dir=index, jobs=1, targets=[law])
+    assert engine_runs == [] and "HC001" in {f.rule for f in report.findings}
+    assert findings(report) == findings(corpus({}, jobs=1, targets=[law]))
+
+
+def test_worker_processes_take_only_the_shards_the_index_does_not_know(corpus, tmp_path_factory, engine_runs):
+    index = tmp_path_factory.mktemp("index")
+    corpus(TWO_COUNTRIES, cache_dir=index, jobs=2)
+    engine_runs.clear()
+    changed = {**TWO_COUNTRIES, "xab/law.yaml": _in("XAB", LAW).replace("restrict", "protect")}
+    report = corpus(changed, cache_dir=index, jobs=2)
+    assert engine_runs == ["XAB"]  # after XAA's shard, whose matches are known
+    assert findings(report) == findings(corpus(changed, jobs=1))
+
+
+def wrong_matches(entry: dict) -> dict:
+    (rule_id, q, positions), *rest = entry["matches"]
+    binding = sorted(positions)[0]
+    wrong = {
+        "empty": b"",
+        "not JSON": b"[{",
+        "not UTF-8": b"\xff",
+        "copied from another key": {**entry, "key": "0" * 64},
+        "another format": {**entry, "format": 2},
+        "a rule of no pack": {**entry, "matches": [["ZZ999", q, positions], *rest]},
+        "a query the rule has not": {**entry, "matches": [[rule_id, 99, positions], *rest]},
+        "a binding missing": {**entry, "matches": [[rule_id, q, {}], *rest]},
+        "a binding too many": {**entry, "matches": [[rule_id, q, {**positions, "zz": 0}], *rest]},
+        "a fact past the shard's": {**entry, "matches": [[rule_id, q, {**positions, binding: 10**6}], *rest]},
+        "a negative position": {**entry, "matches": [[rule_id, q, {**positions, binding: -1}], *rest]},
+        "a position as text": {**entry, "matches": [[rule_id, q, {**positions, binding: "0"}], *rest]},
+        "a match as an object": {**entry, "matches": [{"rule": rule_id}, *rest]},
+    }
+    return {name: value if isinstance(value, bytes) else json.dumps(value) for name, value in wrong.items()}
+
+
+def test_a_wrong_or_corrupt_matches_entry_is_a_miss(corpus, tmp_path_factory, engine_runs):
+    index = tmp_path_factory.mktemp("index")
+    reference = findings(corpus(TWO_COUNTRIES, cache_dir=index, jobs=1))
+    rows = index_rows(index, "matches")
+    key = next(k for k, entry in rows.items() if b"HC001" in entry)
+    for name, wrong in wrong_matches(json.loads(rows[key])).items():
+        set_index_row(index, key, wrong, "matches")
+        engine_runs.clear()
+        assert findings(corpus(TWO_COUNTRIES, cache_dir=index, jobs=1)) == reference, name
+        assert len(engine_runs) == 1, name  # that shard, and only it, was run again
+        assert index_rows(index, "matches")[key] == rows[key], name
+
+
+def test_stored_matches_name_facts_of_the_types_their_bindings_take(corpus):
+    """A stored match that names a fact of another type than its pattern's (or past the shard's
+    facts) is a miss; one the engine made comes back as the engine's."""
+    from coherence_rules import api
+    from coherence_rules.engine import register, run
+    from coherence_rules.facts import context
+    from coherence_rules.settings import Settings
+    from coherence_rules.shard_facts import ShardFacts, ShardRun
+    from coherence_rules.shards import shards
+    from coherence_rules.validate import validate
+
+    corpus(TWO_COUNTRIES, select=["LC"])
+    root = corpus.root
+    rules = [r for r in api.compiled(api.load_rules(Settings(cwd=root))[0]) if r.scope == "country"]
+    loaded = [load.load_file(p, p.relative_to(root).as_posix()) for p in sorted(root.rglob("*.yaml"))]
+    valid = validate(loaded)
+    ctx, pack = context(valid, AS_OF), register(rules)
+    shard = shards(valid)[0]
+
+    class Stored:  # an index holding one entry, whatever its key
+        def __init__(self, matches):
+            self.stored, self.put = matches, None
+
+        def matches(self, key):
+            return self.stored
+
+        def put_matches(self, key, matches):
+            self.put = matches
+
+    engine_facts = ShardFacts(pack, ctx, [], None, 0).plan(shard).facts  # without an index: for the engine
+    result = run(pack, engine_facts)
+    matches = [m for m in result.matches if m[0] == "HC001"]
+    assert matches
+    members = ShardFacts(pack, ctx, [], None, 0).plan(shard).members
+    found = ShardFacts(pack, ctx, [], None, 0).found(ShardRun(shard, members, "", engine_facts, []), result)
+    known = ShardFacts(pack, ctx, [], Stored(result.matches), 0).plan(shard)
+    assert known.facts is None and known.known == found  # the engine's matches, stored: a hit
+    rule_id, q, positions = matches[0]
+    binding = sorted(positions)[0]
+    other = next(i for i, fact in enumerate(engine_facts) if fact["t"] != engine_facts[positions[binding]]["t"])
+    for wrong in (other, len(engine_facts)):
+        stored = Stored([(rule_id, q, {**positions, binding: wrong})])
+        assert ShardFacts(pack, ctx, [], stored, 0).plan(shard).facts == engine_facts  # a miss
