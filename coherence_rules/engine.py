@@ -28,6 +28,7 @@ import itertools
 import json
 import math
 import multiprocessing
+import operator
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -111,6 +112,11 @@ class RunResult:
     reasserted: list[int] = field(default_factory=list)  # facts the engine dropped and got again
     match_limit: int = 0  # engine matches collected per rule; 0: no limit
     match_counts: collections.Counter[str] = field(default_factory=collections.Counter)
+
+
+def _values(fields: list[str]) -> Callable[[Fact], object]:
+    """The values of these fields of a fact, in one call."""
+    return operator.itemgetter(*fields) if fields else lambda fact: ()
 
 
 def _test(test: FieldTest) -> dict:
@@ -235,10 +241,12 @@ class Pack:
                         tests.append(pattern.tests)
             for fact_type, read in rule.reads:
                 fields.setdefault(fact_type, set()).update(read)
-        self._fields = {t: tuple(sorted(f)) for t, f in fields.items()}
+        # Per fact type, each read in one call (millions of facts): the values its patterns' constant
+        # tests read (relevance is decided once per such key), and the fields the engine gets.
         self._tested = {
-            t: tuple(sorted({test.field for tests in lists for test in tests})) for t, lists in self._accepts.items()
+            t: _values(sorted({test.field for tests in lists for test in tests})) for t, lists in self._accepts.items()
         }
+        self._layout = {t: (("t", *sorted(f)), operator.itemgetter("t", *sorted(f))) for t, f in fields.items()}
         self._relevance: dict[tuple, bool] = {}
         # Named by everything that defines it: a changed rule is a new pack, never an old one's actions.
         digest = hashlib.sha256(
@@ -261,9 +269,10 @@ class Pack:
     def relevant(self, fact: Fact) -> bool:
         """Whether some pattern's constant tests accept the fact (decided once per projection)."""
         kind = fact["t"]
-        if kind not in self._accepts:
+        tested = self._tested.get(kind)
+        if tested is None:
             return False
-        key = (kind, *(fact[f] for f in self._tested[kind]))
+        key = (kind, tested(fact))
         if key not in self._relevance:
             self._relevance[key] = any(all(t.accepts(fact) for t in tests) for tests in self._accepts[kind])
         return self._relevance[key]
@@ -273,7 +282,8 @@ class Pack:
         fields the rules read (smaller facts: less JSON in and out of the engine)."""
         if not self.relevant(fact):
             return None
-        return {"t": fact["t"], **{f: fact[f] for f in self._fields[fact["t"]]}}
+        names, values = self._layout[fact["t"]]
+        return dict(zip(names, values(fact), strict=True))
 
     def definition(self) -> dict:
         # durable-rules hands out a state's pending actions lowest `pri` first: the end-of-run

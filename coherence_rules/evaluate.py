@@ -85,12 +85,17 @@ class RecordNames:
         entry = self.corpus.by_id.get(record_id)
         if entry is not None:
             return self._record(entry)
-        titles = sorted(
-            e.model.title or record_id
-            for e in self.corpus.records
-            if isinstance(e.model, Agreement) and e.model.agreement == record_id
-        )
-        return titles[0] if titles else record_id
+        return self._agreement_titles().get(record_id, record_id)
+
+    def _agreement_titles(self) -> dict[str, str]:
+        """Each agreement key's first title in order (found once per corpus, not once per message)."""
+        if "agreement_titles" not in self.corpus.derived:
+            titles: dict[str, list[str]] = {}
+            for e in self.corpus.records:
+                if isinstance(e.model, Agreement):
+                    titles.setdefault(e.model.agreement, []).append(e.model.title or e.model.agreement)
+            self.corpus.derived["agreement_titles"] = {key: min(found) for key, found in titles.items()}
+        return self.corpus.derived["agreement_titles"]
 
 
 def _findings(

@@ -56,7 +56,6 @@ class ShardFacts:
         self.shared = [p for p in map(pack.prepare, shared) if p is not None]
         self._shared_digest = _digest(self.shared)
         self._records: dict[int, tuple[bytes, int]] = {}  # corpus index -> the hash of its facts, how many
-        self._named: dict[int, list[Fact]] = {}  # facts of the records stored matches name (corpus `ri`)
 
     def _facts(self, entry: RecordEntry, ri: int) -> list[Fact]:
         facts = [p for p in map(self.pack.prepare, record_facts(entry, self.ctx)) if p is not None]
@@ -88,7 +87,7 @@ class ShardFacts:
                 self.pack.name, str(self.match_limit), *digests, _digest(routes), self._shared_digest
             )
             stored = self.index.matches(key)
-            known = self._known(members, tail, stored) if stored is not None else None
+            known = self._known(members, tail, stored, built) if stored is not None else None
             if known is not None:
                 return ShardRun(shard, members, key, None, known)
         facts: list[Fact] = []
@@ -99,10 +98,25 @@ class ShardFacts:
             facts += record
         return ShardRun(shard, members, key, facts + tail, [])
 
-    def _known(self, members: list[RecordEntry], tail: list[Fact], stored: Matches) -> Found | None:
+    def _known(
+        self, members: list[RecordEntry], tail: list[Fact], stored: Matches, built: dict[int, list[Fact]]
+    ) -> Found | None:
         """Stored matches as facts; None (a miss) unless every one names, for a rule of the pack
         and one of its queries, a fact of the shard of the type each of its bindings takes."""
         offsets = list(itertools.accumulate((self._records[e.index][1] for e in members), initial=0))
+        named: dict[int, list[Fact]] = {}  # the facts of the records the matches name (corpus `ri`)
+
+        def fact(position: int) -> Fact:
+            if position >= offsets[-1]:
+                return tail[position - offsets[-1]]
+            n = bisect.bisect_right(offsets, position) - 1
+            entry = members[n]
+            if entry.index not in named:
+                hashed = built.get(entry.index)  # already built to be hashed: not built again
+                facts = [dict(f, ri=entry.index) for f in hashed] if hashed else self._facts(entry, entry.index)
+                named[entry.index] = facts
+            return named[entry.index][position - offsets[n]]
+
         found: Found = []
         for rule_id, q, positions in stored:
             rule = self.pack.by_id.get(rule_id)
@@ -111,20 +125,11 @@ class ShardFacts:
             types = {p.binding: p.fact for p in rule.queries[q].patterns if p.binding}
             if positions.keys() != types.keys() or max(positions.values(), default=0) >= offsets[-1] + len(tail):
                 return None
-            match = {b: self._fact(members, offsets, tail, p) for b, p in positions.items()}
+            match = {b: fact(p) for b, p in positions.items()}
             if any(fact["t"] != types[b] for b, fact in match.items()):
                 return None
             found.append((rule_id, q, match))
         return found
-
-    def _fact(self, members: list[RecordEntry], offsets: list[int], tail: list[Fact], position: int) -> Fact:
-        if position >= offsets[-1]:
-            return tail[position - offsets[-1]]
-        n = bisect.bisect_right(offsets, position) - 1
-        entry = members[n]
-        if entry.index not in self._named:
-            self._named[entry.index] = self._facts(entry, entry.index)
-        return self._named[entry.index][position - offsets[n]]
 
     def found(self, run: ShardRun, result: RunResult) -> Found:
         """The engine's matches as facts with their corpus `ri`; kept in the index when the run had
