@@ -43,9 +43,9 @@ def lint_generated(corpus, root, select, **more):
     return collections.Counter((f.rule, tuple(f.records)) for f in report.findings), report
 
 
-@pytest.mark.parametrize("seed, records", [(1, 3000), (20261123, 1500)])
-def test_exactly_the_planted_incoherences_come_back(tmp_path, seed, records):
-    corpus = corpus_gen.generate(seed, records)
+@pytest.mark.parametrize("seed, records, density", [(1, 3000, 1), (20261123, 1500, 1), (3, 2000, 10)])
+def test_exactly_the_planted_incoherences_come_back(tmp_path, seed, records, density):
+    corpus = corpus_gen.generate(seed, records, density=density)
     found, report = lint_generated(corpus, tmp_path, PLANTABLE)
     expected = collections.Counter((rule, tuple(ids)) for rule, ids in corpus.expected)
     assert {rule for rule, _ in expected} == set(PLANTABLE)
