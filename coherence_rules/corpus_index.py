@@ -113,6 +113,8 @@ class _NotOurs(Exception):
 
 
 class CorpusIndex:
+    """The index in one cache directory, for one run: read as the run goes, written as it closes."""
+
     def __init__(self, directory: Path):
         self.path = Path(directory) / DATABASE
         self._pending: dict[str, dict[str, str]] = {table: {} for table in TABLES}

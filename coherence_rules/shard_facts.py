@@ -72,7 +72,7 @@ class ShardFacts:
         built: dict[int, list[Fact]] = {}  # facts built to be hashed: the engine takes them on a miss
         for entry in shard.records:
             if entry.index not in self._records:
-                built[entry.index] = self._facts(entry, 0)  # hashed where they are in no shard
+                built[entry.index] = self._facts(entry, 0)  # hashed with `ri` 0: the same in any place
                 self._records[entry.index] = (
                     _digest(built[entry.index]) if self.index else b"",
                     len(built[entry.index]),
@@ -106,7 +106,7 @@ class ShardFacts:
         offsets = list(itertools.accumulate((self._records[e.index][1] for e in members), initial=0))
         named: dict[int, list[Fact]] = {}  # the facts of the records the matches name (corpus `ri`)
 
-        def fact(position: int) -> Fact:
+        def fact_at(position: int) -> Fact:
             if position >= offsets[-1]:
                 return tail[position - offsets[-1]]
             n = bisect.bisect_right(offsets, position) - 1
@@ -125,8 +125,8 @@ class ShardFacts:
             types = {p.binding: p.fact for p in rule.queries[q].patterns if p.binding}
             if positions.keys() != types.keys() or max(positions.values(), default=0) >= offsets[-1] + len(tail):
                 return None
-            match = {b: fact(p) for b, p in positions.items()}
-            if any(fact["t"] != types[b] for b, fact in match.items()):
+            match = {b: fact_at(p) for b, p in positions.items()}
+            if any(match[b]["t"] != types[b] for b in match):
                 return None
             found.append((rule_id, q, match))
         return found
@@ -139,8 +139,8 @@ class ShardFacts:
         if self.index is not None and not result.errors:
             self.index.put_matches(run.key, result.matches)
 
-        def fact(position: int) -> Fact:
+        def fact_at(position: int) -> Fact:
             fact = facts[position]
             return fact if fact["ri"] < 0 else {**fact, "ri": members[fact["ri"]].index}
 
-        return [(rule_id, q, {b: fact(p) for b, p in positions.items()}) for rule_id, q, positions in result.matches]
+        return [(rule_id, q, {b: fact_at(p) for b, p in ps.items()}) for rule_id, q, ps in result.matches]

@@ -219,6 +219,17 @@ def test_the_database_and_its_journal_take_the_users_umask(corpus, tmp_path_fact
         assert modes[corpus_index.DATABASE] == mode and set(modes.values()) == {mode}, modes
 
 
+def test_entries_no_run_used_for_a_month_are_deleted(corpus, tmp_path_factory):
+    index = tmp_path_factory.mktemp("index")
+    corpus({**FILES, "old.yaml": GOOD_INSTITUTION.format(n=9)}, cache_dir=index)
+    (corpus.root / "old.yaml").unlink()
+    with sqlite3.connect(index / corpus_index.DATABASE) as db:
+        db.execute(f"UPDATE files SET used = used - {corpus_index.KEEP_DAYS + 1}")  # a month without a run
+    corpus({}, cache_dir=index)
+    kept = index_rows(index).values()
+    assert len(kept) == 2 and not any(b"XAA-I9" in entry for entry in kept)  # the files this run read stay
+
+
 @pytest.mark.slow
 def test_runs_at_once_share_the_index(tmp_path, tmp_path_factory):
     (tmp_path / "policies").mkdir()
