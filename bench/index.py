@@ -44,7 +44,7 @@ def measure(name: str, corpus: corpus_gen.Corpus, tmp: Path) -> list[tuple[str, 
     floor = bare_parse(root)
     rows: list[tuple[str, Run | None, float]] = [("bare libyaml parse (the floor)", None, floor)]
     cold = whole_run(workdir, index)
-    size = sum(path.stat().st_size for path in index.iterdir()) / 2**20
+    size = sum(path.stat().st_size for path in index.rglob("*") if path.is_file()) / 2**20
     warm = whole_run(workdir, index)
     changed_file = change_one_file(root).relative_to(workdir).as_posix()
     changed = whole_run(workdir, index)
