@@ -630,10 +630,12 @@ def generate(
     rules: Iterable[str] | None = None,
     countries: int | None = None,
     focus: bool = False,
+    density: int = 1,
 ) -> Corpus:
     """Build a deterministic corpus of about `n_records` records for `seed`: `countries` of them
     (default: one per 100 records); with `focus`, the filler records all go to the first country
-    and plants prefer it (one large shard: bench/heavy_shard.py)."""
+    and plants prefer it (one large shard: bench/heavy_shard.py). Each rule is planted `density`
+    times per 1,000 records (at least 3 times), as far as the countries' free areas allow."""
     if rules is None:
         selected = list(PLANTABLE_RULES)
     else:
@@ -641,7 +643,7 @@ def generate(
         unknown = [r for r in selected if r not in PLANTABLE_RULES]
         if unknown:
             raise ValueError(f"cannot plant {unknown}; plantable rules: {', '.join(PLANTABLE_RULES)}")
-    gen = _Generator(int(seed), max(1, int(n_records)), countries, focus)
+    gen = _Generator(int(seed), max(1, int(n_records)), countries, focus, density)
     gen.background()
     if plant:
         gen.plant([r for r in PLANTABLE_RULES if r in selected])
@@ -787,9 +789,10 @@ class _Country:
 
 
 class _Generator:
-    def __init__(self, seed: int, n_records: int, countries: int | None = None, focus: bool = False):
+    def __init__(self, seed: int, n_records: int, countries: int | None = None, focus: bool = False, density: int = 1):
         self.rng = random.Random(seed)
         self.n = n_records
+        self.density = density
         self.n_countries = countries
         self.focus = focus
         self.records: dict[str, dict] = {}
@@ -1427,7 +1430,7 @@ class _Generator:
 
     # ---------------------------------------------------------------- planting
     def plant(self, rules: list[str]) -> None:
-        k = max(3, self.n // 1000)
+        k = max(3, self.n * self.density // 1000)
         n_decoys = max(1, k // 3)
         handlers = {
             "HC001": self._plant_hc001,
@@ -2002,9 +2005,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=pathlib.Path, required=True)
     ap.add_argument("--no-plant", action="store_true", help="background only (expected is empty)")
     ap.add_argument("--rules", default=None, help="comma-separated rule ids to plant (default: all plantable)")
+    ap.add_argument("--density", type=int, default=1, help="plants per rule and 1,000 records (default: 1)")
     args = ap.parse_args(argv)
     rules = args.rules.split(",") if args.rules else None
-    corpus = generate(args.seed, args.records, plant=not args.no_plant, rules=rules)
+    corpus = generate(args.seed, args.records, plant=not args.no_plant, rules=rules, density=args.density)
     write(corpus, args.out)
     write_expected(
         corpus, args.out / "expected.json", seed=args.seed, n_records=args.records, plant=not args.no_plant, rules=rules

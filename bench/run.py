@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -34,18 +35,32 @@ def bare_parse(root: Path) -> float:
     return time.perf_counter() - start
 
 
-# Runs the CLI as its child and reports that process tree's own peak RSS (getrusage of a fresh parent).
+# Runs the CLI as its child and reports that process tree's own peak RSS and CPU time (getrusage of a
+# fresh parent: its children are the CLI and the CLI's worker processes).
 MEASURE = """
 import resource, subprocess, sys
 result = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 sys.stdout.write(result.stdout)
-sys.stderr.write(result.stderr + "\\nMAXRSS %d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.stderr.write(result.stderr + "\\nMEASURED %d %f\\n" % (usage.ru_maxrss, usage.ru_utime + usage.ru_stime))
 sys.exit(result.returncode)
 """
 
 
-def whole_run(root: Path, cache: Path, *extra: str) -> tuple[float, float, dict]:
-    """A real CLI run in its own process: wall time, peak RSS (MiB, the largest process) and the summary."""
+@dataclass
+class Run:
+    wall: float  # seconds
+    cpu: float  # seconds of CPU, the CLI's and its workers'
+    peak: float  # MiB, the largest process
+    output: str  # the JSON report
+
+    @property
+    def summary(self) -> dict:
+        return json.loads(self.output)["summary"]
+
+
+def whole_run(root: Path, cache: Path, *extra: str) -> Run:
+    """A real CLI run in its own process (JSON report, the generator's reference date)."""
     start = time.perf_counter()
     result = subprocess.run(
         [
@@ -69,8 +84,8 @@ def whole_run(root: Path, cache: Path, *extra: str) -> tuple[float, float, dict]
     elapsed = time.perf_counter() - start
     if result.returncode not in (0, 1):
         raise SystemExit(f"lint failed: {result.stderr}")
-    peak = int(result.stderr.rsplit("MAXRSS", 1)[1]) / 1024
-    return elapsed, peak, json.loads(result.stdout)["summary"]
+    peak, cpu = result.stderr.rsplit("MEASURED", 1)[1].split()
+    return Run(elapsed, float(cpu), int(peak) / 1024, result.stdout)
 
 
 def main() -> None:
@@ -80,11 +95,12 @@ def main() -> None:
     args = parser.parse_args()
     corpus = corpus_gen.generate(args.seed, args.records)
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "policies"
+        # The index outside the working directory: coherence uses none inside the repository.
+        workdir, cache = Path(tmp) / "repository", Path(tmp) / "cache"  # the cache starts empty: cold
+        root = workdir / "policies"
         corpus_gen.write(corpus, root)
         floor = bare_parse(root)
-        cache = Path(tmp) / "cache"  # starts empty: the first run is cold
-        one_file = str(sorted(root.rglob("*.yaml"))[0].relative_to(tmp))
+        one_file = str(sorted(root.rglob("*.yaml"))[0].relative_to(workdir))
         rows = [("bare YAML parse (libyaml compose), the floor", floor, None, None)]
         for label, extra in (
             ("coherence lint, all rules, cold cache", ()),
@@ -93,8 +109,8 @@ def main() -> None:
             (f"coherence lint {one_file}, warm cache (pre-commit)", (one_file,)),
             (f"coherence lint {one_file}, --no-cache", (one_file, "--no-cache")),
         ):
-            elapsed, peak, summary = whole_run(Path(tmp), cache, *extra)
-            rows.append((label, elapsed, peak, summary))
+            run = whole_run(workdir, cache, *extra)
+            rows.append((label, run.wall, run.peak, run.summary))
     print(f"corpus: seed {args.seed}, {args.records} records, {len(corpus.files)} files")
     for label, seconds, peak, summary in rows:
         memory = f"{peak:7.0f} MiB peak" if peak else " " * 16

@@ -1,10 +1,30 @@
 """coherence: find incoherences between national and sectoral migration policies."""
 
-__version__ = "0.2.0"
+from __future__ import annotations
 
-from .api import lint
+from typing import TYPE_CHECKING
+
 from .errors import CoherenceError, UsageError
-from .report import Report
 from .settings import Settings
 
+__version__ = "0.2.0"
+
+if TYPE_CHECKING:
+    from .api import lint
+    from .report import Report
+
 __all__ = ["CoherenceError", "Report", "Settings", "UsageError", "__version__", "lint"]
+
+
+def __getattr__(name: str):
+    """`lint` and `Report` are imported when first used: `coherence --version` and `--help` need
+    none of the pipeline (PEP 562)."""
+    if name == "lint":
+        from .api import lint
+
+        return lint
+    if name == "Report":
+        from .report import Report
+
+        return Report
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

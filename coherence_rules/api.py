@@ -13,9 +13,9 @@ from pathlib import Path
 
 from . import globs
 from .baseline import apply_baseline, load_baseline
-from .cache import Cache
 from .compiler import compile_rules
 from .corpus_errors import BUILTIN_RULES, corpus_error
+from .corpus_index import CorpusIndex
 from .cost import within_fact_budget
 from .directives import apply_directives, directives
 from .errors import UsageError
@@ -111,8 +111,8 @@ def _checkout(directory: Path) -> Path | None:
     return None
 
 
-def _cache(settings: Settings, corpus: list[Path]) -> Cache | None:
-    """The warm cache, unless its directory lies in the repository or a corpus: a change under
+def _index(settings: Settings, corpus: list[Path]) -> CorpusIndex | None:
+    """The corpus index, unless its directory lies in the repository or a corpus: a change under
     review could plant entries there (an entry matching its file's bytes is trusted)."""
     if settings.cache_dir is None:
         return None
@@ -120,7 +120,7 @@ def _cache(settings: Settings, corpus: list[Path]) -> Cache | None:
     repository = [settings.config_root, _checkout(settings.cwd.resolve()), *corpus]
     if any(root is not None and _inside(directory, os.path.realpath(root)) for root in repository):
         return None
-    return Cache(settings.cache_dir)
+    return CorpusIndex(settings.cache_dir)
 
 
 def at_most_per_record(findings: list[Finding], limit: int) -> list[Finding]:
@@ -191,7 +191,7 @@ def _excluded(path: Path, settings: Settings) -> bool:
     return path.name.startswith(".") or globs.any_matches(globs.relative(path, root), settings.exclude)
 
 
-def _load(settings: Settings, named: Discovered) -> tuple[list[LoadedFile], set[str]]:
+def _load(settings: Settings, named: Discovered, corpus_index: CorpusIndex | None) -> tuple[list[LoadedFile], set[str]]:
     """The corpus files (the `named` targets included) and the display paths of the targets (those
     skipped too: their findings are the run's)."""
     cwd = settings.cwd
@@ -199,12 +199,11 @@ def _load(settings: Settings, named: Discovered) -> tuple[list[LoadedFile], set[
     roots = corpus_roots(settings)
     targets = [*named.files, *(path for path, _ in named.skipped)]
     found = discover([*roots, *named.files], trusted=[cwd], keep=_records(settings))
-    cache = _cache(settings, roots)
     loaded: list[LoadedFile] = []
     for number, path in enumerate(found.files, 1):
         if number % 200 == 0:
             say(f"reading files: {number}/{len(found.files)}")
-        loaded.append(load_file(path, display_path(path, cwd), settings.limits, cache))
+        loaded.append(load_file(path, display_path(path, cwd), settings.limits, corpus_index))
     for path, why in sorted({*found.skipped, *named.skipped}):
         shown = display_path(path, cwd)
         loaded.append(LoadedFile(shown, findings=[corpus_error("E006", why, Location(shown, 1, 1))]))
@@ -226,6 +225,15 @@ def load_rules(settings: Settings) -> tuple[list[LoadedRule], RuleIndex, Selecti
 
 
 def lint(settings: Settings) -> Report:
+    corpus_index = _index(settings, corpus_roots(settings))
+    try:
+        return _lint(settings, corpus_index)
+    finally:
+        if corpus_index is not None:
+            corpus_index.close()  # what this run learnt, in one transaction
+
+
+def _lint(settings: Settings, corpus_index: CorpusIndex | None) -> Report:
     say = settings.progress or (lambda message: None)
     rules, index, selection = load_rules(settings)
     compiled_rules = compiled(rules)
@@ -235,7 +243,7 @@ def lint(settings: Settings) -> Report:
     if settings.targets and not named.files and not named.skipped and settings.stdin is None:
         # Only files that are not records were named (pre-commit staged a workflow): nothing to report.
         return Report(as_of=settings.as_of, findings=[], files=0, records=0, rules=[r.spec.doc() for r in rules])
-    loaded, target_paths = _load(settings, named)
+    loaded, target_paths = _load(settings, named, corpus_index)
     say(f"validating {sum(len(f.documents) for f in loaded)} records from {len(loaded)} files")
     valid = validate(loaded)
     corpus, too_costly = within_fact_budget(valid, settings.limits.max_facts_per_record)
@@ -258,6 +266,7 @@ def lint(settings: Settings) -> Report:
             say,
             jobs,
             settings.limits.max_matches_per_rule,
+            corpus_index,
         ),
     ]
     if target_paths:

@@ -1,4 +1,4 @@
-"""Files the tool writes (reports, baselines, cache entries) appear whole or not at all, with the
+"""Files the tool writes (reports, baselines, scaffolded files) appear whole or not at all, with the
 permissions any new file of the user's gets (its umask), and no temporary file is left behind."""
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic(path: Path, text: str, durable: bool = True) -> None:
-    """Write via a temporary file and an atomic rename; `durable` also syncs the file and its
-    directory to disk (reports and baselines; a cache entry may skip that: a torn entry is read as
-    a miss). mkstemp creates the file 0600: it gets the mode `open` would have given it."""
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and an atomic rename, synced to disk with its directory.
+    mkstemp creates the file 0600: it gets the mode `open` would have given it."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
@@ -26,16 +25,14 @@ def write_atomic(path: Path, text: str, durable: bool = True) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             os.fchmod(handle.fileno(), 0o666 & ~_umask())
             handle.write(text)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    if durable:
-        _sync_directory(directory)
+    _sync_directory(directory)
 
 
 def _sync_directory(directory: Path) -> None:

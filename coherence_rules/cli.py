@@ -1,4 +1,7 @@
-"""The `coherence` command line: parse options into Settings, call the library, print, exit."""
+"""The `coherence` command line: parse options into Settings, call the library, print, exit.
+
+Each command imports what it runs when it runs: `coherence --version` and `--help` load no
+pipeline (pydantic models, rules, the engine), so they answer at once."""
 
 from __future__ import annotations
 
@@ -10,19 +13,11 @@ from pathlib import Path
 
 import click
 
-from . import __version__, lint, scaffold
-from .atomic import write_atomic
-from .baseline import rebaseline
-from .cache import default_directory as default_cache_directory
-from .config import load_config
+from . import __version__
 from .errors import CoherenceError, UsageError
-from .explain import by_framework, catalogue, explain, find, framework_table, table
-from .formats import FORMATTERS, render
-from .formats.summary import render as framework_summary
+from .formats import FORMATTERS
 from .frameworks import FRAMEWORKS
 from .report import EXIT_USAGE
-from .ruletest import run_pack
-from .schema import json_schema
 
 FAIL_LEVELS = ["error", "warning", "info", "never"]
 
@@ -129,7 +124,7 @@ def main():
     help="Record the current findings as the baseline (written atomically; stale entries pruned).",
 )
 @click.option("--stdin-filename", metavar="PATH", help="The path a file read from stdin ('-') stands for.")
-@click.option("--no-cache", is_flag=True, help="Parse every file; do not use or fill the warm cache.")
+@click.option("--no-cache", is_flag=True, help="Parse and evaluate everything; do not use or fill the corpus index.")
 @click.option(
     "--jobs",
     "-j",
@@ -172,6 +167,14 @@ def lint_command(
     """
 
     def run():
+        from . import lint
+        from .atomic import write_atomic
+        from .baseline import rebaseline
+        from .config import load_config
+        from .corpus_index import default_directory as default_cache_directory
+        from .formats import render
+        from .formats.summary import render as framework_summary
+
         if summary and fmt not in ("text", "json"):
             raise UsageError(f"--summary prints text or json, not {fmt}")
         stdin = None
@@ -226,6 +229,8 @@ def rules_command(fmt, framework, rule_dirs):
     """List every rule: id, name, severity, family, summary (or, with --framework, per framework tag)."""
 
     def run():
+        from .explain import by_framework, catalogue, framework_table, table
+
         if framework:
             tags = by_framework(framework, list(rule_dirs))
             click.echo(json.dumps(tags, indent=2) if fmt == "json" else framework_table(tags), nl=fmt == "json")
@@ -244,6 +249,8 @@ def explain_command(rule, rule_dirs):
     """Explain a rule (by id or name): rationale, sources, examples, how to suppress it."""
 
     def run():
+        from .explain import explain, find
+
         found = find(rule, list(rule_dirs))
         if found is None:
             raise UsageError(f"no rule with id or name '{rule}' (see `coherence rules`)")
@@ -260,6 +267,8 @@ def test_rules_command(directory, debug):
     """Run a rule pack's fixture cases (default: the built-in pack), like `semgrep --test`."""
 
     def run():
+        from .ruletest import run_pack
+
         result = run_pack(directory)
         for problem in result.problems:
             click.echo(f"FAIL {problem}")
@@ -288,6 +297,8 @@ def init_command(directory, source, force):
     """Scaffold a policy repository: config, pre-commit, a CI workflow uploading SARIF, example records."""
 
     def run():
+        from . import scaffold
+
         requirement = source or scaffold.installed_requirement()
         done = scaffold.init(directory, requirement, force)
         for path, status in done.items():
@@ -308,6 +319,8 @@ def init_command(directory, source, force):
 @main.command("schema")
 def schema_command():
     """Print the JSON Schema of the record format (for editors and other tools)."""
+    from .schema import json_schema
+
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 

@@ -15,6 +15,9 @@ durable-rules or knows its format and its faults (docs/engine-notes.md):
   fact is "already observed"; should one be dropped anyway, it is found and asserted again;
 - a non-finite number is refused before it is serialised (the engine would discard the rest of
   its batch); exceptions swallowed in actions come back; a dead worker process is an error.
+
+A match names its facts by their positions in the list the shard was run with (their ids tell the
+action which they are), so the caller reads them as it gave them and can keep matches compactly.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import itertools
 import json
 import math
 import multiprocessing
+import operator
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -35,7 +39,7 @@ import durable_rules_engine
 from durable import engine as durable
 
 from .errors import EngineError, RulePackError
-from .ir import CompiledRule, Fact, FieldTest, Match, Pattern, Query
+from .ir import CompiledRule, Fact, FieldTest, Pattern, Query
 
 TRIGGER = "trigger"
 END_RULE = "zz-end-of-run"
@@ -100,13 +104,19 @@ class _QuietHost(durable.Host):
 
 @dataclass
 class RunResult:
-    matches: list[tuple[str, int, Match]] = field(default_factory=list)  # rule id, query index, match
+    # rule id, query index, binding -> the position of the matched fact in the facts run
+    matches: list[tuple[str, int, dict[str, int]]] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (rule id or "", message)
     retries: int = 0  # attempts that did not complete before this one
     completed: bool = False  # the end-of-run action ran: every action before it did
     reasserted: list[int] = field(default_factory=list)  # facts the engine dropped and got again
     match_limit: int = 0  # engine matches collected per rule; 0: no limit
     match_counts: collections.Counter[str] = field(default_factory=collections.Counter)
+
+
+def _values(fields: list[str]) -> Callable[[Fact], object]:
+    """The values of these fields of a fact, in one call."""
+    return operator.itemgetter(*fields) if fields else lambda fact: ()
 
 
 def _test(test: FieldTest) -> dict:
@@ -231,16 +241,18 @@ class Pack:
                         tests.append(pattern.tests)
             for fact_type, read in rule.reads:
                 fields.setdefault(fact_type, set()).update(read)
-        self._fields = {t: tuple(sorted(f)) for t, f in fields.items()}
+        # Per fact type, each read in one call (millions of facts): the values its patterns' constant
+        # tests read (relevance is decided once per such key), and the fields the engine gets.
         self._tested = {
-            t: tuple(sorted({test.field for tests in lists for test in tests})) for t, lists in self._accepts.items()
+            t: _values(sorted({test.field for tests in lists for test in tests})) for t, lists in self._accepts.items()
         }
+        self._layout = {t: (("t", *sorted(f)), operator.itemgetter("t", *sorted(f))) for t, f in fields.items()}
         self._relevance: dict[tuple, bool] = {}
         # Named by everything that defines it: a changed rule is a new pack, never an old one's actions.
         digest = hashlib.sha256(
             json.dumps(
                 [
-                    [name, definition, rule.origin, [asdict(q) for q in rule.queries], asdict(rule.report)]
+                    [name, definition, rule.origin, [asdict(q) for q in rule.queries], asdict(rule.report), rule.reads]
                     for name, (rule, _, definition) in self.engine_rules.items()
                 ],
                 sort_keys=True,
@@ -262,9 +274,10 @@ class Pack:
     def relevant(self, fact: Fact) -> bool:
         """Whether some pattern's constant tests accept the fact (decided once per projection)."""
         kind = fact["t"]
-        if kind not in self._accepts:
+        tested = self._tested.get(kind)
+        if tested is None:
             return False
-        key = (kind, *(fact[f] for f in self._tested[kind]))
+        key = (kind, tested(fact))
         if key not in self._relevance:
             self._relevance[key] = any(all(t.accepts(fact) for t in tests) for tests in self._accepts[kind])
         return self._relevance[key]
@@ -274,7 +287,8 @@ class Pack:
         fields the rules read (smaller facts: less JSON in and out of the engine)."""
         if not self.relevant(fact):
             return None
-        return {"t": fact["t"], **{f: fact[f] for f in self._fields[fact["t"]]}}
+        names, values = self._layout[fact["t"]]
+        return dict(zip(names, values(fact), strict=True))
 
     def definition(self) -> dict:
         # durable-rules hands out a state's pending actions lowest `pri` first: the end-of-run
@@ -288,7 +302,7 @@ class Pack:
 _HOST: _QuietHost | None = None
 _REGISTERED: dict[str, Pack] = {}
 _SIDS = itertools.count(1)
-_COLLECTING: dict[str, RunResult] = {}
+_COLLECTING: dict[str, tuple[RunResult, dict[str, int]]] = {}  # sid -> its result, each fact id's position
 
 
 def _action(rule: CompiledRule, q: int) -> Callable:
@@ -297,9 +311,10 @@ def _action(rule: CompiledRule, q: int) -> Callable:
     deferred = [(p.binding, t) for p in query.patterns for t in _deferred(p)]
 
     def run(c):
-        result = _COLLECTING.get(c.s.sid)
-        if result is None:
+        collecting = _COLLECTING.get(c.s.sid)
+        if collecting is None:
             return
+        result, position = collecting
         try:
             facts = c._m  # the binding -> fact dict durable-rules hands to 'all' rules
             match = {b: {k: v for k, v in facts[b].items() if k not in ("sid", "id")} for b in bindings}
@@ -307,7 +322,8 @@ def _action(rule: CompiledRule, q: int) -> Callable:
                 return
             result.match_counts[rule.id] += 1
             if not result.match_limit or result.match_counts[rule.id] <= result.match_limit:
-                result.matches.append((rule.id, q, match))  # beyond the limit: counted, reported as cut short
+                # beyond the limit: counted, reported as cut short
+                result.matches.append((rule.id, q, {b: position[facts[b]["id"]] for b in bindings}))
         except Exception as exc:  # the engine would swallow it: record it against the rule
             result.errors.append((rule.id, f"{type(exc).__name__}: {exc}"))
 
@@ -315,9 +331,9 @@ def _action(rule: CompiledRule, q: int) -> Callable:
 
 
 def _end_of_run(c):
-    result = _COLLECTING.get(c.s.sid)
-    if result is not None:
-        result.completed = True
+    collecting = _COLLECTING.get(c.s.sid)
+    if collecting is not None:
+        collecting[0].completed = True
 
 
 def register(rules: list[CompiledRule]) -> Pack:
@@ -388,7 +404,9 @@ def _assert_all(pack: Pack, facts: list[Fact]) -> bool:
     return dropped
 
 
-def _reassert_dropped(pack: Pack, sid: str, payload: list[Fact], used: set[int], result: RunResult) -> bool:
+def _reassert_dropped(
+    pack: Pack, sid: str, payload: list[Fact], used: set[int], result: RunResult, position: dict[str, int]
+) -> bool:
     """Find the facts the engine dropped as already observed (those it does not hold) and assert
     them again under fresh ids; whether they all stayed. Only reached if `distinct_ids` and the
     engine disagree about the hash."""
@@ -401,6 +419,7 @@ def _reassert_dropped(pack: Pack, sid: str, payload: list[Fact], used: set[int],
         for i in missing:
             payload[i]["id"], value = _unused_id(payload[i]["id"], used)
             used.add(value)
+            position[payload[i]["id"]] = i
         result.reasserted.extend(missing)
         _assert_all(pack, [payload[i] for i in missing])
     return False
@@ -411,12 +430,13 @@ def _attempt(pack: Pack, facts: list[Fact], match_limit: int) -> RunResult:
     assert _HOST is not None
     sid = _fresh_sid()
     result = RunResult(match_limit=match_limit)
-    _COLLECTING[sid] = result
     ids, used = distinct_ids(len(facts) + 1, sid)
+    position = {fact_id: i for i, fact_id in enumerate(ids[:-1])}
+    _COLLECTING[sid] = (result, position)
     trigger: dict | None = {"t": TRIGGER, "sid": sid, "id": ids[-1]}
     try:
         payload = [dict(f, sid=sid, id=ids[i]) for i, f in enumerate(facts)]
-        if _assert_all(pack, payload) and not _reassert_dropped(pack, sid, payload, used, result):
+        if _assert_all(pack, payload) and not _reassert_dropped(pack, sid, payload, used, result, position):
             raise EngineError(f"the engine kept dropping {len(result.reasserted)} facts as already observed")
         _HOST.assert_fact(pack.name, trigger)
         trigger = None
@@ -456,25 +476,30 @@ def _run_in_worker(facts: list[Fact], match_limit: int) -> RunResult:
     return run(_POOL_PACK, facts, match_limit)
 
 
-def run_all(pack: Pack, fact_lists: Iterable[list[Fact]], jobs: int = 1, match_limit: int = 0) -> Iterator[RunResult]:
+def run_all(
+    pack: Pack, fact_lists: Iterable[list[Fact] | None], jobs: int = 1, match_limit: int = 0
+) -> Iterator[RunResult | None]:
     """Run shards in order; with jobs > 1 in forked worker processes (the engine's C core never
-    releases the GIL, so threads would not help). A forked worker inherits the registered pack;
-    results come back in shard order, so output does not depend on scheduling. A worker that dies
-    breaks the pool at once: an error, never a wait for a result that cannot come."""
+    releases the GIL, so threads would not help). A shard given as None is not run (its matches are
+    known): its result is None, in its place. A forked worker inherits the registered pack; results
+    come back in shard order, so output does not depend on scheduling. A worker that dies breaks the
+    pool at once: an error, never a wait for a result that cannot come."""
     global _POOL_PACK
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from (run(pack, facts, match_limit) for facts in fact_lists)
+        yield from (None if facts is None else run(pack, facts, match_limit) for facts in fact_lists)
         return
     _POOL_PACK = pack
     try:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            pending: collections.deque[Future] = collections.deque()
+            pending: collections.deque[Future | None] = collections.deque()
             for facts in fact_lists:
-                pending.append(pool.submit(_run_in_worker, facts, match_limit))
-                if len(pending) >= IN_FLIGHT * jobs:
-                    yield pending.popleft().result()
+                pending.append(None if facts is None else pool.submit(_run_in_worker, facts, match_limit))
+                while pending and (pending[0] is None or sum(f is not None for f in pending) >= IN_FLIGHT * jobs):
+                    head = pending.popleft()
+                    yield None if head is None else head.result()
             while pending:
-                yield pending.popleft().result()
+                head = pending.popleft()
+                yield None if head is None else head.result()
     except BrokenProcessPool:  # from a result, or from the next submit once the pool knows
         raise EngineError(
             "a worker process died while evaluating a shard (killed, or out of memory?); rerun with --jobs 1"

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
+import collections
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from . import parties
 from .corpus_errors import corpus_error
+from .corpus_index import CorpusIndex
 from .engine import Pack, register, run_all
-from .facts import Context, Fact, context, obligation_facts, record_facts, route_facts
+from .facts import Context, Fact, context, obligation_facts
 from .findings import Finding, Location
 from .ir import At, CompiledRule, Match, ReportPlan
 from .obligations import Obligation
 from .record_views import owner
 from .schema import Agreement, Institution
+from .shard_facts import ShardFacts, ShardRun
 from .shards import Shard, pair_shards, shards
 from .validate import Corpus, RecordEntry
 
@@ -83,12 +85,17 @@ class RecordNames:
         entry = self.corpus.by_id.get(record_id)
         if entry is not None:
             return self._record(entry)
-        titles = sorted(
-            e.model.title or record_id
-            for e in self.corpus.records
-            if isinstance(e.model, Agreement) and e.model.agreement == record_id
-        )
-        return titles[0] if titles else record_id
+        return self._agreement_titles().get(record_id, record_id)
+
+    def _agreement_titles(self) -> dict[str, str]:
+        """Each agreement key's first title in order (found once per corpus, not once per message)."""
+        if "agreement_titles" not in self.corpus.derived:
+            titles: dict[str, list[str]] = {}
+            for e in self.corpus.records:
+                if isinstance(e.model, Agreement):
+                    titles.setdefault(e.model.agreement, []).append(e.model.title or e.model.agreement)
+            self.corpus.derived["agreement_titles"] = {key: min(found) for key, found in titles.items()}
+        return self.corpus.derived["agreement_titles"]
 
 
 def _findings(
@@ -146,13 +153,6 @@ def _findings(
         )
 
 
-def _shard_facts(shard: Shard, ctx: Context, pack: Pack, shared: list[Fact]) -> list[Fact]:
-    """A shard's facts, built when the shard is run so that only one shard's facts are alive at a
-    time; facts no rule can use are dropped, the rest trimmed to what rules read."""
-    facts = [p for entry in shard.records for p in map(pack.prepare, record_facts(entry, ctx)) if p is not None]
-    return facts + [p for p in map(pack.prepare, route_facts(shard)) if p is not None] + shared
-
-
 def evaluate(
     corpus: Corpus,
     rules: list[CompiledRule],
@@ -162,6 +162,7 @@ def evaluate(
     progress: Callable[[str], None] = lambda message: None,
     jobs: int = 1,
     match_limit: int = 0,  # engine matches kept per rule and shard (0: all); the rule is E007 past it
+    index: CorpusIndex | None = None,  # where the engine's matches for shards are kept (shard_facts.py)
 ) -> list[Finding]:
     """Country rules in country shards, pair rules in pair shards (shards.py)."""
     ctx = context(corpus, as_of)
@@ -172,7 +173,7 @@ def evaluate(
     for scope, make in (("country", shards), ("pair", pair_shards)):
         scoped = [r for r in rules if r.scope == scope]
         if scoped:
-            findings += _run(ctx, scoped, make(corpus, only_shards), shared, cited, progress, jobs, match_limit)
+            findings += _run(ctx, scoped, make(corpus, only_shards), shared, cited, progress, jobs, match_limit, index)
     return findings
 
 
@@ -185,25 +186,31 @@ def _run(
     progress: Callable[[str], None],
     jobs: int,
     match_limit: int,
+    index: CorpusIndex | None,
 ) -> list[Finding]:
     pack: Pack = register(rules)
-    ctx = dataclasses.replace(ctx, wanted=pack.fact_types, may_accept=pack.may_accept)
-    prepared_shared = [p for p in map(pack.prepare, shared) if p is not None]
-    results = run_all(
-        pack,
-        (_shard_facts(shard, ctx, pack, prepared_shared) for shard in evaluated),
-        jobs if len(evaluated) > 1 else 1,
-        match_limit,
-    )
+    shard_facts = ShardFacts(pack, ctx, shared, index, match_limit)
+    runs: collections.deque[ShardRun] = collections.deque()
+
+    def engine_input() -> Iterator[list[Fact] | None]:
+        """Each shard's facts, or None when its matches are known; run_all consumes a shard's
+        input before it hands back its result, so `runs` holds that shard by then."""
+        for shard in evaluated:
+            runs.append(shard_facts.plan(shard))
+            yield runs[-1].facts
+
     findings: list[Finding] = []
-    for number, (shard, result) in enumerate(zip(evaluated, results, strict=False), 1):
+    results = run_all(pack, engine_input(), jobs if len(evaluated) > 1 else 1, match_limit)
+    for number, result in enumerate(results, 1):
+        run = runs.popleft()
+        shard = run.shard
         progress(f"rules: shard {number}/{len(evaluated)} ({shard.key})")
         by_rule: dict[str, list[tuple[int, Match]]] = {}
-        for rule_id, query, match in result.matches:
+        for rule_id, query, match in run.known if result is None else shard_facts.found(run, result):
             by_rule.setdefault(rule_id, []).append((query, match))
         for rule_id, matches in by_rule.items():
             findings.extend(_findings(pack.by_id[rule_id], matches, ctx, obligations))
-        for rule_id, message in result.errors:
+        for rule_id, message in result.errors if result is not None else ():
             anchor = shard.records[0].location()
             findings.append(
                 corpus_error(

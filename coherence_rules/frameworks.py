@@ -10,8 +10,6 @@ from pathlib import Path
 
 import yaml
 
-from .schema_errors import suggest
-
 FRAMEWORKS = {
     "gcm": "Global Compact for Safe, Orderly and Regular Migration",
     "migof": "IOM Migration Governance Framework",
@@ -49,6 +47,8 @@ def checked(tags: list[str]) -> list[str]:
     """The tags, if every one is in the vocabulary (a pydantic validator: ValueError otherwise)."""
     for tag in tags:
         if tag not in entries():
+            from .schema_errors import suggest  # the schema's models: not needed to name the frameworks
+
             raise ValueError(f"unknown framework tag '{tag}'{suggest(tag, entries())}")
     return tags
 

@@ -10,14 +10,17 @@ that place; the file's other documents, and every other file, are still read.
 
 from __future__ import annotations
 
+import hashlib
+import sys
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .cache import Cache, CachedFinding
 from .corpus_errors import corpus_error
+from .corpus_index import CachedFinding, CorpusIndex, FileEntry
 from .findings import Finding, Location, format_path
 from .settings import DEFAULT_LIMITS, Limits
 
@@ -37,6 +40,62 @@ class Span:
     end_column: int
 
 
+# Positions are kept packed, four unsigned 32-bit numbers per node (a Span object and a path per
+# node would be most of a corpus's memory, and most documents are never asked where a node is).
+POSITION_TYPE = next(code for code in "ILH" if array(code).itemsize == 4)
+_NO_SPAN = (0, 0, 0, 0)  # a node built without a position of its own (merged in by `<<`)
+
+
+def _node_paths(value: Any, path: YamlPath, out: list[YamlPath]) -> list[YamlPath]:
+    """The YAML path of every node of a document's data, in pre-order (mappings in key order)."""
+    out.append(path)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _node_paths(item, (*path, key), out)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _node_paths(item, (*path, i), out)
+    return out
+
+
+def pack_spans(data: Any, spans: dict[YamlPath, Span]) -> array:
+    """The spans of a document's nodes, in the order `_node_paths` walks its data."""
+    packed = array(POSITION_TYPE)
+    for path in _node_paths(data, (), []):
+        span = spans.get(path)
+        packed.extend((span.line, span.column, span.end_line, span.end_column) if span else _NO_SPAN)
+    return packed
+
+
+def _stored_bytes(packed: array) -> bytes:
+    """Packed positions as the corpus index keeps them: little-endian, whatever the machine."""
+    if sys.byteorder == "big":
+        packed = array(POSITION_TYPE, packed)
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _from_stored_bytes(raw: bytes) -> array | None:
+    if len(raw) % 16:
+        return None
+    packed = array(POSITION_TYPE, raw)
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return packed
+
+
+def positions_fit(data: Any, packed: array, lines: int) -> bool:
+    """Packed positions that could be this document's: four numbers per node of its data, the
+    document's own span first, every span whole (or no span at all) and within the file's lines."""
+    if len(packed) != 4 * len(_node_paths(data, (), [])) or not packed[0]:
+        return False
+    starts, columns, end_lines, end_columns = (packed[i::4] for i in range(4))
+    stated = bytes(map(bool, starts))
+    if any(bytes(map(bool, part)) != stated for part in (columns, end_lines, end_columns)):
+        return False
+    return max(end_lines) <= lines and all(map(int.__le__, starts, end_lines))
+
+
 @dataclass
 class Document:
     """One YAML document of a file: one record, if it validates."""
@@ -44,18 +103,22 @@ class Document:
     path: str
     index: int
     data: Any
-    spans: dict[YamlPath, Span] | None  # None when the data came from the cache: rebuilt on demand
-    text: str = field(default="", repr=False)  # the file's text, to rebuild the spans from
-    limits: Limits = field(default=DEFAULT_LIMITS, repr=False)  # those it was read under
+    positions: array = field(repr=False)  # pack_spans(data, its spans)
+    _spans: dict[YamlPath, Span] | None = field(default=None, init=False, repr=False, compare=False)
 
     def span(self, yaml_path: YamlPath) -> Span:
         """The span of a path, or of its nearest ancestor that has one."""
-        if self.spans is None:
-            self.spans = _respan(self.text, self.path, self.index, self.limits)
+        if self._spans is None:  # unpacked for the few documents a run reports on
+            packed = self.positions
+            self._spans = {
+                path: Span(*packed[4 * n : 4 * n + 4])
+                for n, path in enumerate(_node_paths(self.data, (), []))
+                if packed[4 * n]
+            }
         yaml_path = tuple(yaml_path)
-        while yaml_path not in self.spans and yaml_path:
+        while yaml_path not in self._spans and yaml_path:
             yaml_path = yaml_path[:-1]
-        return self.spans[yaml_path]
+        return self._spans[yaml_path]
 
     def location(self, yaml_path: YamlPath = (), record: str | None = None) -> Location:
         span = self.span(yaml_path)
@@ -119,7 +182,7 @@ class _Builder:
         self.built = set()
         spans: dict[YamlPath, Span] = {}
         data = self.build(node, (), 0, spans, node)
-        return Document(self.path, index, data, spans, limits=self.limits)
+        return Document(self.path, index, data, pack_spans(data, spans))
 
     def _loc(self, mark) -> Location:
         return Location(self.path, mark.line + 1, mark.column + 1)
@@ -284,30 +347,42 @@ def _decode(data: bytes, display: str) -> tuple[str | None, Finding | None]:
         )
 
 
-def _respan(text: str, path: str, index: int, limits: Limits) -> dict[YamlPath, Span]:
-    for number, node in enumerate(yaml.compose_all(text, Loader=_Loader)):
-        if number == index:
-            spans = _Builder(path, limits).document(node, index).spans
-            assert spans is not None  # a document built from nodes has its spans
-            return spans
-    raise ValueError(f"{path}: document {index} is gone")  # the text is the one the data came from
-
-
-def load_bytes(data: bytes, display: str, limits: Limits = DEFAULT_LIMITS, cache: Cache | None = None) -> LoadedFile:
-    key = cache.key(data, limits) if cache else ""
-    hit = cache.get(key, data) if cache else None
-    if hit is not None:
-        text = data.decode("utf-8-sig")
-        return LoadedFile(
-            display,
-            text,
-            [Document(display, i, value, None, text, limits) for i, value in hit.documents],
-            [corpus_error(f.rule, f.message, *_locations(f.where, display)) for f in hit.findings],
-        )
+def load_bytes(
+    data: bytes, display: str, limits: Limits = DEFAULT_LIMITS, index: CorpusIndex | None = None
+) -> LoadedFile:
+    if index is None:
+        return _parse(data, display, limits)
+    content = hashlib.sha256(data).hexdigest()
+    key = index.file_key(content, limits)
+    hit = index.file(key, content)
+    indexed = _from_index(hit, data, display) if hit is not None else None
+    if indexed is not None:
+        return indexed
     loaded = _parse(data, display, limits)
-    if cache and (loaded.text or not data):  # files that are not text are rejected again, cheaply
-        cache.put(key, data, [(d.index, d.data) for d in loaded.documents], [_cached(f) for f in loaded.findings])
+    if loaded.text or not data:  # files that are not text are rejected again, cheaply
+        index.put_file(
+            key,
+            content,
+            [(d.index, d.data, _stored_bytes(d.positions)) for d in loaded.documents],
+            [_cached(f) for f in loaded.findings],
+        )
     return loaded
+
+
+def _from_index(hit: FileEntry, data: bytes, display: str) -> LoadedFile | None:
+    """The file as the index has it, if its positions fit its documents and its text (else a miss)."""
+    text = _decode(data, display)[0]
+    if text is None:
+        return None
+    lines = len(text.splitlines()) + 1  # at least as many as YAML's line breaks (CR, NEL … too) make
+    documents = []
+    for i, value, raw in hit.documents:
+        packed = _from_stored_bytes(raw)
+        if packed is None or not positions_fit(value, packed, lines):
+            return None
+        documents.append(Document(display, i, value, packed))
+    findings = [corpus_error(f.rule, f.message, *_locations(f.where, display)) for f in hit.findings]
+    return LoadedFile(display, text, documents, findings)
 
 
 def _cached(finding: Finding) -> CachedFinding:
@@ -376,7 +451,9 @@ def _parse(data: bytes, display: str, limits: Limits) -> LoadedFile:
     return loaded
 
 
-def load_file(path: Path, display: str, limits: Limits = DEFAULT_LIMITS, cache: Cache | None = None) -> LoadedFile:
+def load_file(
+    path: Path, display: str, limits: Limits = DEFAULT_LIMITS, index: CorpusIndex | None = None
+) -> LoadedFile:
     try:
         with open(path, "rb") as handle:
             data = handle.read(limits.max_file_bytes + 1)
@@ -393,4 +470,4 @@ def load_file(path: Path, display: str, limits: Limits = DEFAULT_LIMITS, cache: 
             )
         )
         return loaded
-    return load_bytes(data, display, limits, cache)
+    return load_bytes(data, display, limits, index)

@@ -50,7 +50,7 @@ class Settings:
     baseline: Path | None = None
     progress: Callable[[str], None] | None = None  # told what the run is doing (a terminal's status line)
     jobs: int = 0  # worker processes for the shards; 0 = one per CPU when the corpus is large
-    cache_dir: Path | None = None  # a warm cache of parsed files (cache.py); None = parse every file
+    cache_dir: Path | None = None  # the corpus index (corpus_index.py); None = parse and evaluate all
     cwd: Path = field(default_factory=Path.cwd)
     config_root: Path | None = None  # where per-path globs are anchored (default: cwd)
     include: list[str] = field(default_factory=lambda: list(DEFAULT_INCLUDE))  # record files (globs.py)

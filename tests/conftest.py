@@ -1,5 +1,7 @@
 import datetime as dt
+import sqlite3
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -40,7 +42,7 @@ objectives:
 
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path_factory, monkeypatch):
-    """The CLI fills a warm cache in the user's cache directory: keep tests out of it."""
+    """The CLI fills the corpus index in the user's cache directory: keep tests out of it."""
     monkeypatch.setenv("COHERENCE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "coherence-cache"))
 
 
@@ -85,3 +87,14 @@ objectives:
 """,
     "xaa/law.yaml": LAW.replace("type: law\n", "type: law\ntitle: \"<b onmouseover=alert(3)>Law</b> & 'quotes'\"\n"),
 }
+
+
+def index_rows(directory: Path, table: str = "files") -> dict[str, bytes]:
+    """The entries of a corpus index (coherence_rules.corpus_index), by key."""
+    with sqlite3.connect(directory / "index.sqlite3") as db:
+        return dict(db.execute(f"SELECT key, CAST(entry AS BLOB) FROM {table}").fetchall())
+
+
+def set_index_row(directory: Path, key: str, entry, table: str = "files") -> None:
+    with sqlite3.connect(directory / "index.sqlite3") as db:
+        db.execute(f"UPDATE {table} SET entry = ? WHERE key = ?", (entry, key))

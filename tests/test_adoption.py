@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import LAW as LAW_IN_FORCE
-from conftest import STRATEGY
+from conftest import STRATEGY, index_rows
 
 from coherence_rules import Settings, cli, lint, scaffold
 from coherence_rules.config import Config, load_config
@@ -387,5 +387,5 @@ def test_warm_cache_gives_the_same_report_and_reparses_only_changed_files(repo, 
     (repo / "policies" / "strategy.yaml").write_text(STRATEGY.replace("labour_migrant", "student"))
     changed = lint(Settings(**settings))
     assert parsed == ["policies/strategy.yaml"] and "HC001" not in {f.rule for f in changed.findings}
-    entry = next(cache_dir.rglob("*.json")).read_text()
-    assert entry.startswith("{") and "__reduce__" not in entry  # JSON, never a pickle
+    entries = index_rows(cache_dir).values()
+    assert entries and all(json.loads(entry)["format"] for entry in entries)  # JSON, never a pickle

@@ -185,3 +185,18 @@ def test_python_m_and_checkout_entry_points():
     for command in ([sys.executable, "-m", "coherence_rules", "--version"], [sys.executable, "cli.py", "--version"]):
         result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
         assert result.returncode == 0 and "coherence" in result.stdout, result.stderr
+
+
+# What `coherence --version` and `--help` must not import: the pipeline (0.35 s before; bench/index.py times it).
+PIPELINE = {"pydantic", "durable", "coherence_rules.api", "coherence_rules.engine", "coherence_rules.schema"}
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["lint", "--help"], ["explain", "--help"]])
+def test_version_and_help_import_no_pipeline(args):
+    code = (
+        "import sys\nfrom coherence_rules.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sys.modules), file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout and PIPELINE.isdisjoint(result.stderr.split())

@@ -1,6 +1,6 @@
 """Same corpus, same bytes: JSON and SARIF do not depend on PYTHONHASHSEED (custom rule messages
 included), the number of worker processes, or whether the cache is cold, warm or off; and reports,
-baselines and cache entries are written whole, with the user's umask, leaving no temporary file."""
+baselines are written whole, with the user's umask, leaving no temporary file."""
 
 import json
 import os
@@ -104,16 +104,3 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path):
         write_atomic(tmp_path / "baseline.json", "new \udcff text")
     assert (tmp_path / "baseline.json").read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["baseline.json"]
-
-
-def test_cache_entries_are_written_atomically_with_the_umask(tmp_path):
-    from coherence_rules.cache import Cache
-    from coherence_rules.load import load_bytes
-
-    previous = os.umask(0o022)
-    try:
-        load_bytes(b"a: 1\n", "x.yaml", cache=Cache(tmp_path))
-    finally:
-        os.umask(previous)
-    (entry,) = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert entry.suffix == ".json" and stat.S_IMODE(entry.stat().st_mode) == 0o644

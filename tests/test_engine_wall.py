@@ -237,7 +237,7 @@ def test_negation_sees_blocking_facts_asserted_after_the_fact_it_guards():
         {"kind": "objective", "country": "XAA"},
         {"kind": "measure", "country": "XAB"},
     )
-    matched = sorted(m["a"]["country"] for _, _, m in engine.run(pack, data).matches)
+    matched = sorted(data[m["a"]]["country"] for _, _, m in engine.run(pack, data).matches)
     assert matched == ["XAB"]
 
 

@@ -116,7 +116,7 @@ def test_a_dropped_fact_is_identified_and_asserted_again(monkeypatch):
     facts = [_measure("XAA"), _measure("XAB"), _measure("XAC")]
     result = engine.run(_pack(), facts)
     assert result.reasserted == [1]
-    assert sorted(m["a"]["country"] for _, _, m in result.matches) == ["XAA", "XAB", "XAC"]
+    assert sorted(facts[m["a"]]["country"] for _, _, m in result.matches) == ["XAA", "XAB", "XAC"]
 
 
 def _measure(country):

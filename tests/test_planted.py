@@ -36,15 +36,16 @@ PLANTABLE = [
 ]
 
 
-def lint_generated(corpus, root, select):
-    corpus_gen.write(corpus, root)
-    report = lint(Settings(corpus=[root], cwd=root, as_of=corpus_gen.REFERENCE_DATE, select=select))
+def lint_generated(corpus, root, select, **more):
+    if corpus is not None:  # else lint what the root holds
+        corpus_gen.write(corpus, root)
+    report = lint(Settings(corpus=[root], cwd=root, as_of=corpus_gen.REFERENCE_DATE, select=select, **more))
     return collections.Counter((f.rule, tuple(f.records)) for f in report.findings), report
 
 
-@pytest.mark.parametrize("seed, records", [(1, 3000), (20261123, 1500)])
-def test_exactly_the_planted_incoherences_come_back(tmp_path, seed, records):
-    corpus = corpus_gen.generate(seed, records)
+@pytest.mark.parametrize("seed, records, density", [(1, 3000, 1), (20261123, 1500, 1), (3, 2000, 10)])
+def test_exactly_the_planted_incoherences_come_back(tmp_path, seed, records, density):
+    corpus = corpus_gen.generate(seed, records, density=density)
     found, report = lint_generated(corpus, tmp_path, PLANTABLE)
     expected = collections.Counter((rule, tuple(ids)) for rule, ids in corpus.expected)
     assert {rule for rule, _ in expected} == set(PLANTABLE)
@@ -65,3 +66,19 @@ def test_planted_truth_holds_for_any_seed(tmp_path_factory, seed, records):
     corpus = corpus_gen.generate(seed, records)
     found, _ = lint_generated(corpus, tmp_path_factory.mktemp("seed"), PLANTABLE)
     assert found == collections.Counter((rule, tuple(ids)) for rule, ids in corpus.expected)
+
+
+def test_the_planted_truth_comes_back_through_the_corpus_index(tmp_path_factory):
+    """Cold and warm with the corpus index, in worker processes: the planted findings exactly; after
+    files change, the report of a run without the index."""
+    root, index = tmp_path_factory.mktemp("corpus"), tmp_path_factory.mktemp("index")
+    corpus = corpus_gen.generate(7, 1500)
+    expected = collections.Counter((rule, tuple(ids)) for rule, ids in corpus.expected)
+    runs = [lint_generated(corpus, root, PLANTABLE, cache_dir=index, jobs=2) for _ in range(2)]
+    assert [found for found, _ in runs] == [expected, expected]
+    assert runs[0][1].findings == runs[1][1].findings
+    for path in sorted(root.rglob("*.yaml"))[::25]:  # one file in 25 stops being in force
+        path.write_text(path.read_text().replace("status: in_force", "status: suspended"))
+    _, changed = lint_generated(None, root, PLANTABLE, cache_dir=index, jobs=2)
+    _, unindexed = lint_generated(None, root, PLANTABLE, jobs=2)
+    assert changed.findings == unindexed.findings and changed.findings != runs[0][1].findings

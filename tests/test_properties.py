@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from coherence_rules import vocab
 from coherence_rules.findings import finalise
-from coherence_rules.load import Document, load_bytes
+from coherence_rules.load import Document, Span, load_bytes, pack_spans
 from coherence_rules.schema import MODELS
 from coherence_rules.validate import validate, validate_document
 
@@ -48,16 +48,10 @@ def test_loader_never_raises_on_any_text(text):
 @given(st.dictionaries(st.sampled_from(FIELD_NAMES), values, max_size=10))
 def test_validation_turns_any_mapping_into_a_record_or_located_errors(data):
     data = {"coherence": 1, **data}
-    document = Document("x.yaml", 0, data, {(): _span()})
+    document = Document("x.yaml", 0, data, pack_spans(data, {(): Span(1, 1, 1, 1)}))
     model, findings = validate_document(document)
     assert (model is None) == bool(findings)
     assert all(f.rule == "E002" and f.location.line == 1 for f in findings)
-
-
-def _span():
-    from coherence_rules.load import Span
-
-    return Span(1, 1, 1, 1)
 
 
 @given(st.sampled_from(vocab.GROUPS.nodes), st.sampled_from(vocab.GROUPS.nodes))

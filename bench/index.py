@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Benchmark of the corpus index: whole `coherence lint` runs on two generated corpora of the same
+size, a dense one (thousands of findings) and a sparse one, each run next to the floor (libyaml
+composing the same files). Prints wall and CPU seconds, peak memory and the ratios to the floor,
+and whether each indexed report is the one a run without the index gives; asserts nothing.
+
+    python bench/index.py [--records 10000] [--seed 1] [--density 20]
+
+Runs, in order, on each corpus: cold (an empty index), warm with nothing changed, warm after one
+file changed, `coherence lint THAT_FILE` warm (a pre-commit run), and the whole corpus without the
+index (--no-cache, also the reference the warm runs are compared with).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import corpus_gen  # noqa: E402
+from run import CLI, Run, bare_parse, whole_run  # noqa: E402
+
+
+def change_one_file(root: Path) -> Path:
+    """Turn the first restricting objective of the corpus (in file order) into a protecting one."""
+    for path in sorted(root.rglob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        if "stance: restrict" in text:
+            path.write_text(text.replace("stance: restrict", "stance: protect", 1), encoding="utf-8")
+            return path
+    raise SystemExit("no restricting objective to change")
+
+
+def measure(name: str, corpus: corpus_gen.Corpus, tmp: Path) -> list[tuple[str, Run | None, float]]:
+    # The index outside the working directory: coherence uses none inside the repository.
+    workdir, index = tmp / "repository", tmp / "index"
+    root = workdir / "policies"
+    corpus_gen.write(corpus, root)
+    floor = bare_parse(root)
+    rows: list[tuple[str, Run | None, float]] = [("bare libyaml parse (the floor)", None, floor)]
+    cold = whole_run(workdir, index)
+    size = sum(path.stat().st_size for path in index.rglob("*") if path.is_file()) / 2**20
+    warm = whole_run(workdir, index)
+    changed_file = change_one_file(root).relative_to(workdir).as_posix()
+    changed = whole_run(workdir, index)
+    one_file = whole_run(workdir, index, changed_file)
+    unindexed = whole_run(workdir, index, "--no-cache")
+    unindexed_one = whole_run(workdir, index, changed_file, "--no-cache")
+    same = {
+        "warm": warm.output == cold.output,
+        "after the change": changed.output == unindexed.output,
+        "one file": one_file.output == unindexed_one.output,
+    }
+    rows += [
+        ("cold: an empty index", cold, floor),
+        ("warm: nothing changed", warm, floor),
+        ("warm: one file changed", changed, floor),
+        (f"warm: coherence lint {changed_file}", one_file, floor),
+        ("no index (--no-cache)", unindexed, floor),
+        (f"no index: coherence lint {changed_file}", unindexed_one, floor),
+    ]
+    summary = cold.summary
+    found = sum(summary[k] for k in ("error", "warning", "info"))
+    print(f"\n{name}: {summary['records']} records in {summary['files']} files, {found} findings (cold run)")
+    print(f"  the index after the cold run: {size:.1f} MiB")
+    print(f"  {'wall s':>7} {'CPU s':>7} {'peak MiB':>9} {'wall/floor':>10} {'CPU/floor':>9}")
+    for label, run, base in rows:
+        if run is None:
+            print(f"  {base:7.2f} {'':7} {'':9} {1:10.1f} {'':9}  {label}")
+        else:
+            print(
+                f"  {run.wall:7.2f} {run.cpu:7.2f} {run.peak:9.0f} {run.wall / base:10.1f} {run.cpu / base:9.1f}  {label}"
+            )
+    print("  same report as without the index: " + ", ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in same.items()))
+    return rows
+
+
+def startup() -> None:
+    for args in (["--version"], ["--help"]):
+        runs = []
+        for _ in range(5):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, str(CLI), *args], capture_output=True, check=True)
+            runs.append(time.perf_counter() - start)
+        print(f"coherence {args[0]}: {min(runs):.2f} s (best of 5)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--density", type=int, default=20, help="plants per rule and 1,000 records, dense corpus")
+    args = parser.parse_args()
+    startup()
+    for name, density in ((f"dense (density {args.density})", args.density), ("sparse (density 1)", 1)):
+        corpus = corpus_gen.generate(args.seed, args.records, density=density)
+        with tempfile.TemporaryDirectory() as tmp:
+            measure(name, corpus, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,350 @@
+"""The corpus index: what a run learns about a corpus, kept for the next run in an embedded SQLite
+database in the user's cache directory, so that a run parses and evaluates only what changed.
+
+- `files`: per file content (and limits), its parsed documents (values and packed positions) and the
+  findings of the load stage;
+- `matches`: per rule pack and shard facts (and match limit), the engine's matches (shard_facts.py).
+
+Every key is a hash of everything its entry depends on, this format and the tool version included.
+Entries are JSON, never pickles: the index must not be a way to run code. An entry is used only when
+it names its own key (and, for a file, the hash of the file's bytes) and has exactly the shape written
+here; anything else is a miss, never an error and never a finding. The index lives in the user's
+cache directory, not in the repository (api.py does not use one inside the checkout, the
+configuration's directory or a corpus), so a change under review cannot plant entries.
+
+The database is shared by runs at once (WAL: readers never wait; a writer waits `BUSY_TIMEOUT` for
+another). Writes are kept until the run ends and made in one transaction. A database that is not
+this format's (corrupt, truncated, another schema or format number) is deleted and created again; one
+that stays locked, or cannot be opened or written, is not used by this run, which parses everything.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import __version__
+
+FORMAT = 3  # entries and schema; 2 was the JSON file per entry
+APPLICATION_ID = 0x43_4F_48_31  # "COH1": PRAGMA application_id marks the database as ours
+DATABASE = "index.sqlite3"
+BUSY_TIMEOUT = 5.0  # seconds a run waits for another run's write before going without the index
+KEEP_DAYS = 30  # entries no run used for this long are deleted
+TABLES = ("files", "matches")
+SCHEMA = {
+    table: f"CREATE TABLE {table} (key TEXT PRIMARY KEY, entry TEXT NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID"
+    for table in TABLES
+}
+Position = tuple[int, int]  # line, column
+T = TypeVar("T")
+
+
+def default_directory() -> Path:
+    base = os.environ.get("COHERENCE_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "coherence"
+    )
+    return Path(base)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class CachedFinding(_Strict):
+    rule: str = Field(pattern="^E00[156]$")  # the findings the load stage makes
+    message: str
+    where: list[Position] = Field(min_length=1)  # the primary location, then the related ones
+
+
+class _DateAt(_Strict):
+    path: list[str | int]
+    kind: Literal["date", "datetime"]
+
+
+class _StoredDocument(_Strict):
+    index: int = Field(ge=0)
+    data: Any
+    dates: list[_DateAt]  # where the data holds dates, which JSON turns into strings
+    positions: str  # base64 of the packed positions (load.pack_spans)
+
+
+class _FileEntry(_Strict):
+    format: Literal[3]
+    key: str
+    content: str  # sha256 of the file's bytes
+    documents: list[_StoredDocument]
+    findings: list[CachedFinding]
+
+
+Count = Annotated[int, Field(ge=0)]
+Matches = list[tuple[str, int, dict[str, int]]]  # rule id, query, binding -> the fact's position in the shard
+
+
+class _MatchesEntry(_Strict):
+    format: Literal[3]
+    key: str
+    matches: list[tuple[str, Count, dict[str, Count]]]
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    documents: list[tuple[int, Any, bytes]]  # index in the file, data, packed positions (load.py)
+    findings: list[CachedFinding]
+
+
+def _today() -> int:
+    return int(time.time() // 86400)
+
+
+class _NotOurs(Exception):
+    """The file is a database, but not one of this format."""
+
+
+class CorpusIndex:
+    """The index in one cache directory, for one run: read as the run goes, written as it closes."""
+
+    def __init__(self, directory: Path):
+        self.path = Path(directory) / DATABASE
+        self._pending: dict[str, dict[str, str]] = {table: {} for table in TABLES}
+        self._stale: dict[str, set[str]] = {table: set() for table in TABLES}  # hits to mark as used today
+        self._db = self._open()
+
+    # --- the database ------------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection | None:
+        try:
+            return self._connect()
+        except (_NotOurs, sqlite3.DatabaseError) as exc:
+            if not _corrupt(exc):
+                return None  # locked past the timeout, unreadable, read-only: not this run
+        self._delete()
+        try:
+            return self._connect()
+        except (_NotOurs, sqlite3.Error, OSError):
+            return None
+
+    def _connect(self) -> sqlite3.Connection | None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Created by us, the file gets the mode `open` gives (the umask's); SQLite's journal
+            # files take the database's mode.
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666))
+        except OSError:
+            return None
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # a cache may lose its last transaction, never its consistency
+            if not _is_ours(db):
+                db.execute("BEGIN IMMEDIATE")  # one run creates the tables; another finds them made
+                if not _is_ours(db):
+                    if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                        raise _NotOurs
+                    for statement in SCHEMA.values():
+                        db.execute(statement)
+                    db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                    db.execute(f"PRAGMA user_version={FORMAT}")
+                db.execute("COMMIT")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _delete(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.unlink(f"{self.path}{suffix}")
+
+    def _guarded(self, operation: Callable[[sqlite3.Connection], T]) -> T | None:
+        """An operation on the database; None when there is none, or when it fails: a corrupt
+        database is created again (empty), any other failure ends its use for this run."""
+        if self._db is None:
+            return None
+        try:
+            return operation(self._db)
+        except sqlite3.DatabaseError as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+            if _corrupt(exc):
+                self._delete()
+                self._db = self._open()
+            return None
+
+    def _entry(self, table: str, key: str) -> bytes | None:
+        """An entry's JSON, as bytes: text that is not UTF-8 is then not an error of the database."""
+        row = self._guarded(
+            lambda db: db.execute(f"SELECT CAST(entry AS BLOB), used FROM {table} WHERE key = ?", (key,)).fetchone()
+        )
+        if row is None or not isinstance(row[0], bytes):
+            return None
+        if row[1] != _today():
+            self._stale[table].add(key)
+        return row[0]
+
+    def close(self) -> None:
+        """Write what this run learnt, in one transaction, and close the database."""
+        today = _today()
+
+        def write(db: sqlite3.Connection) -> None:
+            if not any(self._pending.values()) and not any(self._stale.values()):
+                return  # a run that learnt nothing new writes nothing
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for table in TABLES:
+                    db.executemany(
+                        f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)",
+                        ((key, entry, today) for key, entry in self._pending[table].items()),
+                    )
+                    db.executemany(
+                        f"UPDATE {table} SET used = ? WHERE key = ?", ((today, k) for k in self._stale[table])
+                    )
+                    db.execute(f"DELETE FROM {table} WHERE used < ?", (today - KEEP_DAYS,))
+                db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise
+
+        self._guarded(write)
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # --- files -------------------------------------------------------------------------------
+
+    @staticmethod
+    def file_key(content: str, limits: Any) -> str:
+        return _key("file", repr(limits), content)
+
+    def file(self, key: str, content: str) -> FileEntry | None:
+        """The entry for a file whose bytes hash to `content`, or None (a miss) when there is none
+        or it cannot be trusted."""
+        stored = self._entry("files", key)
+        if stored is None:
+            return None
+        try:
+            entry = _FileEntry.model_validate_json(stored)
+        except ValueError:  # not JSON, not an entry (ValidationError)
+            return None
+        if entry.key != key or entry.content != content:
+            return None  # an entry copied from elsewhere, or for other bytes
+        try:
+            documents = [
+                (d.index, _with_dates(d.data, d.dates), base64.b64decode(d.positions, validate=True))
+                for d in entry.documents
+            ]
+        except (ValueError, KeyError, IndexError, TypeError):  # dates recorded where there are none; not base64
+            return None
+        return FileEntry(documents=documents, findings=entry.findings)
+
+    def put_file(
+        self, key: str, content: str, documents: list[tuple[int, Any, bytes]], findings: list[CachedFinding]
+    ) -> None:
+        stored = []
+        for index, value, positions in documents:
+            dates: list[dict] = []
+            if not _encodable(value, (), dates):
+                return  # non-string keys or exotic values: parse this file every time
+            stored.append(
+                {"index": index, "data": value, "dates": dates, "positions": base64.b64encode(positions).decode()}
+            )
+        entry = {
+            "format": FORMAT,
+            "key": key,
+            "content": content,
+            "documents": stored,
+            "findings": [f.model_dump() for f in findings],
+        }
+        with contextlib.suppress(
+            ValueError, TypeError, RecursionError
+        ):  # a value JSON cannot hold: parse it every time
+            self._pending["files"][key] = json.dumps(entry, default=_iso)
+
+    # --- shard matches -----------------------------------------------------------------------
+
+    @staticmethod
+    def matches_key(*parts: str | bytes) -> str:
+        return _key("matches", *parts)
+
+    def matches(self, key: str) -> Matches | None:
+        """The matches stored under a key, or None (a miss)."""
+        stored = self._entry("matches", key)
+        if stored is None:
+            return None
+        try:
+            entry = _MatchesEntry.model_validate_json(stored)
+        except ValueError:
+            return None
+        return entry.matches if entry.key == key else None
+
+    def put_matches(self, key: str, matches: Matches) -> None:
+        self._pending["matches"][key] = json.dumps({"format": FORMAT, "key": key, "matches": matches})
+
+
+def _key(*parts: str | bytes) -> str:
+    digest = hashlib.sha256(f"{FORMAT}|{__version__}".encode())
+    for part in parts:
+        digest.update(b"|")
+        digest.update(part.encode() if isinstance(part, str) else part)
+    return digest.hexdigest()
+
+
+def _is_ours(db: sqlite3.Connection) -> bool:
+    tables = db.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+    return (
+        db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        and db.execute("PRAGMA user_version").fetchone()[0] == FORMAT
+        and tables == sorted(SCHEMA.items())
+    )
+
+
+def _corrupt(exc: Exception) -> bool:
+    """Not a database of ours: corrupt, truncated, not a database at all (SQLITE_CORRUPT, _NOTADB),
+    or another schema. Locked, read-only, unreadable or full ones are OperationalError."""
+    return isinstance(exc, _NotOurs) or type(exc) is sqlite3.DatabaseError
+
+
+def _iso(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _encodable(value: Any, path: tuple, dates: list) -> bool:
+    """JSON keeps it exactly (recording where dates are, which JSON turns into strings)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _encodable(v, path + (k,), dates) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_encodable(v, path + (i,), dates) for i, v in enumerate(value))
+    if isinstance(value, dt.datetime):
+        dates.append({"path": list(path), "kind": "datetime"})
+        return True
+    if isinstance(value, dt.date):
+        dates.append({"path": list(path), "kind": "date"})
+        return True
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _with_dates(data: Any, dates: list[_DateAt]) -> Any:
+    for at in dates:
+        parse = dt.datetime.fromisoformat if at.kind == "datetime" else dt.date.fromisoformat
+        if not at.path:
+            return parse(data)
+        parent = data
+        for part in at.path[:-1]:
+            parent = parent[part]
+        parent[at.path[-1]] = parse(parent[at.path[-1]])
+    return data

@@ -1,0 +1,146 @@
+"""A rule pack's facts shard by shard, and the engine's matches for them kept in the corpus index.
+
+A record's facts (facts.record_facts, projected by the pack) are the same in every shard it belongs
+to. They are hashed once per record and pack, and a shard's matches are stored under a hash of the
+pack (its name), the match limit and the shard's facts in order: its records' hashes, then its route
+and shared facts. A warm run asks the engine only about the shards whose facts changed; a record
+that gives the pack no fact is skipped in every later shard (most records, in pair shards).
+
+The engine sees a fact's `ri` as its record's position in the shard, not in the corpus, so that a
+shard's facts, and its key, do not change when records elsewhere come or go; rules compare `ri`
+only for equality, which the renumbering keeps. A match names its facts by their positions among
+the shard's facts (engine.RunResult), so a stored match can only ever name facts the shard has;
+they come back here with their corpus index.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import hashlib
+import itertools
+from dataclasses import dataclass
+
+from .corpus_index import CorpusIndex, Matches
+from .engine import Pack, RunResult
+from .facts import Context, Fact, record_facts, route_facts
+from .ir import Match
+from .shards import Shard
+from .validate import RecordEntry
+
+Found = list[tuple[str, int, Match]]  # rule id, query index, the matched facts (corpus `ri`)
+
+
+def _digest(facts: list[Fact]) -> bytes:
+    """A hash of facts in order. The values alone say it all: a pack's facts of one type have its
+    fields, in one order (Pack.prepare), and the pack's name covers the fields it reads."""
+    return hashlib.sha256(repr([tuple(fact.values()) for fact in facts]).encode()).digest()
+
+
+@dataclass
+class ShardRun:
+    """A shard about to be evaluated: its key in the index, and either the facts the engine is to
+    be given or the matches the index already holds."""
+
+    shard: Shard
+    members: list[RecordEntry]  # its records that give the pack facts: a fact's `ri` is its place here
+    key: str
+    facts: list[Fact] | None  # None: `known` are its matches
+    known: Found
+
+
+class ShardFacts:
+    def __init__(self, pack: Pack, ctx: Context, shared: list[Fact], index: CorpusIndex | None, match_limit: int):
+        self.pack, self.index, self.match_limit = pack, index, match_limit
+        self.ctx = dataclasses.replace(ctx, wanted=pack.fact_types, may_accept=pack.may_accept)
+        self.shared = [p for p in map(pack.prepare, shared) if p is not None]
+        self._shared_digest = _digest(self.shared)
+        self._records: dict[int, tuple[bytes, int]] = {}  # corpus index -> the hash of its facts, how many
+
+    def _facts(self, entry: RecordEntry, ri: int) -> list[Fact]:
+        facts = [p for p in map(self.pack.prepare, record_facts(entry, self.ctx)) if p is not None]
+        for fact in facts:
+            fact["ri"] = ri
+        return facts
+
+    def _routes(self, shard: Shard) -> list[Fact]:
+        return [p for p in map(self.pack.prepare, route_facts(shard)) if p is not None]
+
+    def plan(self, shard: Shard) -> ShardRun:
+        """The shard's run: its matches from the index, else its facts for the engine. A record that
+        gives the pack no fact takes no part, not even a number: adding one changes no shard's key."""
+        built: dict[int, list[Fact]] = {}  # facts built to be hashed: the engine takes them on a miss
+        for entry in shard.records:
+            if entry.index not in self._records:
+                built[entry.index] = self._facts(entry, 0)  # hashed with `ri` 0: the same in any place
+                self._records[entry.index] = (
+                    _digest(built[entry.index]) if self.index else b"",
+                    len(built[entry.index]),
+                )
+        members = [entry for entry in shard.records if self._records[entry.index][1]]
+        routes = self._routes(shard)
+        tail = routes + self.shared
+        key = ""
+        if self.index is not None:
+            digests = (self._records[entry.index][0] for entry in members)
+            key = CorpusIndex.matches_key(
+                self.pack.name, str(self.match_limit), *digests, _digest(routes), self._shared_digest
+            )
+            stored = self.index.matches(key)
+            known = self._known(members, tail, stored, built) if stored is not None else None
+            if known is not None:
+                return ShardRun(shard, members, key, None, known)
+        facts: list[Fact] = []
+        for n, entry in enumerate(members):
+            record = built[entry.index] if entry.index in built else self._facts(entry, n)
+            for fact in record:
+                fact["ri"] = n
+            facts += record
+        return ShardRun(shard, members, key, facts + tail, [])
+
+    def _known(
+        self, members: list[RecordEntry], tail: list[Fact], stored: Matches, built: dict[int, list[Fact]]
+    ) -> Found | None:
+        """Stored matches as facts; None (a miss) unless every one names, for a rule of the pack
+        and one of its queries, a fact of the shard of the type each of its bindings takes."""
+        offsets = list(itertools.accumulate((self._records[e.index][1] for e in members), initial=0))
+        named: dict[int, list[Fact]] = {}  # the facts of the records the matches name (corpus `ri`)
+
+        def fact_at(position: int) -> Fact:
+            if position >= offsets[-1]:
+                return tail[position - offsets[-1]]
+            n = bisect.bisect_right(offsets, position) - 1
+            entry = members[n]
+            if entry.index not in named:
+                hashed = built.get(entry.index)  # already built to be hashed: not built again
+                facts = [dict(f, ri=entry.index) for f in hashed] if hashed else self._facts(entry, entry.index)
+                named[entry.index] = facts
+            return named[entry.index][position - offsets[n]]
+
+        found: Found = []
+        for rule_id, q, positions in stored:
+            rule = self.pack.by_id.get(rule_id)
+            if rule is None or q >= len(rule.queries):
+                return None
+            types = {p.binding: p.fact for p in rule.queries[q].patterns if p.binding}
+            if positions.keys() != types.keys() or max(positions.values(), default=0) >= offsets[-1] + len(tail):
+                return None
+            match = {b: fact_at(p) for b, p in positions.items()}
+            if any(match[b]["t"] != types[b] for b in match):
+                return None
+            found.append((rule_id, q, match))
+        return found
+
+    def found(self, run: ShardRun, result: RunResult) -> Found:
+        """The engine's matches as facts with their corpus `ri`; kept in the index when the run had
+        no error (an error may be the engine's, not the facts')."""
+        facts, members = run.facts, run.members
+        assert facts is not None
+        if self.index is not None and not result.errors:
+            self.index.put_matches(run.key, result.matches)
+
+        def fact_at(position: int) -> Fact:
+            fact = facts[position]
+            return fact if fact["ri"] < 0 else {**fact, "ri": members[fact["ri"]].index}
+
+        return [(rule_id, q, {b: fact_at(p) for b, p in ps.items()}) for rule_id, q, ps in result.matches]

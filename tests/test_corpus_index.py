@@ -1,0 +1,429 @@
+"""The corpus index (coherence_rules/corpus_index.py): a warm run parses nothing and takes positions
+from the index; a wrong, corrupt or foreign entry is a miss, a damaged or foreign database is made
+again, a locked one is gone without, never a traceback and never a different finding; runs share it."""
+
+import base64
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from array import array
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import AS_OF, LAW, STRATEGY, index_rows, set_index_row
+
+from coherence_rules import corpus_index, load
+
+REPO = Path(__file__).resolve().parents[1]
+FILES = {
+    "strategy.yaml": STRATEGY,
+    "law.yaml": LAW.replace("id: XAA-LAW", "id: XAA-LAW\nperiod: {from: 2020-01-01}"),
+}
+
+
+def findings(report):
+    return [f.to_dict() for f in report.findings]
+
+
+@pytest.fixture
+def parsed(monkeypatch):
+    """The corpus files libyaml composes in a run (the rule pack's own files are not counted)."""
+    texts = []
+    original = yaml.compose_all
+
+    def compose_all(stream, *args, **kwargs):
+        if isinstance(stream, str) and stream.startswith("coherence: 1"):
+            texts.append(stream)
+        return original(stream, *args, **kwargs)
+
+    monkeypatch.setattr(load.yaml, "compose_all", compose_all)
+    return texts
+
+
+def test_a_warm_run_parses_nothing_and_takes_every_position_from_the_index(corpus, tmp_path_factory, parsed):
+    index = tmp_path_factory.mktemp("index")
+    cold = findings(corpus(FILES, cache_dir=index))
+    assert len(parsed) == 2 and any(f["rule"] == "HC001" for f in cold)
+    parsed.clear()
+    assert findings(corpus(FILES, cache_dir=index)) == cold
+    assert parsed == []  # values, load findings and positions all came from the index
+    assert findings(corpus(FILES)) == cold  # and are those of a run without it
+
+
+def test_files_with_any_line_break_are_served_from_the_index(corpus, tmp_path_factory, parsed):
+    index = tmp_path_factory.mktemp("index")
+    files = {name: text.replace("\n", "\r") for name, text in FILES.items()}  # YAML counts a lone CR as a break
+    cold = findings(corpus(files, cache_dir=index))
+    assert any(f["rule"] == "HC001" and f["location"]["line"] == 8 for f in cold)
+    parsed.clear()
+    assert findings(corpus(files, cache_dir=index)) == cold and parsed == []
+
+
+# --- entries ---------------------------------------------------------------------------------------
+
+
+def _positions(entry: dict, change) -> dict:
+    """The entry with its first document's packed positions changed."""
+    document = entry["documents"][0]
+    packed = array(load.POSITION_TYPE, base64.b64decode(document["positions"]))
+    change(packed)
+    return {**entry, "documents": [{**document, "positions": base64.b64encode(packed.tobytes()).decode()}]}
+
+
+def _set(packed, at, *values):
+    packed[at : at + len(values)] = array(load.POSITION_TYPE, values)
+
+
+def _drop_last(packed):
+    del packed[-4:]
+
+
+def wrong_entries(original: bytes) -> dict:
+    entry = json.loads(original)
+    documents = entry["documents"]
+    wrong = {
+        "empty": b"",
+        "not JSON": b"{not json",
+        "truncated JSON": original[: len(original) // 2],
+        "not an entry": b"[]",
+        "not UTF-8": b"\xff\xfe",
+        "an SQL integer": 42,
+        "for other bytes": {**entry, "content": "0" * 64},
+        "copied from another key": {**entry, "key": "0" * 64},
+        "another format": {**entry, "format": 2},
+        "a position of one number": {**entry, "findings": [{"rule": "E001", "message": "x", "where": [[1]]}]},
+        "not a load finding": {**entry, "findings": [{"rule": "HC001", "message": "x", "where": [[1, 1]]}]},
+        "a date where there is none": {
+            **entry,
+            "documents": [{**documents[0], "dates": [{"path": ["nope", 3], "kind": "date"}]}],
+        },
+        "a negative document index": {**entry, "documents": [{**documents[0], "index": -1}]},
+        "a document index as text": {**entry, "documents": [{**documents[0], "index": "0"}]},
+        "the JSON-file format's document": {**entry, "documents": [[0, {}, []]]},
+        "positions that are not base64": {**entry, "documents": [{**documents[0], "positions": "%%%"}]},
+        "positions pointing past the file": _positions(entry, lambda p: _set(p, 4, 900, 1, 900, 5)),
+        "a position without its column": _positions(entry, lambda p: _set(p, 4, 3, 0)),
+        "a position ending before it starts": _positions(entry, lambda p: _set(p, 4, 5, 1, 2, 1)),
+        "no position for the document": _positions(entry, lambda p: _set(p, 0, 0, 0, 0, 0)),
+        "a node without positions": _positions(entry, _drop_last),
+        "deep nesting": b'{"format": 3, "documents": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        "a huge number": ("{" + '"x": ' * 10 + "9" * 5000 + "}").encode(),
+    }
+    return {name: value if isinstance(value, (bytes, int)) else json.dumps(value) for name, value in wrong.items()}
+
+
+def test_a_wrong_or_corrupt_file_entry_is_a_miss(corpus, tmp_path_factory, parsed):
+    index = tmp_path_factory.mktemp("index")
+    reference = findings(corpus(FILES, cache_dir=index))
+    rows = index_rows(index)
+    (law,) = [key for key, entry in rows.items() if b"XAA-LAW" in entry]
+    for name, wrong in wrong_entries(rows[law]).items():
+        set_index_row(index, law, wrong)
+        parsed.clear()
+        assert findings(corpus(FILES, cache_dir=index)) == reference, name
+        assert len(parsed) == 1 and "XAA-LAW" in parsed[0], name  # a miss: the law was parsed again
+        assert index_rows(index)[law] == rows[law], name  # and its entry written again
+
+
+# --- the database ---------------------------------------------------------------------------------
+
+
+def _garbage(path):
+    path.write_bytes(b"this is not a database\n" * 500)
+
+
+def _truncated(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _foreign(path):
+    path.unlink()
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (text TEXT)")
+
+
+def _other_format(path):
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {corpus_index.FORMAT - 1}")
+
+
+def _emptied(path):
+    path.write_bytes(b"")
+
+
+@pytest.mark.parametrize("damage", [_garbage, _truncated, _foreign, _other_format, _emptied])
+def test_a_damaged_or_foreign_database_is_made_again(corpus, tmp_path_factory, damage):
+    index = tmp_path_factory.mktemp("index")
+    files = {**FILES, **{f"more/institution-{n}.yaml": GOOD_INSTITUTION.format(n=n) for n in range(40)}}
+    reference = findings(corpus(files, cache_dir=index))
+    damage(index / corpus_index.DATABASE)
+    for _ in range(2):  # the run that finds the damage, and the one after it
+        assert findings(corpus(files, cache_dir=index)) == reference
+    with sqlite3.connect(index / corpus_index.DATABASE) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("PRAGMA user_version").fetchone() == (corpus_index.FORMAT,)
+        tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master ORDER BY name")]
+    assert tables == ["files", "matches"] and len(index_rows(index)) == len(files)
+
+
+GOOD_INSTITUTION = """\
+coherence: 1
+kind: institution
+id: XAA-I{n}
+name: Institution {n} (fictional)
+jurisdiction: {{country: XAA, level: national}}
+type: agency
+"""
+
+
+def test_a_locked_database_is_gone_without_and_a_busy_one_is_read_not_written(corpus, tmp_path_factory, monkeypatch):
+    index = tmp_path_factory.mktemp("index")
+    reference = findings(corpus(FILES, cache_dir=index))
+    monkeypatch.setattr(corpus_index, "BUSY_TIMEOUT", 0.2)
+    changed = {**FILES, "strategy.yaml": FILES["strategy.yaml"] + "title: Changed\n"}
+    expected = findings(corpus(changed))
+    holder = sqlite3.connect(index / corpus_index.DATABASE, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another run writing: this one reads, and cannot write
+        assert findings(corpus(changed, cache_dir=index)) == expected
+        holder.execute("ROLLBACK")
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")  # nobody else may even read: this run goes without
+        started = time.monotonic()
+        assert findings(corpus(changed, cache_dir=index)) == expected
+        assert time.monotonic() - started < 30
+    finally:
+        holder.close()
+    assert len(index_rows(index)) == 2  # neither run wrote the changed strategy
+    assert findings(corpus(FILES, cache_dir=index)) == reference
+
+
+def test_the_database_and_its_journal_take_the_users_umask(corpus, tmp_path_factory):
+    for mask, mode in ((0o022, 0o644), (0o077, 0o600), (0o002, 0o664)):
+        index = tmp_path_factory.mktemp("index")
+        previous = os.umask(mask)
+        try:
+            corpus(FILES, cache_dir=index)
+            reader = sqlite3.connect(index / corpus_index.DATABASE)  # keeps the journal after the next run
+            reader.execute("SELECT count(*) FROM files").fetchone()
+            corpus({**FILES, "law.yaml": LAW}, cache_dir=index)
+            reader.close()
+        finally:
+            os.umask(previous)
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in index.iterdir()}
+        assert modes[corpus_index.DATABASE] == mode and set(modes.values()) == {mode}, modes
+
+
+def test_entries_no_run_used_for_a_month_are_deleted(corpus, tmp_path_factory):
+    index = tmp_path_factory.mktemp("index")
+    corpus({**FILES, "old.yaml": GOOD_INSTITUTION.format(n=9)}, cache_dir=index)
+    (corpus.root / "old.yaml").unlink()
+    with sqlite3.connect(index / corpus_index.DATABASE) as db:
+        db.execute(f"UPDATE files SET used = used - {corpus_index.KEEP_DAYS + 1}")  # a month without a run
+    corpus({}, cache_dir=index)
+    kept = index_rows(index).values()
+    assert len(kept) == 2 and not any(b"XAA-I9" in entry for entry in kept)  # the files this run read stay
+
+
+@pytest.mark.slow
+def test_runs_at_once_share_the_index(tmp_path, tmp_path_factory):
+    (tmp_path / "policies").mkdir()
+    for name, text in FILES.items():
+        (tmp_path / "policies" / name).write_text(text)
+    for n in range(60):
+        (tmp_path / "policies" / f"institution-{n}.yaml").write_text(GOOD_INSTITUTION.format(n=n))
+    index = tmp_path_factory.mktemp("index")  # outside the working directory: there, it would not be used
+    env = {**os.environ, "COHERENCE_CACHE_DIR": str(index)}
+    command = [sys.executable, str(REPO / "cli.py"), "lint", "--format", "json", "--as-of", "2026-11-23"]
+    runs = [
+        subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    outputs = [run.communicate() for run in runs]
+    assert [run.returncode for run in runs] == [1] * 4, [err for _, err in outputs]
+    assert len({out for out, _ in outputs}) == 1 and all(err == "" for _, err in outputs)
+    with sqlite3.connect(index / corpus_index.DATABASE) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert len(index_rows(index)) == 62
+    warm = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert warm.stdout == outputs[0][0]
+
+
+# --- shard matches --------------------------------------------------------------------------------
+
+
+def _in(country, text):
+    return text.replace("XAA", country)
+
+
+# Two countries, each with a strategy and a law in conflict (HC001), an agreement between them (both
+# parties' records: pair shards), and an institution each.
+TWO_COUNTRIES = {
+    **{f"{c.lower()}/strategy.yaml": _in(c, STRATEGY) for c in ("XAA", "XAB")},
+    **{f"{c.lower()}/law.yaml": _in(c, LAW) for c in ("XAA", "XAB")},
+    **{f"{c.lower()}/ministry.yaml": _in(c, GOOD_INSTITUTION.format(n=1)) for c in ("XAA", "XAB")},
+    **{
+        f"{c.lower()}/agreement.yaml": f"""\
+coherence: 1
+kind: agreement
+id: XAA-XAB-LABOUR@{c}
+agreement: XAA-XAB-LABOUR
+recorded_by: {c}
+title: Labour agreement (fictional)
+type: labour
+status: in_force
+parties: [XAA, XAB]
+"""
+        for c in ("XAA", "XAB")
+    },
+}
+
+
+@pytest.fixture
+def engine_runs(monkeypatch):
+    """The shards the engine is asked about in a run (serial runs), by key."""
+    from coherence_rules.shard_facts import ShardFacts
+
+    asked = []
+    original = ShardFacts.found
+
+    def found(self, run, result):
+        asked.append(run.shard.key)
+        return original(self, run, result)
+
+    monkeypatch.setattr(ShardFacts, "found", found)
+    return asked
+
+
+def test_a_warm_run_asks_the_engine_only_about_shards_whose_facts_changed(corpus, tmp_path_factory, engine_runs):
+    from coherence_rules.formats import render
+
+    index = tmp_path_factory.mktemp("index")
+
+    def indexed(files):
+        """The report of a serial run with the index, the shards the engine ran, and whether the
+        report is byte for byte that of a run without it."""
+        engine_runs.clear()
+        report = corpus(files, jobs=1, cache_dir=index)
+        ran = sorted(engine_runs)
+        return report, ran, render("json", report) == render("json", corpus(files, jobs=1))
+
+    cold, ran, same = indexed(TWO_COUNTRIES)
+    assert ran == ["XAA", "XAA|XAB", "XAB"] and same and any(f.rule == "HC001" for f in cold.findings)
+    assert indexed(TWO_COUNTRIES)[1:] == ([], True)  # nothing changed: no shard for the engine
+    # One changed file: only the shards whose facts it changed (the pair rules read nothing of a law
+    # without a corridor: the pair shard's facts are the same).
+    changed = {**TWO_COUNTRIES, "xab/law.yaml": _in("XAB", LAW).replace("restrict", "protect")}
+    assert indexed(changed)[1:] == (["XAB"], True)
+    changed["xab/agreement.yaml"] = TWO_COUNTRIES["xab/agreement.yaml"].replace("in_force", "suspended")
+    assert indexed(changed)[1:] == (["XAA", "XAB"], True)  # an agreement is in both its parties' shards
+    # A record added before every other (a file sorted first) shifts their corpus indices; in a
+    # shard, records are numbered by their place in it, so only the new record's shard runs.
+    added = {**changed, "aaa/plan.yaml": _in("XAB", STRATEGY).replace("XAB-STRATEGY", "XAB-PLAN")}
+    assert indexed(added)[1:] == (["XAB"], True)
+    # An institution no rule reads anything of gives no fact: no shard changes.
+    assert indexed({**added, "aaa/office.yaml": _in("XAA", GOOD_INSTITUTION.format(n=2))})[1:] == ([], True)
+
+
+def test_a_one_file_run_after_a_whole_run_asks_the_engine_nothing(corpus, tmp_path_factory, engine_runs):
+    index = tmp_path_factory.mktemp("index")
+    corpus(TWO_COUNTRIES, cache_dir=index, jobs=1)
+    engine_runs.clear()
+    law = corpus.root / "xaa" / "law.yaml"
+    report = corpus({}, cache_dir=index, jobs=1, targets=[law])
+    assert engine_runs == [] and "HC001" in {f.rule for f in report.findings}
+    assert findings(report) == findings(corpus({}, jobs=1, targets=[law]))
+
+
+def test_worker_processes_take_only_the_shards_the_index_does_not_know(corpus, tmp_path_factory, engine_runs):
+    index = tmp_path_factory.mktemp("index")
+    corpus(TWO_COUNTRIES, cache_dir=index, jobs=2)
+    engine_runs.clear()
+    changed = {**TWO_COUNTRIES, "xab/law.yaml": _in("XAB", LAW).replace("restrict", "protect")}
+    report = corpus(changed, cache_dir=index, jobs=2)
+    assert engine_runs == ["XAB"]  # after XAA's shard, whose matches are known
+    assert findings(report) == findings(corpus(changed, jobs=1))
+
+
+def wrong_matches(entry: dict) -> dict:
+    (rule_id, q, positions), *rest = entry["matches"]
+    binding = sorted(positions)[0]
+    wrong = {
+        "empty": b"",
+        "not JSON": b"[{",
+        "not UTF-8": b"\xff",
+        "copied from another key": {**entry, "key": "0" * 64},
+        "another format": {**entry, "format": 2},
+        "a rule of no pack": {**entry, "matches": [["ZZ999", q, positions], *rest]},
+        "a query the rule has not": {**entry, "matches": [[rule_id, 99, positions], *rest]},
+        "a binding missing": {**entry, "matches": [[rule_id, q, {}], *rest]},
+        "a binding too many": {**entry, "matches": [[rule_id, q, {**positions, "zz": 0}], *rest]},
+        "a fact past the shard's": {**entry, "matches": [[rule_id, q, {**positions, binding: 10**6}], *rest]},
+        "a negative position": {**entry, "matches": [[rule_id, q, {**positions, binding: -1}], *rest]},
+        "a position as text": {**entry, "matches": [[rule_id, q, {**positions, binding: "0"}], *rest]},
+        "a match as an object": {**entry, "matches": [{"rule": rule_id}, *rest]},
+    }
+    return {name: value if isinstance(value, bytes) else json.dumps(value) for name, value in wrong.items()}
+
+
+def test_a_wrong_or_corrupt_matches_entry_is_a_miss(corpus, tmp_path_factory, engine_runs):
+    index = tmp_path_factory.mktemp("index")
+    reference = findings(corpus(TWO_COUNTRIES, cache_dir=index, jobs=1))
+    rows = index_rows(index, "matches")
+    key = next(k for k, entry in rows.items() if b"HC001" in entry)
+    for name, wrong in wrong_matches(json.loads(rows[key])).items():
+        set_index_row(index, key, wrong, "matches")
+        engine_runs.clear()
+        assert findings(corpus(TWO_COUNTRIES, cache_dir=index, jobs=1)) == reference, name
+        assert len(engine_runs) == 1, name  # that shard, and only it, was run again
+        assert index_rows(index, "matches")[key] == rows[key], name
+
+
+def test_stored_matches_name_facts_of_the_types_their_bindings_take(corpus):
+    """A stored match that names a fact of another type than its pattern's (or past the shard's
+    facts) is a miss; one the engine made comes back as the engine's."""
+    from coherence_rules import api
+    from coherence_rules.engine import register, run
+    from coherence_rules.facts import context
+    from coherence_rules.settings import Settings
+    from coherence_rules.shard_facts import ShardFacts, ShardRun
+    from coherence_rules.shards import shards
+    from coherence_rules.validate import validate
+
+    corpus(TWO_COUNTRIES, select=["LC"])
+    root = corpus.root
+    rules = [r for r in api.compiled(api.load_rules(Settings(cwd=root))[0]) if r.scope == "country"]
+    loaded = [load.load_file(p, p.relative_to(root).as_posix()) for p in sorted(root.rglob("*.yaml"))]
+    valid = validate(loaded)
+    ctx, pack = context(valid, AS_OF), register(rules)
+    shard = shards(valid)[0]
+
+    class Stored:  # an index holding one entry, whatever its key
+        def __init__(self, matches):
+            self.stored, self.put = matches, None
+
+        def matches(self, key):
+            return self.stored
+
+        def put_matches(self, key, matches):
+            self.put = matches
+
+    engine_facts = ShardFacts(pack, ctx, [], None, 0).plan(shard).facts  # without an index: for the engine
+    result = run(pack, engine_facts)
+    matches = [m for m in result.matches if m[0] == "HC001"]
+    assert matches
+    members = ShardFacts(pack, ctx, [], None, 0).plan(shard).members
+    found = ShardFacts(pack, ctx, [], None, 0).found(ShardRun(shard, members, "", engine_facts, []), result)
+    known = ShardFacts(pack, ctx, [], Stored(result.matches), 0).plan(shard)
+    assert known.facts is None and known.known == found  # the engine's matches, stored: a hit
+    rule_id, q, positions = matches[0]
+    binding = sorted(positions)[0]
+    other = next(i for i, fact in enumerate(engine_facts) if fact["t"] != engine_facts[positions[binding]]["t"])
+    for wrong in (other, len(engine_facts)):
+        stored = Stored([(rule_id, q, {**positions, binding: wrong})])
+        assert ShardFacts(pack, ctx, [], stored, 0).plan(shard).facts == engine_facts  # a miss
