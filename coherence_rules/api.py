@@ -29,7 +29,7 @@ from .report import Report
 from .rulespec import LoadedRule, builtin_rules_dir, load_rule_dirs
 from .selection import RuleIndex, Selection, apply_config
 from .settings import Settings, default_corpus
-from .shards import membership
+from .shards import membership, pair_shards, shards
 from .validate import validate
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -246,12 +246,17 @@ def _lint(settings: Settings, corpus_index: CorpusIndex | None) -> Report:
     loaded, target_paths = _load(settings, named, corpus_index)
     say(f"validating {sum(len(f.documents) for f in loaded)} records from {len(loaded)} files")
     valid = validate(loaded)
-    corpus, too_costly = within_fact_budget(valid, settings.limits.max_facts_per_record)
-    say(f"running {len(rules)} rules on {len(corpus.records)} records")
     only_shards = None
     if target_paths:
-        keys = membership(corpus)
-        only_shards = {k for r in corpus.records if r.path in target_paths for k in keys[r.index]}
+        keys = membership(valid)
+        only_shards = {k for r in valid.records if r.path in target_paths for k in keys[r.index]}
+    evaluated = None  # a run naming files judges the cost of the records of the shards it evaluates
+    if only_shards is not None:
+        evaluated = {
+            e.index for s in [*shards(valid, only_shards), *pair_shards(valid, only_shards)] for e in s.records
+        }
+    corpus, too_costly = within_fact_budget(valid, settings.limits.max_facts_per_record, evaluated)
+    say(f"running {len(rules)} rules on {len(corpus.records)} records")
     obligations = load_obligations([builtin_rules_dir(), *settings.rule_dirs])
     jobs = settings.jobs or (min(os.cpu_count() or 1, 8) if len(corpus.records) >= PARALLEL_FROM else 1)
     findings = [

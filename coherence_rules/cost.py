@@ -61,12 +61,16 @@ def fact_bound(model: Record) -> int:
     raise TypeError(type(model).__name__)
 
 
-def within_fact_budget(corpus: Corpus, limit: int) -> tuple[Corpus, list[Finding]]:
+def within_fact_budget(corpus: Corpus, limit: int, evaluated: set[int] | None = None) -> tuple[Corpus, list[Finding]]:
     """The corpus without the records that would yield more than `limit` facts over their shards,
-    and an E006 finding for each of those."""
+    and an E006 finding for each of those; with `evaluated`, only those records (by index) are
+    judged: the others are in no shard the run evaluates, so they cost nothing."""
     membership = shard_membership(corpus)
     kept, findings = [], []
     for entry in corpus.records:
+        if evaluated is not None and entry.index not in evaluated:
+            kept.append(entry)
+            continue
         shards = max(1, len(membership[entry.index]))
         facts = fact_bound(entry.model) * shards
         if facts <= limit:

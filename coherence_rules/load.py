@@ -84,10 +84,18 @@ def _from_stored_bytes(raw: bytes) -> array | None:
     return packed
 
 
+def _node_count(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(map(_node_count, value.values()))
+    if isinstance(value, list):
+        return 1 + sum(map(_node_count, value))
+    return 1
+
+
 def positions_fit(data: Any, packed: array, lines: int) -> bool:
     """Packed positions that could be this document's: four numbers per node of its data, the
     document's own span first, every span whole (or no span at all) and within the file's lines."""
-    if len(packed) != 4 * len(_node_paths(data, (), [])) or not packed[0]:
+    if len(packed) != 4 * _node_count(data) or not packed[0]:
         return False
     starts, columns, end_lines, end_columns = (packed[i::4] for i in range(4))
     stated = bytes(map(bool, starts))

@@ -185,6 +185,22 @@ def test_a_record_yielding_too_many_facts_is_e006_and_everything_else_runs(corpu
     assert report.records == 3
 
 
+def test_a_one_file_run_leaves_out_a_costly_record_of_its_shard_and_never_judges_the_others(corpus):
+    """The costly record shares the target's country: it is left out as in a whole-corpus run (whose
+    E006 is huge.yaml's, not the target's). Moved to another country, it is in no shard the run evaluates."""
+    files = {"huge.yaml": exploding_policy(200), "strategy.yaml": STRATEGY, "law.yaml": LAW}
+    whole = {(f.rule, f.records) for f in corpus(files).findings}
+    target = corpus({}, targets=[corpus.root / "strategy.yaml"])
+    assert ("E006", ("XAA-EVERYTHING",)) in whole
+    assert {(f.rule, f.records) for f in target.findings} == {
+        (rule, records) for rule, records in whole if "XAA-STRATEGY" in records
+    }
+    assert ("HC001", ("XAA-LAW", "XAA-STRATEGY")) in whole
+    corpus({"huge.yaml": exploding_policy(200).replace("country: XAA", "country: XAB")})
+    moved = corpus({}, targets=[corpus.root / "strategy.yaml"])
+    assert {(f.rule, f.records) for f in moved.findings} == {(f.rule, f.records) for f in target.findings}
+
+
 def test_the_fact_bound_holds_for_every_record_of_the_sample_and_a_generated_corpus(tmp_path):
     import sys
     from pathlib import Path
