@@ -15,7 +15,7 @@ import click
 
 from . import __version__
 from .errors import CoherenceError, UsageError
-from .formats import FORMATTERS
+from .formats import FORMATS
 from .frameworks import FRAMEWORKS
 from .report import EXIT_USAGE
 
@@ -73,7 +73,7 @@ def main():
 
 @main.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text", show_default=True)
 @click.option(
     "--output",
     "-o",

@@ -200,3 +200,17 @@ def test_version_and_help_import_no_pipeline(args):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout and PIPELINE.isdisjoint(result.stderr.split())
+
+
+def test_a_text_run_imports_no_other_format(tmp_path):
+    """The HTML report's templates (Jinja2) cost a text run 0.09 s: a format is imported when used."""
+    (tmp_path / "policies").mkdir()
+    code = (
+        "import sys\nfrom coherence_rules.cli import main\n"
+        "try:\n    main(['lint', '--no-cache', 'policies'])\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sys.modules), file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    loaded = set(result.stderr.split())
+    assert "coherence_rules.formats.text" in loaded
+    assert loaded.isdisjoint({"jinja2", "coherence_rules.formats.html_report", "coherence_rules.formats.sarif"})

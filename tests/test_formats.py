@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from coherence_rules import cli, corpus_errors
 from coherence_rules.corpus_errors import CORPUS_ERRORS
 from coherence_rules.findings import Finding, Location, Suppressed
-from coherence_rules.formats import FORMATTERS, github, junit, render, sarif
+from coherence_rules.formats import FORMATS, formatter, github, junit, render, sarif
 from coherence_rules.report import Report
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
@@ -106,9 +106,9 @@ def sarif_errors(document):
 
 
 def test_all_formats_are_registered():
-    assert {"text", "json", "sarif", "github", "junit", "html"} <= set(FORMATTERS)
-    assert FORMATTERS["sarif"] is sarif.render and FORMATTERS["github"] is github.render
-    assert FORMATTERS["junit"] is junit.render
+    assert {"text", "json", "sarif", "github", "junit", "html"} <= set(FORMATS)
+    assert formatter("sarif") is sarif.render and formatter("github") is github.render
+    assert formatter("junit") is junit.render
 
 
 # --- SARIF -------------------------------------------------------------------------------------------

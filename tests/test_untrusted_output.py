@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from coherence_rules import cli
-from coherence_rules.formats import FORMATTERS, render
+from coherence_rules.formats import FORMATS, render
 
 FORGED = (
     "x\\n::add-mask::s3cr3t\\n::error file=README.md::forged\\r##[error]old style\\e[2J\\u2028<script>]]>[a](http://x)"
@@ -60,7 +60,7 @@ def test_markup_is_escaped_in_html_and_junit(hostile):
 
 
 def test_every_format_renders_hostile_text(hostile):
-    for fmt in FORMATTERS:
+    for fmt in FORMATS:
         assert render(fmt, hostile)
 
 
