@@ -29,7 +29,7 @@ from .report import Report
 from .rulespec import LoadedRule, builtin_rules_dir, load_rule_dirs
 from .selection import RuleIndex, Selection, apply_config
 from .settings import Settings, default_corpus
-from .shards import membership, pair_shards, shards
+from .shards import membership, needed_documents, pair_shards, shards
 from .validate import validate
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -245,13 +245,13 @@ def _lint(settings: Settings, corpus_index: CorpusIndex | None) -> Report:
         return Report(as_of=settings.as_of, findings=[], files=0, records=0, rules=[r.spec.doc() for r in rules])
     loaded, target_paths = _load(settings, named, corpus_index)
     say(f"validating {sum(len(f.documents) for f in loaded)} records from {len(loaded)} files")
-    valid = validate(loaded)
-    only_shards = None
+    # A run naming files validates and evaluates the records of the shards they touch, no others.
+    partial = target_paths and any(f.path not in target_paths for f in loaded)
+    valid = validate(loaded, needed_documents(loaded, target_paths) if partial else None)
+    only_shards = evaluated = None
     if target_paths:
         keys = membership(valid)
         only_shards = {k for r in valid.records if r.path in target_paths for k in keys[r.index]}
-    evaluated = None  # a run naming files judges the cost of the records of the shards it evaluates
-    if only_shards is not None:
         evaluated = {
             e.index for s in [*shards(valid, only_shards), *pair_shards(valid, only_shards)] for e in s.records
         }

@@ -85,11 +85,15 @@ def _from_stored_bytes(raw: bytes) -> array | None:
 
 
 def _node_count(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + sum(map(_node_count, value.values()))
-    if isinstance(value, list):
-        return 1 + sum(map(_node_count, value))
-    return 1
+    count, pending = 0, [value]
+    while pending:
+        node = pending.pop()
+        count += 1
+        if isinstance(node, dict):
+            pending += node.values()
+        elif isinstance(node, list):
+            pending += node
+    return count
 
 
 def positions_fit(data: Any, packed: array, lines: int) -> bool:

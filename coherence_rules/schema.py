@@ -513,8 +513,9 @@ def v2_uses(model: Model, path: tuple = ()) -> list[tuple[tuple, str]]:
     if model.V2_FORM:
         return [(path, f"the {type(model).__name__} form")]
     found: list[tuple[tuple, str]] = []
+    stated = model.model_fields_set
     for name, key, holds_model, vocabulary in _v2_plan(type(model)):
-        if name not in model.model_fields_set:
+        if name not in stated:
             continue
         if name in model.V2_FIELDS:
             found.append(((*path, key), f"'{key}'"))

@@ -9,10 +9,11 @@ by a corridor, for the few rules that join two countries' own policies (`scope: 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import parties
-from .schema import Agreement, Commitments, Measure, Objective, Policy
+from .load import LoadedFile
 from .validate import Corpus, RecordEntry, references
 
 Scope = str  # "country" or "pair"
@@ -25,45 +26,87 @@ class Shard:
     scope: Scope = "country"
 
 
-def _own_keys(model) -> list[str]:
-    if isinstance(model, Agreement):
-        return sorted({parties.home_country(p) or p for p in (*model.parties, model.recorded_by)})
-    if isinstance(model, Commitments):
-        return [model.country]
-    jurisdiction = model.jurisdiction
-    if jurisdiction.country:
-        return [jurisdiction.country]
-    if jurisdiction.members:
-        return sorted(set(jurisdiction.members))
-    return [f"@{jurisdiction.body}"]  # a regional record without members: a shard of its own
+def _strings(*values: object) -> list[str]:
+    """The strings among values and lists of values (a record's data before it is validated)."""
+    found = []
+    for value in values:
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                found.append(item)
+    return found
+
+
+def own_keys(data: dict) -> list[str]:
+    """The shards a record's own fields place it in, read from its data: the same for a valid
+    record as from its model (validation changes none of these values), and read before
+    validation to find what a one-file run needs (needed_documents)."""
+    kind = data.get("kind")
+    if kind == "agreement":
+        return sorted({parties.home_country(p) or p for p in _strings(data.get("parties"), data.get("recorded_by"))})
+    if kind == "commitments":
+        return _strings(data.get("country"))
+    jurisdiction = data.get("jurisdiction")
+    if not isinstance(jurisdiction, dict):
+        return []
+    if jurisdiction.get("country"):
+        return _strings(jurisdiction["country"])
+    members = _strings(jurisdiction.get("members"))
+    if members:
+        return sorted(set(members))
+    return [f"@{jurisdiction.get('body')}"]  # a regional record without members: a shard of its own
 
 
 def membership(corpus: Corpus) -> dict[int, list[str]]:
     """The country shards each record belongs to: its own, every shard of the agreements it is a
     record of, and the shards of the records that refer to it (computed once per corpus)."""
     if "membership" not in corpus.derived:
-        corpus.derived["membership"] = _membership(corpus)
+        records = [(e.index, e.document.data) for e in corpus.records]
+        corpus.derived["membership"] = _membership(records, lambda ref: [e.index for e in [corpus.by_id.get(ref)] if e])
     return corpus.derived["membership"]
 
 
-def _membership(corpus: Corpus) -> dict[int, list[str]]:
+def _membership(records: list[tuple[int, dict]], named: Callable[[str], list[int]]) -> dict[int, list[str]]:
     agreement_keys: dict[str, set[str]] = {}
-    for entry in corpus.records:
-        if isinstance(entry.model, Agreement):
-            agreement_keys.setdefault(entry.model.agreement, set()).update(_own_keys(entry.model))
+    for _, data in records:
+        if data.get("kind") == "agreement" and isinstance(data.get("agreement"), str):
+            agreement_keys.setdefault(data["agreement"], set()).update(own_keys(data))
     keys = {
-        entry.index: set(
-            agreement_keys[entry.model.agreement] if isinstance(entry.model, Agreement) else _own_keys(entry.model)
+        index: set(
+            agreement_keys[data["agreement"]]
+            if data.get("kind") == "agreement" and isinstance(data.get("agreement"), str)
+            else own_keys(data)
         )
-        for entry in corpus.records
+        for index, data in records
     }
     referred: dict[int, set[str]] = {}
-    for entry in corpus.records:
-        for _, ref, _ in references(entry.document.data):
-            target = corpus.by_id.get(ref)
-            if target is not None:
-                referred.setdefault(target.index, set()).update(keys[entry.index])
+    for index, data in records:
+        for _, ref, _ in references(data):
+            for target in named(ref):
+                referred.setdefault(target, set()).update(keys[index])
     return {index: sorted(own | referred.get(index, set())) for index, own in keys.items()}
+
+
+def needed_documents(files: list[LoadedFile], targets: set[str]) -> set[tuple[str, int]]:
+    """(path, document index) of every document a run that names `targets` must validate: theirs, the
+    records of the shards the targets' records belong to, those of the countries paired with them,
+    and every record sharing an id with one of those (the first valid one is the record). Read
+    from unvalidated data, so it may take more than the run evaluates, never less."""
+    documents = [(d.path, d.index, d.data) for f in files for d in f.documents if isinstance(d.data, dict)]
+    by_id: dict[str, list[int]] = {}
+    for number, (_, _, data) in enumerate(documents):
+        for record_id in _strings(data.get("id")):
+            by_id.setdefault(record_id, []).append(number)
+    records = [(number, data) for number, (_, _, data) in enumerate(documents)]
+    keys = _membership(records, lambda ref: by_id.get(ref, []))
+    touched = {k for number, (path, _, _) in enumerate(documents) if path in targets for k in keys[number]}
+    partners = {c for pair in _linked_pairs(records) if touched.intersection(pair) for c in pair}
+    chosen = {
+        n
+        for n, data in records
+        if documents[n][0] in targets or touched.intersection(keys[n]) or partners.intersection(own_keys(data))
+    }
+    chosen |= {n for c in list(chosen) for i in _strings(documents[c][2].get("id")) for n in by_id[i]}
+    return {documents[n][:2] for n in chosen}
 
 
 def shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:
@@ -77,24 +120,31 @@ def shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:
     return [Shard(key, members[key]) for key in sorted(members)]
 
 
-def _linked_pairs(corpus: Corpus) -> set[tuple[str, str]]:
+def _linked_pairs(records: list[tuple[int, dict]]) -> set[tuple[str, str]]:
     """Two countries an agreement between them, or a corridor one of them names, links."""
     pairs: set[tuple[str, str]] = set()
-    for entry in corpus.records:
-        model = entry.model
-        if isinstance(model, Agreement):
-            countries = sorted({parties.home_country(p) for p in model.parties} - {""})
+    for _, data in records:
+        kind = data.get("kind")
+        if kind == "agreement":
+            countries = sorted({parties.home_country(p) for p in _strings(data.get("parties"))} - {""})
             if len(countries) == 2:
                 pairs.add((countries[0], countries[1]))
-        elif isinstance(model, Policy) and model.jurisdiction.country:
-            statements: list[Objective | Measure] = [*model.objectives, *model.measures]
-            for statement in statements:
-                corridor = statement.corridor
-                for end in (corridor.origin, corridor.destination) if corridor else ():
-                    if isinstance(end, str) and parties.is_country(end) and end != model.jurisdiction.country:
-                        a, b = sorted((model.jurisdiction.country, end))
+        elif kind == "policy":
+            jurisdiction = data.get("jurisdiction")
+            country = jurisdiction.get("country") if isinstance(jurisdiction, dict) else None
+            if not (isinstance(country, str) and country):
+                continue
+            statements = [*_dicts(data.get("objectives")), *_dicts(data.get("measures"))]
+            for corridor in _dicts([s.get("corridor") for s in statements]):
+                for end in _strings(corridor.get("origin"), corridor.get("destination")):
+                    if parties.is_country(end) and end != country:
+                        a, b = sorted((country, end))
                         pairs.add((a, b))
     return pairs
+
+
+def _dicts(value: object) -> list[dict]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def pair_shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:
@@ -102,10 +152,10 @@ def pair_shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:
     between them; `only` keeps the pairs with a country among those keys."""
     own: dict[str, list[RecordEntry]] = {}
     for entry in corpus.records:
-        for key in _own_keys(entry.model):
+        for key in own_keys(entry.document.data):
             own.setdefault(key, []).append(entry)
     result = []
-    for a, b in sorted(_linked_pairs(corpus)):
+    for a, b in sorted(_linked_pairs([(e.index, e.document.data) for e in corpus.records])):
         if only is not None and not {a, b} & only:
             continue
         records = {e.index: e for e in own.get(a, [])}

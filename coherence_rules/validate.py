@@ -236,7 +236,9 @@ def _record_like(data: object) -> bool:
     return any(difflib.get_close_matches(key, HEADER_KEYS, n=1, cutoff=0.75) for key in keys)  # `knd:` too
 
 
-def validate(files: list[LoadedFile]) -> Corpus:
+def validate(files: list[LoadedFile], only: set[tuple[str, int]] | None = None) -> Corpus:
+    """Every document checked for ids and references; with `only` (path, document index), only
+    those are validated against the schema and can be records (shards.needed_documents)."""
     findings: list[Finding] = []
     records: list[RecordEntry] = []
     by_id: dict[str, RecordEntry] = {}
@@ -249,7 +251,9 @@ def validate(files: list[LoadedFile]) -> Corpus:
             findings.append(corpus_error("NR001", "this YAML file holds no record", loaded.documents[0].location()))
             continue
         for document in loaded.documents:
-            model, problems = validate_document(document)
+            model, problems = (
+                validate_document(document) if only is None or (document.path, document.index) in only else (None, [])
+            )
             findings.extend(problems)
             data = document.data
             if not isinstance(data, dict):

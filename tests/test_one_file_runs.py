@@ -1,0 +1,126 @@
+"""A run naming files (a pre-commit hook, a drafter linting a draft) validates and evaluates only the
+records of the shards those files touch (shards.needed_documents), and reports exactly what the whole
+run reports touching them: the whole run is the ground truth, file by file."""
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import AS_OF
+
+from coherence_rules.api import lint
+from coherence_rules.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+import corpus_gen  # noqa: E402
+
+
+def key(finding):
+    return finding.rule, finding.severity, finding.message, tuple(map(str, finding.locations)), finding.records
+
+
+def assert_each_file_as_the_whole_run(root: Path, files: list[Path]) -> None:
+    whole = lint(Settings(cwd=root, as_of=AS_OF, targets=[root / "policies"]))
+    assert whole.findings
+    for path in files:
+        shown = str(path.relative_to(root))
+        one = lint(Settings(cwd=root, as_of=AS_OF, targets=[path]))
+        expected = sorted(
+            key(f.anchored({shown})) for f in whole.findings if any(loc.path == shown for loc in f.locations)
+        )
+        assert sorted(map(key, one.findings)) == expected, shown
+
+
+@pytest.mark.slow
+def test_each_file_of_the_sample_as_the_whole_run():
+    assert_each_file_as_the_whole_run(REPO, sorted((REPO / "policies").rglob("*.yaml")))
+
+
+@pytest.mark.slow
+def test_each_file_of_a_dense_generated_corpus_as_the_whole_run(tmp_path):
+    corpus_gen.write(corpus_gen.generate(7, 300, density=10), tmp_path / "policies")
+    files = sorted((tmp_path / "policies").rglob("*.yaml"))
+    assert_each_file_as_the_whole_run(tmp_path, files[::2])
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(textwrap.dedent(text))
+
+
+POLICY = """\
+    coherence: 2
+    kind: policy
+    id: {id}
+    type: law
+    status: in_force
+    jurisdiction: {{country: {country}, level: national}}
+    measures:
+      - {{id: M1, effect: require, groups: [{group}], areas: [old_age]{corridor}}}
+    """
+
+
+def policy(record_id: str, country: str, group: str, corridor: str = "") -> str:
+    return POLICY.format(id=record_id, country=country, group=group, corridor=corridor)
+
+
+def test_a_partner_country_linked_only_by_its_own_corridor_is_evaluated(tmp_path):
+    """SS007 joins two countries' policies in their pair shard; here only XAB's measure names the
+    corridor from XAA, so a run naming XAA's law must still read XAB's records, and no others'."""
+    write(
+        tmp_path,
+        {
+            "policies/xaa.yaml": policy("XAA-SOCIAL-SECURITY-ACT", "XAA", "emigrant"),
+            "policies/xab.yaml": policy(
+                "XAB-SOCIAL-INSURANCE-LAW", "XAB", "labour_migrant", ", corridor: {origin: XAA, destination: XAB}"
+            ),
+            "policies/xac.yaml": policy("XAC-SOCIAL-INSURANCE-LAW", "XAC", "labour_migrant"),
+        },
+    )
+    whole = lint(Settings(cwd=tmp_path, as_of=AS_OF))
+    assert [(f.rule, f.records) for f in whole.findings] == [
+        ("SS007", ("XAA-SOCIAL-SECURITY-ACT", "XAB-SOCIAL-INSURANCE-LAW"))
+    ]
+    one = lint(Settings(cwd=tmp_path, as_of=AS_OF, targets=[tmp_path / "policies/xaa.yaml"]))
+    assert list(map(key, one.findings)) == list(map(key, whole.findings))
+    assert (whole.records, one.records) == (3, 2)  # XAC's law is neither validated nor evaluated
+
+
+def test_a_schema_error_elsewhere_is_not_read_and_one_in_the_target_is(tmp_path):
+    broken = policy("XAC-LAW", "XAC", "labour_migrant").replace("effect: require", "effect: requires")
+    write(tmp_path, {"policies/xaa.yaml": broken.replace("XAC", "XAA"), "policies/xac.yaml": broken})
+    whole = lint(Settings(cwd=tmp_path, as_of=AS_OF))
+    assert sorted((f.rule, f.location.path) for f in whole.findings) == [
+        ("E002", "policies/xaa.yaml"),
+        ("E002", "policies/xac.yaml"),
+    ]
+    one = lint(Settings(cwd=tmp_path, as_of=AS_OF, targets=[tmp_path / "policies/xaa.yaml"]))
+    assert [(f.rule, f.location.path) for f in one.findings] == [("E002", "policies/xaa.yaml")]
+
+
+@pytest.mark.parametrize("first_valid", [True, False])
+def test_a_duplicate_id_in_another_country_is_still_e003_and_the_first_valid_record_counts(tmp_path, first_valid):
+    """The first file (by path) holding an id is the record, even in a country the run does not
+    evaluate; an invalid first one leaves it to the next."""
+    first = policy("XAA-LAW", "XAC", "labour_migrant")
+    if not first_valid:
+        first = first.replace("effect: require", "effect: requires")
+    write(
+        tmp_path,
+        {
+            "policies/a.yaml": first,
+            "policies/b.yaml": policy("XAA-LAW", "XAA", "emigrant"),
+            "policies/c.yaml": policy("XAB-LAW", "XAB", "labour_migrant", ", corridor: {origin: XAA}"),
+        },
+    )
+    whole = lint(Settings(cwd=tmp_path, as_of=AS_OF))
+    assert ("SS007" in {f.rule for f in whole.findings}) is not first_valid
+    assert "E003" in {f.rule for f in whole.findings}
+    for target in ("b.yaml", "c.yaml"):
+        one = lint(Settings(cwd=tmp_path, as_of=AS_OF, targets=[tmp_path / "policies" / target]))
+        shown = f"policies/{target}"
+        expected = [key(f.anchored({shown})) for f in whole.findings if any(loc.path == shown for loc in f.locations)]
+        assert sorted(map(key, one.findings)) == sorted(expected), target
