@@ -262,7 +262,7 @@ def explain_command(rule, rule_dirs):
 
 @main.command("test-rules")
 @click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--debug", is_flag=True)
+@click.option("--debug", is_flag=True, help="Print tracebacks of internal errors.")
 def test_rules_command(directory, debug):
     """Run a rule pack's fixture cases (default: the built-in pack), like `semgrep --test`."""
 
