@@ -4,6 +4,9 @@ database in the user's cache directory, so that a run parses and evaluates only 
 - `files`: per file content (and limits), its parsed documents (values and packed positions) and the
   findings of the load stage;
 - `matches`: per rule pack and shard facts (and match limit), the engine's matches (shard_facts.py).
+- `facts`: per rule pack, record (its file's content and place) and what else its facts read (the
+  reference date, its standing, the institutions, the refunding countries), the hash of its facts and
+  how many there are (shard_facts.py): a warm run builds no facts for a shard the index knows.
 
 Every key is a hash of everything its entry depends on, this format and the tool version included.
 Entries are JSON, never pickles: the index must not be a way to run code. An entry is used only when
@@ -23,6 +26,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -37,12 +41,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
 
-FORMAT = 3  # entries and schema; 2 was the JSON file per entry
+FORMAT = 4  # entries and schema; 3 had no `facts` table, 2 was the JSON file per entry
 APPLICATION_ID = 0x43_4F_48_31  # "COH1": PRAGMA application_id marks the database as ours
 DATABASE = "index.sqlite3"
 BUSY_TIMEOUT = 5.0  # seconds a run waits for another run's write before going without the index
 KEEP_DAYS = 30  # entries no run used for this long are deleted
-TABLES = ("files", "matches")
+TABLES = ("files", "matches", "facts")
 SCHEMA = {
     table: f"CREATE TABLE {table} (key TEXT PRIMARY KEY, entry TEXT NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID"
     for table in TABLES
@@ -81,7 +85,7 @@ class _StoredDocument(_Strict):
 
 
 class _FileEntry(_Strict):
-    format: Literal[3]
+    format: Literal[4]
     key: str
     content: str  # sha256 of the file's bytes
     documents: list[_StoredDocument]
@@ -93,9 +97,16 @@ Matches = list[tuple[str, int, dict[str, int]]]  # rule id, query, binding -> th
 
 
 class _MatchesEntry(_Strict):
-    format: Literal[3]
+    format: Literal[4]
     key: str
     matches: list[tuple[str, Count, dict[str, Count]]]
+
+
+class _FactsEntry(_Strict):
+    format: Literal[4]
+    key: str
+    digest: str = Field(pattern="^[0-9a-f]{64}$")
+    count: Count
 
 
 @dataclass(frozen=True)
@@ -293,9 +304,40 @@ class CorpusIndex:
     def put_matches(self, key: str, matches: Matches) -> None:
         self._pending["matches"][key] = json.dumps({"format": FORMAT, "key": key, "matches": matches})
 
+    # --- a record's facts --------------------------------------------------------------------
+
+    @staticmethod
+    def facts_key(*parts: str | bytes) -> str:
+        return _key("facts", *parts)
+
+    def facts(self, key: str) -> tuple[bytes, int] | None:
+        """The hash of a record's facts and how many there are, stored under a key, or None."""
+        stored = self._entry("facts", key)
+        if stored is None:
+            return None
+        try:
+            entry = _FactsEntry.model_validate_json(stored)
+        except ValueError:
+            return None
+        return (bytes.fromhex(entry.digest), entry.count) if entry.key == key else None
+
+    def put_facts(self, key: str, digest: bytes, count: int) -> None:
+        self._pending["facts"][key] = json.dumps({"format": FORMAT, "key": key, "digest": digest.hex(), "count": count})
+
+
+@functools.cache
+def _code() -> bytes:
+    """The tool's own code and data files: an edited checkout (the version unchanged) never reads
+    what another build of it wrote."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".yaml") and p.is_file()):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.digest()
+
 
 def _key(*parts: str | bytes) -> str:
-    digest = hashlib.sha256(f"{FORMAT}|{__version__}".encode())
+    digest = hashlib.sha256(f"{FORMAT}|{__version__}|".encode() + _code())
     for part in parts:
         digest.update(b"|")
         digest.update(part.encode() if isinstance(part, str) else part)

@@ -145,6 +145,7 @@ class LoadedFile:
     text: str = ""
     documents: list[Document] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    content: str = ""  # the sha256 of its bytes, when the corpus index is used (it keys records' facts)
 
 
 _TAG = "tag:yaml.org,2002:"
@@ -369,8 +370,10 @@ def load_bytes(
     hit = index.file(key, content)
     indexed = _from_index(hit, data, display) if hit is not None else None
     if indexed is not None:
+        indexed.content = content
         return indexed
     loaded = _parse(data, display, limits)
+    loaded.content = content
     if loaded.text or not data:  # files that are not text are rejected again, cheaply
         index.put_file(
             key,

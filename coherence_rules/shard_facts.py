@@ -37,6 +37,17 @@ def _digest(facts: list[Fact]) -> bytes:
     return hashlib.sha256(repr([tuple(fact.values()) for fact in facts]).encode()).digest()
 
 
+def _context_digest(ctx: Context) -> bytes:
+    """What a record's facts read beyond the record and its standing: the reference date, the
+    countries that refund contributions, and every record's id, parent and decision power (a lead
+    agency's line of authority, a coordination body's power)."""
+    records = sorted(
+        (e.model.id, str(getattr(e.model, "parent", None)), str(getattr(e.model, "decision_power", None)))
+        for e in ctx.corpus.records
+    )
+    return hashlib.sha256(repr((ctx.as_of.isoformat(), sorted(ctx.refunds), records)).encode()).digest()
+
+
 @dataclass
 class ShardRun:
     """A shard about to be evaluated: its key in the index, and either the facts the engine is to
@@ -56,6 +67,19 @@ class ShardFacts:
         self.shared = [p for p in map(pack.prepare, shared) if p is not None]
         self._shared_digest = _digest(self.shared)
         self._records: dict[int, tuple[bytes, int]] = {}  # corpus index -> the hash of its facts, how many
+        self._contents = {f.path: f.content for f in ctx.corpus.files}
+        self._context = _context_digest(ctx) if index is not None else b""
+
+    def _memo_key(self, entry: RecordEntry) -> str | None:
+        """Where the index keeps the hash of a record's facts: the pack, the record (its file's bytes
+        and its place there), its standing, and what else facts.py reads (_context_digest)."""
+        content = self._contents.get(entry.path)
+        if self.index is None or not content:
+            return None
+        standing = self.ctx.standing[entry.index]
+        return CorpusIndex.facts_key(
+            self.pack.name, self._context, content, str(entry.document.index), repr((standing.status, standing.by))
+        )
 
     def _facts(self, entry: RecordEntry, ri: int) -> list[Fact]:
         facts = [p for p in map(self.pack.prepare, record_facts(entry, self.ctx)) if p is not None]
@@ -71,12 +95,17 @@ class ShardFacts:
         gives the pack no fact takes no part, not even a number: adding one changes no shard's key."""
         built: dict[int, list[Fact]] = {}  # facts built to be hashed: the engine takes them on a miss
         for entry in shard.records:
-            if entry.index not in self._records:
-                built[entry.index] = self._facts(entry, 0)  # hashed with `ri` 0: the same in any place
-                self._records[entry.index] = (
-                    _digest(built[entry.index]) if self.index else b"",
-                    len(built[entry.index]),
-                )
+            if entry.index in self._records:
+                continue
+            memo = self._memo_key(entry)
+            remembered = self.index.facts(memo) if self.index is not None and memo else None
+            if remembered is not None:
+                self._records[entry.index] = remembered
+                continue
+            built[entry.index] = self._facts(entry, 0)  # hashed with `ri` 0: the same in any place
+            self._records[entry.index] = (_digest(built[entry.index]) if self.index else b"", len(built[entry.index]))
+            if self.index is not None and memo:
+                self.index.put_facts(memo, *self._records[entry.index])
         members = [entry for entry in shard.records if self._records[entry.index][1]]
         routes = self._routes(shard)
         tail = routes + self.shared

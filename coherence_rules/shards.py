@@ -88,9 +88,9 @@ def _membership(records: list[tuple[int, dict]], named: Callable[[str], list[int
 
 def needed_documents(files: list[LoadedFile], targets: set[str]) -> set[tuple[str, int]]:
     """(path, document index) of every document a run that names `targets` must validate: theirs, the
-    records of the shards the targets' records belong to, those of the countries paired with them,
-    and every record sharing an id with one of those (the first valid one is the record). Read
-    from unvalidated data, so it may take more than the run evaluates, never less."""
+    records of the shards the targets' records belong to, those of the countries paired with them or
+    party to their agreements, and every record sharing an id with one of those (the first valid one
+    is the record). Read from unvalidated data, so it may take more than the run evaluates, never less."""
     documents = [(d.path, d.index, d.data) for f in files for d in f.documents if isinstance(d.data, dict)]
     by_id: dict[str, list[int]] = {}
     for number, (_, _, data) in enumerate(documents):
@@ -100,6 +100,10 @@ def needed_documents(files: list[LoadedFile], targets: set[str]) -> set[tuple[st
     keys = _membership(records, lambda ref: by_id.get(ref, []))
     touched = {k for number, (path, _, _) in enumerate(documents) if path in targets for k in keys[number]}
     partners = {c for pair in _linked_pairs(records) if touched.intersection(pair) for c in pair}
+    # An agreement's facts read its parties' own policies (who refunds contributions): every party's.
+    partners |= {
+        c for n, data in records if data.get("kind") == "agreement" and touched.intersection(keys[n]) for c in keys[n]
+    }
     chosen = {
         n
         for n, data in records

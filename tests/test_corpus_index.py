@@ -111,7 +111,7 @@ def wrong_entries(original: bytes) -> dict:
         "a position ending before it starts": _positions(entry, lambda p: _set(p, 4, 5, 1, 2, 1)),
         "no position for the document": _positions(entry, lambda p: _set(p, 0, 0, 0, 0, 0)),
         "a node without positions": _positions(entry, _drop_last),
-        "deep nesting": b'{"format": 3, "documents": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        "deep nesting": b'{"format": 4, "documents": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
         "a huge number": ("{" + '"x": ' * 10 + "9" * 5000 + "}").encode(),
     }
     return {name: value if isinstance(value, (bytes, int)) else json.dumps(value) for name, value in wrong.items()}
@@ -168,7 +168,7 @@ def test_a_damaged_or_foreign_database_is_made_again(corpus, tmp_path_factory, d
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("PRAGMA user_version").fetchone() == (corpus_index.FORMAT,)
         tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master ORDER BY name")]
-    assert tables == ["files", "matches"] and len(index_rows(index)) == len(files)
+    assert tables == ["facts", "files", "matches"] and len(index_rows(index)) == len(files)
 
 
 GOOD_INSTITUTION = """\
@@ -427,3 +427,67 @@ def test_stored_matches_name_facts_of_the_types_their_bindings_take(corpus):
     for wrong in (other, len(engine_facts)):
         stored = Stored([(rule_id, q, {**positions, binding: wrong})])
         assert ShardFacts(pack, ctx, [], stored, 0).plan(shard).facts == engine_facts  # a miss
+
+
+# --- what a record's facts read beyond the record -----------------------------------------------
+
+
+def fixture_files(rule_file: str, case: str) -> dict[str, str]:
+    spec = yaml.safe_load((REPO / "rules" / rule_file).read_text())
+    (files,) = [c["files"] for c in spec["tests"] if c["name"] == case]
+    return files
+
+
+FLIPS = {
+    "a lead's parent goes (its line of authority)": (
+        "IN/IN003-competing-leads.yaml",
+        "a bureau and the ministry it belongs to are one line of authority",
+        "institutions.yaml",
+        ("parent: XAA-MOL\n", ""),
+    ),
+    "a coordination body loses its power": (
+        "IN/IN002-lead-without-decision-power.yaml",
+        "a deciding lead, an unknown lead, a deciding committee, an inactive policy",
+        "institutions.yaml",
+        ("type: committee\ndecision_power: true", "type: committee\ndecision_power: false"),
+    ),
+    "a party stops refunding contributions": (
+        "SS/SS001-labour-agreement-without-social-security.yaml",
+        "a unilateral lump-sum refund is all the workers get",
+        "pension-act.yaml",
+        ("effect: refund", "effect: grant"),
+    ),
+}
+
+
+@pytest.mark.parametrize("flip", FLIPS)
+def test_a_change_in_another_record_reaches_the_facts_the_index_remembers(corpus, tmp_path_factory, flip):
+    """The index remembers each record's facts by the record and what else they read (other records'
+    parents and powers, the refunding countries): a change in another file that changes them is
+    never served from memory, and a warm run then reports what a run without the index does."""
+    rule_file, case, changed, (old, new) = FLIPS[flip]
+    files = fixture_files(rule_file, case)
+    assert old in files[changed]
+    index = tmp_path_factory.mktemp("index")
+    before = findings(corpus(files, cache_dir=index))
+    assert findings(corpus(files, cache_dir=index)) == before
+    files[changed] = files[changed].replace(old, new)
+    after = findings(corpus(files, cache_dir=index))
+    assert after != before
+    assert after == findings(corpus(files))
+
+
+def test_a_warm_run_builds_only_the_facts_of_the_records_its_findings_name(corpus, tmp_path_factory, monkeypatch):
+    from coherence_rules import shard_facts
+
+    index = tmp_path_factory.mktemp("index")
+    files = {**FILES, "institution.yaml": GOOD_INSTITUTION.format(n=1)}
+    cold = corpus(files, cache_dir=index)
+    built = []
+    original = shard_facts.record_facts
+    monkeypatch.setattr(
+        shard_facts, "record_facts", lambda entry, ctx: built.append(entry.model.id) or original(entry, ctx)
+    )
+    warm = corpus(files, cache_dir=index)
+    assert findings(warm) == findings(cold) and warm.records == 3
+    assert sorted(set(built)) == sorted({r for f in warm.findings for r in f.records}) == ["XAA-LAW", "XAA-STRATEGY"]

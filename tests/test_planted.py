@@ -2,6 +2,7 @@
 large shuffled random corpus (bench/corpus_gen.py); exactly those must come back."""
 
 import collections
+import re
 import sys
 from pathlib import Path
 
@@ -82,3 +83,12 @@ def test_the_planted_truth_comes_back_through_the_corpus_index(tmp_path_factory)
     _, changed = lint_generated(None, root, PLANTABLE, cache_dir=index, jobs=2)
     _, unindexed = lint_generated(None, root, PLANTABLE, jobs=2)
     assert changed.findings == unindexed.findings and changed.findings != runs[0][1].findings
+    # Changes that reach other records' facts: lines of authority, coordination bodies' power.
+    wider = [*PLANTABLE, "IN002", "IN003"]
+    _, before = lint_generated(None, root, wider, cache_dir=index, jobs=2)
+    for path in sorted(root.rglob("*.yaml")):
+        text = path.read_text().replace("decision_power: true", "decision_power: false")
+        path.write_text(re.sub(r"\n *parent: [A-Z-]+", "", text))
+    _, again = lint_generated(None, root, wider, cache_dir=index, jobs=2)
+    _, unindexed = lint_generated(None, root, wider, jobs=2)
+    assert again.findings == unindexed.findings and again.findings != before.findings
