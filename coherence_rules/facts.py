@@ -246,6 +246,38 @@ def _scope(group: str | QualifiedGroup) -> dict:
     }
 
 
+def _coordination_powers(policy: Policy, ctx: Context) -> list[bool | None]:
+    return [
+        getattr(c.model, "decision_power", None) if c else None
+        for c in (ctx.corpus.by_id.get(inst) for inst in policy.coordination)
+    ]
+
+
+def _refunding(agreement: Agreement, ctx: Context) -> set[str]:
+    """The agreement's parties whose active policy refunds contributions on departure."""
+    return {parties.home_country(p) for p in agreement.parties} & ctx.refunds
+
+
+def context_reads(entry: RecordEntry, ctx: Context) -> str:
+    """What this module reads for a record's facts beyond the record and its standing: the reference
+    date, the lines of authority of the agencies that may lead its statements, whether its
+    coordination bodies decide, and which of its parties refund contributions. The corpus index
+    remembers a record's facts by it (shard_facts.py), so every read of `ctx.corpus` or `ctx.refunds`
+    here must be in it."""
+    model = entry.model
+    reads: list = [ctx.as_of.isoformat()]
+    if isinstance(model, (Policy, Agreement)):
+        leads = {getattr(model, "lead_agency", None) or UNSTATED} | {
+            o.lead_agency for o in model.objectives if o.lead_agency
+        }
+        reads.append([_lead_line(lead, ctx.corpus) for lead in sorted(leads)])
+    if isinstance(model, Policy):
+        reads.append(_coordination_powers(model, ctx))
+    if isinstance(model, Agreement):
+        reads.append(sorted(_refunding(model, ctx)))
+    return repr(reads)
+
+
 def _lead_line(lead: str, corpus: Corpus) -> str:
     """The lead agency and the institutions above it (`parent`): one line of authority."""
     line: list[str] = []
@@ -394,10 +426,7 @@ def _policy_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     }
     period = _period(policy)
     # References are resolved here once: whether any coordination body decides.
-    powers = [
-        getattr(c.model, "decision_power", None) if c else None
-        for c in (ctx.corpus.by_id.get(inst) for inst in policy.coordination)
-    ]
+    powers = _coordination_powers(policy, ctx)
     coordination_power = True if True in powers else UNSTATED if None in powers else False
     base = {
         **ref,
@@ -493,7 +522,7 @@ def _agreement_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
             "recorded_by": a.recorded_by,
             "type": a.type,
             "binding": a.binding or UNSTATED,
-            "refund_by": _key({parties.home_country(p) for p in members} & ctx.refunds),
+            "refund_by": _key(_refunding(a, ctx)),
             "status": status or UNSTATED,
             "active": active,
             **_period(a),

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from .corpus_index import CorpusIndex, Matches
 from .engine import Pack, RunResult
-from .facts import Context, Fact, record_facts, route_facts
+from .facts import Context, Fact, context_reads, record_facts, route_facts
 from .ir import Match
 from .shards import Shard
 from .validate import RecordEntry
@@ -35,17 +35,6 @@ def _digest(facts: list[Fact]) -> bytes:
     """A hash of facts in order. The values alone say it all: a pack's facts of one type have its
     fields, in one order (Pack.prepare), and the pack's name covers the fields it reads."""
     return hashlib.sha256(repr([tuple(fact.values()) for fact in facts]).encode()).digest()
-
-
-def _context_digest(ctx: Context) -> bytes:
-    """What a record's facts read beyond the record and its standing: the reference date, the
-    countries that refund contributions, and every record's id, parent and decision power (a lead
-    agency's line of authority, a coordination body's power)."""
-    records = sorted(
-        (e.model.id, str(getattr(e.model, "parent", None)), str(getattr(e.model, "decision_power", None)))
-        for e in ctx.corpus.records
-    )
-    return hashlib.sha256(repr((ctx.as_of.isoformat(), sorted(ctx.refunds), records)).encode()).digest()
 
 
 @dataclass
@@ -68,17 +57,20 @@ class ShardFacts:
         self._shared_digest = _digest(self.shared)
         self._records: dict[int, tuple[bytes, int]] = {}  # corpus index -> the hash of its facts, how many
         self._contents = {f.path: f.content for f in ctx.corpus.files}
-        self._context = _context_digest(ctx) if index is not None else b""
 
     def _memo_key(self, entry: RecordEntry) -> str | None:
         """Where the index keeps the hash of a record's facts: the pack, the record (its file's bytes
-        and its place there), its standing, and what else facts.py reads (_context_digest)."""
+        and its place there), its standing, and what else facts.py reads for it (context_reads)."""
         content = self._contents.get(entry.path)
         if self.index is None or not content:
             return None
         standing = self.ctx.standing[entry.index]
         return CorpusIndex.facts_key(
-            self.pack.name, self._context, content, str(entry.document.index), repr((standing.status, standing.by))
+            self.pack.name,
+            content,
+            str(entry.document.index),
+            repr((standing.status, standing.by)),
+            context_reads(entry, self.ctx),
         )
 
     def _facts(self, entry: RecordEntry, ri: int) -> list[Fact]:

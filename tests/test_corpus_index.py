@@ -491,3 +491,20 @@ def test_a_warm_run_builds_only_the_facts_of_the_records_its_findings_name(corpu
     warm = corpus(files, cache_dir=index)
     assert findings(warm) == findings(cold) and warm.records == 3
     assert sorted(set(built)) == sorted({r for f in warm.findings for r in f.records}) == ["XAA-LAW", "XAA-STRATEGY"]
+
+
+def test_facts_read_the_rest_of_the_corpus_only_where_context_reads_says():
+    """context_reads names what a record's facts read beyond the record; a new read of `ctx.corpus`
+    or `ctx.refunds` elsewhere in facts.py would let the index serve stale facts."""
+    import ast
+
+    tree = ast.parse((REPO / "coherence_rules" / "facts.py").read_text())
+    readers = set()
+    for function in ast.walk(tree):
+        if isinstance(function, ast.FunctionDef):
+            for node in ast.walk(function):
+                read = isinstance(node, ast.Attribute) and node.attr in ("corpus", "refunds")
+                if read and isinstance(node.value, ast.Name) and node.value.id == "ctx":
+                    readers.add(function.name)
+    # _statement_facts reads lead lines, which context_reads names for every lead a record may have.
+    assert readers == {"_coordination_powers", "_refunding", "context_reads", "_statement_facts"}
