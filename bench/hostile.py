@@ -11,23 +11,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-CLI = REPO / "cli.py"
-MEASURE = """
-import resource, subprocess, sys
-result = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-sys.stdout.write(result.stdout)
-sys.stderr.write(result.stderr + "\\nMAXRSS %d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-sys.exit(result.returncode)
-"""
+sys.path.insert(0, str(HERE))
+from run import measured_lint  # noqa: E402
+
 POLICY = """\
 coherence: 1
 kind: policy
@@ -186,31 +179,10 @@ CASES: list[tuple[str, Callable[[Path], int], list[str]]] = [
 
 
 def run(root: Path, extra: list[str]) -> tuple[float, float, int, str]:
-    env = {**os.environ, "COHERENCE_CACHE_DIR": str(root.parent / "cache")}
-    started = time.perf_counter()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            MEASURE,
-            sys.executable,
-            str(CLI),
-            "lint",
-            "--format",
-            "json",
-            "--as-of",
-            "2026-11-23",
-            *extra,
-        ],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    elapsed = time.perf_counter() - started
-    peak = int(result.stderr.rsplit("MAXRSS", 1)[1]) / 1024
+    measured, result = measured_lint(root, root.parent / "cache", "2026-11-23", *extra)
+    elapsed, peak = measured.wall, measured.peak
     if result.returncode == 2:
-        return elapsed, peak, 2, result.stderr.rsplit("MAXRSS", 1)[0].strip().splitlines()[-1][:140]
+        return elapsed, peak, 2, result.stderr.strip().splitlines()[-1][:140]
     findings = json.loads(result.stdout)["findings"]
     hostile = [f for f in findings if "hostile/" in f["location"]["path"] or f["rule"] in ("E006", "E007")]
     hostile.sort(key=lambda f: (f["rule"] not in ("E006", "E007"), f["rule"] not in ("E001", "E002"), f["rule"]))

@@ -59,33 +59,30 @@ class Run:
         return json.loads(self.output)["summary"]
 
 
-def whole_run(root: Path, cache: Path, *extra: str) -> Run:
-    """A real CLI run in its own process (JSON report, the generator's reference date)."""
+def measured_lint(root: Path, cache: Path, as_of: str, *extra: str) -> tuple[Run, subprocess.CompletedProcess]:
+    """`coherence lint --format json` in its own process, with its wall and CPU time and peak memory
+    (the stderr it returns is the CLI's own)."""
     start = time.perf_counter()
     result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            MEASURE,
-            sys.executable,
-            str(CLI),
-            "lint",
-            "--format",
-            "json",
-            "--as-of",
-            corpus_gen.REFERENCE_DATE.isoformat(),
-            *extra,
-        ],
+        [sys.executable, "-c", MEASURE, sys.executable, str(CLI), "lint", "--format", "json", "--as-of", as_of, *extra],
         cwd=root,
         capture_output=True,
         text=True,
         env={**os.environ, "COHERENCE_CACHE_DIR": str(cache)},
     )
     elapsed = time.perf_counter() - start
+    stderr, measured = result.stderr.rsplit("MEASURED", 1)
+    peak, cpu = measured.split()
+    result.stderr = stderr.rstrip("\n")
+    return Run(elapsed, float(cpu), int(peak) / 1024, result.stdout), result
+
+
+def whole_run(root: Path, cache: Path, *extra: str) -> Run:
+    """A real CLI run in its own process (JSON report, the generator's reference date)."""
+    run, result = measured_lint(root, cache, corpus_gen.REFERENCE_DATE.isoformat(), *extra)
     if result.returncode not in (0, 1):
         raise SystemExit(f"lint failed: {result.stderr}")
-    peak, cpu = result.stderr.rsplit("MEASURED", 1)[1].split()
-    return Run(elapsed, float(cpu), int(peak) / 1024, result.stdout)
+    return run
 
 
 def main() -> None:
