@@ -122,35 +122,33 @@ def symlink_out(root):
     return target.stat().st_size
 
 
-def cross_join_pack(root):
+def _rule_pack(root: Path, name: str, summary: str, condition: str, message: str, match: list) -> int:
+    """A rule pack of one hostile rule, complete in every other respect (its refusal is the point)."""
     rule = {
-        "id": "XT001", "name": "cross", "family": "XT", "severity": "info", "summary": "a four-way cross join",
-        "condition": "four objectives, joined to nothing", "rationale": "a hostile rule pack for the benchmark",
-        "sources": ["bench"], "message": "{a} and {b} and {c} and {d} matched",
-        "match": [{"a": "objective"}, {"b": "objective"}, {"c": "objective"}, {"d": "objective"}],
-        "report": {"primary": "a"}, "examples": {"bad": "x", "good": "y"},
+        "id": "XT001", "name": name, "family": "XT", "severity": "info", "summary": summary,
+        "condition": condition, "rationale": "a hostile rule pack for the benchmark", "sources": ["bench"],
+        "action": "none: a benchmark", "message": message, "match": match, "report": {"primary": "a"},
+        "examples": {"bad": "x", "good": "y"},
     }  # fmt: skip
     pack = root / "pack" / "XT"
     pack.mkdir(parents=True)
-    (pack / "XT001-cross.yaml").write_text(json.dumps(rule))
+    (pack / f"XT001-{name}.yaml").write_text(json.dumps(rule))
     return len(json.dumps(rule))
+
+
+def cross_join_pack(root):
+    match = [{"a": "objective"}, {"b": "objective"}, {"c": "objective"}, {"d": "objective"}]
+    message = "{a} and {b} and {c} and {d} matched"
+    return _rule_pack(root, "cross", "a four-way cross join", "four objectives, joined to nothing", message, match)
 
 
 def in_list_pack(root):
-    codes = [f"C{n}" for n in range(40)]
-    item = {"where": {"code": {"in": codes}}, "same": {"pair": "a"}}
-    rule = {
-        "id": "XT001", "name": "in-lists", "family": "XT", "severity": "info", "summary": "in lists beside joins",
-        "condition": "four occupations, each one of forty codes", "rationale": "a hostile rule pack for the benchmark",
-        "sources": ["bench"], "message": "{a} matched here",
-        "match": [{"a": "occupation", "where": {"code": {"in": codes}}}, {"b": "occupation", **item},
-                  {"c": "occupation", **item}, {"d": "occupation", **item}],
-        "report": {"primary": "a"}, "examples": {"bad": "x", "good": "y"},
-    }  # fmt: skip
-    pack = root / "pack" / "XT"
-    pack.mkdir(parents=True)
-    (pack / "XT001-in-lists.yaml").write_text(json.dumps(rule))
-    return len(json.dumps(rule))
+    # Inside a negation `in:` lists are expanded (one engine pattern per combination): 900 x 2 x 4.
+    where = {"code": {"in": [f"C{n}" for n in range(900)]}, "role": {"in": ["admits", "recognises"]}}
+    where["type"] = {"in": ["labour", "recruitment", "readmission", "social_security"]}
+    match = [{"a": "occupation"}, {"absent": "occupation", "where": where, "same": {"pair": "a"}}]
+    condition = "an occupation without another of 900 codes, two roles and four agreement types"
+    return _rule_pack(root, "in-lists", "in lists inside a negation", condition, "{a} matched here", match)
 
 
 CASES: list[tuple[str, Callable[[Path], int], list[str]]] = [
@@ -174,7 +172,7 @@ CASES: list[tuple[str, Callable[[Path], int], list[str]]] = [
     ("nesting 5,000 deep", deep, []),
     ("symbolic link to a file outside the corpus", symlink_out, []),
     ("rule pack: a four-way cross join", cross_join_pack, ["--rules", "pack"]),
-    ("rule pack: `in:` lists expanding to 64,000 rules", in_list_pack, ["--rules", "pack"]),
+    ("rule pack: `in:` lists inside a negation expanding to 7,200 engine patterns", in_list_pack, ["--rules", "pack"]),
 ]
 
 
