@@ -4,9 +4,10 @@ database in the user's cache directory, so that a run parses and evaluates only 
 - `files`: per file content (and limits), its parsed documents (values and packed positions) and the
   findings of the load stage;
 - `matches`: per rule pack and shard facts (and match limit), the engine's matches (shard_facts.py).
-- `facts`: per rule pack, record (its file's content and place) and what else its facts read (the
-  reference date, its standing, the institutions, the refunding countries), the hash of its facts and
-  how many there are (shard_facts.py): a warm run builds no facts for a shard the index knows.
+- `facts`: per rule pack, record (its file's content and place), its standing and what else its facts
+  read (facts.context_reads: the reference date, its leads' lines of authority, its coordination
+  bodies' power, its refunding parties), the hash of its facts and how many there are
+  (shard_facts.py): a warm run builds facts only for the records its findings name.
 
 Every key is a hash of everything its entry depends on, this format and the tool version included.
 Entries are JSON, never pickles: the index must not be a way to run code. An entry is used only when
