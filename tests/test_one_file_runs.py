@@ -124,3 +124,20 @@ def test_a_duplicate_id_in_another_country_is_still_e003_and_the_first_valid_rec
         shown = f"policies/{target}"
         expected = [key(f.anchored({shown})) for f in whole.findings if any(loc.path == shown for loc in f.locations)]
         assert sorted(map(key, one.findings)) == sorted(expected), target
+
+
+def test_a_corridor_listing_several_countries_links_each_of_them(tmp_path):
+    """A measure on the corridor to [XAB, XAC] reaches XAB: the pair XAA|XAB is evaluated."""
+    write(
+        tmp_path,
+        {
+            "policies/xaa.yaml": policy(
+                "XAA-SOCIAL-SECURITY-ACT", "XAA", "emigrant", ", corridor: {origin: XAA, destination: [XAB, XAC]}"
+            ),
+            "policies/xab.yaml": policy("XAB-SOCIAL-INSURANCE-LAW", "XAB", "labour_migrant"),
+        },
+    )
+    whole = lint(Settings(cwd=tmp_path, as_of=AS_OF))
+    assert [(f.rule, f.records) for f in whole.findings] == [
+        ("SS007", ("XAA-SOCIAL-SECURITY-ACT", "XAB-SOCIAL-INSURANCE-LAW"))
+    ]
