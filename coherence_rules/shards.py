@@ -60,8 +60,13 @@ def membership(corpus: Corpus) -> dict[int, list[str]]:
     """The country shards each record belongs to: its own, every shard of the agreements it is a
     record of, and the shards of the records that refer to it (computed once per corpus)."""
     if "membership" not in corpus.derived:
+
+        def named(ref: str) -> list[int]:
+            entry = corpus.by_id.get(ref)
+            return [entry.index] if entry else []
+
         records = [(e.index, e.document.data) for e in corpus.records]
-        corpus.derived["membership"] = _membership(records, lambda ref: [e.index for e in [corpus.by_id.get(ref)] if e])
+        corpus.derived["membership"] = _membership(records, named)
     return corpus.derived["membership"]
 
 

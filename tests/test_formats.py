@@ -10,6 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from conftest import LAW, STRATEGY
 
 from coherence_rules import cli, corpus_errors
 from coherence_rules.corpus_errors import CORPUS_ERRORS
@@ -21,28 +22,8 @@ SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0.json").read_t
 
 STRATEGY_LINE = "  - {id: O1, stance: facilitate, groups: [labour_migrant], areas: [entry]}"
 LAW_LINE = "  - {id: O1, stance: restrict, groups: [low_skilled_worker], areas: [entry]}"
-FILES = {
-    "xaa/strategy.yaml": f"""\
-coherence: 1
-kind: policy
-id: XAA-STRATEGY
-type: strategy
-status: in_force
-jurisdiction: {{country: XAA, level: national}}
-objectives:
-{STRATEGY_LINE}
-""",
-    "xaa/law.yaml": f"""\
-coherence: 1
-kind: policy
-id: XAA-LAW
-type: law
-status: in_force
-jurisdiction: {{country: XAA, level: national}}
-objectives:
-{LAW_LINE}
-""",
-}
+FILES = {"xaa/strategy.yaml": STRATEGY, "xaa/law.yaml": LAW}
+# STRATEGY_LINE and LAW_LINE are the objectives of these two files: the lines findings point at.
 
 IGNORED = Finding(
     rule="HC001",

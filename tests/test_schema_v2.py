@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from conftest import summary
+from conftest import LAW, summary
 
 POLICY_V2 = """\
 coherence: 2
@@ -118,16 +118,7 @@ def test_history_gives_the_status_on_the_reference_date(corpus):
             objectives:
               - {id: O1, stance: facilitate, groups: [labour_migrant], areas: [entry]}
             """,
-        "law.yaml": """\
-            coherence: 1
-            kind: policy
-            id: XAA-LAW
-            type: law
-            status: in_force
-            jurisdiction: {country: XAA, level: national}
-            objectives:
-              - {id: O1, stance: restrict, groups: [low_skilled_worker], areas: [entry]}
-            """,
+        "law.yaml": LAW,
     }
     assert summary(corpus(files, select=["HC001"], as_of=dt.date(2017, 12, 31))) == [("HC001", "strategy.yaml", 11)]
     assert summary(corpus(files, select=["HC001"], as_of=dt.date(2015, 12, 31))) == []  # not adopted yet
