@@ -6,6 +6,7 @@ applies configuration, inline suppressions and the baseline."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from .errors import UsageError
 from .evaluate import evaluate
 from .findings import Finding, Location, finalise
 from .ir import CompiledRule
-from .load import LoadedFile, load_bytes, load_file
+from .load import LoadedFile, load_bytes, read_file
 from .obligations import load_obligations
 from .record_views import record_views
 from .report import Report
@@ -34,6 +35,7 @@ from .validate import validate
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tox"}
+OUTSIDE = "outside the corpus"
 PARALLEL_FROM = 2000  # records: below this, starting worker processes costs more than it saves
 
 
@@ -68,34 +70,50 @@ def discover(
     directory inside the tree is read where it really is."""
     found: dict[str, Path] = {}
     skipped: list[tuple[Path, str]] = []
+
+    def is_record(path: Path) -> bool:
+        return path.name.endswith(YAML_SUFFIXES) and not path.name.startswith(".") and keep(path)
+
     directories = [os.path.realpath(p) for p in paths if p.is_dir()]
     roots = [*directories, *(os.path.realpath(t) for t in trusted)]
     for path in paths:
         if path.is_dir():
             root_real = os.path.realpath(path)
-
-            def unreadable(error: OSError) -> None:
-                skipped.append((Path(error.filename), f"cannot read directory: {error.strerror}"))
-
-            for root, dirs, files in os.walk(path, onerror=unreadable):
-                for name in dirs:
-                    linked = Path(root) / name
-                    if linked.is_symlink() and not _inside(os.path.realpath(linked), root_real):
-                        skipped.append((linked, "symbolic link to a directory outside the corpus: not followed"))
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-                for name in files:
-                    candidate = Path(root) / name
-                    if not name.endswith(YAML_SUFFIXES) or name.startswith(".") or not keep(candidate):
-                        continue
-                    real = os.path.realpath(candidate)
-                    if candidate.is_symlink() and not _inside(real, root_real):
-                        skipped.append((candidate, "symbolic link to a file outside the corpus: not read"))
-                    elif candidate.is_file():  # regular files only: a FIFO named *.yaml would block
-                        found.setdefault(real, candidate)
+            # (directory, its real path): below the root, directories are never links (those are
+            # not followed), so a plain file's real path is its directory's joined with its name.
+            pending = [(str(path), root_real)]
+            while pending:
+                directory, real_directory = pending.pop()
+                try:
+                    with os.scandir(directory) as listing:
+                        entries = sorted(listing, key=lambda e: e.name)
+                except OSError as error:
+                    skipped.append((Path(directory), f"cannot read directory: {error.strerror}"))
+                    continue
+                below = []
+                for entry in entries:
+                    candidate = Path(entry.path)
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
+                            below.append((entry.path, os.path.join(real_directory, entry.name)))
+                    elif entry.is_symlink():
+                        real = os.path.realpath(candidate)
+                        if os.path.isdir(real):
+                            if not _inside(real, root_real):
+                                skipped.append((candidate, f"symbolic link to a directory {OUTSIDE}: not followed"))
+                        elif is_record(candidate):
+                            if not _inside(real, root_real):
+                                skipped.append((candidate, f"symbolic link to a file {OUTSIDE}: not read"))
+                            elif os.path.isfile(real):
+                                found.setdefault(real, candidate)
+                    # regular files only: a FIFO named *.yaml would block
+                    elif entry.is_file(follow_symlinks=False) and is_record(candidate):
+                        found.setdefault(os.path.join(real_directory, entry.name), candidate)
+                pending.extend(reversed(below))
         elif path.is_file():
             real = os.path.realpath(path)
             if path.is_symlink() and not any(_inside(real, root) for root in roots):
-                skipped.append((path, "symbolic link to a file outside the corpus: not read"))
+                skipped.append((path, f"symbolic link to a file {OUTSIDE}: not read"))
             else:
                 found.setdefault(real, path)
         else:
@@ -191,29 +209,63 @@ def _excluded(path: Path, settings: Settings) -> bool:
     return path.name.startswith(".") or globs.any_matches(globs.relative(path, root), settings.exclude)
 
 
-def _load(settings: Settings, named: Discovered, corpus_index: CorpusIndex | None) -> tuple[list[LoadedFile], set[str]]:
-    """The corpus files (the `named` targets included) and the display paths of the targets (those
-    skipped too: their findings are the run's)."""
+Source = tuple[str, "bytes | LoadedFile"]  # a corpus file's display path and bytes (or why it has none)
+
+
+def _read(settings: Settings, named: Discovered) -> tuple[list[Source], set[str]]:
+    """The corpus files (the `named` targets included), as read, and the display paths of the
+    targets (those skipped too: their findings are the run's)."""
     cwd = settings.cwd
-    say = settings.progress or (lambda message: None)
     roots = corpus_roots(settings)
     targets = [*named.files, *(path for path, _ in named.skipped)]
     found = discover([*roots, *named.files], trusted=[cwd], keep=_records(settings))
-    loaded: list[LoadedFile] = []
-    for number, path in enumerate(found.files, 1):
-        if number % 200 == 0:
-            say(f"reading files: {number}/{len(found.files)}")
-        loaded.append(load_file(path, display_path(path, cwd), settings.limits, corpus_index))
+    sources: list[Source] = []
+    for path in found.files:
+        shown = display_path(path, cwd)
+        sources.append((shown, read_file(path, shown, settings.limits)))
     for path, why in sorted({*found.skipped, *named.skipped}):
         shown = display_path(path, cwd)
-        loaded.append(LoadedFile(shown, findings=[corpus_error("E006", why, Location(shown, 1, 1))]))
+        sources.append((shown, LoadedFile(shown, findings=[corpus_error("E006", why, Location(shown, 1, 1))])))
     target_paths = {display_path(p, cwd) for p in targets}
     if settings.stdin is not None:
         name, data = settings.stdin
         shown = display_path(Path(name), cwd)
-        loaded = [f for f in loaded if f.path != shown] + [load_bytes(data, shown, settings.limits)]
+        sources = [s for s in sources if s[0] != shown] + [(shown, data)]
         target_paths.add(shown)
-    return loaded, target_paths
+    return sources, target_paths
+
+
+def _load(settings: Settings, sources: list[Source], corpus_index: CorpusIndex | None) -> list[LoadedFile]:
+    say = settings.progress or (lambda message: None)
+    loaded = []
+    for number, (shown, source) in enumerate(sources, 1):
+        if number % 200 == 0:
+            say(f"reading files: {number}/{len(sources)}")
+        loaded.append(load_bytes(source, shown, settings.limits, corpus_index) if isinstance(source, bytes) else source)
+    return loaded
+
+
+def _run_keys(
+    settings: Settings, baseline: set[str] | None, sources: list[Source], target_paths: set[str]
+) -> tuple[str, str] | None:
+    """Where the index keeps this run's report: a hash of everything but the corpus that shapes it
+    (the settings, the rule files, the baseline's findings), and a hash of the corpus as read. None
+    when a rule file cannot be read: the run reports that."""
+    # Progress, workers and the index never change a report; stdin's bytes are the corpus's.
+    parts = [repr(dataclasses.replace(settings, progress=None, jobs=0, cache_dir=None, stdin=None))]
+    parts.append(repr(sorted(baseline)) if baseline is not None else "")
+    try:
+        for directory in [builtin_rules_dir(), *settings.rule_dirs]:
+            for path in sorted(p for p in Path(directory).rglob("*") if p.is_file()):
+                parts.append(f"{path}\0{hashlib.sha256(path.read_bytes()).hexdigest()}")
+    except OSError:
+        return None
+    corpus = hashlib.sha256()
+    for shown, source in sources:
+        read = hashlib.sha256(source).hexdigest() if isinstance(source, bytes) else repr(source.findings)
+        corpus.update(f"{shown}\0{read}\0".encode())
+    corpus.update(repr(sorted(target_paths)).encode())
+    return CorpusIndex.run_key(*parts), corpus.hexdigest()
 
 
 def load_rules(settings: Settings) -> tuple[list[LoadedRule], RuleIndex, Selection]:
@@ -234,16 +286,36 @@ def lint(settings: Settings) -> Report:
 
 
 def _lint(settings: Settings, corpus_index: CorpusIndex | None) -> Report:
-    say = settings.progress or (lambda message: None)
-    rules, index, selection = load_rules(settings)
-    compiled_rules = compiled(rules)
-    baseline = load_baseline(settings.baseline) if settings.baseline else None
     named = discover(settings.targets, trusted=[settings.cwd], keep=_records(settings))
     named.files = [f for f in named.files if not _excluded(f, settings)]
     if settings.targets and not named.files and not named.skipped and settings.stdin is None:
         # Only files that are not records were named (pre-commit staged a workflow): nothing to report.
+        rules = load_rules(settings)[0]
         return Report(as_of=settings.as_of, findings=[], files=0, records=0, rules=[r.spec.doc() for r in rules])
-    loaded, target_paths = _load(settings, named, corpus_index)
+    baseline = load_baseline(settings.baseline) if settings.baseline else None
+    sources, target_paths = _read(settings, named)
+    keys = _run_keys(settings, baseline, sources, target_paths) if corpus_index is not None else None
+    if corpus_index is not None and keys is not None:
+        remembered = corpus_index.report(*keys)
+        if remembered is not None:
+            return remembered  # the same settings over the same bytes: the same report
+    report = _lint_sources(settings, corpus_index, baseline, sources, target_paths)
+    if corpus_index is not None and keys is not None:
+        corpus_index.put_report(*keys, report)
+    return report
+
+
+def _lint_sources(
+    settings: Settings,
+    corpus_index: CorpusIndex | None,
+    baseline: set[str] | None,
+    sources: list[Source],
+    target_paths: set[str],
+) -> Report:
+    say = settings.progress or (lambda message: None)
+    rules, index, selection = load_rules(settings)
+    compiled_rules = compiled(rules)
+    loaded = _load(settings, sources, corpus_index)
     say(f"validating {sum(len(f.documents) for f in loaded)} records from {len(loaded)} files")
     # A run naming files validates and evaluates the records of the shards they touch, no others.
     partial = target_paths and any(f.path not in target_paths for f in loaded)

@@ -3,11 +3,15 @@ database in the user's cache directory, so that a run parses and evaluates only 
 
 - `files`: per file content (and limits), its parsed documents (values and packed positions) and the
   findings of the load stage;
-- `matches`: per rule pack and shard facts (and match limit), the engine's matches (shard_facts.py).
+- `matches`: per rule pack and shard facts (and match limit), the engine's matches and the facts they
+  name (shard_facts.py): a warm run renders findings without building any record's facts.
 - `facts`: per rule pack, record (its file's content and place), its standing and what else its facts
   read (facts.context_reads: the reference date, its leads' lines of authority, its coordination
   bodies' power, its refunding parties), the hash of its facts and how many there are
-  (shard_facts.py): a warm run builds facts only for the records its findings name.
+  (shard_facts.py);
+- `runs`: per run settings (everything that shapes a report but the corpus: options, configuration,
+  rule files, baseline), the hash of the corpus the last such run read and its report: a run over
+  the same bytes does nothing but read the files (api.py).
 
 Every key is a hash of everything its entry depends on, this format and the tool version included.
 Entries are JSON, never pickles: the index must not be a way to run code. An entry is used only when
@@ -38,16 +42,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from . import __version__
+from .report import Report
 
-FORMAT = 4  # entries and schema; 3 had no `facts` table, 2 was the JSON file per entry
+FORMAT = (
+    5  # entries and schema; 4 kept matches without their facts, 3 had no `facts` table, 2 was the JSON file per entry
+)
 APPLICATION_ID = 0x43_4F_48_31  # "COH1": PRAGMA application_id marks the database as ours
 DATABASE = "index.sqlite3"
 BUSY_TIMEOUT = 5.0  # seconds a run waits for another run's write before going without the index
 KEEP_DAYS = 30  # entries no run used for this long are deleted
-TABLES = ("files", "matches", "facts")
+CHUNK = 500  # keys asked for in one query (SQLite allows 32,766 parameters)
+TABLES = ("files", "matches", "facts", "runs")
 SCHEMA = {
     table: f"CREATE TABLE {table} (key TEXT PRIMARY KEY, entry TEXT NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID"
     for table in TABLES
@@ -86,7 +94,7 @@ class _StoredDocument(_Strict):
 
 
 class _FileEntry(_Strict):
-    format: Literal[4]
+    format: Literal[5]
     key: str
     content: str  # sha256 of the file's bytes
     documents: list[_StoredDocument]
@@ -94,20 +102,36 @@ class _FileEntry(_Strict):
 
 
 Count = Annotated[int, Field(ge=0)]
-Matches = list[tuple[str, int, dict[str, int]]]  # rule id, query, binding -> the fact's position in the shard
+Matches = list[tuple[str, int, dict[str, int]]]  # rule id, query, binding -> the fact's place in `facts`
+
+
+@dataclass(frozen=True)
+class StoredMatches:
+    facts: list[dict[str, Any]]  # the facts the matches name, `ri` their record's place in the shard
+    matches: Matches
 
 
 class _MatchesEntry(_Strict):
-    format: Literal[4]
+    format: Literal[5]
     key: str
+    facts: list[dict[str, Any]]
     matches: list[tuple[str, Count, dict[str, Count]]]
 
 
 class _FactsEntry(_Strict):
-    format: Literal[4]
+    format: Literal[5]
     key: str
     digest: str = Field(pattern="^[0-9a-f]{64}$")
     count: Count
+
+
+class _RunEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)  # not strict: JSON has no tuples or dates
+
+    format: Literal[5]
+    key: str
+    corpus: str
+    report: Report
 
 
 @dataclass(frozen=True)
@@ -197,14 +221,23 @@ class CorpusIndex:
 
     def _entry(self, table: str, key: str) -> bytes | None:
         """An entry's JSON, as bytes: text that is not UTF-8 is then not an error of the database."""
-        row = self._guarded(
-            lambda db: db.execute(f"SELECT CAST(entry AS BLOB), used FROM {table} WHERE key = ?", (key,)).fetchone()
+        return self._entries(table, [key]).get(key)
+
+    def _entries(self, table: str, keys: list[str]) -> dict[str, bytes]:
+        """The entries stored under the keys, in one query."""
+        marks = ",".join("?" * len(keys))
+        rows = self._guarded(
+            lambda db: db.execute(
+                f"SELECT key, CAST(entry AS BLOB), used FROM {table} WHERE key IN ({marks})", keys
+            ).fetchall()
         )
-        if row is None or not isinstance(row[0], bytes):
-            return None
-        if row[1] != _today():
-            self._stale[table].add(key)
-        return row[0]
+        found = {}
+        for key, entry, used in rows or ():
+            if isinstance(entry, bytes):
+                found[key] = entry
+                if used != _today():
+                    self._stale[table].add(key)
+        return found
 
     def close(self) -> None:
         """Write what this run learnt, in one transaction, and close the database."""
@@ -291,7 +324,7 @@ class CorpusIndex:
     def matches_key(*parts: str | bytes) -> str:
         return _key("matches", *parts)
 
-    def matches(self, key: str) -> Matches | None:
+    def matches(self, key: str) -> StoredMatches | None:
         """The matches stored under a key, or None (a miss)."""
         stored = self._entry("matches", key)
         if stored is None:
@@ -300,10 +333,13 @@ class CorpusIndex:
             entry = _MatchesEntry.model_validate_json(stored)
         except ValueError:
             return None
-        return entry.matches if entry.key == key else None
+        return StoredMatches(entry.facts, entry.matches) if entry.key == key else None
 
-    def put_matches(self, key: str, matches: Matches) -> None:
-        self._pending["matches"][key] = json.dumps({"format": FORMAT, "key": key, "matches": matches})
+    def put_matches(self, key: str, stored: StoredMatches) -> None:
+        if not all(v is None or isinstance(v, (str, int, float)) for fact in stored.facts for v in fact.values()):
+            return  # JSON would turn a tuple into a list: the engine runs every time
+        entry = {"format": FORMAT, "key": key, "facts": stored.facts, "matches": stored.matches}
+        self._pending["matches"][key] = json.dumps(entry)
 
     # --- a record's facts --------------------------------------------------------------------
 
@@ -311,19 +347,46 @@ class CorpusIndex:
     def facts_key(*parts: str | bytes) -> str:
         return _key("facts", *parts)
 
-    def facts(self, key: str) -> tuple[bytes, int] | None:
-        """The hash of a record's facts and how many there are, stored under a key, or None."""
-        stored = self._entry("facts", key)
-        if stored is None:
-            return None
-        try:
-            entry = _FactsEntry.model_validate_json(stored)
-        except ValueError:
-            return None
-        return (bytes.fromhex(entry.digest), entry.count) if entry.key == key else None
+    def facts(self, keys: list[str]) -> dict[str, tuple[bytes, int]]:
+        """The hash of each record's facts and how many there are, stored under the keys (those
+        with an entry: the others are misses), in one query per `CHUNK` keys."""
+        found: dict[str, tuple[bytes, int]] = {}
+        for start in range(0, len(keys), CHUNK):
+            for key, stored in self._entries("facts", keys[start : start + CHUNK]).items():
+                try:
+                    entry = _FactsEntry.model_validate_json(stored)
+                except ValueError:
+                    continue
+                if entry.key == key:
+                    found[key] = (bytes.fromhex(entry.digest), entry.count)
+        return found
 
     def put_facts(self, key: str, digest: bytes, count: int) -> None:
         self._pending["facts"][key] = json.dumps({"format": FORMAT, "key": key, "digest": digest.hex(), "count": count})
+
+    # --- a whole run's report ------------------------------------------------------------------
+
+    @staticmethod
+    def run_key(*parts: str | bytes) -> str:
+        return _key("run", *parts)
+
+    def report(self, key: str, corpus: str) -> Report | None:
+        """The report of the last run with these settings, if it read a corpus hashing to `corpus`."""
+        stored = self._entry("runs", key)
+        if stored is None:
+            return None
+        try:
+            entry = _RunEntry.model_validate_json(stored)
+        except ValueError:
+            return None
+        return entry.report if entry.key == key and entry.corpus == corpus else None
+
+    def put_report(self, key: str, corpus: str, report: Report) -> None:
+        head = json.dumps({"format": FORMAT, "key": key, "corpus": corpus})
+        self._pending["runs"][key] = f'{head[:-1]}, "report": {_REPORT.dump_json(report).decode()}}}'
+
+
+_REPORT: TypeAdapter[Report] = TypeAdapter(Report)
 
 
 @functools.cache
@@ -337,8 +400,14 @@ def _code() -> bytes:
     return digest.digest()
 
 
+@functools.cache
+def _keys() -> Any:
+    """What every key starts with: this format, the tool's version and its code."""
+    return hashlib.sha256(f"{FORMAT}|{__version__}|".encode() + _code())
+
+
 def _key(*parts: str | bytes) -> str:
-    digest = hashlib.sha256(f"{FORMAT}|{__version__}|".encode() + _code())
+    digest = _keys().copy()
     for part in parts:
         digest.update(b"|")
         digest.update(part.encode() if isinstance(part, str) else part)

@@ -116,21 +116,29 @@ class Document:
     index: int
     data: Any
     positions: array = field(repr=False)  # pack_spans(data, its spans)
-    _spans: dict[YamlPath, Span] | None = field(default=None, init=False, repr=False, compare=False)
 
     def span(self, yaml_path: YamlPath) -> Span:
-        """The span of a path, or of its nearest ancestor that has one."""
-        if self._spans is None:  # unpacked for the few documents a run reports on
-            packed = self.positions
-            self._spans = {
-                path: Span(*packed[4 * n : 4 * n + 4])
-                for n, path in enumerate(_node_paths(self.data, (), []))
-                if packed[4 * n]
-            }
-        yaml_path = tuple(yaml_path)
-        while yaml_path not in self._spans and yaml_path:
-            yaml_path = yaml_path[:-1]
-        return self._spans[yaml_path]
+        """The span of a path, or of its nearest ancestor that has one. A node's place among the
+        packed positions is its place in `_node_paths`' pre-order: found by walking down the path,
+        skipping the nodes of earlier siblings (a run asks about a few nodes of a few documents)."""
+        packed, node, n = self.positions, self.data, 0
+        found = n
+        for part in yaml_path:
+            if isinstance(node, dict) and part in node:
+                siblings = iter(node.items())
+            elif isinstance(node, list) and type(part) is int and 0 <= part < len(node):
+                siblings = enumerate(node)
+            else:
+                break
+            n += 1
+            for key, child in siblings:
+                if key == part:
+                    node = child
+                    break
+                n += _node_count(child)
+            if packed[4 * n]:
+                found = n
+        return Span(*packed[4 * found : 4 * found + 4])
 
     def location(self, yaml_path: YamlPath = (), record: str | None = None) -> Location:
         span = self.span(yaml_path)
@@ -466,9 +474,8 @@ def _parse(data: bytes, display: str, limits: Limits) -> LoadedFile:
     return loaded
 
 
-def load_file(
-    path: Path, display: str, limits: Limits = DEFAULT_LIMITS, index: CorpusIndex | None = None
-) -> LoadedFile:
+def read_file(path: Path, display: str, limits: Limits = DEFAULT_LIMITS) -> bytes | LoadedFile:
+    """A file's bytes, or, when it cannot be read or is over the size limit, the file with that finding."""
     try:
         with open(path, "rb") as handle:
             data = handle.read(limits.max_file_bytes + 1)
@@ -485,4 +492,11 @@ def load_file(
             )
         )
         return loaded
-    return load_bytes(data, display, limits, index)
+    return data
+
+
+def load_file(
+    path: Path, display: str, limits: Limits = DEFAULT_LIMITS, index: CorpusIndex | None = None
+) -> LoadedFile:
+    data = read_file(path, display, limits)
+    return load_bytes(data, display, limits, index) if isinstance(data, bytes) else data

@@ -8,20 +8,18 @@ that gives the pack no fact is skipped in every later shard (most records, in pa
 
 The engine sees a fact's `ri` as its record's position in the shard, not in the corpus, so that a
 shard's facts, and its key, do not change when records elsewhere come or go; rules compare `ri`
-only for equality, which the renumbering keeps. A match names its facts by their positions among
-the shard's facts (engine.RunResult), so a stored match can only ever name facts the shard has;
-they come back here with their corpus index.
+only for equality, which the renumbering keeps. The index keeps a shard's matches with the facts
+they name (those facts' `ri` their record's place in the shard), so a warm run renders findings
+without building any record's facts; a stored fact comes back with its record's corpus index.
 """
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import hashlib
-import itertools
 from dataclasses import dataclass
 
-from .corpus_index import CorpusIndex, Matches
+from .corpus_index import CorpusIndex, StoredMatches
 from .engine import Pack, RunResult
 from .facts import Context, Fact, context_reads, record_facts, route_facts
 from .ir import Match
@@ -86,13 +84,15 @@ class ShardFacts:
         """The shard's run: its matches from the index, else its facts for the engine. A record that
         gives the pack no fact takes no part, not even a number: adding one changes no shard's key."""
         built: dict[int, list[Fact]] = {}  # facts built to be hashed: the engine takes them on a miss
+        memos = {e.index: self._memo_key(e) for e in shard.records if e.index not in self._records}
+        asked = [memo for memo in memos.values() if memo]
+        remembered = self.index.facts(asked) if self.index is not None and asked else {}
         for entry in shard.records:
             if entry.index in self._records:
                 continue
-            memo = self._memo_key(entry)
-            remembered = self.index.facts(memo) if self.index is not None and memo else None
-            if remembered is not None:
-                self._records[entry.index] = remembered
+            memo = memos[entry.index]
+            if memo in remembered:
+                self._records[entry.index] = remembered[memo]
                 continue
             built[entry.index] = self._facts(entry, 0)  # hashed with `ri` 0: the same in any place
             self._records[entry.index] = (_digest(built[entry.index]) if self.index else b"", len(built[entry.index]))
@@ -108,7 +108,7 @@ class ShardFacts:
                 self.pack.name, str(self.match_limit), *digests, _digest(routes), self._shared_digest
             )
             stored = self.index.matches(key)
-            known = self._known(members, tail, stored, built) if stored is not None else None
+            known = self._known(members, stored) if stored is not None else None
             if known is not None:
                 return ShardRun(shard, members, key, None, known)
         facts: list[Fact] = []
@@ -119,34 +119,25 @@ class ShardFacts:
             facts += record
         return ShardRun(shard, members, key, facts + tail, [])
 
-    def _known(
-        self, members: list[RecordEntry], tail: list[Fact], stored: Matches, built: dict[int, list[Fact]]
-    ) -> Found | None:
-        """Stored matches as facts; None (a miss) unless every one names, for a rule of the pack
-        and one of its queries, a fact of the shard of the type each of its bindings takes."""
-        offsets = list(itertools.accumulate((self._records[e.index][1] for e in members), initial=0))
-        named: dict[int, list[Fact]] = {}  # the facts of the records the matches name (corpus `ri`)
-
-        def fact_at(position: int) -> Fact:
-            if position >= offsets[-1]:
-                return tail[position - offsets[-1]]
-            n = bisect.bisect_right(offsets, position) - 1
-            entry = members[n]
-            if entry.index not in named:
-                hashed = built.get(entry.index)  # already built to be hashed: not built again
-                facts = [dict(f, ri=entry.index) for f in hashed] if hashed else self._facts(entry, entry.index)
-                named[entry.index] = facts
-            return named[entry.index][position - offsets[n]]
-
+    def _known(self, members: list[RecordEntry], stored: StoredMatches) -> Found | None:
+        """Stored matches with their facts; None (a miss) unless every one names, for a rule of the
+        pack and one of its queries, a stored fact of the type each of its bindings takes, and every
+        stored fact belongs to one of the shard's records or to none (`ri` -1)."""
+        facts: list[Fact] = []
+        for fact in stored.facts:
+            ri = fact.get("ri")
+            if type(ri) is not int or not -1 <= ri < len(members) or not isinstance(fact.get("t"), str):
+                return None
+            facts.append(fact if ri < 0 else {**fact, "ri": members[ri].index})
         found: Found = []
-        for rule_id, q, positions in stored:
+        for rule_id, q, positions in stored.matches:
             rule = self.pack.by_id.get(rule_id)
             if rule is None or q >= len(rule.queries):
                 return None
             types = {p.binding: p.fact for p in rule.queries[q].patterns if p.binding}
-            if positions.keys() != types.keys() or max(positions.values(), default=0) >= offsets[-1] + len(tail):
+            if positions.keys() != types.keys() or max(positions.values(), default=0) >= len(facts):
                 return None
-            match = {b: fact_at(p) for b, p in positions.items()}
+            match = {b: facts[p] for b, p in positions.items()}
             if any(match[b]["t"] != types[b] for b in match):
                 return None
             found.append((rule_id, q, match))
@@ -158,7 +149,15 @@ class ShardFacts:
         facts, members = run.facts, run.members
         assert facts is not None
         if self.index is not None and not result.errors:
-            self.index.put_matches(run.key, result.matches)
+            named = sorted({p for _, _, ps in result.matches for p in ps.values()})
+            place = {p: n for n, p in enumerate(named)}
+            self.index.put_matches(
+                run.key,
+                StoredMatches(
+                    [facts[p] for p in named],
+                    [(rule_id, q, {b: place[p] for b, p in ps.items()}) for rule_id, q, ps in result.matches],
+                ),
+            )
 
         def fact_at(position: int) -> Fact:
             fact = facts[position]

@@ -3,6 +3,8 @@ from the index; a wrong, corrupt or foreign entry is a miss, a damaged or foreig
 again, a locked one is gone without, never a traceback and never a different finding; runs share it."""
 
 import base64
+import dataclasses
+import datetime as dt
 import json
 import os
 import sqlite3
@@ -31,6 +33,12 @@ def findings(report):
 
 
 @pytest.fixture
+def per_stage(monkeypatch):
+    """Runs that never take a whole report from the index: what the stages below it keep is tested."""
+    monkeypatch.setattr(corpus_index.CorpusIndex, "report", lambda self, key, corpus: None)
+
+
+@pytest.fixture
 def parsed(monkeypatch):
     """The corpus files libyaml composes in a run (the rule pack's own files are not counted)."""
     texts = []
@@ -45,7 +53,7 @@ def parsed(monkeypatch):
     return texts
 
 
-def test_a_warm_run_parses_nothing_and_takes_every_position_from_the_index(corpus, tmp_path_factory, parsed):
+def test_a_warm_run_parses_nothing_and_takes_every_position_from_the_index(corpus, tmp_path_factory, parsed, per_stage):
     index = tmp_path_factory.mktemp("index")
     cold = findings(corpus(FILES, cache_dir=index))
     assert len(parsed) == 2 and any(f["rule"] == "HC001" for f in cold)
@@ -55,7 +63,7 @@ def test_a_warm_run_parses_nothing_and_takes_every_position_from_the_index(corpu
     assert findings(corpus(FILES)) == cold  # and are those of a run without it
 
 
-def test_files_with_any_line_break_are_served_from_the_index(corpus, tmp_path_factory, parsed):
+def test_files_with_any_line_break_are_served_from_the_index(corpus, tmp_path_factory, parsed, per_stage):
     index = tmp_path_factory.mktemp("index")
     files = {name: text.replace("\n", "\r") for name, text in FILES.items()}  # YAML counts a lone CR as a break
     cold = findings(corpus(files, cache_dir=index))
@@ -117,7 +125,7 @@ def wrong_entries(original: bytes) -> dict:
     return {name: value if isinstance(value, (bytes, int)) else json.dumps(value) for name, value in wrong.items()}
 
 
-def test_a_wrong_or_corrupt_file_entry_is_a_miss(corpus, tmp_path_factory, parsed):
+def test_a_wrong_or_corrupt_file_entry_is_a_miss(corpus, tmp_path_factory, parsed, per_stage):
     index = tmp_path_factory.mktemp("index")
     reference = findings(corpus(FILES, cache_dir=index))
     rows = index_rows(index)
@@ -168,7 +176,7 @@ def test_a_damaged_or_foreign_database_is_made_again(corpus, tmp_path_factory, d
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("PRAGMA user_version").fetchone() == (corpus_index.FORMAT,)
         tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master ORDER BY name")]
-    assert tables == ["facts", "files", "matches"] and len(index_rows(index)) == len(files)
+    assert tables == ["facts", "files", "matches", "runs"] and len(index_rows(index)) == len(files)
 
 
 GOOD_INSTITUTION = """\
@@ -353,25 +361,31 @@ def test_worker_processes_take_only_the_shards_the_index_does_not_know(corpus, t
 def wrong_matches(entry: dict) -> dict:
     (rule_id, q, positions), *rest = entry["matches"]
     binding = sorted(positions)[0]
+    fact, *other_facts = entry["facts"]
     wrong = {
         "empty": b"",
         "not JSON": b"[{",
         "not UTF-8": b"\xff",
         "copied from another key": {**entry, "key": "0" * 64},
-        "another format": {**entry, "format": 2},
+        "another format": {**entry, "format": 4},
+        "without its facts": {k: v for k, v in entry.items() if k != "facts"},
         "a rule of no pack": {**entry, "matches": [["ZZ999", q, positions], *rest]},
         "a query the rule has not": {**entry, "matches": [[rule_id, 99, positions], *rest]},
         "a binding missing": {**entry, "matches": [[rule_id, q, {}], *rest]},
         "a binding too many": {**entry, "matches": [[rule_id, q, {**positions, "zz": 0}], *rest]},
-        "a fact past the shard's": {**entry, "matches": [[rule_id, q, {**positions, binding: 10**6}], *rest]},
+        "a fact past the stored ones": {**entry, "matches": [[rule_id, q, {**positions, binding: 10**6}], *rest]},
         "a negative position": {**entry, "matches": [[rule_id, q, {**positions, binding: -1}], *rest]},
         "a position as text": {**entry, "matches": [[rule_id, q, {**positions, binding: "0"}], *rest]},
         "a match as an object": {**entry, "matches": [{"rule": rule_id}, *rest]},
+        "a fact of a record past the shard's": {**entry, "facts": [{**fact, "ri": 10**6}, *other_facts]},
+        "a fact of no type": {**entry, "facts": [{k: v for k, v in fact.items() if k != "t"}, *other_facts]},
+        "a fact of another type": {**entry, "facts": [{**fact, "t": "zz"}, *other_facts]},
+        "a fact as a list": {**entry, "facts": [list(fact.values()), *other_facts]},
     }
     return {name: value if isinstance(value, bytes) else json.dumps(value) for name, value in wrong.items()}
 
 
-def test_a_wrong_or_corrupt_matches_entry_is_a_miss(corpus, tmp_path_factory, engine_runs):
+def test_a_wrong_or_corrupt_matches_entry_is_a_miss(corpus, tmp_path_factory, engine_runs, per_stage):
     index = tmp_path_factory.mktemp("index")
     reference = findings(corpus(TWO_COUNTRIES, cache_dir=index, jobs=1))
     rows = index_rows(index, "matches")
@@ -391,7 +405,7 @@ def test_stored_matches_name_facts_of_the_types_their_bindings_take(corpus):
     from coherence_rules.engine import register, run
     from coherence_rules.facts import context
     from coherence_rules.settings import Settings
-    from coherence_rules.shard_facts import ShardFacts, ShardRun
+    from coherence_rules.shard_facts import ShardFacts
     from coherence_rules.shards import shards
     from coherence_rules.validate import validate
 
@@ -403,30 +417,40 @@ def test_stored_matches_name_facts_of_the_types_their_bindings_take(corpus):
     ctx, pack = context(valid, AS_OF), register(rules)
     shard = shards(valid)[0]
 
-    class Stored:  # an index holding one entry, whatever its key
-        def __init__(self, matches):
-            self.stored, self.put = matches, None
+    class Stored:  # an index holding one entry, whatever its key, and no record's facts
+        def __init__(self):
+            self.stored = None
 
         def matches(self, key):
             return self.stored
 
-        def put_matches(self, key, matches):
-            self.put = matches
+        def put_matches(self, key, stored):
+            self.stored = stored
+
+        def facts(self, keys):
+            return {}
+
+        def put_facts(self, key, digest, count):
+            pass
 
     engine_facts = ShardFacts(pack, ctx, [], None, 0).plan(shard).facts  # without an index: for the engine
     result = run(pack, engine_facts)
     matches = [m for m in result.matches if m[0] == "HC001"]
     assert matches
-    members = ShardFacts(pack, ctx, [], None, 0).plan(shard).members
-    found = ShardFacts(pack, ctx, [], None, 0).found(ShardRun(shard, members, "", engine_facts, []), result)
-    known = ShardFacts(pack, ctx, [], Stored(result.matches), 0).plan(shard)
+    index = Stored()
+    planned = ShardFacts(pack, ctx, [], index, 0).plan(shard)
+    assert planned.facts == engine_facts  # nothing stored: a miss
+    found = ShardFacts(pack, ctx, [], index, 0).found(planned, result)  # ... and the engine's matches kept
+    assert len(index.stored.facts) < len(engine_facts)  # only the facts the matches name
+    known = ShardFacts(pack, ctx, [], index, 0).plan(shard)
     assert known.facts is None and known.known == found  # the engine's matches, stored: a hit
-    rule_id, q, positions = matches[0]
+    kept = index.stored
+    rule_id, q, positions = kept.matches[0]
     binding = sorted(positions)[0]
-    other = next(i for i, fact in enumerate(engine_facts) if fact["t"] != engine_facts[positions[binding]]["t"])
-    for wrong in (other, len(engine_facts)):
-        stored = Stored([(rule_id, q, {**positions, binding: wrong})])
-        assert ShardFacts(pack, ctx, [], stored, 0).plan(shard).facts == engine_facts  # a miss
+    other = next(i for i, f in enumerate(kept.facts) if f["t"] != kept.facts[positions[binding]]["t"])
+    for wrong in (other, len(kept.facts)):
+        index.stored = dataclasses.replace(kept, matches=[(rule_id, q, {**positions, binding: wrong})])
+        assert ShardFacts(pack, ctx, [], index, 0).plan(shard).facts == engine_facts  # a miss
 
 
 # --- what a record's facts read beyond the record -----------------------------------------------
@@ -477,7 +501,8 @@ def test_a_change_in_another_record_reaches_the_facts_the_index_remembers(corpus
     assert after == findings(corpus(files))
 
 
-def test_a_warm_run_builds_only_the_facts_of_the_records_its_findings_name(corpus, tmp_path_factory, monkeypatch):
+def test_a_warm_run_builds_no_record_facts(corpus, tmp_path_factory, monkeypatch, per_stage):
+    """Stored matches come with the facts they name: a warm run renders its findings from them."""
     from coherence_rules import shard_facts
 
     index = tmp_path_factory.mktemp("index")
@@ -490,7 +515,7 @@ def test_a_warm_run_builds_only_the_facts_of_the_records_its_findings_name(corpu
     )
     warm = corpus(files, cache_dir=index)
     assert findings(warm) == findings(cold) and warm.records == 3
-    assert sorted(set(built)) == sorted({r for f in warm.findings for r in f.records}) == ["XAA-LAW", "XAA-STRATEGY"]
+    assert {r for f in warm.findings for r in f.records} == {"XAA-LAW", "XAA-STRATEGY"} and built == []
 
 
 def test_facts_read_the_rest_of_the_corpus_only_where_context_reads_says():
@@ -508,3 +533,102 @@ def test_facts_read_the_rest_of_the_corpus_only_where_context_reads_says():
                     readers.add(function.name)
     # _statement_facts reads lead lines, which context_reads names for every lead a record may have.
     assert readers == {"_coordination_powers", "_refunding", "context_reads", "_statement_facts"}
+
+
+# --- a whole run's report ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def evaluated(monkeypatch):
+    """How many runs went past the index's reports to the stages."""
+    from coherence_rules import api
+
+    count = []
+    original = api._lint_sources
+    monkeypatch.setattr(api, "_lint_sources", lambda *args: count.append(1) or original(*args))
+    return count
+
+
+def test_a_run_over_the_same_bytes_takes_its_report_from_the_index_and_any_change_is_a_miss(
+    corpus, tmp_path_factory, evaluated
+):
+    """Every kind of input flipped in turn (a file edited, added, renamed, deleted; the reference
+    date, the selection, the configuration, a rule file, the baseline, the files named): each first
+    run after it reports what a run without the index does, and a repeat takes that report."""
+    from coherence_rules.baseline import baseline_text
+    from coherence_rules.formats import render
+
+    index, pack = tmp_path_factory.mktemp("index"), tmp_path_factory.mktemp("pack")
+    rule = (REPO / "rules" / "HC" / "HC001-opposing-objectives.yaml").read_text()
+    rule = rule.replace("HC001", "XT901").replace("name: opposing-objectives", "name: goals-apart")
+    (pack / "XT901-goals-apart.yaml").write_text(rule)
+    baseline = tmp_path_factory.mktemp("baseline") / "baseline.json"
+    files = dict(FILES)
+    settings: dict = {"rule_dirs": [pack], "select": ["HC", "LC", "XT"]}
+
+    def same_as_without() -> None:
+        evaluated.clear()
+        warm = render("json", corpus(files, cache_dir=index, **settings))
+        assert evaluated == [1]  # a change: the stages ran
+        assert warm == render("json", corpus(files, **settings))
+        evaluated.clear()
+        assert render("json", corpus(files, cache_dir=index, **settings)) == warm and evaluated == []
+
+    same_as_without()
+    files["law.yaml"] += "title: Border Act (fictional)\n"
+    same_as_without()
+    files["plan.yaml"] = STRATEGY.replace("XAA-STRATEGY", "XAA-PLAN")
+    same_as_without()
+    (corpus.root / "plan.yaml").rename(corpus.root / "plan2.yaml")
+    files["plan2.yaml"] = files.pop("plan.yaml")
+    same_as_without()
+    (corpus.root / "plan2.yaml").unlink()
+    del files["plan2.yaml"]
+    same_as_without()
+    settings["as_of"] = dt.date(2027, 1, 1)
+    same_as_without()
+    settings["select"] = ["XT"]
+    same_as_without()
+    (pack / "XT901-goals-apart.yaml").write_text(rule.replace("severity: error", "severity: warning"))
+    same_as_without()
+    settings["severity"] = {"XT901": "info"}
+    same_as_without()
+    hidden = corpus(files, **settings).findings
+    assert hidden
+    baseline.write_text(baseline_text(hidden))
+    settings["baseline"] = baseline
+    same_as_without()
+    baseline.write_text(baseline_text([]))
+    same_as_without()
+    settings["targets"] = [corpus.root / "law.yaml"]
+    same_as_without()
+
+
+def test_a_wrong_or_corrupt_report_entry_is_a_miss(corpus, tmp_path_factory, evaluated):
+    index = tmp_path_factory.mktemp("index")
+    reference = findings(corpus(FILES, cache_dir=index))
+    ((key, entry),) = index_rows(index, "runs").items()
+    stored = json.loads(entry)
+    wrong = {
+        "empty": b"",
+        "not JSON": b"[{",
+        "another format": {**stored, "format": 4},
+        "copied from another key": {**stored, "key": "0" * 64},
+        "for another corpus": {**stored, "corpus": "0" * 64},
+        "a report without its findings": {
+            **stored,
+            "report": {k: v for k, v in stored["report"].items() if k != "findings"},
+        },
+        "a finding without its rule": {
+            **stored,
+            "report": {
+                **stored["report"],
+                "findings": [{k: v for k, v in stored["report"]["findings"][0].items() if k != "rule"}],
+            },
+        },
+    }
+    for name, value in wrong.items():
+        set_index_row(index, key, value if isinstance(value, bytes) else json.dumps(value), "runs")
+        evaluated.clear()
+        assert findings(corpus(FILES, cache_dir=index)) == reference and evaluated == [1], name
+        assert index_rows(index, "runs")[key] == entry, name  # written again

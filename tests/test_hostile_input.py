@@ -458,15 +458,14 @@ def test_a_directory_the_walk_cannot_read_is_e006_even_as_root(corpus, monkeypat
     """Root reads any directory: make the walk report the error it would report to anyone else."""
     import coherence_rules.api as api
 
-    walk = os.walk
+    scandir = os.scandir
 
-    def failing(top, onerror=None, **options):
-        if onerror:
-            error = PermissionError(13, "Permission denied")
-            error.filename = str(corpus.root / "locked")
-            onerror(error)
-        yield from walk(top, onerror=onerror, **options)
+    def failing(path):
+        if os.path.basename(path) == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
 
-    monkeypatch.setattr(api.os, "walk", failing)
+    (corpus.root / "locked").mkdir()
+    monkeypatch.setattr(api.os, "scandir", failing)
     report = corpus({"good.yaml": GOOD}, select=["LC001"])
     assert summary(report) == [("E006", "locked", 1)] and "Permission denied" in report.findings[0].message
