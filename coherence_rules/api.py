@@ -1,7 +1,7 @@
 """The one public entry point: lint(settings) -> Report. The CLI, the pre-commit hook, the tests and
-the benchmarks all go through it. It reads the corpus (records column: load -> validate -> facts)
-and the rule packs (rules column: rulespec -> compiler), meets them at the engine (evaluate), and
-applies configuration, inline suppressions and the baseline."""
+the benchmarks all go through it. It finds and reads the corpus files; a run whose settings, rule
+files, baseline and corpus bytes are those of the last such run takes that run's report from the
+corpus index; any other runs the stages (pipeline.py), which are imported only then."""
 
 from __future__ import annotations
 
@@ -13,30 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import globs
-from .baseline import apply_baseline, load_baseline
-from .compiler import compile_rules
-from .corpus_errors import BUILTIN_RULES, corpus_error
+from .baseline import load_baseline
+from .corpus_errors import corpus_error
 from .corpus_index import CorpusIndex
-from .cost import within_fact_budget
-from .directives import apply_directives, directives
 from .errors import UsageError
-from .evaluate import evaluate
-from .findings import Finding, Location, finalise
-from .ir import CompiledRule
-from .load import LoadedFile, load_bytes, read_file
-from .obligations import load_obligations
-from .record_views import record_views
+from .findings import Location
+from .load import LoadedFile, Source, read_file
 from .report import Report
-from .rulespec import LoadedRule, builtin_rules_dir, load_rule_dirs
-from .selection import RuleIndex, Selection, apply_config
-from .settings import Settings, default_corpus
-from .shards import membership, needed_documents, pair_shards, shards
-from .validate import validate
+from .settings import Settings, builtin_rules_dir, default_corpus
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tox"}
 OUTSIDE = "outside the corpus"
-PARALLEL_FROM = 2000  # records: below this, starting worker processes costs more than it saves
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -141,42 +129,6 @@ def _index(settings: Settings, corpus: list[Path]) -> CorpusIndex | None:
     return CorpusIndex(settings.cache_dir)
 
 
-def at_most_per_record(findings: list[Finding], limit: int) -> list[Finding]:
-    """At most `limit` findings of one rule per record (per file, for findings outside records),
-    the first in report order; an E006 finding counts the rest (one file once yielded 280,000)."""
-    kept: list[Finding] = []
-    over: dict[tuple[str, str], list[Finding]] = {}
-    for finding in findings:
-        group = over.setdefault((finding.rule, finding.location.record or finding.location.path), [])
-        group.append(finding)
-        if len(group) <= limit:
-            kept.append(finding)
-    for (rule, where), group in over.items():
-        if len(group) > limit:
-            first = group[0].location
-            kept.append(
-                corpus_error(
-                    "E006",
-                    f"{rule} reports {len(group)} findings for {where}, over the limit of {limit}: "
-                    f"only the first {limit} are listed",
-                    Location(first.path, first.line, first.column, record=first.record),
-                    records=(first.record,) if first.record else (),
-                )
-            )
-    return finalise(kept)
-
-
-_COMPILED: dict[tuple, list[CompiledRule]] = {}
-
-
-def compiled(rules: list[LoadedRule]) -> list[CompiledRule]:
-    """Compile a pack once per process."""
-    key = tuple((r.origin, repr(r.spec)) for r in rules)
-    if key not in _COMPILED:
-        _COMPILED[key] = compile_rules(rules)
-    return _COMPILED[key]
-
-
 def corpus_roots(settings: Settings) -> list[Path]:
     """The configured corpus; without one, the directories named on the command line (never the
     working directory's unrelated files), else `policies/` or the working directory."""
@@ -209,9 +161,6 @@ def _excluded(path: Path, settings: Settings) -> bool:
     return path.name.startswith(".") or globs.any_matches(globs.relative(path, root), settings.exclude)
 
 
-Source = tuple[str, "bytes | LoadedFile"]  # a corpus file's display path and bytes (or why it has none)
-
-
 def _read(settings: Settings, named: Discovered) -> tuple[list[Source], set[str]]:
     """The corpus files (the `named` targets included), as read, and the display paths of the
     targets (those skipped too: their findings are the run's)."""
@@ -233,16 +182,6 @@ def _read(settings: Settings, named: Discovered) -> tuple[list[Source], set[str]
         sources = [s for s in sources if s[0] != shown] + [(shown, data)]
         target_paths.add(shown)
     return sources, target_paths
-
-
-def _load(settings: Settings, sources: list[Source], corpus_index: CorpusIndex | None) -> list[LoadedFile]:
-    say = settings.progress or (lambda message: None)
-    loaded = []
-    for number, (shown, source) in enumerate(sources, 1):
-        if number % 200 == 0:
-            say(f"reading files: {number}/{len(sources)}")
-        loaded.append(load_bytes(source, shown, settings.limits, corpus_index) if isinstance(source, bytes) else source)
-    return loaded
 
 
 def _run_keys(
@@ -268,14 +207,6 @@ def _run_keys(
     return CorpusIndex.run_key(*parts), corpus.hexdigest()
 
 
-def load_rules(settings: Settings) -> tuple[list[LoadedRule], RuleIndex, Selection]:
-    """(the pack rules that run, every rule a token can name, the selection)."""
-    known = load_rule_dirs([builtin_rules_dir(), *settings.rule_dirs])
-    index = RuleIndex([r.spec.doc() for r in known])
-    selection = Selection(index, settings.select, settings.ignore, settings.severity, settings.per_path_ignores)
-    return [r for r in known if selection.reports(r.spec.id)], index, selection
-
-
 def lint(settings: Settings) -> Report:
     corpus_index = _index(settings, corpus_roots(settings))
     try:
@@ -290,6 +221,8 @@ def _lint(settings: Settings, corpus_index: CorpusIndex | None) -> Report:
     named.files = [f for f in named.files if not _excluded(f, settings)]
     if settings.targets and not named.files and not named.skipped and settings.stdin is None:
         # Only files that are not records were named (pre-commit staged a workflow): nothing to report.
+        from .pipeline import load_rules
+
         rules = load_rules(settings)[0]
         return Report(as_of=settings.as_of, findings=[], files=0, records=0, rules=[r.spec.doc() for r in rules])
     baseline = load_baseline(settings.baseline) if settings.baseline else None
@@ -299,92 +232,9 @@ def _lint(settings: Settings, corpus_index: CorpusIndex | None) -> Report:
         remembered = corpus_index.report(*keys)
         if remembered is not None:
             return remembered  # the same settings over the same bytes: the same report
-    report = _lint_sources(settings, corpus_index, baseline, sources, target_paths)
+    from .pipeline import run_stages  # only now: a run answered by the index needs none of the stages
+
+    report = run_stages(settings, corpus_index, baseline, sources, target_paths)
     if corpus_index is not None and keys is not None:
         corpus_index.put_report(*keys, report)
     return report
-
-
-def _lint_sources(
-    settings: Settings,
-    corpus_index: CorpusIndex | None,
-    baseline: set[str] | None,
-    sources: list[Source],
-    target_paths: set[str],
-) -> Report:
-    say = settings.progress or (lambda message: None)
-    rules, index, selection = load_rules(settings)
-    compiled_rules = compiled(rules)
-    loaded = _load(settings, sources, corpus_index)
-    say(f"validating {sum(len(f.documents) for f in loaded)} records from {len(loaded)} files")
-    # A run naming files validates and evaluates the records of the shards they touch, no others.
-    partial = target_paths and any(f.path not in target_paths for f in loaded)
-    valid = validate(loaded, needed_documents(loaded, target_paths) if partial else None)
-    only_shards = evaluated = None
-    if target_paths:
-        keys = membership(valid)
-        only_shards = {k for r in valid.records if r.path in target_paths for k in keys[r.index]}
-        evaluated = {
-            e.index for s in [*shards(valid, only_shards), *pair_shards(valid, only_shards)] for e in s.records
-        }
-    corpus, too_costly = within_fact_budget(valid, settings.limits.max_facts_per_record, evaluated)
-    say(f"running {len(rules)} rules on {len(corpus.records)} records")
-    obligations = load_obligations([builtin_rules_dir(), *settings.rule_dirs])
-    jobs = settings.jobs or (min(os.cpu_count() or 1, 8) if len(corpus.records) >= PARALLEL_FROM else 1)
-    findings = [
-        *(f for f in corpus.findings if selection.reports(f.rule)),  # NR001 can be ignored; E rules cannot
-        *too_costly,
-        *evaluate(
-            corpus,
-            compiled_rules,
-            settings.as_of,
-            only_shards,
-            obligations,
-            say,
-            jobs,
-            settings.limits.max_matches_per_rule,
-            corpus_index,
-        ),
-    ]
-    if target_paths:
-        findings = [f for f in findings if any(loc.path in target_paths for loc in f.locations)]
-    findings = apply_config(
-        finalise(findings),
-        index,
-        settings.severity,
-        settings.per_path_ignores,
-        settings.cwd,
-        settings.config_root or settings.cwd,
-    )
-    # Suppressions anywhere in the corpus apply (a finding is judged where a whole-corpus run points
-    # it); only the targets' own suppression comments are themselves reported.
-    found, unsearched = directives(loaded, None, settings.limits.max_comment_line_chars)
-    findings += [f for f in unsearched if not target_paths or f.location.path in target_paths]
-    findings, suppressed, about_suppressions = apply_directives(
-        findings, found, index, {r.spec.id for r in rules} | set(BUILTIN_RULES)
-    )
-    if baseline is not None:
-        findings, hidden = apply_baseline(findings, baseline)
-        suppressed += hidden
-    if target_paths:
-        about_suppressions = [f for f in about_suppressions if f.location.path in target_paths]
-        findings = [f.anchored(target_paths) for f in findings]
-        suppressed = [dataclasses.replace(s, finding=s.finding.anchored(target_paths)) for s in suppressed]
-    findings += [f for f in about_suppressions if selection.reports(f.rule)]
-    if settings.progress:
-        settings.progress("")
-    views, texts = [], {}
-    if settings.record_views:
-        views = record_views(corpus, settings.as_of)
-        shown = {loc.path for f in [*findings, *(s.finding for s in suppressed)] for loc in f.locations}
-        texts = {f.path: f.text for f in loaded if f.path in shown}
-    return Report(
-        as_of=settings.as_of,
-        findings=at_most_per_record(finalise(findings), settings.limits.max_findings_per_rule_per_record),
-        files=len(loaded),
-        records=len(valid.records),
-        rules=[r.spec.doc() for r in rules],
-        suppressed=sorted(suppressed, key=lambda s: s.finding.sort_key()),
-        record_views=views,
-        texts=texts,
-    )

@@ -9,7 +9,8 @@ from pathlib import Path
 from . import frameworks
 from .corpus_errors import BUILTIN_RULES
 from .report import RuleDoc
-from .rulespec import builtin_rules_dir, load_rule_dirs
+from .rulespec import load_rule_dirs
+from .settings import builtin_rules_dir
 
 SUPPRESS = """\
 How to suppress:

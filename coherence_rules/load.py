@@ -156,6 +156,8 @@ class LoadedFile:
     content: str = ""  # the sha256 of its bytes, when the corpus index is used (it keys records' facts)
 
 
+Source = tuple[str, "bytes | LoadedFile"]  # a corpus file's display path and its bytes (or why it has none)
+
 _TAG = "tag:yaml.org,2002:"
 SCALAR_TAGS = frozenset(_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp"))
 NUMBER_TAGS = frozenset((_TAG + "int", _TAG + "float"))

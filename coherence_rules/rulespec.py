@@ -290,12 +290,6 @@ class LoadedRule:
         return self.document.span((*self.prefix, *yaml_path)).line
 
 
-def builtin_rules_dir() -> Path:
-    """`rules/` ships in the wheel as coherence_rules/rulepack; a checkout uses rules/ itself."""
-    installed = Path(__file__).resolve().parent / "rulepack"
-    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "rules"
-
-
 def _substitute(value: Any, params: dict[str, Any]) -> Any:
     if isinstance(value, str) and value.startswith("$") and value[1:] in params:
         return copy.deepcopy(params[value[1:]])

@@ -12,8 +12,8 @@ from pathlib import Path, PurePosixPath
 
 from .api import lint
 from .errors import RulePackError
-from .rulespec import FixtureCase, LoadedRule, builtin_rules_dir, load_rule_dirs
-from .settings import Settings
+from .rulespec import FixtureCase, LoadedRule, load_rule_dirs
+from .settings import Settings, builtin_rules_dir
 
 FIXTURE_AS_OF = dt.date(2026, 11, 23)
 

@@ -29,9 +29,6 @@ from pydantic import (
 from . import parties, vocab
 
 SCHEMA_VERSIONS = (1, 2)
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$"  # ids as the record format allows, plus "@" (agreement keys)
-COUNTRY_PATTERN = r"^[A-Z]{3}$"
-PARTY_PATTERN = r"^([A-Z]{3}|[A-Z]{2,5}|[A-Z]{3}-[A-Z0-9]{1,3})$"
 CORRIDOR_END_PATTERN = r"^([A-Z]{3}|any)$"
 
 
@@ -54,9 +51,9 @@ def _corridor_end(code: str) -> str:
     return code if code == "any" else _party(code)
 
 
-RecordId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-Country = Annotated[str, StringConstraints(pattern=COUNTRY_PATTERN), AfterValidator(_country)]
-Party = Annotated[str, StringConstraints(pattern=PARTY_PATTERN), AfterValidator(_party)]
+RecordId = Annotated[str, StringConstraints(pattern=vocab.ID_PATTERN)]
+Country = Annotated[str, StringConstraints(pattern=vocab.COUNTRY_PATTERN), AfterValidator(_country)]
+Party = Annotated[str, StringConstraints(pattern=vocab.PARTY_PATTERN), AfterValidator(_party)]
 CorridorEnd = Annotated[str, AfterValidator(_corridor_end)]
 # ILO C118 Art 2 accepts branch by branch; its "medical care" is the `health` area.
 C118_BRANCHES = ("health", *vocab.SOCIAL_SECURITY_BRANCHES)

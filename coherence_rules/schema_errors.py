@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .findings import format_path
-from .schema import COUNTRY_PATTERN, ID_PATTERN, PARTY_PATTERN
+from .vocab import COUNTRY_PATTERN, ID_PATTERN, PARTY_PATTERN
 
 YamlPath = tuple  # of str keys and int indices
 

@@ -58,6 +58,12 @@ class Settings:
     record_views: bool = False  # also return every record's view and the texts findings point into
 
 
+def builtin_rules_dir() -> Path:
+    """`rules/` ships in the wheel as coherence_rules/rulepack; a checkout uses rules/ itself."""
+    installed = Path(__file__).resolve().parent / "rulepack"
+    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "rules"
+
+
 def default_corpus(root: Path) -> list[Path]:
     """Without a configured corpus: `policies/` under the root if there is one, else the root."""
     policies = root / "policies"

@@ -1,4 +1,4 @@
-"""The closed vocabularies of schema v1, with the group and area trees.
+"""The closed vocabularies of schema v1, with the group and area trees, and the forms of codes and ids.
 
 A statement about a node applies to every node below it, so tree overlap is the
 basis of most joins: two statements overlap when one's node is the other's node
@@ -10,6 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 Tree = dict[str, "Tree"]
+
+# The forms of codes and ids (schema.py's fields; schema_errors.py explains them in words).
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$"  # ids as the record format allows, plus "@" (agreement keys)
+COUNTRY_PATTERN = r"^[A-Z]{3}$"
+PARTY_PATTERN = r"^([A-Z]{3}|[A-Z]{2,5}|[A-Z]{3}-[A-Z0-9]{1,3})$"
 
 GROUP_TREE: Tree = {
     "all_migrants": {

@@ -1,6 +1,7 @@
 """The command line: exit codes, formats, targets vs corpus, stdin, determinism."""
 
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -214,3 +215,32 @@ def test_a_text_run_imports_no_other_format(tmp_path):
     loaded = set(result.stderr.split())
     assert "coherence_rules.formats.text" in loaded
     assert loaded.isdisjoint({"jinja2", "coherence_rules.formats.html_report", "coherence_rules.formats.sarif"})
+
+
+def test_a_run_the_index_answers_imports_no_stage(tmp_path, tmp_path_factory):
+    """A second run over the same bytes takes its report from the corpus index: it imports neither
+    the record schema, the rule specs, the compiler nor the engine (pipeline.py is imported on a miss)."""
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "strategy.yaml").write_text(STRATEGY)
+    (tmp_path / "policies" / "law.yaml").write_text(LAW)
+    code = (
+        "import sys\nfrom coherence_rules.cli import main\n"
+        "try:\n    main(['lint', '--format', 'json', '--as-of', '2026-11-23'])\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sys.modules), file=sys.stderr)"
+    )
+    env = {**os.environ, "COHERENCE_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}  # never in the repository
+    runs = [
+        subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env)
+        for _ in range(2)
+    ]
+    assert runs[0].stdout == runs[1].stdout and "HC001" in runs[0].stdout
+    cold, warm = (set(run.stderr.split()) for run in runs)
+    stages = {
+        "coherence_rules.pipeline",
+        "coherence_rules.schema",
+        "coherence_rules.rulespec",
+        "coherence_rules.compiler",
+        "coherence_rules.engine",
+        "durable",
+    }
+    assert stages <= cold and warm.isdisjoint(stages)

@@ -401,7 +401,7 @@ def test_a_wrong_or_corrupt_matches_entry_is_a_miss(corpus, tmp_path_factory, en
 def test_stored_matches_name_facts_of_the_types_their_bindings_take(corpus):
     """A stored match that names a fact of another type than its pattern's (or past the shard's
     facts) is a miss; one the engine made comes back as the engine's."""
-    from coherence_rules import api
+    from coherence_rules import pipeline
     from coherence_rules.engine import register, run
     from coherence_rules.facts import context
     from coherence_rules.settings import Settings
@@ -411,7 +411,7 @@ def test_stored_matches_name_facts_of_the_types_their_bindings_take(corpus):
 
     corpus(TWO_COUNTRIES, select=["LC"])
     root = corpus.root
-    rules = [r for r in api.compiled(api.load_rules(Settings(cwd=root))[0]) if r.scope == "country"]
+    rules = [r for r in pipeline.compiled(pipeline.load_rules(Settings(cwd=root))[0]) if r.scope == "country"]
     loaded = [load.load_file(p, p.relative_to(root).as_posix()) for p in sorted(root.rglob("*.yaml"))]
     valid = validate(loaded)
     ctx, pack = context(valid, AS_OF), register(rules)
@@ -541,11 +541,11 @@ def test_facts_read_the_rest_of_the_corpus_only_where_context_reads_says():
 @pytest.fixture
 def evaluated(monkeypatch):
     """How many runs went past the index's reports to the stages."""
-    from coherence_rules import api
+    from coherence_rules import pipeline
 
     count = []
-    original = api._lint_sources
-    monkeypatch.setattr(api, "_lint_sources", lambda *args: count.append(1) or original(*args))
+    original = pipeline.run_stages
+    monkeypatch.setattr(pipeline, "run_stages", lambda *args: count.append(1) or original(*args))
     return count
 
 

@@ -13,7 +13,8 @@ from coherence_rules.catalogue import ENGINE_FIELDS
 from coherence_rules.compiler import compile_rule, compile_rules
 from coherence_rules.errors import RulePackError
 from coherence_rules.ir import FieldTest, Join
-from coherence_rules.rulespec import LoadedRule, RuleSpec, builtin_rules_dir, load_rule_dirs
+from coherence_rules.rulespec import LoadedRule, RuleSpec, load_rule_dirs
+from coherence_rules.settings import builtin_rules_dir
 
 BASE = {
     "family": "XT",

@@ -15,7 +15,8 @@ from coherence_rules import cli, frameworks
 from coherence_rules.errors import RulePackError
 from coherence_rules.explain import frameworks_markdown
 from coherence_rules.obligations import load_obligations
-from coherence_rules.rulespec import builtin_rules_dir, load_rule_dirs
+from coherence_rules.rulespec import load_rule_dirs
+from coherence_rules.settings import builtin_rules_dir
 
 REPO = Path(__file__).resolve().parents[1]
 SOCIAL_SECURITY_RULES = {"SS001", "SS002", "SS003", "SS004", "SS005", "SS006", "SS007"}

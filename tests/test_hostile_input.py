@@ -363,9 +363,9 @@ def custom_rule(root, match, rule_id="XT001", name="custom-rule"):
 
 
 def test_a_fact_joined_to_nothing_is_refused_with_the_rule_file(tmp_path):
-    from coherence_rules.api import compiled, load_rules
     from coherence_rules.engine import Pack
     from coherence_rules.errors import RulePackError
+    from coherence_rules.pipeline import compiled, load_rules
     from coherence_rules.settings import Settings
 
     pack = custom_rule(tmp_path, [{"a": "objective"}, {"b": "objective"}, {"c": "policy"}, {"d": "policy"}])
@@ -375,9 +375,9 @@ def test_a_fact_joined_to_nothing_is_refused_with_the_rule_file(tmp_path):
 
 
 def test_in_lists_inside_a_negation_are_counted_before_they_are_expanded(tmp_path):
-    from coherence_rules.api import compiled, load_rules
     from coherence_rules.engine import Pack
     from coherence_rules.errors import RulePackError
+    from coherence_rules.pipeline import compiled, load_rules
     from coherence_rules.settings import Settings
 
     codes = [f"C{n}" for n in range(900)]

@@ -62,7 +62,7 @@ def test_built_sdist_and_wheel_pass_twine_and_the_installed_wheel_lints_like_the
     rules_dir = run(
         bin_dir / "python",
         "-c",
-        "from coherence_rules.rulespec import builtin_rules_dir as d; print(d())",
+        "from coherence_rules.settings import builtin_rules_dir as d; print(d())",
         cwd=tmp_path,
     )
     assert Path(rules_dir.stdout.strip()).is_relative_to(tmp_path / "venv")

@@ -90,8 +90,8 @@ objectives:
     st.integers(0, 3),
 )
 def test_findings_do_not_depend_on_file_order_and_survive_moved_text(specs, rng, padding):
-    from coherence_rules.api import compiled, load_rules
     from coherence_rules.evaluate import evaluate
+    from coherence_rules.pipeline import compiled, load_rules
     from coherence_rules.settings import Settings
 
     files = [

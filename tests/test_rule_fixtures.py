@@ -2,8 +2,9 @@
 
 import pytest
 
-from coherence_rules.rulespec import builtin_rules_dir, load_rule_dirs
+from coherence_rules.rulespec import load_rule_dirs
 from coherence_rules.ruletest import fixture_problems, run_case
+from coherence_rules.settings import builtin_rules_dir
 
 RULES = load_rule_dirs([builtin_rules_dir()])
 CASES = [pytest.param(rule, case, id=f"{rule.spec.id}:{case.name}") for rule in RULES for case in rule.spec.tests]

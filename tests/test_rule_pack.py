@@ -12,7 +12,8 @@ from coherence_rules.catalogue import markdown
 from coherence_rules.compiler import OLD_FIELDS, compile_rules
 from coherence_rules.errors import RulePackError
 from coherence_rules.explain import catalogue
-from coherence_rules.rulespec import builtin_rules_dir, load_rule_dirs
+from coherence_rules.rulespec import load_rule_dirs
+from coherence_rules.settings import builtin_rules_dir
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = (REPO / "docs" / "writing-rules.md").read_text()

@@ -8,7 +8,8 @@ from pathlib import Path
 from test_real_sample import EXPECTED, REAL, real_findings
 
 from coherence_rules import Settings, lint
-from coherence_rules.rulespec import builtin_rules_dir, load_rule_dirs
+from coherence_rules.rulespec import load_rule_dirs
+from coherence_rules.settings import builtin_rules_dir
 
 REPO = Path(__file__).resolve().parents[1]
 AS_OF = dt.date(2026, 11, 23)

@@ -1,0 +1,170 @@
+"""The stages of a run the corpus index does not answer whole (api.py): the records column (load ->
+validate -> facts) and the rules column (rulespec -> compiler) meet at the engine (evaluate); then
+configuration, inline suppressions and the baseline apply."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from .baseline import apply_baseline
+from .compiler import compile_rules
+from .corpus_errors import BUILTIN_RULES, corpus_error
+from .corpus_index import CorpusIndex
+from .cost import within_fact_budget
+from .directives import apply_directives, directives
+from .evaluate import evaluate
+from .findings import Finding, Location, finalise
+from .ir import CompiledRule
+from .load import LoadedFile, Source, load_bytes
+from .obligations import load_obligations
+from .record_views import record_views
+from .report import Report
+from .rulespec import LoadedRule, load_rule_dirs
+from .selection import RuleIndex, Selection, apply_config
+from .settings import Settings, builtin_rules_dir
+from .shards import membership, needed_documents, pair_shards, shards
+from .validate import validate
+
+PARALLEL_FROM = 2000  # records: below this, starting worker processes costs more than it saves
+
+
+def load_rules(settings: Settings) -> tuple[list[LoadedRule], RuleIndex, Selection]:
+    """(the pack rules that run, every rule a token can name, the selection)."""
+    known = load_rule_dirs([builtin_rules_dir(), *settings.rule_dirs])
+    index = RuleIndex([r.spec.doc() for r in known])
+    selection = Selection(index, settings.select, settings.ignore, settings.severity, settings.per_path_ignores)
+    return [r for r in known if selection.reports(r.spec.id)], index, selection
+
+
+_COMPILED: dict[tuple, list[CompiledRule]] = {}
+
+
+def compiled(rules: list[LoadedRule]) -> list[CompiledRule]:
+    """Compile a pack once per process."""
+    key = tuple((r.origin, repr(r.spec)) for r in rules)
+    if key not in _COMPILED:
+        _COMPILED[key] = compile_rules(rules)
+    return _COMPILED[key]
+
+
+def at_most_per_record(findings: list[Finding], limit: int) -> list[Finding]:
+    """At most `limit` findings of one rule per record (per file, for findings outside records),
+    the first in report order; an E006 finding counts the rest (one file once yielded 280,000)."""
+    kept: list[Finding] = []
+    over: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
+        group = over.setdefault((finding.rule, finding.location.record or finding.location.path), [])
+        group.append(finding)
+        if len(group) <= limit:
+            kept.append(finding)
+    for (rule, where), group in over.items():
+        if len(group) > limit:
+            first = group[0].location
+            kept.append(
+                corpus_error(
+                    "E006",
+                    f"{rule} reports {len(group)} findings for {where}, over the limit of {limit}: "
+                    f"only the first {limit} are listed",
+                    Location(first.path, first.line, first.column, record=first.record),
+                    records=(first.record,) if first.record else (),
+                )
+            )
+    return finalise(kept)
+
+
+def _load(settings: Settings, sources: list[Source], corpus_index: CorpusIndex | None) -> list[LoadedFile]:
+    say = settings.progress or (lambda message: None)
+    loaded = []
+    for number, (shown, source) in enumerate(sources, 1):
+        if number % 200 == 0:
+            say(f"reading files: {number}/{len(sources)}")
+        loaded.append(load_bytes(source, shown, settings.limits, corpus_index) if isinstance(source, bytes) else source)
+    return loaded
+
+
+def run_stages(
+    settings: Settings,
+    corpus_index: CorpusIndex | None,
+    baseline: set[str] | None,
+    sources: list[Source],
+    target_paths: set[str],
+) -> Report:
+    """The records column (load, validate, facts) and the rules column (rulespec, compiler) meet at
+    the engine (evaluate); then configuration, inline suppressions and the baseline."""
+    say = settings.progress or (lambda message: None)
+    rules, index, selection = load_rules(settings)
+    compiled_rules = compiled(rules)
+    loaded = _load(settings, sources, corpus_index)
+    say(f"validating {sum(len(f.documents) for f in loaded)} records from {len(loaded)} files")
+    # A run naming files validates and evaluates the records of the shards they touch, no others.
+    partial = target_paths and any(f.path not in target_paths for f in loaded)
+    valid = validate(loaded, needed_documents(loaded, target_paths) if partial else None)
+    only_shards = evaluated = None
+    if target_paths:
+        keys = membership(valid)
+        only_shards = {k for r in valid.records if r.path in target_paths for k in keys[r.index]}
+        evaluated = {
+            e.index for s in [*shards(valid, only_shards), *pair_shards(valid, only_shards)] for e in s.records
+        }
+    corpus, too_costly = within_fact_budget(valid, settings.limits.max_facts_per_record, evaluated)
+    say(f"running {len(rules)} rules on {len(corpus.records)} records")
+    obligations = load_obligations([builtin_rules_dir(), *settings.rule_dirs])
+    jobs = settings.jobs or (min(os.cpu_count() or 1, 8) if len(corpus.records) >= PARALLEL_FROM else 1)
+    findings = [
+        *(f for f in corpus.findings if selection.reports(f.rule)),  # NR001 can be ignored; E rules cannot
+        *too_costly,
+        *evaluate(
+            corpus,
+            compiled_rules,
+            settings.as_of,
+            only_shards,
+            obligations,
+            say,
+            jobs,
+            settings.limits.max_matches_per_rule,
+            corpus_index,
+        ),
+    ]
+    if target_paths:
+        findings = [f for f in findings if any(loc.path in target_paths for loc in f.locations)]
+    findings = apply_config(
+        finalise(findings),
+        index,
+        settings.severity,
+        settings.per_path_ignores,
+        settings.cwd,
+        settings.config_root or settings.cwd,
+    )
+    # Suppressions anywhere in the corpus apply (a finding is judged where a whole-corpus run points
+    # it); only the targets' own suppression comments are themselves reported.
+    found, unsearched = directives(loaded, None, settings.limits.max_comment_line_chars)
+    findings += [f for f in unsearched if not target_paths or f.location.path in target_paths]
+    findings, suppressed, about_suppressions = apply_directives(
+        findings, found, index, {r.spec.id for r in rules} | set(BUILTIN_RULES)
+    )
+    if baseline is not None:
+        findings, hidden = apply_baseline(findings, baseline)
+        suppressed += hidden
+    if target_paths:
+        about_suppressions = [f for f in about_suppressions if f.location.path in target_paths]
+        findings = [f.anchored(target_paths) for f in findings]
+        suppressed = [dataclasses.replace(s, finding=s.finding.anchored(target_paths)) for s in suppressed]
+    findings += [f for f in about_suppressions if selection.reports(f.rule)]
+    if settings.progress:
+        settings.progress("")
+    views, texts = [], {}
+    if settings.record_views:
+        views = record_views(corpus, settings.as_of)
+        shown = {loc.path for f in [*findings, *(s.finding for s in suppressed)] for loc in f.locations}
+        texts = {f.path: f.text for f in loaded if f.path in shown}
+    return Report(
+        as_of=settings.as_of,
+        findings=at_most_per_record(finalise(findings), settings.limits.max_findings_per_rule_per_record),
+        files=len(loaded),
+        records=len(valid.records),
+        rules=[r.spec.doc() for r in rules],
+        suppressed=sorted(suppressed, key=lambda s: s.finding.sort_key()),
+        record_views=views,
+        texts=texts,
+    )
