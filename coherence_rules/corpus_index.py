@@ -40,16 +40,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
 from .report import Report
 
-FORMAT = (
-    5  # entries and schema; 4 kept matches without their facts, 3 had no `facts` table, 2 was the JSON file per entry
-)
+# Entries and schema. 4 kept matches without their facts and no reports, 3 had no `facts` table, 2
+# was the JSON file per entry.
+FORMAT: Final = 5
 APPLICATION_ID = 0x43_4F_48_31  # "COH1": PRAGMA application_id marks the database as ours
 DATABASE = "index.sqlite3"
 BUSY_TIMEOUT = 5.0  # seconds a run waits for another run's write before going without the index
@@ -382,11 +382,8 @@ class CorpusIndex:
         return entry.report if entry.key == key and entry.corpus == corpus else None
 
     def put_report(self, key: str, corpus: str, report: Report) -> None:
-        head = json.dumps({"format": FORMAT, "key": key, "corpus": corpus})
-        self._pending["runs"][key] = f'{head[:-1]}, "report": {_REPORT.dump_json(report).decode()}}}'
-
-
-_REPORT: TypeAdapter[Report] = TypeAdapter(Report)
+        entry = _RunEntry.model_construct(format=FORMAT, key=key, corpus=corpus, report=report)  # made here: valid
+        self._pending["runs"][key] = entry.model_dump_json()
 
 
 @functools.cache
