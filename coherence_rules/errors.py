@@ -31,3 +31,7 @@ class BaselineError(CoherenceError):
 
 class EngineError(CoherenceError):
     """The rules engine failed in a way no retry mends: reporting fewer findings would be wrong."""
+
+
+class WorkerError(CoherenceError):
+    """A worker process died (killed, or out of memory) before handing back its part of the run."""

@@ -11,8 +11,13 @@ that place; the file's other documents, and every other file, are still read.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import multiprocessing
 import sys
 from array import array
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +26,7 @@ import yaml
 
 from .corpus_errors import corpus_error
 from .corpus_index import CachedFinding, CorpusIndex, FileEntry
+from .errors import WorkerError
 from .findings import Finding, Location, format_path
 from .settings import DEFAULT_LIMITS, Limits
 
@@ -373,25 +379,74 @@ def _decode(data: bytes, display: str) -> tuple[str | None, Finding | None]:
 def load_bytes(
     data: bytes, display: str, limits: Limits = DEFAULT_LIMITS, index: CorpusIndex | None = None
 ) -> LoadedFile:
-    if index is None:
-        return _parse(data, display, limits)
-    content = hashlib.sha256(data).hexdigest()
-    key = index.file_key(content, limits)
-    hit = index.file(key, content)
-    indexed = _from_index(hit, data, display) if hit is not None else None
-    if indexed is not None:
-        indexed.content = content
-        return indexed
-    loaded = _parse(data, display, limits)
-    loaded.content = content
-    if loaded.text or not data:  # files that are not text are rejected again, cheaply
-        index.put_file(
-            key,
-            content,
-            [(d.index, d.data, _stored_bytes(d.positions)) for d in loaded.documents],
-            [_cached(f) for f in loaded.findings],
+    return load_many([(display, data)], limits, index)[0]
+
+
+PARSE_IN_WORKERS_FROM = 400  # files to parse: below this, starting worker processes costs more than it saves
+
+
+def load_many(
+    sources: list[Source],
+    limits: Limits = DEFAULT_LIMITS,
+    index: CorpusIndex | None = None,
+    jobs: int = 1,
+    progress: Callable[[str], None] = lambda message: None,
+) -> list[LoadedFile]:
+    """The files, in order: each from the index when it holds the file's bytes, else parsed (in
+    `jobs` forked worker processes when there are many) and then kept in the index."""
+    loaded: list[LoadedFile | None] = []
+    to_parse: list[tuple[int, str, bytes, str]] = []  # place, display path, bytes, their hash
+    for display, source in sources:
+        if not isinstance(source, bytes):
+            loaded.append(source)
+            continue
+        content = hashlib.sha256(source).hexdigest() if index is not None else ""
+        hit = index.file(index.file_key(content, limits), content) if index is not None else None
+        indexed = _from_index(hit, source, display) if hit is not None else None
+        if indexed is None:
+            to_parse.append((len(loaded), display, source, content))
+        else:
+            indexed.content = content
+        loaded.append(indexed)
+    parsed_files = _parse_all([(data, display) for _, display, data, _ in to_parse], limits, jobs, progress)
+    for (place, _, data, content), parsed in zip(to_parse, parsed_files, strict=True):
+        parsed.content = content
+        loaded[place] = parsed
+        if index is not None and (parsed.text or not data):  # files that are not text are rejected again, cheaply
+            index.put_file(
+                index.file_key(content, limits),
+                content,
+                [(d.index, d.data, _stored_bytes(d.positions)) for d in parsed.documents],
+                [_cached(f) for f in parsed.findings],
+            )
+    return [file for file in loaded if file is not None]
+
+
+def _parse_all(
+    files: list[tuple[bytes, str]], limits: Limits, jobs: int, progress: Callable[[str], None]
+) -> Iterator[LoadedFile]:
+    """(bytes, display path) parsed, in order. libyaml holds the GIL: many files are parsed in forked
+    worker processes (the parent's index connection is never used there: a worker only parses)."""
+    data, displays, every = [d for d, _ in files], [p for _, p in files], itertools.repeat(limits)
+    parallel = jobs > 1 and len(files) >= PARSE_IN_WORKERS_FROM and "fork" in multiprocessing.get_all_start_methods()
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) if parallel else None
+    try:  # a worker may die while the work is handed out, or before its result comes back
+        parsed: Iterable[LoadedFile] = (
+            pool.map(_parse, data, displays, every, chunksize=max(1, min(64, len(files) // (8 * jobs))))
+            if pool is not None
+            else map(_parse, data, displays, every)
         )
-    return loaded
+        for number, file in enumerate(parsed, 1):
+            if number % 200 == 0:
+                progress(f"reading files: {number}/{len(files)}")
+            yield file
+    except BrokenProcessPool:
+        raise WorkerError(
+            "a worker process died while parsing files (killed, or out of memory?); rerun with --jobs 1"
+        ) from None
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
 def _from_index(hit: FileEntry, data: bytes, display: str) -> LoadedFile | None:

@@ -16,7 +16,7 @@ from .directives import apply_directives, directives
 from .evaluate import evaluate
 from .findings import Finding, Location, finalise
 from .ir import CompiledRule
-from .load import LoadedFile, Source, load_bytes
+from .load import Source, load_many
 from .obligations import load_obligations
 from .record_views import record_views
 from .report import Report
@@ -73,14 +73,8 @@ def at_most_per_record(findings: list[Finding], limit: int) -> list[Finding]:
     return finalise(kept)
 
 
-def _load(settings: Settings, sources: list[Source], corpus_index: CorpusIndex | None) -> list[LoadedFile]:
-    say = settings.progress or (lambda message: None)
-    loaded = []
-    for number, (shown, source) in enumerate(sources, 1):
-        if number % 200 == 0:
-            say(f"reading files: {number}/{len(sources)}")
-        loaded.append(load_bytes(source, shown, settings.limits, corpus_index) if isinstance(source, bytes) else source)
-    return loaded
+def _cpus() -> int:
+    return min(os.cpu_count() or 1, 8)
 
 
 def run_stages(
@@ -95,7 +89,7 @@ def run_stages(
     say = settings.progress or (lambda message: None)
     rules, index, selection = load_rules(settings)
     compiled_rules = compiled(rules)
-    loaded = _load(settings, sources, corpus_index)
+    loaded = load_many(sources, settings.limits, corpus_index, settings.jobs or _cpus(), say)
     say(f"validating {sum(len(f.documents) for f in loaded)} records from {len(loaded)} files")
     # A run naming files validates and evaluates the records of the shards they touch, no others.
     partial = target_paths and any(f.path not in target_paths for f in loaded)
@@ -110,7 +104,7 @@ def run_stages(
     corpus, too_costly = within_fact_budget(valid, settings.limits.max_facts_per_record, evaluated)
     say(f"running {len(rules)} rules on {len(corpus.records)} records")
     obligations = load_obligations([builtin_rules_dir(), *settings.rule_dirs])
-    jobs = settings.jobs or (min(os.cpu_count() or 1, 8) if len(corpus.records) >= PARALLEL_FROM else 1)
+    jobs = settings.jobs or (_cpus() if len(corpus.records) >= PARALLEL_FROM else 1)
     findings = [
         *(f for f in corpus.findings if selection.reports(f.rule)),  # NR001 can be ignored; E rules cannot
         *too_costly,

@@ -49,7 +49,7 @@ class Settings:
     per_path_ignores: dict[str, list[str]] = field(default_factory=dict)  # glob -> rules
     baseline: Path | None = None
     progress: Callable[[str], None] | None = None  # told what the run is doing (a terminal's status line)
-    jobs: int = 0  # worker processes for the shards; 0 = one per CPU when the corpus is large
+    jobs: int = 0  # worker processes that parse files and evaluate shards; 0 = one per CPU when there are many
     cache_dir: Path | None = None  # the corpus index (corpus_index.py); None = parse and evaluate all
     cwd: Path = field(default_factory=Path.cwd)
     config_root: Path | None = None  # where per-path globs are anchored (default: cwd)

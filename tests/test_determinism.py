@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from coherence_rules import load
 from coherence_rules.atomic import write_atomic
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,6 +80,28 @@ def test_same_bytes_across_hash_seeds_jobs_and_cache_modes(workspace, fmt):
         "no cache": lint(workspace, fmt, seed="10", cache="off"),
     }
     assert {name: out == reference for name, out in runs.items()} == dict.fromkeys(runs, True)
+
+
+def test_files_parsed_in_worker_processes_are_the_files_parsed_in_one(monkeypatch):
+    """Values, positions and load findings (bad YAML, a binary file, a duplicate key), in order."""
+    sources = [(p.relative_to(REPO).as_posix(), p.read_bytes()) for p in sorted((REPO / "policies").rglob("*.yaml"))]
+    sources += [("bad.yaml", b"a: [1\n"), ("binary.yaml", b"a: 1\x00"), ("twice.yaml", b"a: 1\na: 2\n")]
+    pools = []
+
+    class CountedPool(load.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(load, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(load, "PARSE_IN_WORKERS_FROM", 2)
+    in_one = load.load_many(sources, jobs=1)
+    assert pools == []
+    in_workers = load.load_many(sources, jobs=2)
+    assert len(pools) == 1
+    assert in_workers == in_one
+    assert [f.path for f in in_one] == [path for path, _ in sources]
+    assert [f.findings[0].rule for f in in_one[-3:]] == ["E001", "E006", "E005"]
 
 
 # --- atomic writes --------------------------------------------------------------------------------

@@ -141,29 +141,33 @@ KILLER = textwrap.dedent(
     """
     import datetime as dt, os, signal, sys
     from pathlib import Path
-    from coherence_rules import Settings, engine, lint
-    from coherence_rules.errors import EngineError
+    from coherence_rules import Settings, engine, lint, load
+    from coherence_rules.errors import CoherenceError
 
-    parent, run = os.getpid(), engine.run
+    parent, stage = os.getpid(), engine.run if sys.argv[2] == "engine" else load._parse
 
-    def dying(pack, facts, match_limit):
+    def dying(*args):  # module-level: the parse workers are handed it by name
         if os.getpid() != parent:
             os.kill(os.getpid(), signal.SIGKILL)
-        return run(pack, facts, match_limit)
+        return stage(*args)
 
-    engine.run = dying
+    if sys.argv[2] == "engine":
+        engine.run = dying
+    else:
+        load._parse, load.PARSE_IN_WORKERS_FROM = dying, 1
     try:
         lint(Settings(corpus=[Path(sys.argv[1])], cwd=Path(sys.argv[1]), as_of=dt.date(2026, 11, 23), jobs=2))
-    except EngineError as exc:
+    except CoherenceError as exc:
         print(exc)
         sys.exit(2)
     """
 )
 
 
-def test_a_killed_worker_is_an_error_within_seconds_not_a_hang():
+@pytest.mark.parametrize("stage", ["engine", "load"])
+def test_a_killed_worker_is_an_error_within_seconds_not_a_hang(stage):
     result = subprocess.run(
-        [sys.executable, "-c", KILLER, str(REPO / "policies")], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", KILLER, str(REPO / "policies"), stage], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2, result.stderr
     assert "worker process died" in result.stdout
