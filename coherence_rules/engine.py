@@ -67,14 +67,15 @@ class _WalledRuleset(durable.Ruleset):
         """durable-rules' loop treats an action whose closure is older than 10 seconds as completed
         and returns without starting the state's next action: a GC pause, a starved worker or a
         loaded machine silently loses every remaining match. This loop has no clock: it runs every
-        action the engine hands out until none is left; an error in the C core propagates."""
+        action the engine hands out until none is left; an error in the C core propagates. Our
+        actions are plain functions of a match that never write the state, so none is given a
+        closure and the engine's copy of the state is never sent back (per match, that was most
+        of the cost of an action: a JSON round trip of the state, a closure and a promise)."""
         pending = result_container.get("message")
         while pending:
             action_name, message = next(iter(pending.items()))
-            closure = durable.Closure(self._host, self, state, message, state_offset)
-            self._actions[action_name].run(closure, lambda error: None)  # our actions are synchronous
-            durable_rules_engine.update_state(self._handle, _serialise(closure.s._d))
-            started = durable_rules_engine.complete_and_start_action(self._handle, closure._handle)
+            self._actions[action_name]._func(Fired(state["sid"], message))
+            started = durable_rules_engine.complete_and_start_action(self._handle, state_offset)
             pending = json.loads(started) if started else None
         complete(None, state)
 
@@ -83,6 +84,15 @@ class _WalledRuleset(durable.Ruleset):
 
     def assert_facts(self, facts):
         return self._handle_result(durable_rules_engine.assert_facts(self._handle, _serialise(facts)), facts)
+
+
+@dataclass(frozen=True, slots=True)
+class Fired:
+    """What an action is handed: its state's id and the facts matched (binding -> fact, with the
+    engine's `sid` and `id`)."""
+
+    sid: str
+    facts: dict[str, Fact]
 
 
 class _QuietHost(durable.Host):
@@ -305,19 +315,20 @@ _SIDS = itertools.count(1)
 _COLLECTING: dict[str, tuple[RunResult, dict[str, int]]] = {}  # sid -> its result, each fact id's position
 
 
-def _action(rule: CompiledRule, q: int) -> Callable:
+def _action(rule: CompiledRule, q: int) -> Callable[[Fired], None]:
     query = rule.queries[q]
-    bindings = [p.binding for p in query.patterns if p.binding]
-    deferred = [(p.binding, t) for p in query.patterns for t in _deferred(p)]
+    bound = [(p.binding, p) for p in query.patterns if p.binding is not None]
+    bindings = [b for b, _ in bound]
+    deferred = [(b, t) for b, p in bound for t in _deferred(p)]  # a negated pattern defers nothing
 
-    def run(c):
-        collecting = _COLLECTING.get(c.s.sid)
+    def run(fired: Fired) -> None:
+        collecting = _COLLECTING.get(fired.sid)
         if collecting is None:
             return
         result, position = collecting
         try:
-            facts = c._m  # the binding -> fact dict durable-rules hands to 'all' rules
-            match = {b: {k: v for k, v in facts[b].items() if k not in ("sid", "id")} for b in bindings}
+            facts = fired.facts
+            match = {b: facts[b] for b in bindings}  # with the engine's `sid` and `id`: checks read neither
             if not (all(test.accepts(match[b]) for b, test in deferred) and query.accepts(match)):
                 return
             result.match_counts[rule.id] += 1
@@ -330,8 +341,8 @@ def _action(rule: CompiledRule, q: int) -> Callable:
     return run
 
 
-def _end_of_run(c):
-    collecting = _COLLECTING.get(c.s.sid)
+def _end_of_run(fired: Fired) -> None:
+    collecting = _COLLECTING.get(fired.sid)
     if collecting is not None:
         collecting[0].completed = True
 
