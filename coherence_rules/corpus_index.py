@@ -14,9 +14,11 @@ database in the user's cache directory, so that a run parses and evaluates only 
   the same bytes does nothing but read the files (api.py).
 
 Every key is a hash of everything its entry depends on, this format and the tool version included.
-Entries are JSON, never pickles: the index must not be a way to run code. An entry is used only when
-it names its own key (and, for a file, the hash of the file's bytes) and has exactly the shape written
-here; anything else is a miss, never an error and never a finding. The index lives in the user's
+Entries are JSON, never pickles: the index must not be a way to run code. Each is stored with its
+seal, a hash of its bytes: a damaged or truncated entry (a changed value that is still JSON of the
+right shape included) is a miss. An entry is used only when its seal holds, it names its own key
+(and, for a file, the hash of the file's bytes) and it has exactly the shape written here; anything
+else is a miss, never an error and never a finding. The index lives in the user's
 cache directory, not in the repository (api.py does not use one inside the checkout, the
 configuration's directory or a corpus), so a change under review cannot plant entries.
 
@@ -47,9 +49,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import __version__
 from .report import Report
 
-# Entries and schema. 4 kept matches without their facts and no reports, 3 had no `facts` table, 2
-# was the JSON file per entry.
-FORMAT: Final = 5
+# Entries and schema. 5 had no seals, 4 kept matches without their facts and no reports, 3 had no
+# `facts` table, 2 was the JSON file per entry.
+FORMAT: Final = 6
 APPLICATION_ID = 0x43_4F_48_31  # "COH1": PRAGMA application_id marks the database as ours
 DATABASE = "index.sqlite3"
 BUSY_TIMEOUT = 5.0  # seconds a run waits for another run's write before going without the index
@@ -57,7 +59,8 @@ KEEP_DAYS = 30  # entries no run used for this long are deleted
 CHUNK = 500  # keys asked for in one query (SQLite allows 32,766 parameters)
 TABLES = ("files", "matches", "facts", "runs")
 SCHEMA = {
-    table: f"CREATE TABLE {table} (key TEXT PRIMARY KEY, entry TEXT NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID"
+    table: f"CREATE TABLE {table} (key TEXT PRIMARY KEY, entry TEXT NOT NULL, seal BLOB NOT NULL, used INTEGER NOT NULL)"
+    " WITHOUT ROWID"
     for table in TABLES
 }
 Position = tuple[int, int]  # line, column
@@ -94,7 +97,7 @@ class _StoredDocument(_Strict):
 
 
 class _FileEntry(_Strict):
-    format: Literal[5]
+    format: Literal[6]
     key: str
     content: str  # sha256 of the file's bytes
     documents: list[_StoredDocument]
@@ -112,14 +115,14 @@ class StoredMatches:
 
 
 class _MatchesEntry(_Strict):
-    format: Literal[5]
+    format: Literal[6]
     key: str
     facts: list[dict[str, Any]]
     matches: list[tuple[str, Count, dict[str, Count]]]
 
 
 class _FactsEntry(_Strict):
-    format: Literal[5]
+    format: Literal[6]
     key: str
     digest: str = Field(pattern="^[0-9a-f]{64}$")
     count: Count
@@ -128,7 +131,7 @@ class _FactsEntry(_Strict):
 class _RunEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)  # not strict: JSON has no tuples or dates
 
-    format: Literal[5]
+    format: Literal[6]
     key: str
     corpus: str
     report: Report
@@ -224,19 +227,19 @@ class CorpusIndex:
         return self._entries(table, [key]).get(key)
 
     def _entries(self, table: str, keys: list[str]) -> dict[str, bytes]:
-        """The entries stored under the keys, in one query."""
-        marks = ",".join("?" * len(keys))
-        rows = self._guarded(
-            lambda db: db.execute(
-                f"SELECT key, CAST(entry AS BLOB), used FROM {table} WHERE key IN ({marks})", keys
-            ).fetchall()
-        )
+        """The entries stored under the keys whose seals hold, in one query per `CHUNK` keys."""
         found = {}
-        for key, entry, used in rows or ():
-            if isinstance(entry, bytes):
-                found[key] = entry
-                if used != _today():
-                    self._stale[table].add(key)
+        for start in range(0, len(keys), CHUNK):
+            asked = keys[start : start + CHUNK]
+            query = (
+                f"SELECT key, CAST(entry AS BLOB), seal, used FROM {table} WHERE key IN ({','.join('?' * len(asked))})"
+            )
+            rows = self._guarded(functools.partial(_rows, query, asked))
+            for key, entry, stored_seal, used in rows or ():
+                if isinstance(entry, bytes) and stored_seal == seal(entry):
+                    found[key] = entry
+                    if used != _today():
+                        self._stale[table].add(key)
         return found
 
     def close(self) -> None:
@@ -250,8 +253,8 @@ class CorpusIndex:
             try:
                 for table in TABLES:
                     db.executemany(
-                        f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)",
-                        ((key, entry, today) for key, entry in self._pending[table].items()),
+                        f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?)",
+                        ((key, entry, seal(entry.encode()), today) for key, entry in self._pending[table].items()),
                     )
                     db.executemany(
                         f"UPDATE {table} SET used = ? WHERE key = ?", ((today, k) for k in self._stale[table])
@@ -274,12 +277,17 @@ class CorpusIndex:
     def file_key(content: str, limits: Any) -> str:
         return _key("file", repr(limits), content)
 
-    def file(self, key: str, content: str) -> FileEntry | None:
-        """The entry for a file whose bytes hash to `content`, or None (a miss) when there is none
-        or it cannot be trusted."""
-        stored = self._entry("files", key)
-        if stored is None:
-            return None
+    def files(self, wanted: dict[str, str]) -> dict[str, FileEntry]:
+        """The entries for files (key -> the hash of the file's bytes) the index holds and can trust."""
+        found = {}
+        for key, stored in self._entries("files", list(wanted)).items():
+            entry = self._file(key, wanted[key], stored)
+            if entry is not None:
+                found[key] = entry
+        return found
+
+    @staticmethod
+    def _file(key: str, content: str, stored: bytes) -> FileEntry | None:
         try:
             entry = _FileEntry.model_validate_json(stored)
         except ValueError:  # not JSON, not an entry (ValidationError)
@@ -349,16 +357,15 @@ class CorpusIndex:
 
     def facts(self, keys: list[str]) -> dict[str, tuple[bytes, int]]:
         """The hash of each record's facts and how many there are, stored under the keys (those
-        with an entry: the others are misses), in one query per `CHUNK` keys."""
+        with an entry: the others are misses)."""
         found: dict[str, tuple[bytes, int]] = {}
-        for start in range(0, len(keys), CHUNK):
-            for key, stored in self._entries("facts", keys[start : start + CHUNK]).items():
-                try:
-                    entry = _FactsEntry.model_validate_json(stored)
-                except ValueError:
-                    continue
-                if entry.key == key:
-                    found[key] = (bytes.fromhex(entry.digest), entry.count)
+        for key, stored in self._entries("facts", keys).items():
+            try:
+                entry = _FactsEntry.model_validate_json(stored)
+            except ValueError:
+                continue
+            if entry.key == key:
+                found[key] = (bytes.fromhex(entry.digest), entry.count)
         return found
 
     def put_facts(self, key: str, digest: bytes, count: int) -> None:
@@ -409,6 +416,15 @@ def _key(*parts: str | bytes) -> str:
         digest.update(b"|")
         digest.update(part.encode() if isinstance(part, str) else part)
     return digest.hexdigest()
+
+
+def _rows(query: str, parameters: list[str], db: sqlite3.Connection) -> list[tuple]:
+    return db.execute(query, parameters).fetchall()
+
+
+def seal(entry: bytes) -> bytes:
+    """What an entry is stored with: a hash of its bytes, checked whenever it is read."""
+    return hashlib.sha256(entry).digest()
 
 
 def _is_ours(db: sqlite3.Connection) -> bool:

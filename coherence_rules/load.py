@@ -102,15 +102,13 @@ def _node_count(value: Any) -> int:
     return count
 
 
-def positions_fit(data: Any, packed: array, lines: int) -> bool:
-    """Packed positions that could be this document's: four numbers per node of its data, the
-    document's own span first, every span whole (or no span at all) and within the file's lines."""
-    if len(packed) != 4 * _node_count(data) or not packed[0]:
+def positions_fit(packed: array, lines: int) -> bool:
+    """Stored positions that could be a document's of a file of this many lines: the document's own
+    span first, every span ending within the file's lines, none before it starts. (The index's seal
+    catches a damaged entry; its key and content hash, an entry for other bytes.)"""
+    if not packed or not packed[0]:
         return False
-    starts, columns, end_lines, end_columns = (packed[i::4] for i in range(4))
-    stated = bytes(map(bool, starts))
-    if any(bytes(map(bool, part)) != stated for part in (columns, end_lines, end_columns)):
-        return False
+    starts, end_lines = packed[0::4], packed[2::4]
     return max(end_lines) <= lines and all(map(int.__le__, starts, end_lines))
 
 
@@ -142,7 +140,7 @@ class Document:
                     node = child
                     break
                 n += _node_count(child)
-            if packed[4 * n]:
+            if 4 * n < len(packed) and packed[4 * n]:  # positions are one per node (pack_spans); never past them
                 found = n
         return Span(*packed[4 * found : 4 * found + 4])
 
@@ -394,14 +392,16 @@ def load_many(
 ) -> list[LoadedFile]:
     """The files, in order: each from the index when it holds the file's bytes, else parsed (in
     `jobs` forked worker processes when there are many) and then kept in the index."""
+    contents = [hashlib.sha256(s).hexdigest() if index is not None and isinstance(s, bytes) else "" for _, s in sources]
+    keys = [index.file_key(c, limits) if index is not None else "" for c in contents]
+    entries = index.files({k: c for k, c in zip(keys, contents, strict=True) if c}) if index is not None else {}
     loaded: list[LoadedFile | None] = []
     to_parse: list[tuple[int, str, bytes, str]] = []  # place, display path, bytes, their hash
-    for display, source in sources:
+    for (display, source), content, key in zip(sources, contents, keys, strict=True):
         if not isinstance(source, bytes):
             loaded.append(source)
             continue
-        content = hashlib.sha256(source).hexdigest() if index is not None else ""
-        hit = index.file(index.file_key(content, limits), content) if index is not None else None
+        hit = entries.get(key)
         indexed = _from_index(hit, source, display) if hit is not None else None
         if indexed is None:
             to_parse.append((len(loaded), display, source, content))
@@ -458,7 +458,7 @@ def _from_index(hit: FileEntry, data: bytes, display: str) -> LoadedFile | None:
     documents = []
     for i, value, raw in hit.documents:
         packed = _from_stored_bytes(raw)
-        if packed is None or not positions_fit(value, packed, lines):
+        if packed is None or not positions_fit(packed, lines):
             return None
         documents.append(Document(display, i, value, packed))
     findings = [corpus_error(f.rule, f.message, *_locations(f.where, display)) for f in hit.findings]

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from coherence_rules import Settings, lint
+from coherence_rules.corpus_index import seal
 
 AS_OF = dt.date(2026, 11, 23)
 
@@ -95,6 +96,12 @@ def index_rows(directory: Path, table: str = "files") -> dict[str, bytes]:
         return dict(db.execute(f"SELECT key, CAST(entry AS BLOB) FROM {table}").fetchall())
 
 
-def set_index_row(directory: Path, key: str, entry, table: str = "files") -> None:
+def set_index_row(directory: Path, key: str, entry, table: str = "files", sealed: bool = False) -> None:
+    """Replace an entry: as damage (its seal as it was) or, `sealed`, as a wrong entry stored whole."""
     with sqlite3.connect(directory / "index.sqlite3") as db:
         db.execute(f"UPDATE {table} SET entry = ? WHERE key = ?", (entry, key))
+        if sealed:
+            db.execute(
+                f"UPDATE {table} SET seal = ? WHERE key = ?",
+                (seal(entry if isinstance(entry, bytes) else entry.encode()), key),
+            )
