@@ -19,6 +19,8 @@ from .selection import RuleIndex
 DIRECTIVE = re.compile(
     r"(?:^|\s)#\s*coherence:\s*(?P<kind>ignore-file|ignore)\s*\[(?P<rules>[^\]\n]{0,300})\]\s*(?:--(?P<reason>.*))?"
 )
+# What every suppression holds: a file or line without it holds none (each record's `coherence: 1` is not one).
+COMMENT = re.compile(r"#\s*coherence:")
 
 
 @dataclass
@@ -49,14 +51,14 @@ def directives(
     files: list[LoadedFile], paths: set[str] | None, max_line_chars: int
 ) -> tuple[list[Directive], list[Finding]]:
     """The suppression comments of the files (only those at `paths`, when given), and an E006
-    finding for each line naming `coherence:` that is too long to be searched."""
+    finding for each line that could hold one but is too long to be searched."""
     found, too_long = [], []
     for loaded in files:
-        if "coherence:" not in loaded.text or (paths is not None and loaded.path not in paths):
+        if (paths is not None and loaded.path not in paths) or not COMMENT.search(loaded.text):
             continue
         for number, line in enumerate(loaded.text.splitlines(), 1):
             if len(line) > max_line_chars:
-                if "coherence:" in line:
+                if COMMENT.search(line):
                     too_long.append(
                         corpus_error(
                             "E006",

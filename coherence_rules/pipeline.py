@@ -131,8 +131,10 @@ def run_stages(
         settings.config_root or settings.cwd,
     )
     # Suppressions anywhere in the corpus apply (a finding is judged where a whole-corpus run points
-    # it); only the targets' own suppression comments are themselves reported.
-    found, unsearched = directives(loaded, None, settings.limits.max_comment_line_chars)
+    # it); only the targets' own suppression comments are themselves reported, so a run naming files
+    # searches those and the files its findings point into.
+    searched = {*target_paths, *(loc.path for f in findings for loc in f.locations)} if target_paths else None
+    found, unsearched = directives(loaded, searched, settings.limits.max_comment_line_chars)
     findings += [f for f in unsearched if not target_paths or f.location.path in target_paths]
     findings, suppressed, about_suppressions = apply_directives(
         findings, found, index, {r.spec.id for r in rules} | set(BUILTIN_RULES)

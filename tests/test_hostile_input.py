@@ -152,6 +152,12 @@ def test_a_suppression_comment_line_over_the_limit_is_e006_and_not_searched(corp
     assert any(f.rule == "HC001" for f in report.findings)  # not suppressed
 
 
+def test_a_long_line_that_holds_no_suppression_comment_is_not_reported(corpus):
+    long = "notes: 'coherence: " + "x" * 20_000 + "'"  # a value naming `coherence:`, not a comment
+    report = corpus({"strategy.yaml": STRATEGY.replace("objectives:", f"{long}\nobjectives:"), "law.yaml": LAW})
+    assert not [f for f in report.findings if f.rule == "E006"]
+
+
 def test_a_huge_comment_line_costs_milliseconds_not_minutes(corpus):
     line = " # coherence: ignore[" * 80_000  # 1.68 MB; the old pattern took 684 s of CPU
     started = time.monotonic()
