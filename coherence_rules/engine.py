@@ -124,6 +124,12 @@ class RunResult:
     match_counts: collections.Counter[str] = field(default_factory=collections.Counter)
 
 
+def _projection(names: tuple[str, ...]) -> tuple[tuple[str, ...], Callable[[Fact], tuple]]:
+    """These fields of a fact, as (their names, a function giving their values as a tuple)."""
+    values = operator.itemgetter(*names)
+    return names, values if len(names) > 1 else lambda fact: (values(fact),)
+
+
 def _values(fields: list[str]) -> Callable[[Fact], object]:
     """The values of these fields of a fact, in one call."""
     return operator.itemgetter(*fields) if fields else lambda fact: ()
@@ -256,7 +262,20 @@ class Pack:
         self._tested = {
             t: _values(sorted({test.field for tests in lists for test in tests})) for t, lists in self._accepts.items()
         }
-        self._layout = {t: (("t", *sorted(f)), operator.itemgetter("t", *sorted(f))) for t, f in fields.items()}
+        self._layout = {t: _projection(("t", *sorted(f))) for t, f in fields.items()}
+        # The engine itself is sent only the fields patterns test or join on: checks, messages and
+        # reports read the run's own facts, found by the matched facts' ids (per match, that JSON
+        # in and out of the engine was most of its cost).
+        engine_fields: dict[str, set[str]] = {t: set() for t in fields}
+        for rule in rules:
+            for query in rule.queries:
+                bound = {p.binding: p.fact for p in query.patterns if p.binding}
+                for pattern in query.patterns:
+                    engine_fields.setdefault(pattern.fact, set()).update(t.field for t in pattern.tests)
+                    for join in pattern.joins:
+                        engine_fields[pattern.fact].add(join.field)
+                        engine_fields.setdefault(bound[join.binding], set()).add(join.other)
+        self._engine_layout = {t: _projection(("t", *sorted(f))) for t, f in engine_fields.items()}
         self._relevance: dict[tuple, bool] = {}
         # Named by everything that defines it: a changed rule is a new pack, never an old one's actions.
         digest = hashlib.sha256(
@@ -293,11 +312,16 @@ class Pack:
         return self._relevance[key]
 
     def prepare(self, fact: Fact) -> Fact | None:
-        """The fact as the engine gets it: None when no rule can use it, else projected onto the
-        fields the rules read (smaller facts: less JSON in and out of the engine)."""
+        """The fact as a run holds it: None when no rule can use it, else projected onto the fields
+        the rules read (their patterns, checks, messages and reports)."""
         if not self.relevant(fact):
             return None
         names, values = self._layout[fact["t"]]
+        return dict(zip(names, values(fact), strict=True))
+
+    def engine_view(self, fact: Fact) -> Fact:
+        """A prepared fact as the engine is sent it: the fields patterns test or join on."""
+        names, values = self._engine_layout[fact["t"]]
         return dict(zip(names, values(fact), strict=True))
 
     def definition(self) -> dict:
@@ -312,7 +336,8 @@ class Pack:
 _HOST: _QuietHost | None = None
 _REGISTERED: dict[str, Pack] = {}
 _SIDS = itertools.count(1)
-_COLLECTING: dict[str, tuple[RunResult, dict[str, int]]] = {}  # sid -> its result, each fact id's position
+# sid -> its result, each fact id's position, the facts run (in full: the engine holds their engine views)
+_COLLECTING: dict[str, tuple[RunResult, dict[str, int], list[Fact]]] = {}
 
 
 def _action(rule: CompiledRule, q: int) -> Callable[[Fired], None]:
@@ -325,16 +350,16 @@ def _action(rule: CompiledRule, q: int) -> Callable[[Fired], None]:
         collecting = _COLLECTING.get(fired.sid)
         if collecting is None:
             return
-        result, position = collecting
+        result, position, facts = collecting
         try:
-            facts = fired.facts
-            match = {b: facts[b] for b in bindings}  # with the engine's `sid` and `id`: checks read neither
+            places = {b: position[fired.facts[b]["id"]] for b in bindings}
+            match = {b: facts[p] for b, p in places.items()}
             if not (all(test.accepts(match[b]) for b, test in deferred) and query.accepts(match)):
                 return
             result.match_counts[rule.id] += 1
             if not result.match_limit or result.match_counts[rule.id] <= result.match_limit:
                 # beyond the limit: counted, reported as cut short
-                result.matches.append((rule.id, q, {b: position[facts[b]["id"]] for b in bindings}))
+                result.matches.append((rule.id, q, places))
         except Exception as exc:  # the engine would swallow it: record it against the rule
             result.errors.append((rule.id, f"{type(exc).__name__}: {exc}"))
 
@@ -443,10 +468,10 @@ def _attempt(pack: Pack, facts: list[Fact], match_limit: int) -> RunResult:
     result = RunResult(match_limit=match_limit)
     ids, used = distinct_ids(len(facts) + 1, sid)
     position = {fact_id: i for i, fact_id in enumerate(ids[:-1])}
-    _COLLECTING[sid] = (result, position)
+    _COLLECTING[sid] = (result, position, facts)
     trigger: dict | None = {"t": TRIGGER, "sid": sid, "id": ids[-1]}
     try:
-        payload = [dict(f, sid=sid, id=ids[i]) for i, f in enumerate(facts)]
+        payload = [dict(pack.engine_view(f), sid=sid, id=ids[i]) for i, f in enumerate(facts)]
         if _assert_all(pack, payload) and not _reassert_dropped(pack, sid, payload, used, result, position):
             raise EngineError(f"the engine kept dropping {len(result.reasserted)} facts as already observed")
         _HOST.assert_fact(pack.name, trigger)

@@ -142,9 +142,10 @@ def _pack():
 
 
 def test_a_non_finite_number_never_reaches_the_engine():
-    """The engine would discard the rest of the batch after it: the wall refuses it instead."""
+    """The engine would discard the rest of the batch after it: the wall refuses it instead (in a
+    field the engine is sent: the pattern tests `kind`)."""
     with pytest.raises(EngineError, match="non-finite"):
-        engine.run(_pack(), [_measure("XAA"), {**_measure("XAB"), "ri": float("inf")}])
+        engine.run(_pack(), [_measure("XAA"), {**_measure("XAB"), "kind": float("inf")}])
 
 
 KILLER = textwrap.dedent(
