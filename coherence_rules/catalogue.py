@@ -67,6 +67,9 @@ class FactType:
     fields: dict[str, Field]
     implied: tuple[tuple[str, str], ...] = ()  # (field, value) tests an alias adds (`objective`)
     pair_key: str = "record"  # `pairs: unordered` keeps the pair whose first member has the smaller value
+    # A fact that only says how others join (no finding is about it): left out of a finding's
+    # fingerprint and not one of the two members `pairs: unordered` compares.
+    join_only: bool = False
     labelled: bool = False  # `{a}` in a message is "record label" rather than "record"
     # Per-node views (docs/engine-notes.md: tree overlap as an equality join). `cover`: one fact per
     # group x area node at or below the named ones (`own` marks the named pair itself); `span`: one
@@ -542,6 +545,18 @@ FACT_TYPES: dict[str, FactType] = {
                 DESTINATION,
                 PAIR,
             ),
+        ),
+        FactType(
+            "coordination_pair",
+            "pair of the coordination lists (as `coordination` has them) of a shard's policies that share no "
+            "body, in each order, and the empty list with itself: joining two statements' `coordination` "
+            "through it pairs policies in silos without a match for every pair that shares a body",
+            _fields(
+                Field("record", "unstated: a pair of lists is no record"),
+                Field("first", "a policy's coordination bodies, sorted and comma-joined (empty: none)"),
+                Field("second", "another policy's, sharing no body with the first"),
+            ),
+            join_only=True,
         ),
         FactType(
             "lifecycle",

@@ -514,7 +514,7 @@ def _compile_alternative(rule: LoadedRule, items: Items, base: tuple) -> tuple[Q
                 checks.append(_check(alt, check))
     alt.at = ("pairs",)
     if rule.spec.pairs == "unordered":
-        binds = [i.bind for i in alt.items if isinstance(i, Bind)]
+        binds = [i.bind for i in alt.items if isinstance(i, Bind) and not alt.types[i.bind].join_only]
         a, b = binds[:2] if len(binds) >= 2 else (binds[0], "")
         if not b or alt.types[a].pair_key != alt.types[b].pair_key or alt.types[a].engine != alt.types[b].engine:
             raise alt.fail("pairs: unordered needs the first two bindings to be facts of one type")

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 
 from . import parties
+from .catalogue import FACT_TYPES
 from .corpus_errors import corpus_error
 from .corpus_index import CorpusIndex
 from .engine import Pack, register, run_all
@@ -56,6 +57,7 @@ def _yaml_path(text: str) -> tuple:
     return tuple(int(part) if part.isdigit() else part for part in text.split(".") if part)
 
 
+JOIN_ONLY = frozenset(t.name for t in FACT_TYPES.values() if t.join_only)  # no finding is about these
 DRAFTS = frozenset({"draft", "negotiating"})  # statuses of records not yet adopted or signed
 
 
@@ -149,7 +151,7 @@ def _findings(
                 sorted({f["record"] for f in facts if f["ri"] >= 0 and ctx.standing[f["ri"]].status in DRAFTS})
             ),
             countries=tuple(sorted({owner(corpus.records[f["ri"]].model) for f in facts if f["ri"] >= 0})),
-            identity=" ".join(sorted({f"{f['record']}@{f['yp']}" for f in facts})),
+            identity=" ".join(sorted({f"{f['record']}@{f['yp']}" for f in facts if f["t"] not in JOIN_ONLY})),
         )
 
 

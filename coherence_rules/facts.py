@@ -803,12 +803,25 @@ def record_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     return facts + _lifecycle_fact(entry, ctx)
 
 
-def route_facts(shard) -> list[Fact]:
-    """A pair shard's two countries, once in each direction."""
-    if shard.scope != "pair":
-        return []
-    a, b = shard.key.split("|")
-    return [
-        {"t": "route", "ri": -1, "yp": "", "record": UNSTATED, "origin": x, "destination": y, "pair": shard.key}
-        for x, y in ((a, b), (b, a))
-    ]
+def shard_facts(shard, ctx: Context) -> list[Fact]:
+    """The facts of a shard rather than of one record: a pair shard's two countries, once in each
+    direction; the pairs of its policies' coordination lists that share no body."""
+    made: list[Fact] = []
+    if shard.scope == "pair":
+        a, b = shard.key.split("|")
+        made += [
+            {"t": "route", "ri": -1, "yp": "", "record": UNSTATED, "origin": x, "destination": y, "pair": shard.key}
+            for x, y in ((a, b), (b, a))
+        ]
+    if ctx.wants("coordination_pair"):
+        # As many as the distinct lists squared: a country has a few coordination bodies, not one per policy.
+        lists = {
+            _key(e.model.coordination): set(e.model.coordination) for e in shard.records if isinstance(e.model, Policy)
+        }
+        made += [
+            {"t": "coordination_pair", "ri": -1, "yp": "", "record": UNSTATED, "first": x, "second": y}
+            for x in sorted(lists)
+            for y in sorted(lists)
+            if not lists[x] & lists[y] and (x != y or not lists[x])
+        ]
+    return made

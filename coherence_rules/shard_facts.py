@@ -2,8 +2,8 @@
 
 A record's facts (facts.record_facts, projected by the pack) are the same in every shard it belongs
 to. They are hashed once per record and pack, and a shard's matches are stored under a hash of the
-pack (its name), the match limit and the shard's facts in order: its records' hashes, then its route
-and shared facts. A warm run asks the engine only about the shards whose facts changed; a record
+pack (its name), the match limit and the shard's facts in order: its records' hashes, then the facts
+of the shard itself (facts.shard_facts) and the shared ones. A warm run asks the engine only about the shards whose facts changed; a record
 that gives the pack no fact is skipped in every later shard (most records, in pair shards).
 
 The engine sees a fact's `ri` as its record's position in the shard, not in the corpus, so that a
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from .corpus_index import CorpusIndex, StoredMatches
 from .engine import Pack, RunResult
-from .facts import Context, Fact, context_reads, record_facts, route_facts
+from .facts import Context, Fact, context_reads, record_facts, shard_facts
 from .ir import Match
 from .shards import Shard
 from .validate import RecordEntry
@@ -77,8 +77,8 @@ class ShardFacts:
             fact["ri"] = ri
         return facts
 
-    def _routes(self, shard: Shard) -> list[Fact]:
-        return [p for p in map(self.pack.prepare, route_facts(shard)) if p is not None]
+    def _of_shard(self, shard: Shard) -> list[Fact]:
+        return [p for p in map(self.pack.prepare, shard_facts(shard, self.ctx)) if p is not None]
 
     def plan(self, shard: Shard) -> ShardRun:
         """The shard's run: its matches from the index, else its facts for the engine. A record that
@@ -99,13 +99,13 @@ class ShardFacts:
             if self.index is not None and memo:
                 self.index.put_facts(memo, *self._records[entry.index])
         members = [entry for entry in shard.records if self._records[entry.index][1]]
-        routes = self._routes(shard)
-        tail = routes + self.shared
+        of_shard = self._of_shard(shard)
+        tail = of_shard + self.shared
         key = ""
         if self.index is not None:
             digests = (self._records[entry.index][0] for entry in members)
             key = CorpusIndex.matches_key(
-                self.pack.name, str(self.match_limit), *digests, _digest(routes), self._shared_digest
+                self.pack.name, str(self.match_limit), *digests, _digest(of_shard), self._shared_digest
             )
             stored = self.index.matches(key)
             known = self._known(members, stored) if stored is not None else None

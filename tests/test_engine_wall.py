@@ -4,9 +4,11 @@ here, never with the engine itself."""
 
 import datetime as dt
 import json
+import random
 from pathlib import Path
 
 import pytest
+import yaml
 
 from coherence_rules import engine
 from coherence_rules.catalogue import ENGINE_FIELDS
@@ -300,7 +302,7 @@ def test_the_builtin_pack_compiles_to_a_bounded_number_of_engine_rules():
 def test_every_fact_carries_exactly_the_fields_of_its_type():
     """A join over a missing field makes the engine raise: facts always carry every field."""
     from coherence_rules.api import discover, display_path
-    from coherence_rules.facts import context, obligation_facts, record_facts, route_facts
+    from coherence_rules.facts import context, obligation_facts, record_facts, shard_facts
     from coherence_rules.load import load_file
     from coherence_rules.obligations import load_obligations
     from coherence_rules.settings import default_corpus
@@ -312,10 +314,59 @@ def test_every_fact_carries_exactly_the_fields_of_its_type():
     ctx = context(corpus, dt.date(2026, 11, 23))
     made = [f for entry in corpus.records for f in record_facts(entry, ctx)]
     made += obligation_facts(load_obligations([builtin_rules_dir()]))
-    made += route_facts(Shard("XAA|XAB", [], "pair"))
+    made += shard_facts(Shard("XAA|XAB", corpus.records, "pair"), ctx)  # the whole sample as one shard
     seen = set()
     for fact in made:
         assert set(fact) == {"t", *ENGINE_FIELDS[fact["t"]]}, fact["t"]
         assert all(isinstance(v, (str, int, float, bool)) for v in fact.values())
         seen.add(fact["t"])
     assert seen == set(ENGINE_FIELDS)  # the sample corpus exercises every fact type
+
+
+def _silo_corpus(rng: random.Random) -> str:
+    """Policies of one country with random leads and coordination lists (often none), overlapping."""
+    bodies, leads = ["XAA-C1", "XAA-C2", "XAA-C3"], ["XAA-L1", "XAA-L2", "XAA-L3"]
+    docs = [
+        f"coherence: 1\nkind: institution\nid: {i}\nname: {i} (fictional)\n"
+        f"jurisdiction: {{country: XAA, level: national}}\ntype: {'committee' if i in bodies else 'ministry'}\n"
+        for i in bodies + leads
+    ]
+    for n in range(24):
+        coordination = rng.sample(bodies, rng.choice([0, 0, 1, 1, 2]))
+        objectives = "".join(
+            f"  - {{id: O{k}, stance: facilitate, groups: [{rng.choice(['returnee', 'emigrant'])}], "
+            f"areas: [{rng.choice(['reintegration', 'housing'])}]"
+            + (f", lead_agency: {rng.choice(leads)}" if rng.random() < 0.3 else "")
+            + "}\n"
+            for k in range(rng.choice([1, 2]))
+        )
+        docs.append(
+            f"coherence: 1\nkind: policy\nid: XAA-P{n:02d}\ntype: strategy\nstatus: adopted\n"
+            f"jurisdiction: {{country: XAA, level: national}}\nlead_agency: {rng.choice(leads)}\n"
+            + (f"coordination: [{', '.join(coordination)}]\n" if coordination else "")
+            + f"objectives:\n{objectives}"
+        )
+    return "---\n".join(docs)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_join_through_coordination_pairs_finds_exactly_what_a_disjoint_check_finds(corpus, tmp_path_factory, seed):
+    """IN003 joins its objectives' coordination lists through `coordination_pair` facts (lists that
+    share no body), so that the engine makes no match for a pair of policies that share one. The
+    same rule with a `disjoint` check on every match instead is the ground truth."""
+    as_checked = yaml.safe_load((builtin_rules_dir() / "IN" / "IN003-competing-leads.yaml").read_text(encoding="utf-8"))
+    del as_checked["tests"]
+    as_checked["id"], as_checked["name"], as_checked["family"] = "XI003", "competing-leads-checked", "XI"
+    as_checked["match"] = [item for item in as_checked["match"] if "silos" not in item]
+    as_checked["match"][1]["same"] = {"country": "a"}
+    as_checked["check"] = [{"disjoint": ["a.coordination", "b.coordination"]}, *as_checked["check"]]
+    pack = tmp_path_factory.mktemp("pack") / "XI"
+    pack.mkdir()
+    (pack / "XI003-competing-leads-checked.yaml").write_text(json.dumps(as_checked), encoding="utf-8")
+    report = corpus(
+        {"policies.yaml": _silo_corpus(random.Random(seed))}, rule_dirs=[pack.parent], select=["IN003", "XI003"]
+    )
+    found = {rule: [] for rule in ("IN003", "XI003")}
+    for f in report.findings:
+        found[f.rule].append((f.records, f.location, f.related, f.message))
+    assert found["IN003"] and found["IN003"] == found["XI003"]
