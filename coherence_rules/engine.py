@@ -319,6 +319,13 @@ class Pack:
         names, values = self._layout[fact["t"]]
         return dict(zip(names, values(fact), strict=True))
 
+    def compact(self, fact: Fact) -> tuple:
+        """A prepared fact as the tuple of its values (its type first), to be expanded again."""
+        return self._layout[fact["t"]][1](fact)
+
+    def expand(self, values: tuple) -> Fact:
+        return dict(zip(self._layout[values[0]][0], values, strict=True))
+
     def engine_view(self, fact: Fact) -> Fact:
         """A prepared fact as the engine is sent it: the fields patterns test or join on."""
         names, values = self._engine_layout[fact["t"]]

@@ -191,7 +191,7 @@ def _run(
     index: CorpusIndex | None,
 ) -> list[Finding]:
     pack: Pack = register(rules)
-    shard_facts = ShardFacts(pack, ctx, shared, index, match_limit)
+    shard_facts = ShardFacts(pack, ctx, shared, index, match_limit, evaluated)
     runs: collections.deque[ShardRun] = collections.deque()
 
     def engine_input() -> Iterator[list[Fact] | None]:

@@ -15,8 +15,10 @@ without building any record's facts; a stored fact comes back with its record's 
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .corpus_index import CorpusIndex, StoredMatches
@@ -48,13 +50,25 @@ class ShardRun:
 
 
 class ShardFacts:
-    def __init__(self, pack: Pack, ctx: Context, shared: list[Fact], index: CorpusIndex | None, match_limit: int):
+    def __init__(
+        self,
+        pack: Pack,
+        ctx: Context,
+        shared: list[Fact],
+        index: CorpusIndex | None,
+        match_limit: int,
+        planned: Sequence[Shard] = (),  # the shards `plan` will be given, in order
+    ):
         self.pack, self.index, self.match_limit = pack, index, match_limit
         self.ctx = dataclasses.replace(ctx, wanted=pack.fact_types, may_accept=pack.may_accept)
         self.shared = [p for p in map(pack.prepare, shared) if p is not None]
         self._shared_digest = _digest(self.shared)
         self._records: dict[int, tuple[bytes, int]] = {}  # corpus index -> the hash of its facts, how many
         self._contents = {f.path: f.content for f in ctx.corpus.files}
+        # A record's facts are built once and kept, as tuples (a third of a dict's memory), until the
+        # last of its shards is planned: a record belongs to several (six, in a dense corpus).
+        self._left = collections.Counter(entry.index for shard in planned for entry in shard.records)
+        self._kept: dict[int, list[tuple]] = {}
 
     def _memo_key(self, entry: RecordEntry) -> str | None:
         """Where the index keeps the hash of a record's facts: the pack, the record (its file's bytes
@@ -72,7 +86,13 @@ class ShardFacts:
         )
 
     def _facts(self, entry: RecordEntry, ri: int) -> list[Fact]:
-        facts = [p for p in map(self.pack.prepare, record_facts(entry, self.ctx)) if p is not None]
+        kept = self._kept.get(entry.index)
+        if kept is not None:
+            facts = [self.pack.expand(values) for values in kept]
+        else:
+            facts = [p for p in map(self.pack.prepare, record_facts(entry, self.ctx)) if p is not None]
+            if facts and self._left[entry.index] > 1:
+                self._kept[entry.index] = [self.pack.compact(fact) for fact in facts]
         for fact in facts:
             fact["ri"] = ri
         return facts
@@ -83,6 +103,15 @@ class ShardFacts:
     def plan(self, shard: Shard) -> ShardRun:
         """The shard's run: its matches from the index, else its facts for the engine. A record that
         gives the pack no fact takes no part, not even a number: adding one changes no shard's key."""
+        try:
+            return self._plan(shard)
+        finally:
+            for entry in shard.records:
+                self._left[entry.index] -= 1
+                if self._left[entry.index] <= 0:
+                    self._kept.pop(entry.index, None)
+
+    def _plan(self, shard: Shard) -> ShardRun:
         built: dict[int, list[Fact]] = {}  # facts built to be hashed: the engine takes them on a miss
         memos = {e.index: self._memo_key(e) for e in shard.records if e.index not in self._records}
         asked = [memo for memo in memos.values() if memo]

@@ -469,6 +469,33 @@ def test_stored_matches_name_facts_of_the_types_their_bindings_take(corpus):
         assert ShardFacts(pack, ctx, [], index, 0).plan(shard).facts == engine_facts  # a miss
 
 
+def test_a_records_facts_are_built_once_a_run_and_kept_only_until_its_last_shard(monkeypatch):
+    """A record belongs to several shards (its country's, its agreements' parties'): its facts are
+    built once and kept between them, and each shard gets exactly the facts built afresh."""
+    import collections
+
+    from coherence_rules import pipeline, shard_facts
+    from coherence_rules.engine import register
+    from coherence_rules.facts import context
+    from coherence_rules.settings import Settings
+    from coherence_rules.shards import shards
+    from coherence_rules.validate import validate
+
+    sample = REPO / "policies"
+    valid = validate([load.load_file(p, p.as_posix()) for p in sorted(sample.rglob("*.yaml"))])
+    pack = register([r for r in pipeline.compiled(pipeline.load_rules(Settings(cwd=REPO))[0]) if r.scope == "country"])
+    ctx, planned = context(valid, AS_OF), shards(valid)
+    built = collections.Counter()
+    original = shard_facts.record_facts
+    monkeypatch.setattr(shard_facts, "record_facts", lambda e, c: built.update([e.index]) or original(e, c))
+    keeping = shard_facts.ShardFacts(pack, ctx, [], None, 0, planned)
+    kept = [keeping.plan(shard).facts for shard in planned]
+    assert built and max(built.values()) == 1 and not keeping._kept  # nothing left once the last is planned
+    assert max(collections.Counter(e.index for s in planned for e in s.records).values()) > 1
+    fresh = shard_facts.ShardFacts(pack, ctx, [], None, 0)  # told no shards: keeps nothing
+    assert kept == [fresh.plan(shard).facts for shard in planned]
+
+
 # --- what a record's facts read beyond the record -----------------------------------------------
 
 
