@@ -803,7 +803,7 @@ def record_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     return facts + _lifecycle_fact(entry, ctx)
 
 
-def shard_facts(shard, ctx: Context) -> list[Fact]:
+def shard_level_facts(shard, ctx: Context) -> list[Fact]:
     """The facts of a shard rather than of one record: a pair shard's two countries, once in each
     direction; the pairs of its policies' coordination lists that share no body."""
     made: list[Fact] = []

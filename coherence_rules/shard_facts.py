@@ -3,9 +3,9 @@
 A record's facts (facts.record_facts, projected by the pack) are the same in every shard it belongs
 to. They are hashed once per record and pack, and a shard's matches are stored under a hash of the
 pack (its name), the match limit and the shard's facts in order: its records' hashes, then the facts
-of the shard itself (facts.shard_facts) and the shared ones. A warm run asks the engine only about the
-shards whose facts changed; a record that gives the pack no fact is skipped in every later shard (most
-records, in pair shards).
+of the shard itself (facts.shard_level_facts) and the shared ones. A warm run asks the engine only
+about the shards whose facts changed; a record that gives the pack no fact is skipped in every later
+shard (most records, in pair shards).
 
 The engine sees a fact's `ri` as its record's position in the shard, not in the corpus, so that a
 shard's facts, and its key, do not change when records elsewhere come or go; rules compare `ri`
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from .corpus_index import CorpusIndex, StoredMatches
 from .engine import Pack, RunResult
-from .facts import Context, Fact, context_reads, record_facts, shard_facts
+from .facts import Context, Fact, context_reads, record_facts, shard_level_facts
 from .ir import Match
 from .shards import Shard
 from .validate import RecordEntry
@@ -99,7 +99,7 @@ class ShardFacts:
         return facts
 
     def _of_shard(self, shard: Shard) -> list[Fact]:
-        return [p for p in map(self.pack.prepare, shard_facts(shard, self.ctx)) if p is not None]
+        return [p for p in map(self.pack.prepare, shard_level_facts(shard, self.ctx)) if p is not None]
 
     def plan(self, shard: Shard) -> ShardRun:
         """The shard's run: its matches from the index, else its facts for the engine. A record that

@@ -302,7 +302,7 @@ def test_the_builtin_pack_compiles_to_a_bounded_number_of_engine_rules():
 def test_every_fact_carries_exactly_the_fields_of_its_type():
     """A join over a missing field makes the engine raise: facts always carry every field."""
     from coherence_rules.api import discover, display_path
-    from coherence_rules.facts import context, obligation_facts, record_facts, shard_facts
+    from coherence_rules.facts import context, obligation_facts, record_facts, shard_level_facts
     from coherence_rules.load import load_file
     from coherence_rules.obligations import load_obligations
     from coherence_rules.settings import default_corpus
@@ -314,7 +314,7 @@ def test_every_fact_carries_exactly_the_fields_of_its_type():
     ctx = context(corpus, dt.date(2026, 11, 23))
     made = [f for entry in corpus.records for f in record_facts(entry, ctx)]
     made += obligation_facts(load_obligations([builtin_rules_dir()]))
-    made += shard_facts(Shard("XAA|XAB", corpus.records, "pair"), ctx)  # the whole sample as one shard
+    made += shard_level_facts(Shard("XAA|XAB", corpus.records, "pair"), ctx)  # the whole sample as one shard
     seen = set()
     for fact in made:
         assert set(fact) == {"t", *ENGINE_FIELDS[fact["t"]]}, fact["t"]
