@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import globs
+from . import globs, resident
 from .baseline import load_baseline
 from .corpus_errors import corpus_error
 from .corpus_index import CorpusIndex
@@ -146,12 +146,13 @@ def corpus_roots(settings: Settings) -> list[Path]:
 def _records(settings: Settings) -> Callable[[Path], bool]:
     """Which files under the corpus roots are records: the configuration's include and exclude globs."""
     root = settings.config_root or settings.cwd
+    include, exclude = tuple(settings.include), tuple(settings.exclude)
 
-    def keep(path: Path) -> bool:
+    def kept(path: Path) -> bool:
         where = globs.relative(path, root)
-        return globs.any_matches(where, settings.include) and not globs.any_matches(where, settings.exclude)
+        return globs.any_matches(where, include) and not globs.any_matches(where, exclude)
 
-    return keep
+    return lambda path: resident.remember(("record", path, root, include, exclude), lambda: kept(path))
 
 
 def _excluded(path: Path, settings: Settings) -> bool:
@@ -166,19 +167,24 @@ def _read(settings: Settings, named: Discovered) -> tuple[list[Source], set[str]
     targets (those skipped too: their findings are the run's)."""
     cwd = settings.cwd
     roots = corpus_roots(settings)
+
+    def display(path: Path) -> str:  # computed once per path a `coherence serve` keeps seeing
+        return resident.remember(("display", path, cwd), lambda: display_path(path, cwd))
+
     targets = [*named.files, *(path for path, _ in named.skipped)]
     found = discover([*roots, *named.files], trusted=[cwd], keep=_records(settings))
     sources: list[Source] = []
+    read = resident.CURRENT.read if resident.CURRENT is not None else read_file
     for path in found.files:
-        shown = display_path(path, cwd)
-        sources.append((shown, read_file(path, shown, settings.limits)))
+        shown = display(path)
+        sources.append((shown, read(path, shown, settings.limits)))
     for path, why in sorted({*found.skipped, *named.skipped}):
-        shown = display_path(path, cwd)
+        shown = display(path)
         sources.append((shown, LoadedFile(shown, findings=[corpus_error("E006", why, Location(shown, 1, 1))])))
-    target_paths = {display_path(p, cwd) for p in targets}
+    target_paths = {display(p) for p in targets}
     if settings.stdin is not None:
         name, data = settings.stdin
-        shown = display_path(Path(name), cwd)
+        shown = display(Path(name))
         sources = [s for s in sources if s[0] != shown] + [(shown, data)]
         target_paths.add(shown)
     return sources, target_paths
@@ -201,7 +207,7 @@ def _run_keys(
         return None
     corpus = hashlib.sha256()
     for shown, source in sources:
-        read = hashlib.sha256(source).hexdigest() if isinstance(source, bytes) else repr(source.findings)
+        read = resident.content_hash(source) if isinstance(source, bytes) else repr(source.findings)
         corpus.update(f"{shown}\0{read}\0".encode())
     corpus.update(repr(sorted(target_paths)).encode())
     return CorpusIndex.run_key(*parts), corpus.hexdigest()
@@ -214,6 +220,8 @@ def lint(settings: Settings) -> Report:
     finally:
         if corpus_index is not None:
             corpus_index.close()  # what this run learnt, in one transaction
+        if resident.CURRENT is not None:
+            resident.CURRENT.end_run()
 
 
 def _lint(settings: Settings, corpus_index: CorpusIndex | None) -> Report:

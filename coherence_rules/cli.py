@@ -171,9 +171,9 @@ def lint_command(
         from .atomic import write_atomic
         from .baseline import rebaseline
         from .config import load_config
-        from .corpus_index import default_directory as default_cache_directory
         from .formats import render
         from .formats.summary import render as framework_summary
+        from .settings import default_cache_directory
 
         if summary and fmt not in ("text", "json"):
             raise UsageError(f"--summary prints text or json, not {fmt}")
@@ -311,6 +311,20 @@ def init_command(directory, source, force):
                 err=True,
             )
         click.echo("next: edit the example records, then `coherence lint` and `pre-commit install`")
+        return 0
+
+    sys.exit(_guard(False, run))
+
+
+@main.command("serve")
+def serve_command():
+    """Keep the corpus in memory and answer the `coherence lint` runs started in this directory (a
+    pre-commit hook, an editor) until interrupted: they print what they would print, faster."""
+
+    def run():
+        from .serve import serve
+
+        serve(say=lambda message: click.echo(message, err=True))
         return 0
 
     sys.exit(_guard(False, run))

@@ -48,6 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
 from .report import Report
+from .settings import code_digest
 
 # Entries and schema. 5 had no seals, 4 kept matches without their facts and no reports, 3 had no
 # `facts` table, 2 was the JSON file per entry.
@@ -65,13 +66,6 @@ SCHEMA = {
 }
 Position = tuple[int, int]  # line, column
 T = TypeVar("T")
-
-
-def default_directory() -> Path:
-    base = os.environ.get("COHERENCE_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "coherence"
-    )
-    return Path(base)
 
 
 class _Strict(BaseModel):
@@ -394,20 +388,9 @@ class CorpusIndex:
 
 
 @functools.cache
-def _code() -> bytes:
-    """The tool's own code and data files: an edited checkout (the version unchanged) never reads
-    what another build of it wrote."""
-    digest = hashlib.sha256()
-    package = Path(__file__).parent
-    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".yaml") and p.is_file()):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.digest()
-
-
-@functools.cache
 def _keys() -> Any:
     """What every key starts with: this format, the tool's version and its code."""
-    return hashlib.sha256(f"{FORMAT}|{__version__}|".encode() + _code())
+    return hashlib.sha256(f"{FORMAT}|{__version__}|".encode() + code_digest())
 
 
 def _key(*parts: str | bytes) -> str:

@@ -72,7 +72,7 @@ def within_fact_budget(corpus: Corpus, limit: int, evaluated: set[int] | None = 
             kept.append(entry)
             continue
         shards = max(1, len(membership[entry.index]))
-        facts = fact_bound(entry.model) * shards
+        facts = entry.document.remembered("fact_bound", lambda: fact_bound(entry.model)) * shards  # noqa: B023
         if facts <= limit:
             kept.append(entry)
             continue

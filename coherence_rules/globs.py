@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def matches(path: str, pattern: str) -> bool:
     return _compiled(pattern).fullmatch(path.removeprefix("./")) is not None
 
 
-def any_matches(path: str, patterns: list[str]) -> bool:
+def any_matches(path: str, patterns: Sequence[str]) -> bool:
     return any(matches(path, p) for p in patterns)
 
 

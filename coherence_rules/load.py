@@ -10,7 +10,6 @@ that place; the file's other documents, and every other file, are still read.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import multiprocessing
 import sys
@@ -20,10 +19,11 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
+from . import resident
 from .corpus_errors import corpus_error
 from .corpus_index import CachedFinding, CorpusIndex, FileEntry
 from .errors import WorkerError
@@ -36,6 +36,7 @@ except ImportError as exc:  # pragma: no cover - guarded at install time too
     raise ImportError("coherence needs PyYAML built with libyaml (yaml.CSafeLoader)") from exc
 
 YamlPath = tuple  # of str keys and int indices
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)  # one per YAML node: keep it small
@@ -120,6 +121,16 @@ class Document:
     index: int
     data: Any
     positions: array = field(repr=False)  # pack_spans(data, its spans)
+    # What was computed from this document alone, when `coherence serve` keeps it (resident.py).
+    memo: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    def remembered(self, name: str, compute: Callable[[], T]) -> T:
+        """compute(), a function of this document alone: once per document that is kept."""
+        if self.memo is None:
+            return compute()
+        if name not in self.memo:
+            self.memo[name] = compute()
+        return self.memo[name]
 
     def span(self, yaml_path: YamlPath) -> Span:
         """The span of a path, or of its nearest ancestor that has one. A node's place among the
@@ -392,14 +403,24 @@ def load_many(
 ) -> list[LoadedFile]:
     """The files, in order: each from the index when it holds the file's bytes, else parsed (in
     `jobs` forked worker processes when there are many) and then kept in the index."""
-    contents = [hashlib.sha256(s).hexdigest() if index is not None and isinstance(s, bytes) else "" for _, s in sources]
-    keys = [index.file_key(c, limits) if index is not None else "" for c in contents]
-    entries = index.files({k: c for k, c in zip(keys, contents, strict=True) if c}) if index is not None else {}
+    kept = resident.CURRENT
+    hashed = index is not None or kept is not None
+    contents = [resident.content_hash(s) if hashed and isinstance(s, bytes) else "" for _, s in sources]
+    in_memory = [
+        kept.loaded(d, c, limits) if kept is not None and c else None
+        for (d, _), c in zip(sources, contents, strict=True)
+    ]
+    keys = [
+        index.file_key(c, limits) if index is not None and m is None else ""
+        for c, m in zip(contents, in_memory, strict=True)
+    ]
+    wanted = {k: c for k, c in zip(keys, contents, strict=True) if k and c}
+    entries = index.files(wanted) if index is not None else {}
     loaded: list[LoadedFile | None] = []
     to_parse: list[tuple[int, str, bytes, str]] = []  # place, display path, bytes, their hash
-    for (display, source), content, key in zip(sources, contents, keys, strict=True):
-        if not isinstance(source, bytes):
-            loaded.append(source)
+    for (display, source), content, key, memory in zip(sources, contents, keys, in_memory, strict=True):
+        if not isinstance(source, bytes) or memory is not None:
+            loaded.append(memory or source)  # type: ignore[arg-type]  # source is a LoadedFile here
             continue
         hit = entries.get(key)
         indexed = _from_index(hit, source, display) if hit is not None else None
@@ -407,11 +428,15 @@ def load_many(
             to_parse.append((len(loaded), display, source, content))
         else:
             indexed.content = content
+            if kept is not None:
+                kept.keep(indexed, limits)
         loaded.append(indexed)
     parsed_files = _parse_all([(data, display) for _, display, data, _ in to_parse], limits, jobs, progress)
     for (place, _, data, content), parsed in zip(to_parse, parsed_files, strict=True):
         parsed.content = content
         loaded[place] = parsed
+        if kept is not None:
+            kept.keep(parsed, limits)
         if index is not None and (parsed.text or not data):  # files that are not text are rejected again, cheaply
             index.put_file(
                 index.file_key(content, limits),

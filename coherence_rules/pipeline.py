@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
+from . import resident
 from .baseline import apply_baseline
 from .compiler import compile_rules
 from .corpus_errors import BUILTIN_RULES, corpus_error
@@ -104,7 +105,9 @@ def run_stages(
     corpus, too_costly = within_fact_budget(valid, settings.limits.max_facts_per_record, evaluated)
     say(f"running {len(rules)} rules on {len(corpus.records)} records")
     obligations = load_obligations([builtin_rules_dir(), *settings.rule_dirs])
-    jobs = settings.jobs or (_cpus() if len(corpus.records) >= PARALLEL_FROM else 1)
+    # A server's process holds the corpus (resident.py): a forked worker would copy its memory page by page.
+    many = len(corpus.records) >= PARALLEL_FROM and resident.CURRENT is None
+    jobs = settings.jobs or (_cpus() if many else 1)
     findings = [
         *(f for f in corpus.findings if selection.reports(f.rule)),  # NR001 can be ignored; E rules cannot
         *too_costly,

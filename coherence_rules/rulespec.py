@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
-from . import frameworks
+from . import frameworks, resident
 from .errors import RulePackError
 from .load import Document
 from .report import RuleDoc
@@ -340,6 +340,13 @@ def load_rule_file(path: Path) -> list[LoadedRule]:
     return [LoadedRule(spec, str(path), document.span(()).line if document else 1, document)]
 
 
+def _bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None  # load_rule_file says why
+
+
 def load_rule_dirs(directories: list[Path]) -> list[LoadedRule]:
     """Every rule under the directories, in id order; ids and names unique."""
     rules: list[LoadedRule] = []
@@ -348,7 +355,7 @@ def load_rule_dirs(directories: list[Path]) -> list[LoadedRule]:
             raise RulePackError(f"{directory}: not a directory of rules")
         for path in sorted(directory.rglob("*.yaml")):
             if path.name != "obligations.yaml":  # data for IC001, not a rule (obligations.py)
-                rules.extend(load_rule_file(path))
+                rules.extend(resident.remember(("rule file", path, _bytes(path)), lambda: load_rule_file(path)))  # noqa: B023
     seen: dict[str, LoadedRule] = {}
     for rule in rules:
         for key in (rule.spec.id, rule.spec.name):

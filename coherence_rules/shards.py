@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import parties
-from .load import LoadedFile
-from .validate import Corpus, RecordEntry, references
+from .load import Document, LoadedFile
+from .validate import Corpus, RecordEntry, document_references
 
 Scope = str  # "country" or "pair"
 
@@ -56,6 +56,10 @@ def own_keys(data: dict) -> list[str]:
     return [f"@{jurisdiction.get('body')}"]  # a regional record without members: a shard of its own
 
 
+def document_keys(document: Document) -> tuple[str, ...]:
+    return document.remembered("own_keys", lambda: tuple(own_keys(document.data)))
+
+
 def membership(corpus: Corpus) -> dict[int, list[str]]:
     """The country shards each record belongs to: its own, every shard of the agreements it is a
     record of, and the shards of the records that refer to it (computed once per corpus)."""
@@ -65,27 +69,30 @@ def membership(corpus: Corpus) -> dict[int, list[str]]:
             entry = corpus.by_id.get(ref)
             return [entry.index] if entry else []
 
-        records = [(e.index, e.document.data) for e in corpus.records]
+        records = [(e.index, e.document) for e in corpus.records]
         corpus.derived["membership"] = _membership(records, named)
     return corpus.derived["membership"]
 
 
-def _membership(records: list[tuple[int, dict]], named: Callable[[str], list[int]]) -> dict[int, list[str]]:
+def _agreement(document: Document) -> str | None:
+    """The agreement a record of one is a record of."""
+    data = document.data
+    return data["agreement"] if data.get("kind") == "agreement" and isinstance(data.get("agreement"), str) else None
+
+
+def _membership(records: list[tuple[int, Document]], named: Callable[[str], list[int]]) -> dict[int, list[str]]:
     agreement_keys: dict[str, set[str]] = {}
-    for _, data in records:
-        if data.get("kind") == "agreement" and isinstance(data.get("agreement"), str):
-            agreement_keys.setdefault(data["agreement"], set()).update(own_keys(data))
-    keys = {
-        index: set(
-            agreement_keys[data["agreement"]]
-            if data.get("kind") == "agreement" and isinstance(data.get("agreement"), str)
-            else own_keys(data)
-        )
-        for index, data in records
-    }
+    for _, document in records:
+        agreement = _agreement(document)
+        if agreement is not None:
+            agreement_keys.setdefault(agreement, set()).update(document_keys(document))
+    keys = {}
+    for index, document in records:
+        agreement = _agreement(document)
+        keys[index] = set(agreement_keys[agreement] if agreement is not None else document_keys(document))
     referred: dict[int, set[str]] = {}
-    for index, data in records:
-        for _, ref, _ in references(data):
+    for index, document in records:
+        for _, ref, _ in document_references(document):
             for target in named(ref):
                 referred.setdefault(target, set()).update(keys[index])
     return {index: sorted(own | referred.get(index, set())) for index, own in keys.items()}
@@ -96,26 +103,29 @@ def needed_documents(files: list[LoadedFile], targets: set[str]) -> set[tuple[st
     records of the shards the targets' records belong to, those of the countries paired with them or
     party to their agreements, and every record sharing an id with one of those (the first valid one
     is the record). Read from unvalidated data, so it may take more than the run evaluates, never less."""
-    documents = [(d.path, d.index, d.data) for f in files for d in f.documents if isinstance(d.data, dict)]
+    documents = [d for f in files for d in f.documents if isinstance(d.data, dict)]
     by_id: dict[str, list[int]] = {}
-    for number, (_, _, data) in enumerate(documents):
-        for record_id in _strings(data.get("id")):
+    for number, document in enumerate(documents):
+        for record_id in _strings(document.data.get("id")):
             by_id.setdefault(record_id, []).append(number)
-    records = [(number, data) for number, (_, _, data) in enumerate(documents)]
+    records = list(enumerate(documents))
     keys = _membership(records, lambda ref: by_id.get(ref, []))
-    touched = {k for number, (path, _, _) in enumerate(documents) if path in targets for k in keys[number]}
-    partners = {c for pair in _linked_pairs(records) if touched.intersection(pair) for c in pair}
+    touched = {k for number, document in records if document.path in targets for k in keys[number]}
+    partners = {c for pair in _linked_pairs(documents) if touched.intersection(pair) for c in pair}
     # An agreement's facts read its parties' own policies (who refunds contributions): every party's.
     partners |= {
-        c for n, data in records if data.get("kind") == "agreement" and touched.intersection(keys[n]) for c in keys[n]
+        c
+        for n, document in records
+        if document.data.get("kind") == "agreement" and touched.intersection(keys[n])
+        for c in keys[n]
     }
     chosen = {
         n
-        for n, data in records
-        if documents[n][0] in targets or touched.intersection(keys[n]) or partners.intersection(own_keys(data))
+        for n, document in records
+        if document.path in targets or touched.intersection(keys[n]) or partners.intersection(document_keys(document))
     }
-    chosen |= {n for c in list(chosen) for i in _strings(documents[c][2].get("id")) for n in by_id[i]}
-    return {documents[n][:2] for n in chosen}
+    chosen |= {n for c in list(chosen) for i in _strings(documents[c].data.get("id")) for n in by_id[i]}
+    return {(documents[n].path, documents[n].index) for n in chosen}
 
 
 def shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:
@@ -129,27 +139,31 @@ def shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:
     return [Shard(key, members[key]) for key in sorted(members)]
 
 
-def _linked_pairs(records: list[tuple[int, dict]]) -> set[tuple[str, str]]:
+def _linked_pairs(documents: list[Document]) -> set[tuple[str, str]]:
     """Two countries an agreement between them, or a corridor one of them names, links."""
     pairs: set[tuple[str, str]] = set()
-    for _, data in records:
-        kind = data.get("kind")
-        if kind == "agreement":
-            countries = sorted({parties.home_country(p) for p in _strings(data.get("parties"))} - {""})
-            if len(countries) == 2:
-                pairs.add((countries[0], countries[1]))
-        elif kind == "policy":
-            jurisdiction = data.get("jurisdiction")
-            country = jurisdiction.get("country") if isinstance(jurisdiction, dict) else None
-            if not (isinstance(country, str) and country):
-                continue
-            statements = [*_dicts(data.get("objectives")), *_dicts(data.get("measures"))]
-            for corridor in _dicts([s.get("corridor") for s in statements]):
-                for end in _strings(corridor.get("origin"), corridor.get("destination")):
-                    if parties.is_country(end) and end != country:
-                        a, b = sorted((country, end))
-                        pairs.add((a, b))
+    for document in documents:
+        pairs.update(document.remembered("linked_pairs", lambda: _pairs_linked_by(document.data)))  # noqa: B023
     return pairs
+
+
+def _pairs_linked_by(data: dict) -> frozenset[tuple[str, str]]:
+    kind = data.get("kind")
+    if kind == "agreement":
+        countries = sorted({parties.home_country(p) for p in _strings(data.get("parties"))} - {""})
+        return frozenset([(countries[0], countries[1])]) if len(countries) == 2 else frozenset()
+    jurisdiction = data.get("jurisdiction")
+    country = jurisdiction.get("country") if kind == "policy" and isinstance(jurisdiction, dict) else None
+    if not (isinstance(country, str) and country):
+        return frozenset()
+    pairs = set()
+    statements = [*_dicts(data.get("objectives")), *_dicts(data.get("measures"))]
+    for corridor in _dicts([s.get("corridor") for s in statements]):
+        for end in _strings(corridor.get("origin"), corridor.get("destination")):
+            if parties.is_country(end) and end != country:
+                a, b = sorted((country, end))
+                pairs.add((a, b))
+    return frozenset(pairs)
 
 
 def _dicts(value: object) -> list[dict]:
@@ -161,10 +175,10 @@ def pair_shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:
     between them; `only` keeps the pairs with a country among those keys."""
     own: dict[str, list[RecordEntry]] = {}
     for entry in corpus.records:
-        for key in own_keys(entry.document.data):
+        for key in document_keys(entry.document):
             own.setdefault(key, []).append(entry)
     result = []
-    for a, b in sorted(_linked_pairs([(e.index, e.document.data) for e in corpus.records])):
+    for a, b in sorted(_linked_pairs([e.document for e in corpus.records])):
         if only is not None and not {a, b} & only:
             continue
         records = {e.index: e for e in own.get(a, [])}

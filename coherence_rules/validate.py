@@ -167,6 +167,10 @@ def references(data: dict) -> Iterable[tuple[tuple, str, str]]:
                     yield ("measures", i, "serves", *at), ref, OBJECTIVE
 
 
+def document_references(document: Document) -> tuple[tuple[tuple, str, str], ...]:
+    return document.remembered("references", lambda: tuple(references(document.data)))
+
+
 def _article(noun: str) -> str:
     return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
@@ -252,7 +256,9 @@ def validate(files: list[LoadedFile], only: set[tuple[str, int]] | None = None) 
             continue
         for document in loaded.documents:
             model, problems = (
-                validate_document(document) if only is None or (document.path, document.index) in only else (None, [])
+                document.remembered("validated", lambda: validate_document(document))  # noqa: B023  # called here
+                if only is None or (document.path, document.index) in only
+                else (None, [])
             )
             findings.extend(problems)
             data = document.data

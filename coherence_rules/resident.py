@@ -1,0 +1,110 @@
+"""The corpus `coherence serve` keeps in memory between runs (serve.py): each file's bytes while its
+stat says it is unchanged, each file as loaded, and, on the documents of those files, what was
+computed from them alone (their validation, their shard keys, their references). A one-shot run
+keeps none of this: `CURRENT` is None and every stage computes as it always does.
+
+Every entry is keyed by what it was made from (the file's stat, the hash of its bytes, the very
+document object), so a run that uses one gets what computing afresh would give; the end of a run
+forgets the files it did not read."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import load
+from .settings import Limits
+
+if TYPE_CHECKING:
+    from .load import LoadedFile
+
+# A stat is trusted only for a file last modified this long before it was read: a write in the same
+# tick of a coarse clock would leave its stat unchanged (git's "racily clean" files). Seconds.
+RACY = 2.0
+T = TypeVar("T")
+
+
+class Resident:
+    def __init__(self) -> None:
+        # By path as found: (stat, what reading it gave, the hash of those bytes).
+        self._read: dict[str, tuple[tuple, bytes | LoadedFile, str]] = {}
+        self._hashes: dict[int, tuple[bytes, str]] = {}  # id(bytes) -> (those bytes, their sha256)
+        self._loaded: dict[tuple[str, str, Limits], LoadedFile] = {}  # by (display path, bytes' hash, limits)
+        self._values: dict[Hashable, Any] = {}  # remember()
+        self._read_now: dict[str, tuple[tuple, bytes | LoadedFile, str]] = {}
+        self._seen_now: set[tuple[str, str]] = set()  # (display path, hash) of every file this run read
+        self._values_now: dict[Hashable, Any] = {}
+
+    def read(self, path: Path, display: str, limits: Limits) -> bytes | LoadedFile:
+        """read_file(path), from memory when the file's stat is what it was when it was last read."""
+        where = os.fspath(path)
+        try:
+            stat = os.stat(where)
+        except OSError:
+            return load.read_file(path, display, limits)
+        signature = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev, display, limits)
+        kept = self._read.get(where)
+        if kept is not None and kept[0] == signature:
+            self._read_now[where] = kept
+            self._seen_now.add((display, kept[2]))
+            return kept[1]
+        started = time.time_ns()
+        source = load.read_file(path, display, limits)
+        digest = hashlib.sha256(source).hexdigest() if isinstance(source, bytes) else ""
+        if stat.st_mtime_ns < started - RACY * 1e9:
+            self._read_now[where] = (signature, source, digest)
+        if isinstance(source, bytes):
+            self._hashes[id(source)] = (source, digest)
+            self._seen_now.add((display, digest))
+        return source
+
+    def content_hash(self, data: bytes) -> str:
+        kept = self._hashes.get(id(data))
+        if kept is not None and kept[0] is data:
+            return kept[1]
+        return hashlib.sha256(data).hexdigest()
+
+    def loaded(self, display: str, content: str, limits: Limits) -> LoadedFile | None:
+        return self._loaded.get((display, content, limits))
+
+    def keep(self, file: LoadedFile, limits: Limits) -> None:
+        """Keep a file as loaded; its documents remember what is computed from them from now on."""
+        for document in file.documents:
+            document.memo = {}
+        self._loaded[(file.path, file.content, limits)] = file
+
+    def value(self, key: Hashable, compute: Callable[[], T]) -> T:
+        if key in self._values_now:
+            return self._values_now[key]
+        value = self._values[key] if key in self._values else compute()
+        self._values_now[key] = value
+        return value
+
+    def end_run(self) -> None:
+        """Forget what this run did not read (a run that read no file forgets nothing)."""
+        if not self._seen_now:
+            return
+        self._read, self._read_now = self._read_now, {}
+        # Files as loaded stay while runs read the same bytes, also through runs that load nothing
+        # (a run the index answers whole).
+        self._loaded = {key: file for key, file in self._loaded.items() if key[:2] in self._seen_now}
+        self._seen_now = set()
+        self._values, self._values_now = self._values_now, {}
+        self._hashes = {id(s): (s, digest) for _, s, digest in self._read.values() if isinstance(s, bytes)}
+
+
+CURRENT: Resident | None = None  # set by `coherence serve`
+
+
+def remember(key: Hashable, compute: Callable[[], T]) -> T:
+    """compute(), a function of `key` alone (kept from run to run while runs ask for it)."""
+    return CURRENT.value(key, compute) if CURRENT is not None else compute()
+
+
+def content_hash(data: bytes) -> str:
+    """The sha256 of a file's bytes (computed once for bytes the resident corpus read)."""
+    return CURRENT.content_hash(data) if CURRENT is not None else hashlib.sha256(data).hexdigest()

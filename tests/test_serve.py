@@ -1,0 +1,332 @@
+"""`coherence serve` keeps the corpus in memory (resident.py) and answers `coherence lint` runs: what
+it answers must be, byte for byte, what a run without it prints, through any sequence of edits,
+renames, deletions, broken files and files rewritten to the same size and time. The ground truth is
+always a run with neither the server's memory nor the corpus index."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import AS_OF
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from coherence_rules import load, resident, serve, validate
+from coherence_rules.api import lint
+from coherence_rules.corpus_index import CorpusIndex
+from coherence_rules.formats import render
+from coherence_rules.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+import corpus_gen  # noqa: E402
+
+PAST = time.time_ns() - 3600 * 10**9  # an hour ago: a stat the resident corpus may trust
+
+
+def _swap(text: str, pairs: list[tuple[str, str]]) -> str | None:
+    for old, new in pairs:
+        for a, b in ((old, new), (new, old)):
+            if a in text:
+                return text.replace(a, b, 1)
+    return None
+
+
+def apply(edit: str, root: Path, choice: int) -> Path:
+    """Change the corpus under root; the file changed (or the one a rename made)."""
+    files = sorted(root.rglob("*.yaml"))
+    path = files[choice % len(files)]
+    text = path.read_text(encoding="utf-8")
+    if edit == "stance":
+        path.write_text(_swap(text, [("stance: restrict", "stance: facilitate")]) or text + "# a note\n")
+    elif edit == "comment":
+        path.write_text(text + "# a note\n")
+    elif edit == "break":
+        path.write_text(text + "objectives: [unclosed\n")
+    elif edit == "delete":
+        path.unlink()
+    elif edit == "rename":
+        path = path.rename(path.with_name(f"renamed-{choice}-{path.name}"))
+    elif edit == "copy":  # the copy's ids are already used: E003
+        path = Path(shutil.copy(path, path.with_name(f"copy-{choice}-{path.name}")))
+    elif edit == "same size and time":  # only the change time tells: the bytes must be read again
+        before = path.stat()
+        changed = _swap(text, [("in_force", "repealed"), ("restrict", "facilitat")])
+        if changed is not None:
+            path.write_text(changed)
+            os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        return path
+    for file in root.rglob("*.yaml"):
+        os.utime(file, ns=(PAST, PAST))
+    return path
+
+
+EDITS = ["stance", "comment", "break", "delete", "rename", "copy", "same size and time"]
+
+
+def as_json(report) -> str:
+    return render("json", report)
+
+
+def check_steps(root: Path, cache: Path, steps: list[tuple[str, int, bool]]) -> None:
+    """After each edit, a run with the resident corpus (and the index) prints what a fresh run does."""
+    kept = resident.Resident()
+
+    def run(targets: list[Path], memory: resident.Resident | None, cache_dir: Path | None):
+        resident.CURRENT = memory
+        try:
+            return as_json(lint(Settings(cwd=root, as_of=AS_OF, targets=targets, cache_dir=cache_dir, jobs=1)))
+        finally:
+            resident.CURRENT = None
+
+    run([root / "policies"], kept, cache)  # the server's first run
+    for edit, choice, one_file in steps:
+        path = apply(edit, root / "policies", choice)
+        targets = [path] if one_file and path.exists() else [root / "policies"]
+        assert run(targets, kept, cache) == run(targets, None, None), (edit, path.name, one_file)
+
+
+@pytest.fixture
+def generated(tmp_path):
+    corpus_gen.write(corpus_gen.generate(3, 40, density=10), tmp_path / "repository" / "policies")
+    for file in (tmp_path / "repository").rglob("*.yaml"):
+        os.utime(file, ns=(PAST, PAST))
+    return tmp_path / "repository", tmp_path / "cache"
+
+
+def test_each_kind_of_edit_gives_what_a_fresh_run_gives(generated):
+    root, cache = generated
+    check_steps(root, cache, [(edit, 5 * number + 1, number % 2 == 0) for number, edit in enumerate(EDITS * 2)])
+
+
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, 10**6), st.booleans()), min_size=1, max_size=6))
+def test_any_sequence_of_edits_gives_what_a_fresh_run_gives(steps):
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory) / "repository"
+        corpus_gen.write(corpus_gen.generate(5, 30, density=10), root / "policies")
+        for file in root.rglob("*.yaml"):
+            os.utime(file, ns=(PAST, PAST))
+        check_steps(root, Path(directory) / "cache", steps)
+
+
+def test_after_an_edit_only_the_edited_file_is_loaded_and_validated_again(generated, monkeypatch):
+    """What the server is for: a run after an edit takes every other file, as loaded and validated,
+    from memory, also when the runs before it were answered whole by the index."""
+    root, cache = generated
+    asked, validated = [], []
+    files = CorpusIndex.files
+    monkeypatch.setattr(CorpusIndex, "files", lambda self, wanted: asked.append(len(wanted)) or files(self, wanted))
+    check = validate.validate_document
+    monkeypatch.setattr(validate, "validate_document", lambda d: validated.append(d.path) or check(d))
+    monkeypatch.setattr(resident, "CURRENT", resident.Resident())
+    policies = root / "policies"
+    for _ in range(2):  # the second run's report is the index's: it loads nothing
+        lint(Settings(cwd=root, as_of=AS_OF, targets=[policies], cache_dir=cache, jobs=1))
+    assert asked == [len(list(policies.rglob("*.yaml")))] and validated
+    asked.clear(), validated.clear()
+    edited = apply("stance", policies, 3)
+    lint(Settings(cwd=root, as_of=AS_OF, targets=[edited], cache_dir=cache, jobs=1))
+    shown = edited.relative_to(root).as_posix()
+    assert asked == [1] and validated and set(validated) == {shown}
+
+
+def test_a_file_modified_just_before_it_was_read_is_read_again(tmp_path, monkeypatch):
+    """A stat is trusted only for a file last modified well before it was read: a second write in
+    the same tick of a coarse clock would leave size, times and inode as they were."""
+    reads = []
+    monkeypatch.setattr(load, "read_file", lambda path, *args: reads.append(path.name) or path.read_bytes())
+    for name in ("old.yaml", "new.yaml"):
+        (tmp_path / name).write_bytes(b"a: 1\n")
+    os.utime(tmp_path / "old.yaml", ns=(PAST, PAST))
+    kept = resident.Resident()
+    for _ in range(3):
+        for name in ("old.yaml", "new.yaml"):
+            assert kept.read(tmp_path / name, name, Settings().limits) == b"a: 1\n"
+        kept.end_run()
+    assert reads == ["old.yaml", "new.yaml", "new.yaml", "new.yaml"]
+
+
+def test_a_run_that_reads_nothing_forgets_nothing_and_one_that_reads_forgets_the_rest(tmp_path):
+    limits = Settings().limits
+    (tmp_path / "a.yaml").write_bytes(b"a: 1\n")
+    (tmp_path / "b.yaml").write_bytes(b"b: 1\n")
+    for name in ("a.yaml", "b.yaml"):
+        os.utime(tmp_path / name, ns=(PAST, PAST))
+    kept = resident.Resident()
+    for name in ("a.yaml", "b.yaml"):
+        kept.read(tmp_path / name, name, limits)
+    kept.end_run()
+    kept.end_run()  # read nothing
+    assert kept._read.keys() == {str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")}
+    kept.read(tmp_path / "a.yaml", "a.yaml", limits)
+    kept.end_run()
+    assert kept._read.keys() == {str(tmp_path / "a.yaml")}
+
+
+# --- the server and its client, as processes --------------------------------------------------------
+
+
+@pytest.fixture
+def short_cache(monkeypatch):
+    """A cache directory whose socket path fits AF_UNIX's limit (a test's tmp_path may not)."""
+    directory = Path(tempfile.mkdtemp(prefix="coh-"))
+    monkeypatch.setenv("COHERENCE_CACHE_DIR", str(directory))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_only_lint_runs_that_read_no_stdin_ask_no_help_and_use_the_index_go_to_a_server():
+    assert serve.servable(["lint"]) and serve.servable(["lint", "policies/a.yaml", "--format", "json"])
+    for argv in (["rules"], ["lint", "-"], ["lint", "--no-cache"], ["lint", "--help"], ["lint", "-h"], []):
+        assert not serve.servable(argv), argv
+
+
+@contextlib.contextmanager
+def fake_server(path: Path, reply: bytes):
+    """A socket at `path` that answers its first request with `reply`; yields the requests it got."""
+    got: list[bytes] = []
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(path))
+        listener.listen(1)
+        listener.settimeout(10)
+
+        def answer_once():
+            with contextlib.suppress(OSError):
+                connection, _ = listener.accept()
+                with connection:
+                    got.append(connection.recv(1 << 16))
+                    connection.sendall(reply)
+
+        fake = threading.Thread(target=answer_once, daemon=True)
+        fake.start()
+        yield got
+
+
+GOOD = b'{"exit": 1, "stdout": "aGk=", "stderr": ""}\n'  # "hi"
+
+
+def test_a_client_asks_only_a_server_whose_directory_no_one_else_may_write(short_cache, monkeypatch, capfd):
+    monkeypatch.chdir(short_cache)
+    path = serve.socket_path(str(short_cache))
+    path.parent.mkdir()
+    os.chmod(path.parent, 0o755)
+    with fake_server(path, GOOD) as got:
+        assert serve.ask(["lint"]) is None and not got
+    path.unlink()
+    os.chmod(path.parent, 0o700)
+    with fake_server(path, GOOD) as got:
+        assert serve.ask(["lint", "x.yaml"]) == 1
+    assert b'"argv": ["lint", "x.yaml"]' in got[0]
+    assert capfd.readouterr() == ("hi", "")
+
+
+@pytest.mark.parametrize(
+    "reply", [b"", b'{"exit": 0, "stdout": "aGk=", "std', b'{"exit": "0", "stdout": "", "stderr": ""}\n', b"[1]\n"]
+)
+def test_a_client_whose_server_dies_or_answers_nonsense_runs_the_command_itself(short_cache, monkeypatch, capfd, reply):
+    monkeypatch.chdir(short_cache)
+    path = serve.socket_path(str(short_cache))
+    path.parent.mkdir(mode=0o700)
+    with fake_server(path, reply) as got:
+        assert serve.ask(["lint"]) is None
+    assert got and capfd.readouterr() == ("", "")
+
+
+def _command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "coherence_rules", *args]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A copy of the sample corpus and a server for it; a cache directory short enough for a socket."""
+    root = tmp_path / "repository"
+    shutil.copytree(REPO / "policies", root / "policies")
+    for file in root.rglob("*.yaml"):
+        os.utime(file, ns=(PAST, PAST))
+    cache = Path(tempfile.mkdtemp(prefix="coh-"))
+    env = {**os.environ, "COHERENCE_CACHE_DIR": str(cache)}
+    log = tmp_path / "server.log"
+    with open(log, "wb") as stderr:
+        process = subprocess.Popen(_command("serve"), cwd=root, env=env, stderr=stderr)
+    try:
+        deadline = time.monotonic() + 60
+        while "serving" not in log.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, log.read_text()
+            time.sleep(0.05)
+        yield root, env, log, process
+    finally:
+        process.terminate()
+        process.wait(30)
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def _run(root: Path, env: dict, *args: str) -> tuple[int, bytes, bytes]:
+    done = subprocess.run(_command(*args), cwd=root, env=env, capture_output=True, timeout=300)
+    return done.returncode, done.stdout, done.stderr
+
+
+def _answered(log: Path) -> int:
+    return sum(line.startswith("coherence lint") for line in log.read_text().splitlines())
+
+
+@pytest.mark.slow
+def test_a_server_prints_what_a_local_run_prints_and_stops_cleanly(server, tmp_path):
+    root, env, log, process = server
+    alone = {**env, "COHERENCE_CACHE_DIR": str(tmp_path / "no-server")}  # another socket: a local run
+    commands = [
+        ["lint", "--as-of", AS_OF.isoformat()],
+        ["lint", "policies/xaa/overseas-employment-strategy-2025.yaml", "--as-of", AS_OF.isoformat()],
+        ["lint", "--format", "json", "--select", "HC,BA", "--as-of", AS_OF.isoformat()],
+        ["lint", "--format", "sarif", "--fail-on", "error", "--as-of", AS_OF.isoformat()],
+        ["lint", "no/such/file.yaml"],
+    ]
+    for args in [*commands, *commands]:  # the second time from memory
+        assert _run(root, env, *args) == _run(root, alone, *args), args
+    assert _answered(log) == 2 * len(commands)
+    strategy = root / "policies/xaa/overseas-employment-strategy-2025.yaml"
+    strategy.write_text(strategy.read_text().replace("stance: facilitate", "stance: restrict", 1))
+    (root / "policies/xaa/broken.yaml").write_text("kind: [unclosed\n")
+    for args in commands:
+        assert _run(root, env, *args) == _run(root, alone, *args), args
+    assert _answered(log) == 3 * len(commands)
+
+    second = subprocess.run(_command("serve"), cwd=root, env=env, capture_output=True, timeout=60)
+    assert second.returncode == 2 and b"a server already answers" in second.stderr
+    assert second.stderr.count(b"\n") == 1  # one line
+
+    socket_file = serve_socket(root, env)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(30) == 0
+    assert not socket_file.exists()
+    assert _run(root, env, *commands[0]) == _run(root, alone, *commands[0])  # no server: a local run
+
+
+def serve_socket(root: Path, env: dict) -> Path:
+    code = "import os, sys; from coherence_rules import serve; sys.stdout.write(str(serve.socket_path(os.getcwd())))"
+    return Path(subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True).stdout)
+
+
+@pytest.mark.slow
+def test_a_malformed_request_gets_no_answer_and_the_server_goes_on(server, tmp_path):
+    root, env, log, _ = server
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.connect(str(serve_socket(root, env)))
+        connection.sendall(b'{"argv": ["rules"], "tty": [false, false]}\n')
+        assert connection.recv(100) == b""  # closed without an answer: the client runs it itself
+    alone = {**env, "COHERENCE_CACHE_DIR": str(tmp_path / "no-server")}
+    args = ["lint", "--as-of", AS_OF.isoformat()]
+    assert _run(root, env, *args) == _run(root, alone, *args)
+    assert _answered(log) == 1
