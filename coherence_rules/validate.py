@@ -181,7 +181,7 @@ def _check_references(
     findings = []
     for document, data in documents:
         record_id = _readable_id(data)
-        for ypath, ref, expected in references(data):
+        for ypath, ref, expected in document_references(document):
             records = (record_id,) if record_id else ()
             if expected == OBJECTIVE:
                 ids = [
