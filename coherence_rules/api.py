@@ -152,7 +152,8 @@ def _records(settings: Settings) -> Callable[[Path], bool]:
         where = globs.relative(path, root)
         return globs.any_matches(where, include) and not globs.any_matches(where, exclude)
 
-    return lambda path: resident.remember(("record", path, root, include, exclude), lambda: kept(path))
+    where = str(root)
+    return lambda path: resident.remember(("record", str(path), where, include, exclude), lambda: kept(path))
 
 
 def _excluded(path: Path, settings: Settings) -> bool:
@@ -168,8 +169,10 @@ def _read(settings: Settings, named: Discovered) -> tuple[list[Source], set[str]
     cwd = settings.cwd
     roots = corpus_roots(settings)
 
+    here = str(cwd)
+
     def display(path: Path) -> str:  # computed once per path a `coherence serve` keeps seeing
-        return resident.remember(("display", path, cwd), lambda: display_path(path, cwd))
+        return resident.remember(("display", str(path), here), lambda: display_path(path, cwd))
 
     targets = [*named.files, *(path for path, _ in named.skipped)]
     found = discover([*roots, *named.files], trusted=[cwd], keep=_records(settings))

@@ -50,9 +50,10 @@ from . import __version__
 from .report import Report
 from .settings import code_digest
 
-# Entries and schema. 5 had no seals, 4 kept matches without their facts and no reports, 3 had no
-# `facts` table, 2 was the JSON file per entry.
-FORMAT: Final = 6
+# Entries and schema. 6 had no index on `used` (each writing run scanned every table to delete old
+# entries), 5 had no seals, 4 kept matches without their facts and no reports, 3 had no `facts`
+# table, 2 was the JSON file per entry.
+FORMAT: Final = 7
 APPLICATION_ID = 0x43_4F_48_31  # "COH1": PRAGMA application_id marks the database as ours
 DATABASE = "index.sqlite3"
 BUSY_TIMEOUT = 5.0  # seconds a run waits for another run's write before going without the index
@@ -63,7 +64,7 @@ SCHEMA = {
     table: f"CREATE TABLE {table} (key TEXT PRIMARY KEY, entry TEXT NOT NULL, seal BLOB NOT NULL, used INTEGER NOT NULL)"
     " WITHOUT ROWID"
     for table in TABLES
-}
+} | {f"{table}_used": f"CREATE INDEX {table}_used ON {table} (used)" for table in TABLES}
 Position = tuple[int, int]  # line, column
 T = TypeVar("T")
 
@@ -91,7 +92,7 @@ class _StoredDocument(_Strict):
 
 
 class _FileEntry(_Strict):
-    format: Literal[6]
+    format: Literal[7]  # FORMAT
     key: str
     content: str  # sha256 of the file's bytes
     documents: list[_StoredDocument]
@@ -109,14 +110,14 @@ class StoredMatches:
 
 
 class _MatchesEntry(_Strict):
-    format: Literal[6]
+    format: Literal[7]  # FORMAT
     key: str
     facts: list[dict[str, Any]]
     matches: list[tuple[str, Count, dict[str, Count]]]
 
 
 class _FactsEntry(_Strict):
-    format: Literal[6]
+    format: Literal[7]  # FORMAT
     key: str
     digest: str = Field(pattern="^[0-9a-f]{64}$")
     count: Count
@@ -125,7 +126,7 @@ class _FactsEntry(_Strict):
 class _RunEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)  # not strict: JSON has no tuples or dates
 
-    format: Literal[6]
+    format: Literal[7]  # FORMAT
     key: str
     corpus: str
     report: Report
