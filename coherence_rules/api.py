@@ -48,7 +48,7 @@ class Discovered:
 
 
 def discover(
-    paths: list[Path], trusted: Sequence[Path] = (), keep: Callable[[Path], bool] = lambda path: True
+    paths: list[Path], trusted: Sequence[Path] = (), keep: Callable[[str], bool] = lambda path: True
 ) -> Discovered:
     """YAML files named or found under directories (those `keep` accepts), each once, in a stable
     order; dot-files are never records (.coherence.yaml, .pre-commit-config.yaml). Symbolic links
@@ -59,8 +59,8 @@ def discover(
     found: dict[str, Path] = {}
     skipped: list[tuple[Path, str]] = []
 
-    def is_record(path: Path) -> bool:
-        return path.name.endswith(YAML_SUFFIXES) and not path.name.startswith(".") and keep(path)
+    def is_record(path: str, name: str) -> bool:
+        return name.endswith(YAML_SUFFIXES) and not name.startswith(".") and keep(path)
 
     directories = [os.path.realpath(p) for p in paths if p.is_dir()]
     roots = [*directories, *(os.path.realpath(t) for t in trusted)]
@@ -80,23 +80,22 @@ def discover(
                     continue
                 below = []
                 for entry in entries:
-                    candidate = Path(entry.path)
                     if entry.is_dir(follow_symlinks=False):
                         if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
                             below.append((entry.path, os.path.join(real_directory, entry.name)))
                     elif entry.is_symlink():
-                        real = os.path.realpath(candidate)
+                        candidate, real = Path(entry.path), os.path.realpath(entry.path)
                         if os.path.isdir(real):
                             if not _inside(real, root_real):
                                 skipped.append((candidate, f"symbolic link to a directory {OUTSIDE}: not followed"))
-                        elif is_record(candidate):
+                        elif is_record(entry.path, entry.name):
                             if not _inside(real, root_real):
                                 skipped.append((candidate, f"symbolic link to a file {OUTSIDE}: not read"))
                             elif os.path.isfile(real):
                                 found.setdefault(real, candidate)
                     # regular files only: a FIFO named *.yaml would block
-                    elif entry.is_file(follow_symlinks=False) and is_record(candidate):
-                        found.setdefault(os.path.join(real_directory, entry.name), candidate)
+                    elif entry.is_file(follow_symlinks=False) and is_record(entry.path, entry.name):
+                        found.setdefault(os.path.join(real_directory, entry.name), Path(entry.path))
                 pending.extend(reversed(below))
         elif path.is_file():
             real = os.path.realpath(path)
@@ -143,17 +142,17 @@ def corpus_roots(settings: Settings) -> list[Path]:
     return default_corpus(settings.cwd)
 
 
-def _records(settings: Settings) -> Callable[[Path], bool]:
+def _records(settings: Settings) -> Callable[[str], bool]:
     """Which files under the corpus roots are records: the configuration's include and exclude globs."""
     root = settings.config_root or settings.cwd
     include, exclude = tuple(settings.include), tuple(settings.exclude)
 
-    def kept(path: Path) -> bool:
-        where = globs.relative(path, root)
+    def kept(path: str) -> bool:
+        where = globs.relative(Path(path), root)
         return globs.any_matches(where, include) and not globs.any_matches(where, exclude)
 
-    where = str(root)
-    return lambda path: resident.remember(("record", str(path), where, include, exclude), lambda: kept(path))
+    anchor = str(root)
+    return lambda path: resident.remember(("record", path, anchor, include, exclude), lambda: kept(path))
 
 
 def _excluded(path: Path, settings: Settings) -> bool:

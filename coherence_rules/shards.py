@@ -74,25 +74,31 @@ def membership(corpus: Corpus) -> dict[int, list[str]]:
     return corpus.derived["membership"]
 
 
-def _agreement(document: Document) -> str | None:
-    """The agreement a record of one is a record of."""
-    data = document.data
-    return data["agreement"] if data.get("kind") == "agreement" and isinstance(data.get("agreement"), str) else None
+def _placing(document: Document) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+    """What places a record in shards: the agreement it is a record of (if any), its own shard keys,
+    and the ids it refers to."""
+
+    def compute() -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+        data = document.data
+        agreement = data.get("agreement") if data.get("kind") == "agreement" else None
+        referred = tuple(dict.fromkeys(ref for _, ref, _ in document_references(document)))
+        return (agreement if isinstance(agreement, str) else None), document_keys(document), referred
+
+    return document.remembered("placing", compute)
 
 
 def _membership(records: list[tuple[int, Document]], named: Callable[[str], list[int]]) -> dict[int, list[str]]:
+    placed = [(index, *_placing(document)) for index, document in records]
     agreement_keys: dict[str, set[str]] = {}
-    for _, document in records:
-        agreement = _agreement(document)
+    for _, agreement, own, _ in placed:
         if agreement is not None:
-            agreement_keys.setdefault(agreement, set()).update(document_keys(document))
-    keys = {}
-    for index, document in records:
-        agreement = _agreement(document)
-        keys[index] = set(agreement_keys[agreement] if agreement is not None else document_keys(document))
+            agreement_keys.setdefault(agreement, set()).update(own)
+    keys = {
+        index: set(agreement_keys[agreement] if agreement is not None else own) for index, agreement, own, _ in placed
+    }
     referred: dict[int, set[str]] = {}
-    for index, document in records:
-        for _, ref, _ in document_references(document):
+    for index, _, _, refs in placed:
+        for ref in refs:
             for target in named(ref):
                 referred.setdefault(target, set()).update(keys[index])
     return {index: sorted(own | referred.get(index, set())) for index, own in keys.items()}
