@@ -9,8 +9,11 @@ committed HEAD: commit before running this test on a change to .pre-commit-hooks
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,3 +150,27 @@ def test_the_shipped_hook_takes_yaml_records_and_leaves_dot_files():
     ]
     taken = [p for p in paths if re.search(hook["files"], p) and not re.search(hook["exclude"], p)]
     assert taken == ["policies/xaa/policy.yaml", "agreements/mou.yml"]
+
+
+@pytest.mark.slow
+def test_the_hooks_runs_are_answered_by_a_server_running_in_the_repository(tools, tmp_path):
+    """`coherence serve`, started from an installation of the same coherence, answers the runs of the
+    hook pre-commit installed on its own: the same commits pass and fail, with the same output."""
+    repository = tmp_path / "policy-repository"
+    init_policy_repository(repository, tools)
+    cache = Path(tempfile.mkdtemp(prefix="coh-"))  # short enough for the server's socket
+    env = {**tools.env, "COHERENCE_CACHE_DIR": str(cache)}
+    log = tmp_path / "server.log"
+    with open(log, "wb") as stderr:
+        server = subprocess.Popen([tools.coherence, "serve"], cwd=repository, env=env, stderr=stderr)
+    try:
+        while "serving" not in log.read_text():
+            assert server.poll() is None, log.read_text()
+            time.sleep(0.05)
+        assert_scaffold_passes_and_a_contradicting_draft_is_blocked(repository, env)
+    finally:
+        server.terminate()
+        server.wait(30)
+        shutil.rmtree(cache, ignore_errors=True)
+    answered = [line for line in log.read_text().splitlines() if line.startswith("coherence lint")]
+    assert len(answered) == 3 and "exit 1" in answered[1], log.read_text()
