@@ -151,6 +151,8 @@ def _records(settings: Settings) -> Callable[[str], bool]:
         where = globs.relative(Path(path), root)
         return globs.any_matches(where, include) and not globs.any_matches(where, exclude)
 
+    if resident.CURRENT is None:
+        return kept
     anchor = str(root)
     return lambda path: resident.remember(("record", path, anchor, include, exclude), lambda: kept(path))
 
@@ -170,7 +172,9 @@ def _read(settings: Settings, named: Discovered) -> tuple[list[Source], set[str]
 
     here = str(cwd)
 
-    def display(path: Path) -> str:  # computed once per path a `coherence serve` keeps seeing
+    def display(path: Path) -> str:
+        if resident.CURRENT is None:
+            return display_path(path, cwd)
         return resident.remember(("display", str(path), here), lambda: display_path(path, cwd))
 
     targets = [*named.files, *(path for path, _ in named.skipped)]

@@ -56,8 +56,8 @@ def own_keys(data: dict) -> list[str]:
     return [f"@{jurisdiction.get('body')}"]  # a regional record without members: a shard of its own
 
 
-def document_keys(document: Document) -> tuple[str, ...]:
-    return document.remembered("own_keys", lambda: tuple(own_keys(document.data)))
+def document_keys(document: Document) -> list[str]:
+    return document.remembered("own_keys", lambda: own_keys(document.data))  # read, never changed
 
 
 def membership(corpus: Corpus) -> dict[int, list[str]]:
@@ -74,11 +74,11 @@ def membership(corpus: Corpus) -> dict[int, list[str]]:
     return corpus.derived["membership"]
 
 
-def _placing(document: Document) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+def _placing(document: Document) -> tuple[str | None, list[str], tuple[str, ...]]:
     """What places a record in shards: the agreement it is a record of (if any), its own shard keys,
     and the ids it refers to."""
 
-    def compute() -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+    def compute() -> tuple[str | None, list[str], tuple[str, ...]]:
         data = document.data
         agreement = data.get("agreement") if data.get("kind") == "agreement" else None
         referred = tuple(dict.fromkeys(ref for _, ref, _ in document_references(document)))
