@@ -38,6 +38,7 @@ from .settings import code_digest, default_cache_directory
 ENVIRONMENT = ("COHERENCE_CACHE_DIR", "XDG_CACHE_HOME", "HOME", "TZ", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONIOENCODING")
 MAX_SOCKET_PATH = 100  # bytes: AF_UNIX allows 108 on Linux, 104 on macOS
 READ_TIMEOUT = 10.0  # seconds a connected client has to send its request
+FULL_COLLECTION = 64  # runs between two full garbage collections
 
 
 def socket_path(cwd: str) -> Path:
@@ -222,6 +223,7 @@ def serve(say=print) -> None:
     resident.CURRENT = resident.Resident()
     signal.signal(signal.SIGTERM, _stop)
     say(f"coherence {__version__}: serving lint runs in {os.getcwd()} ({path}); Ctrl-C stops")
+    answered = 0
     try:
         while True:
             connection, _ = listener.accept()
@@ -242,8 +244,12 @@ def serve(say=print) -> None:
                 )
                 with contextlib.suppress(OSError):  # the client went away: it runs nothing more
                     _send(connection, answer)
-            # Between runs: what the corpus holds lives on, so the collector stops walking it.
-            gc.unfreeze()
+            # Between runs: what lives on (the corpus) is frozen, so that the collector stops walking
+            # it (0.4 s a run at 10,000 records); a frozen cycle that dies is collected only by the
+            # full collection every FULL_COLLECTION runs.
+            answered += 1
+            if answered % FULL_COLLECTION == 0:
+                gc.unfreeze()
             gc.collect()
             gc.freeze()
     except (KeyboardInterrupt, _Stopped):
