@@ -237,11 +237,13 @@ def serve(say=print) -> None:
                     continue  # the client sees no answer and runs the command itself
                 assert request is not None
                 connection.settimeout(None)
-                started = time.perf_counter()
-                answer = run_here(request["argv"], request["tty"], request["encoding"])
-                say(
-                    f"coherence {shlex.join(request['argv'])}: exit {answer['exit']}, {time.perf_counter() - started:.2f} s"
-                )
+                started, command = time.perf_counter(), shlex.join(request["argv"])
+                try:
+                    answer = run_here(request["argv"], request["tty"], request["encoding"])
+                except Exception as exc:  # a bug answering one run: that client runs it itself
+                    say(f"coherence {command}: not answered: {type(exc).__name__}: {exc}")
+                    continue
+                say(f"coherence {command}: exit {answer['exit']}, {time.perf_counter() - started:.2f} s")
                 with contextlib.suppress(OSError):  # the client went away: it runs nothing more
                     _send(connection, answer)
             # Between runs: what lives on (the corpus) is frozen, so that the collector stops walking
