@@ -169,7 +169,6 @@ def _read(settings: Settings, named: Discovered) -> tuple[list[Source], set[str]
     targets (those skipped too: their findings are the run's)."""
     cwd = settings.cwd
     roots = corpus_roots(settings)
-
     here = str(cwd)
 
     def display(path: Path) -> str:

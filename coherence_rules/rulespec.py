@@ -340,22 +340,25 @@ def load_rule_file(path: Path) -> list[LoadedRule]:
     return [LoadedRule(spec, str(path), document.span(()).line if document else 1, document)]
 
 
-def _bytes(path: Path) -> bytes | None:
+def _remembered_rule_file(path: Path) -> list[LoadedRule]:
+    """load_rule_file(path), once per content of the file in a `coherence serve` process."""
     try:
-        return path.read_bytes()
+        content = path.read_bytes()
     except OSError:
-        return None  # load_rule_file says why
+        return load_rule_file(path)  # which says why
+    return resident.remember(("rule file", path, content), lambda: load_rule_file(path))
 
 
 def load_rule_dirs(directories: list[Path]) -> list[LoadedRule]:
     """Every rule under the directories, in id order; ids and names unique."""
     rules: list[LoadedRule] = []
+    load = load_rule_file if resident.CURRENT is None else _remembered_rule_file
     for directory in directories:
         if not directory.is_dir():
             raise RulePackError(f"{directory}: not a directory of rules")
         for path in sorted(directory.rglob("*.yaml")):
             if path.name != "obligations.yaml":  # data for IC001, not a rule (obligations.py)
-                rules.extend(resident.remember(("rule file", path, _bytes(path)), lambda: load_rule_file(path)))  # noqa: B023
+                rules.extend(load(path))
     seen: dict[str, LoadedRule] = {}
     for rule in rules:
         for key in (rule.spec.id, rule.spec.name):
