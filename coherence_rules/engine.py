@@ -342,6 +342,7 @@ class Pack:
 
 _HOST: _QuietHost | None = None
 _REGISTERED: dict[str, Pack] = {}
+_PACK_OF: dict[tuple[int, ...], tuple[tuple[CompiledRule, ...], Pack]] = {}  # by the ids of its rules
 _SIDS = itertools.count(1)
 # sid -> its result, each fact id's position, the facts run (in full: the engine holds their engine views)
 _COLLECTING: dict[str, tuple[RunResult, dict[str, int], list[Fact]]] = {}
@@ -380,16 +381,20 @@ def _end_of_run(fired: Fired) -> None:
 
 
 def register(rules: list[CompiledRule]) -> Pack:
-    """Register a pack once per process (ruleset names are global and cannot be removed)."""
+    """Register a pack once per process (ruleset names are global and cannot be removed). The very
+    same rule objects (a `coherence serve` process compiles a pack once) give their pack at once."""
     global _HOST
+    known = _PACK_OF.get(tuple(map(id, rules)))
+    if known is not None:  # kept alive with it, the rules' ids are still theirs
+        return known[1]
     pack = Pack(rules)
-    if pack.name in _REGISTERED:
-        return _REGISTERED[pack.name]
-    if _HOST is None:
-        _HOST = _QuietHost()
-    _HOST.register_rulesets({pack.name: pack.definition()})
-    _REGISTERED[pack.name] = pack
-    return pack
+    if pack.name not in _REGISTERED:
+        if _HOST is None:
+            _HOST = _QuietHost()
+        _HOST.register_rulesets({pack.name: pack.definition()})
+        _REGISTERED[pack.name] = pack
+    _PACK_OF[tuple(map(id, rules))] = (tuple(rules), _REGISTERED[pack.name])
+    return _REGISTERED[pack.name]
 
 
 def _fresh_sid() -> str:
