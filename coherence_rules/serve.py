@@ -26,6 +26,7 @@ import socket
 import stat
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -197,7 +198,7 @@ def _valid_request(message: dict[str, Any] | None) -> bool:
     )
 
 
-def serve(say=print) -> None:
+def serve(say: Callable[[str], None] = print) -> None:
     """Answer the `coherence lint` runs of this working directory until interrupted."""
     from . import resident
     from .errors import UsageError

@@ -1,6 +1,11 @@
+import contextlib
 import datetime as dt
+import shutil
 import sqlite3
+import subprocess
+import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -105,3 +110,24 @@ def set_index_row(directory: Path, key: str, entry, table: str = "files", sealed
                 f"UPDATE {table} SET seal = ? WHERE key = ?",
                 (seal(entry if isinstance(entry, bytes) else entry.encode()), key),
             )
+
+
+@contextlib.contextmanager
+def serving(command: list, cwd: Path, env: dict, log: Path):
+    """`coherence serve` (run as `command`) in cwd, once it says it serves; with a cache directory short
+    enough for its socket (a test's tmp_path may not be). Yields the process and the environment its
+    clients need; stops it (SIGTERM) on leaving."""
+    cache = Path(tempfile.mkdtemp(prefix="coh-"))
+    env = {**env, "COHERENCE_CACHE_DIR": str(cache)}
+    with open(log, "wb") as stderr:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stderr=stderr)
+    try:
+        deadline = time.monotonic() + 60
+        while "serving" not in log.read_text():
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        yield process, env
+    finally:
+        process.terminate()
+        process.wait(30)
+        shutil.rmtree(cache, ignore_errors=True)

@@ -9,16 +9,14 @@ committed HEAD: commit before running this test on a change to .pre-commit-hooks
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import serving
 from offline import REPO, offline, run
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
@@ -158,19 +156,8 @@ def test_the_hooks_runs_are_answered_by_a_server_running_in_the_repository(tools
     hook pre-commit installed on its own: the same commits pass and fail, with the same output."""
     repository = tmp_path / "policy-repository"
     init_policy_repository(repository, tools)
-    cache = Path(tempfile.mkdtemp(prefix="coh-"))  # short enough for the server's socket
-    env = {**tools.env, "COHERENCE_CACHE_DIR": str(cache)}
     log = tmp_path / "server.log"
-    with open(log, "wb") as stderr:
-        server = subprocess.Popen([tools.coherence, "serve"], cwd=repository, env=env, stderr=stderr)
-    try:
-        while "serving" not in log.read_text():
-            assert server.poll() is None, log.read_text()
-            time.sleep(0.05)
+    with serving([tools.coherence, "serve"], repository, tools.env, log) as (_, env):
         assert_scaffold_passes_and_a_contradicting_draft_is_blocked(repository, env)
-    finally:
-        server.terminate()
-        server.wait(30)
-        shutil.rmtree(cache, ignore_errors=True)
     answered = [line for line in log.read_text().splitlines() if line.startswith("coherence lint")]
     assert len(answered) == 3 and "exit 1" in answered[1], log.read_text()

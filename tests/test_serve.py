@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import AS_OF
+from conftest import AS_OF, serving
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -256,21 +256,9 @@ def server(tmp_path):
     shutil.copytree(REPO / "policies", root / "policies")
     for file in root.rglob("*.yaml"):
         os.utime(file, ns=(PAST, PAST))
-    cache = Path(tempfile.mkdtemp(prefix="coh-"))
-    env = {**os.environ, "COHERENCE_CACHE_DIR": str(cache)}
     log = tmp_path / "server.log"
-    with open(log, "wb") as stderr:
-        process = subprocess.Popen(_command("serve"), cwd=root, env=env, stderr=stderr)
-    try:
-        deadline = time.monotonic() + 60
-        while "serving" not in log.read_text() and time.monotonic() < deadline:
-            assert process.poll() is None, log.read_text()
-            time.sleep(0.05)
+    with serving(_command("serve"), root, dict(os.environ), log) as (process, env):
         yield root, env, log, process
-    finally:
-        process.terminate()
-        process.wait(30)
-        shutil.rmtree(cache, ignore_errors=True)
 
 
 def _run(root: Path, env: dict, *args: str) -> tuple[int, bytes, bytes]:
