@@ -84,6 +84,14 @@ class Resident:
         self._values_now[key] = value
         return value
 
+    def value_while(self, key: Hashable, inputs: object, compute: Callable[[], T]) -> T:
+        slot = ("while", key)
+        kept = self._values_now.get(slot) or self._values.get(slot)
+        # Lists compare item by item, each item first by identity: unchanged inputs cost a pointer each.
+        value = kept[1] if kept is not None and kept[0] == inputs else compute()
+        self._values_now[slot] = (inputs, value)
+        return value
+
     def end_run(self) -> None:
         """Forget what this run did not read (a run that read no file forgets nothing)."""
         if not self._seen_now:
@@ -108,3 +116,9 @@ def remember(key: Hashable, compute: Callable[[], T]) -> T:
 def content_hash(data: bytes) -> str:
     """The sha256 of a file's bytes (computed once for bytes the resident corpus read)."""
     return CURRENT.content_hash(data) if CURRENT is not None else hashlib.sha256(data).hexdigest()
+
+
+def unless_changed(key: Hashable, inputs: object, compute: Callable[[], T]) -> T:
+    """compute(), a function of `inputs` alone: `coherence serve` gives back its last value for `key`
+    while the inputs compare equal to that value's (an edit that changes none of them)."""
+    return CURRENT.value_while(key, inputs, compute) if CURRENT is not None else compute()

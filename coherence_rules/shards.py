@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from . import parties
+from . import parties, resident
 from .load import Document, LoadedFile
 from .validate import Corpus, RecordEntry, document_references
 
@@ -56,8 +57,37 @@ def own_keys(data: dict) -> list[str]:
     return [f"@{jurisdiction.get('body')}"]  # a regional record without members: a shard of its own
 
 
-def document_keys(document: Document) -> list[str]:
-    return document.remembered("own_keys", lambda: own_keys(document.data))  # read, never changed
+class Placing(NamedTuple):
+    """What places a document's record in shards, read from its data before validation (one-file
+    runs use it to find what they need, needed_documents): a function of the document alone."""
+
+    path: str
+    place: int  # the document's index in its file
+    ids: tuple[str, ...]  # its `id` (strings only: an invalid record may hold anything)
+    is_agreement: bool
+    agreement: str | None  # the agreement it is a record of
+    own: tuple[str, ...]  # own_keys
+    referred: tuple[str, ...]  # the ids it refers to
+    pairs: frozenset[tuple[str, str]]  # the country pairs it links (_pairs_linked_by)
+
+
+def placing(document: Document) -> Placing:
+    def compute() -> Placing:
+        data = document.data
+        is_agreement = data.get("kind") == "agreement"
+        agreement = data.get("agreement") if is_agreement else None
+        return Placing(
+            document.path,
+            document.index,
+            tuple(_strings(data.get("id"))),
+            is_agreement,
+            agreement if isinstance(agreement, str) else None,
+            tuple(own_keys(data)),
+            tuple(dict.fromkeys(ref for _, ref, _ in document_references(document))),
+            _pairs_linked_by(data),
+        )
+
+    return document.remembered("placing", compute)
 
 
 def membership(corpus: Corpus) -> dict[int, list[str]]:
@@ -69,69 +99,61 @@ def membership(corpus: Corpus) -> dict[int, list[str]]:
             entry = corpus.by_id.get(ref)
             return [entry.index] if entry else []
 
-        records = [(e.index, e.document) for e in corpus.records]
-        corpus.derived["membership"] = _membership(records, named)
+        corpus.derived["membership"] = _membership(_placings(corpus), named)
     return corpus.derived["membership"]
 
 
-def _placing(document: Document) -> tuple[str | None, list[str], tuple[str, ...]]:
-    """What places a record in shards: the agreement it is a record of (if any), its own shard keys,
-    and the ids it refers to."""
-
-    def compute() -> tuple[str | None, list[str], tuple[str, ...]]:
-        data = document.data
-        agreement = data.get("agreement") if data.get("kind") == "agreement" else None
-        referred = tuple(dict.fromkeys(ref for _, ref, _ in document_references(document)))
-        return (agreement if isinstance(agreement, str) else None), document_keys(document), referred
-
-    return document.remembered("placing", compute)
+def _placings(corpus: Corpus) -> list[Placing]:
+    """The placing of each record, by its index (once per corpus)."""
+    if "placings" not in corpus.derived:
+        corpus.derived["placings"] = [placing(e.document) for e in corpus.records]
+    return corpus.derived["placings"]
 
 
-def _membership(records: list[tuple[int, Document]], named: Callable[[str], list[int]]) -> dict[int, list[str]]:
-    placed = [(index, *_placing(document)) for index, document in records]
+def _membership(placed: list[Placing], named: Callable[[str], list[int]]) -> dict[int, list[str]]:
+    """Each placing's shard keys, by its place in `placed`; `named` gives the places of an id's records."""
     agreement_keys: dict[str, set[str]] = {}
-    for _, agreement, own, _ in placed:
-        if agreement is not None:
-            agreement_keys.setdefault(agreement, set()).update(own)
-    keys = {
-        index: set(agreement_keys[agreement] if agreement is not None else own) for index, agreement, own, _ in placed
-    }
+    for p in placed:
+        if p.agreement is not None:
+            agreement_keys.setdefault(p.agreement, set()).update(p.own)
+    keys = [set(agreement_keys[p.agreement] if p.agreement is not None else p.own) for p in placed]
     referred: dict[int, set[str]] = {}
-    for index, _, _, refs in placed:
-        for ref in refs:
+    for number, p in enumerate(placed):
+        for ref in p.referred:
             for target in named(ref):
-                referred.setdefault(target, set()).update(keys[index])
-    return {index: sorted(own | referred.get(index, set())) for index, own in keys.items()}
+                referred.setdefault(target, set()).update(keys[number])
+    return {number: sorted(own | referred.get(number, set())) for number, own in enumerate(keys)}
 
 
 def needed_documents(files: list[LoadedFile], targets: set[str]) -> set[tuple[str, int]]:
     """(path, document index) of every document a run that names `targets` must validate: theirs, the
     records of the shards the targets' records belong to, those of the countries paired with them or
     party to their agreements, and every record sharing an id with one of those (the first valid one
-    is the record). Read from unvalidated data, so it may take more than the run evaluates, never less."""
-    documents = [d for f in files for d in f.documents if isinstance(d.data, dict)]
+    is the record). Read from unvalidated data, so it may take more than the run evaluates, never less.
+    A function of the documents' placings alone: `coherence serve` reuses its last answer while they
+    are what they were (an edit that changes no id, country, agreement or reference)."""
+    placed = [placing(d) for f in files for d in f.documents if isinstance(d.data, dict)]
+    wanted = frozenset(targets)
+    return resident.unless_changed(("needed documents", wanted), placed, lambda: _needed(placed, wanted))
+
+
+def _needed(placed: list[Placing], targets: frozenset[str]) -> set[tuple[str, int]]:
     by_id: dict[str, list[int]] = {}
-    for number, document in enumerate(documents):
-        for record_id in _strings(document.data.get("id")):
+    for number, p in enumerate(placed):
+        for record_id in p.ids:
             by_id.setdefault(record_id, []).append(number)
-    records = list(enumerate(documents))
-    keys = _membership(records, lambda ref: by_id.get(ref, []))
-    touched = {k for number, document in records if document.path in targets for k in keys[number]}
-    partners = {c for pair in _linked_pairs(documents) if touched.intersection(pair) for c in pair}
+    keys = _membership(placed, lambda ref: by_id.get(ref, []))
+    touched = {k for number, p in enumerate(placed) if p.path in targets for k in keys[number]}
+    partners = {c for pair in _linked_pairs(placed) if touched.intersection(pair) for c in pair}
     # An agreement's facts read its parties' own policies (who refunds contributions): every party's.
-    partners |= {
-        c
-        for n, document in records
-        if document.data.get("kind") == "agreement" and touched.intersection(keys[n])
-        for c in keys[n]
-    }
+    partners |= {c for n, p in enumerate(placed) if p.is_agreement and touched.intersection(keys[n]) for c in keys[n]}
     chosen = {
         n
-        for n, document in records
-        if document.path in targets or touched.intersection(keys[n]) or partners.intersection(document_keys(document))
+        for n, p in enumerate(placed)
+        if p.path in targets or touched.intersection(keys[n]) or partners.intersection(p.own)
     }
-    chosen |= {n for c in list(chosen) for i in _strings(documents[c].data.get("id")) for n in by_id[i]}
-    return {(documents[n].path, documents[n].index) for n in chosen}
+    chosen |= {n for c in list(chosen) for i in placed[c].ids for n in by_id[i]}
+    return {(placed[n].path, placed[n].place) for n in chosen}
 
 
 def shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:
@@ -145,12 +167,9 @@ def shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:
     return [Shard(key, members[key]) for key in sorted(members)]
 
 
-def _linked_pairs(documents: list[Document]) -> set[tuple[str, str]]:
+def _linked_pairs(placed: list[Placing]) -> set[tuple[str, str]]:
     """Two countries an agreement between them, or a corridor one of them names, links."""
-    pairs: set[tuple[str, str]] = set()
-    for document in documents:
-        pairs.update(document.remembered("linked_pairs", lambda: _pairs_linked_by(document.data)))  # noqa: B023
-    return pairs
+    return {pair for p in placed for pair in p.pairs}
 
 
 def _pairs_linked_by(data: dict) -> frozenset[tuple[str, str]]:
@@ -181,10 +200,10 @@ def pair_shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:
     between them; `only` keeps the pairs with a country among those keys."""
     own: dict[str, list[RecordEntry]] = {}
     for entry in corpus.records:
-        for key in document_keys(entry.document):
+        for key in _placings(corpus)[entry.index].own:
             own.setdefault(key, []).append(entry)
     result = []
-    for a, b in sorted(_linked_pairs([e.document for e in corpus.records])):
+    for a, b in sorted(_linked_pairs(_placings(corpus))):
         if only is not None and not {a, b} & only:
             continue
         records = {e.index: e for e in own.get(a, [])}

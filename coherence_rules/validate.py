@@ -20,7 +20,7 @@ from .schema_errors import located_message, suggest
 class RecordEntry:
     """A valid record and where it came from."""
 
-    index: int
+    index: int  # its place in its corpus's records
     model: Record
     document: Document
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -22,7 +23,7 @@ from conftest import AS_OF, serving
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coherence_rules import load, resident, serve, validate
+from coherence_rules import load, resident, serve, shards, validate
 from coherence_rules.api import lint
 from coherence_rules.corpus_index import CorpusIndex
 from coherence_rules.formats import render
@@ -60,6 +61,17 @@ def apply(edit: str, root: Path, choice: int) -> Path:
         path = path.rename(path.with_name(f"renamed-{choice}-{path.name}"))
     elif edit == "copy":  # the copy's ids are already used: E003
         path = Path(shutil.copy(path, path.with_name(f"copy-{choice}-{path.name}")))
+    elif edit in ("move", "refer"):  # another country's record, or another lead: other shards, other needs
+        own = root / path.relative_to(root).parts[0]
+        other = [d for d in sorted(p for p in root.iterdir() if p.is_dir()) if d != own][-1]
+        if edit == "move":
+            changed = re.sub(r"country: \w+", f"country: {other.name.upper()}", text, count=1)
+        else:
+            agency = next(
+                m[1] for f in sorted(other.rglob("*.yaml")) for m in re.finditer(r"^id: (\S+)", f.read_text(), re.M)
+            )
+            changed = re.sub(r"lead_agency: \S+", f"lead_agency: {agency}", text, count=1)
+        path.write_text(changed if changed != text else text + "# a note\n")
     elif edit == "same size and time":  # only the change time tells: the bytes must be read again
         before = path.stat()
         changed = _swap(text, [("in_force", "repealed"), ("restrict", "facilitat")])
@@ -72,15 +84,20 @@ def apply(edit: str, root: Path, choice: int) -> Path:
     return path
 
 
-EDITS = ["stance", "comment", "break", "delete", "rename", "copy", "same size and time"]
+EDITS = ["stance", "comment", "break", "delete", "rename", "copy", "move", "refer", "same size and time"]
 
 
 def as_json(report) -> str:
     return render("json", report)
 
 
-def check_steps(root: Path, cache: Path, steps: list[tuple[str, int, bool]]) -> None:
-    """After each edit, a run with the resident corpus (and the index) prints what a fresh run does."""
+RUNS = ["corpus", "edited", "last"]  # what a run after an edit names
+
+
+def check_steps(root: Path, cache: Path, steps: list[tuple[str, int, str]]) -> None:
+    """After each edit, a run with the resident corpus (and the index) prints what a fresh run does.
+    A run names the corpus, the edited file, or the corpus's last file: the same file through edits
+    elsewhere, which change what it needs (a record moved into its country)."""
     kept = resident.Resident()
 
     def run(targets: list[Path], memory: resident.Resident | None, cache_dir: Path | None):
@@ -91,10 +108,12 @@ def check_steps(root: Path, cache: Path, steps: list[tuple[str, int, bool]]) -> 
             resident.CURRENT = None
 
     run([root / "policies"], kept, cache)  # the server's first run
-    for edit, choice, one_file in steps:
+    for edit, choice, named in steps:
         path = apply(edit, root / "policies", choice)
-        targets = [path] if one_file and path.exists() else [root / "policies"]
-        assert run(targets, kept, cache) == run(targets, None, None), (edit, path.name, one_file)
+        if named == "last":
+            path = sorted((root / "policies").rglob("*.yaml"))[-1]
+        targets = [path] if named != "corpus" and path.exists() else [root / "policies"]
+        assert run(targets, kept, cache) == run(targets, None, None), (edit, path.name, named)
 
 
 @pytest.fixture
@@ -107,12 +126,16 @@ def generated(tmp_path):
 
 def test_each_kind_of_edit_gives_what_a_fresh_run_gives(generated):
     root, cache = generated
-    check_steps(root, cache, [(edit, 5 * number + 1, number % 2 == 0) for number, edit in enumerate(EDITS * 2)])
+    check_steps(root, cache, [(edit, 5 * n + 1, RUNS[n % 3]) for n, edit in enumerate(EDITS * 2)])
 
 
 @pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(st.tuples(st.sampled_from(EDITS), st.integers(0, 10**6), st.booleans()), min_size=1, max_size=6))
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(EDITS), st.integers(0, 10**6), st.sampled_from(RUNS)), min_size=1, max_size=6
+    )
+)
 def test_any_sequence_of_edits_gives_what_a_fresh_run_gives(steps):
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory) / "repository"
@@ -120,6 +143,35 @@ def test_any_sequence_of_edits_gives_what_a_fresh_run_gives(steps):
         for file in root.rglob("*.yaml"):
             os.utime(file, ns=(PAST, PAST))
         check_steps(root, Path(directory) / "cache", steps)
+
+
+def test_what_a_one_file_run_needs_is_kept_only_while_no_record_changes_shards(tmp_path, monkeypatch):
+    """A server gives back the documents a one-file run needs while no document's placing changed
+    (shards.needed_documents): records moved into the named file's country, or agencies named from
+    elsewhere, change what it needs, and the kept answer must follow."""
+    root = tmp_path / "policies"
+    corpus_gen.write(corpus_gen.generate(3, 40, countries=8), root)
+    monkeypatch.setattr(resident, "CURRENT", resident.Resident())
+    files = sorted(root.rglob("*.yaml"))
+    target = files[len(files) // 2]
+    country = target.relative_to(root).parts[0].upper()
+
+    def needs() -> tuple[set, set]:
+        loaded = load.load_many([(str(f), f.read_bytes()) for f in sorted(root.rglob("*.yaml"))])
+        kept = shards.needed_documents(loaded, {str(target)})
+        with monkeypatch.context() as fresh_run:
+            fresh_run.setattr(resident, "CURRENT", None)
+            return kept, shards.needed_documents(loaded, {str(target)})
+
+    answers = [needs()[1]]
+    for number, file in enumerate(files[::9]):
+        text = file.read_text(encoding="utf-8")
+        field, value = ("lead_agency", f"{country}-MOI") if number % 3 == 2 else ("country", country)
+        file.write_text(re.sub(rf"{field}: \S+", f"{field}: {value}", text, count=1))
+        kept, fresh = needs()
+        assert kept == fresh, file.name
+        answers.append(fresh)
+    assert len({frozenset(a) for a in answers}) > 2  # the edits did change what the run needs
 
 
 def test_after_an_edit_only_the_edited_file_is_loaded_and_validated_again(generated, monkeypatch):
