@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from . import parties, vocab
+from . import parties, resident, vocab
 from .catalogue import UNSTATED, ends_meet
 from .obligations import Obligation
 from .schema import (
@@ -58,6 +58,9 @@ class Context:
     as_of: dt.date
     standing: dict[int, Standing]
     refunds: frozenset[str]  # countries whose active policy refunds migrants' contributions on departure
+    # Each institution's `parent` and `decision_power`, by id: all facts read of agencies and bodies
+    # that a record names (context_reads). Kept across a server's runs while equal (resident.interned).
+    authority: dict[str, tuple[str | None, bool | None]]
     wanted: frozenset[str] | None = None  # the fact types some rule reads (None: all); others are not built
     # Whether some rule could accept a fact of this type that has these fields (tests on the fields
     # it lacks pass): a statement's per-node fan-out is built only when its own fields could match.
@@ -102,7 +105,10 @@ def context(corpus: Corpus, as_of: dt.date) -> Context:
                 for old in found:
                     if standing[old.index].status in vocab.ACTIVE_POLICY_STATUSES | vocab.ACTIVE_AGREEMENT_STATUSES:
                         standing[old.index] = Standing(status, model.id)
-    return Context(corpus, as_of, standing, _refunds(corpus, standing))
+    authority = {
+        e.id: (e.model.parent, e.model.decision_power) for e in corpus.records if isinstance(e.model, Institution)
+    }
+    return Context(corpus, as_of, standing, _refunds(corpus, standing), resident.interned("authority", authority))
 
 
 def _refunds(corpus: Corpus, standing: dict[int, Standing]) -> frozenset[str]:
@@ -247,10 +253,7 @@ def _scope(group: str | QualifiedGroup) -> dict:
 
 
 def _coordination_powers(policy: Policy, ctx: Context) -> list[bool | None]:
-    return [
-        getattr(c.model, "decision_power", None) if c else None
-        for c in (ctx.corpus.by_id.get(inst) for inst in policy.coordination)
-    ]
+    return [ctx.authority.get(body, (None, None))[1] for body in policy.coordination]
 
 
 def _refunding(agreement: Agreement, ctx: Context) -> set[str]:
@@ -262,15 +265,15 @@ def context_reads(entry: RecordEntry, ctx: Context) -> str:
     """What this module reads for a record's facts beyond the record and its standing: the reference
     date, the lines of authority of the agencies that may lead its statements, whether its
     coordination bodies decide, and which of its parties refund contributions. The corpus index
-    remembers a record's facts by it (shard_facts.py), so every read of `ctx.corpus` or `ctx.refunds`
-    here must be in it."""
+    remembers a record's facts by it (shard_facts.py), so every read of `ctx.authority` or
+    `ctx.refunds` here must be in it; a record's facts read nothing else of other records."""
     model = entry.model
     reads: list = [ctx.as_of.isoformat()]
     if isinstance(model, (Policy, Agreement)):
         leads = {getattr(model, "lead_agency", None) or UNSTATED} | {
             o.lead_agency for o in model.objectives if o.lead_agency
         }
-        reads.append([_lead_line(lead, ctx.corpus) for lead in sorted(leads)])
+        reads.append([_lead_line(lead, ctx) for lead in sorted(leads)])
     if isinstance(model, Policy):
         reads.append(_coordination_powers(model, ctx))
     if isinstance(model, Agreement):
@@ -278,13 +281,12 @@ def context_reads(entry: RecordEntry, ctx: Context) -> str:
     return repr(reads)
 
 
-def _lead_line(lead: str, corpus: Corpus) -> str:
+def _lead_line(lead: str, ctx: Context) -> str:
     """The lead agency and the institutions above it (`parent`): one line of authority."""
     line: list[str] = []
     while lead and lead not in line:
         line.append(lead)
-        entry = corpus.by_id.get(lead)
-        lead = getattr(entry.model, "parent", None) or "" if entry else ""
+        lead = ctx.authority.get(lead, (None, None))[0] or ""
     return _key(line)
 
 
@@ -334,7 +336,7 @@ def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx
         else UNSTATED,
         "responsible_institution": responsible if isinstance(responsible, str) else UNSTATED,
         "lead": lead,
-        "lead_line": _lead_line(lead, ctx.corpus),
+        "lead_line": _lead_line(lead, ctx),
         "lead_path": f"{yp}.lead_agency" if own_lead else ("lead_agency" if owner.lead else yp),
         "coordination_power": owner.coordination_power,
         "coordination": _key(owner.coordination),

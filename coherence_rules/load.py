@@ -132,6 +132,16 @@ class Document:
             self.memo[name] = compute()
         return self.memo[name]
 
+    def remembered_while(self, name: str, inputs: object, compute: Callable[[], T]) -> T:
+        """compute(), a function of this document and `inputs`: once while the inputs compare equal
+        (a tuple compares its items by identity first)."""
+        if self.memo is None:
+            return compute()
+        kept = self.memo.get(name)
+        if kept is None or kept[0] != inputs:
+            kept = self.memo[name] = (inputs, compute())
+        return kept[1]
+
     def span(self, yaml_path: YamlPath) -> Span:
         """The span of a path, or of its nearest ancestor that has one. A node's place among the
         packed positions is its place in `_node_paths`' pre-order: found by walking down the path,

@@ -22,6 +22,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from . import resident
 from .corpus_index import CorpusIndex, StoredMatches
 from .engine import Pack, RunResult
 from .facts import Context, Fact, context_reads, record_facts, shard_level_facts
@@ -77,14 +78,16 @@ class ShardFacts:
         content = self._contents.get(entry.path)
         if self.index is None or not content:
             return None
-        standing = self.ctx.standing[entry.index]
-        return CorpusIndex.facts_key(
-            self.pack.name,
-            content,
-            str(entry.document.index),
-            repr((standing.status, standing.by)),
-            context_reads(entry, self.ctx),
-        )
+        ctx, standing = self.ctx, self.ctx.standing[entry.index]
+
+        def key() -> str:
+            reads = context_reads(entry, ctx)
+            status = repr((standing.status, standing.by))
+            return CorpusIndex.facts_key(self.pack.name, content, str(entry.document.index), status, reads)
+
+        # context_reads reads only these of the corpus: a server computes the key again when one changed.
+        inputs = (content, standing, ctx.as_of, ctx.refunds, ctx.authority)
+        return entry.document.remembered_while(f"facts key {self.pack.name}", inputs, key)
 
     def _facts(self, entry: RecordEntry, ri: int) -> list[Fact]:
         kept = self._kept.get(entry.index)
@@ -116,7 +119,9 @@ class ShardFacts:
         built: dict[int, list[Fact]] = {}  # facts built to be hashed: the engine takes them on a miss
         memos = {e.index: self._memo_key(e) for e in shard.records if e.index not in self._records}
         asked = [memo for memo in memos.values() if memo]
-        remembered = self.index.facts(asked) if self.index is not None and asked else {}
+        remembered = (
+            resident.remember_found("facts", asked, self.index.facts) if self.index is not None and asked else {}
+        )
         for entry in shard.records:
             if entry.index in self._records:
                 continue

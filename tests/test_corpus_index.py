@@ -562,8 +562,9 @@ def test_a_warm_run_builds_no_record_facts(corpus, tmp_path_factory, monkeypatch
 
 
 def test_facts_read_the_rest_of_the_corpus_only_where_context_reads_says():
-    """context_reads names what a record's facts read beyond the record; a new read of `ctx.corpus`
-    or `ctx.refunds` elsewhere in facts.py would let the index serve stale facts."""
+    """context_reads names what a record's facts read beyond the record; a new read of `ctx.corpus`,
+    `ctx.authority` or `ctx.refunds` elsewhere in facts.py would let the index (and a server's
+    memory of facts keys, shard_facts.py) serve stale facts."""
     import ast
 
     tree = ast.parse((REPO / "coherence_rules" / "facts.py").read_text())
@@ -571,11 +572,11 @@ def test_facts_read_the_rest_of_the_corpus_only_where_context_reads_says():
     for function in ast.walk(tree):
         if isinstance(function, ast.FunctionDef):
             for node in ast.walk(function):
-                read = isinstance(node, ast.Attribute) and node.attr in ("corpus", "refunds")
+                read = isinstance(node, ast.Attribute) and node.attr in ("corpus", "authority", "refunds")
                 if read and isinstance(node.value, ast.Name) and node.value.id == "ctx":
                     readers.add(function.name)
-    # _statement_facts reads lead lines, which context_reads names for every lead a record may have.
-    assert readers == {"_coordination_powers", "_refunding", "context_reads", "_statement_facts"}
+    # context_reads calls these three for every lead, coordination body and party a record may have.
+    assert readers == {"_coordination_powers", "_refunding", "_lead_line"}
 
 
 # --- a whole run's report ------------------------------------------------------------------------

@@ -72,6 +72,11 @@ def apply(edit: str, root: Path, choice: int) -> Path:
             )
             changed = re.sub(r"lead_agency: \S+", f"lead_agency: {agency}", text, count=1)
         path.write_text(changed if changed != text else text + "# a note\n")
+    elif edit == "authority":  # a body that records name decides, or no longer does: their facts change
+        holders = [f for f in files if "decision_power: " in f.read_text(encoding="utf-8")]
+        path = holders[choice % len(holders)]
+        text = path.read_text(encoding="utf-8")
+        path.write_text(_swap(text, [("decision_power: true", "decision_power: false")]) or text)
     elif edit == "same size and time":  # only the change time tells: the bytes must be read again
         before = path.stat()
         changed = _swap(text, [("in_force", "repealed"), ("restrict", "facilitat")])
@@ -84,7 +89,7 @@ def apply(edit: str, root: Path, choice: int) -> Path:
     return path
 
 
-EDITS = ["stance", "comment", "break", "delete", "rename", "copy", "move", "refer", "same size and time"]
+EDITS = ["stance", "comment", "break", "delete", "rename", "copy", "move", "refer", "authority", "same size and time"]
 
 
 def as_json(report) -> str:
@@ -94,26 +99,27 @@ def as_json(report) -> str:
 RUNS = ["corpus", "edited", "last"]  # what a run after an edit names
 
 
+def lint_json(root: Path, targets: list[Path], memory: resident.Resident | None, cache: Path | None) -> str:
+    """A run as a server with `memory` answers it (None: a fresh run), its report as JSON."""
+    resident.CURRENT = memory
+    try:
+        return as_json(lint(Settings(cwd=root, as_of=AS_OF, targets=targets, cache_dir=cache, jobs=1)))
+    finally:
+        resident.CURRENT = None
+
+
 def check_steps(root: Path, cache: Path, steps: list[tuple[str, int, str]]) -> None:
     """After each edit, a run with the resident corpus (and the index) prints what a fresh run does.
     A run names the corpus, the edited file, or the corpus's last file: the same file through edits
     elsewhere, which change what it needs (a record moved into its country)."""
     kept = resident.Resident()
-
-    def run(targets: list[Path], memory: resident.Resident | None, cache_dir: Path | None):
-        resident.CURRENT = memory
-        try:
-            return as_json(lint(Settings(cwd=root, as_of=AS_OF, targets=targets, cache_dir=cache_dir, jobs=1)))
-        finally:
-            resident.CURRENT = None
-
-    run([root / "policies"], kept, cache)  # the server's first run
+    lint_json(root, [root / "policies"], kept, cache)  # the server's first run
     for edit, choice, named in steps:
         path = apply(edit, root / "policies", choice)
         if named == "last":
             path = sorted((root / "policies").rglob("*.yaml"))[-1]
         targets = [path] if named != "corpus" and path.exists() else [root / "policies"]
-        assert run(targets, kept, cache) == run(targets, None, None), (edit, path.name, named)
+        assert lint_json(root, targets, kept, cache) == lint_json(root, targets, None, None), (edit, path.name, named)
 
 
 @pytest.fixture
@@ -172,6 +178,64 @@ def test_what_a_one_file_run_needs_is_kept_only_while_no_record_changes_shards(t
         assert kept == fresh, file.name
         answers.append(fresh)
     assert len({frozenset(a) for a in answers}) > 2  # the edits did change what the run needs
+
+
+POLICIES = """\
+coherence: 1
+kind: policy
+id: XAA-RETURN-PLAN
+type: action_plan
+status: in_force
+jurisdiction: {country: XAA, level: national}
+lead_agency: XAA-NSO
+objectives:
+  - {id: O1, stance: facilitate, groups: [returnee], areas: [reintegration]}
+---
+coherence: 1
+kind: policy
+id: XAA-ENTERPRISE-PROGRAMME
+type: programme
+status: in_force
+jurisdiction: {country: XAA, level: national}
+lead_agency: XAA-EDA
+objectives:
+  - {id: O1, stance: facilitate, groups: [returnee], areas: [reintegration]}
+"""
+INSTITUTIONS = """\
+coherence: 1
+kind: institution
+id: XAA-NSO
+name: National Statistics Office (fictional)
+jurisdiction: {country: XAA, level: national}
+type: agency
+decision_power: %s
+---
+coherence: 1
+kind: institution
+id: XAA-EDA
+name: Enterprise Development Agency (fictional)
+jurisdiction: {country: XAA, level: national}
+type: agency
+%s"""
+
+
+def test_a_records_facts_follow_the_bodies_it_names_in_other_files(tmp_path):
+    """A record's facts read the institutions it names (whether they decide: IN002; the line of
+    authority above them: IN003). An edit of those in another file changes them: a server that
+    kept the record's facts key must compute it again."""
+    root = tmp_path / "repository"
+    (root / "policies").mkdir(parents=True)
+    policies = root / "policies" / "policies.yaml"
+    policies.write_text(POLICIES, encoding="utf-8")
+    kept, answers = resident.Resident(), set()
+    for power, parent in [("false", ""), ("true", ""), ("true", "parent: XAA-NSO\n"), ("false", "")]:
+        (root / "policies" / "institutions.yaml").write_text(INSTITUTIONS % (power, parent), encoding="utf-8")
+        for file in (root / "policies").iterdir():
+            os.utime(file, ns=(PAST, PAST))
+        answer = lint_json(root, [policies], kept, tmp_path / "cache")
+        assert answer == lint_json(root, [policies], None, None), (power, parent)
+        answers.add(answer)
+    assert len(answers) == 3  # IN002 and IN003, IN003 alone, neither
 
 
 def test_after_an_edit_only_the_edited_file_is_loaded_and_validated_again(generated, monkeypatch):
