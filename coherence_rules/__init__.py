@@ -5,20 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import CoherenceError, UsageError
-from .settings import Settings
 
 __version__ = "0.2.0"
 
 if TYPE_CHECKING:
     from .api import lint
     from .report import Report
+    from .settings import Settings
 
 __all__ = ["CoherenceError", "Report", "Settings", "UsageError", "__version__", "lint"]
 
 
 def __getattr__(name: str):
-    """`lint` and `Report` are imported when first used: `coherence --version` and `--help` need
-    none of the pipeline (PEP 562)."""
+    """`lint`, `Report` and `Settings` are imported when first used: `coherence --version` and
+    `--help` need none of the pipeline, and the client of a server (client.py) none of them (PEP 562)."""
     if name == "lint":
         from .api import lint
 
@@ -27,4 +27,8 @@ def __getattr__(name: str):
         from .report import Report
 
         return Report
+    if name == "Settings":
+        from .settings import Settings
+
+        return Settings
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,3 +1,3 @@
-from .serve import main
+from .client import main
 
 main()

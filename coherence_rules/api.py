@@ -27,7 +27,7 @@ SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache_
 OUTSIDE = "outside the corpus"
 
 
-def display_path(path: Path, cwd: Path) -> str:
+def display_path(path: str | Path, cwd: Path) -> str:
     """Paths relative to the working directory (`../` when above it), with / separators; bytes of
     a file name that are not UTF-8 are shown as `\\xNN` (every report is UTF-8 text)."""
     try:
@@ -43,7 +43,7 @@ def _inside(path: str, root: str) -> bool:
 
 @dataclass
 class Discovered:
-    files: list[Path]
+    files: list[str]  # as found (a corpus of thousands: no Path built for each)
     skipped: list[tuple[Path, str]]  # what was not read, and why (E006 findings)
 
 
@@ -56,7 +56,7 @@ def discover(
     skipped (and reported); a file named directly may link into `trusted` directories or into
     a directory named beside it. Links are never followed into directories (no loops): a linked
     directory inside the tree is read where it really is."""
-    found: dict[str, Path] = {}
+    found: dict[str, str] = {}
     skipped: list[tuple[Path, str]] = []
 
     def is_record(path: str, name: str) -> bool:
@@ -92,17 +92,17 @@ def discover(
                             if not _inside(real, root_real):
                                 skipped.append((candidate, f"symbolic link to a file {OUTSIDE}: not read"))
                             elif os.path.isfile(real):
-                                found.setdefault(real, candidate)
+                                found.setdefault(real, entry.path)
                     # regular files only: a FIFO named *.yaml would block
                     elif entry.is_file(follow_symlinks=False) and is_record(entry.path, entry.name):
-                        found.setdefault(os.path.join(real_directory, entry.name), Path(entry.path))
+                        found.setdefault(os.path.join(real_directory, entry.name), entry.path)
                 pending.extend(reversed(below))
         elif path.is_file():
             real = os.path.realpath(path)
             if path.is_symlink() and not any(_inside(real, root) for root in roots):
                 skipped.append((path, f"symbolic link to a file {OUTSIDE}: not read"))
             else:
-                found.setdefault(real, path)
+                found.setdefault(real, str(path))
         else:
             raise UsageError(f"{path}: no such file or directory")
     return Discovered([found[key] for key in sorted(found)], sorted(skipped))
@@ -151,10 +151,16 @@ def _records(settings: Settings) -> Callable[[str], bool]:
         where = globs.relative(Path(path), root)
         return globs.any_matches(where, include) and not globs.any_matches(where, exclude)
 
-    if resident.CURRENT is None:
-        return kept
-    anchor = str(root)
-    return lambda path: resident.remember(("record", path, anchor, include, exclude), lambda: kept(path))
+    # By path, kept by a server from run to run (resident.remember).
+    known: dict[str, bool] = resident.remember(("records", str(root), include, exclude), dict)
+
+    def record(path: str) -> bool:
+        found = known.get(path)
+        if found is None:
+            found = known[path] = kept(path)
+        return found
+
+    return record
 
 
 def _excluded(path: Path, settings: Settings) -> bool:
@@ -171,18 +177,22 @@ def _read(settings: Settings, named: Discovered) -> tuple[list[Source], set[str]
     roots = corpus_roots(settings)
     here = str(cwd)
 
-    def display(path: Path) -> str:
-        if resident.CURRENT is None:
-            return display_path(path, cwd)
-        return resident.remember(("display", str(path), here), lambda: display_path(path, cwd))
+    displays: dict[str, str] = resident.remember(("display", here), dict)  # kept by a server
 
-    targets = [*named.files, *(path for path, _ in named.skipped)]
-    found = discover([*roots, *named.files], trusted=[cwd], keep=_records(settings))
+    def display(path: str | Path) -> str:
+        key = os.fspath(path)
+        shown = displays.get(key)
+        if shown is None:
+            shown = displays[key] = display_path(path, cwd)
+        return shown
+
+    targets: list[str | Path] = [*named.files, *(path for path, _ in named.skipped)]
+    found = discover([*roots, *map(Path, named.files)], trusted=[cwd], keep=_records(settings))
     sources: list[Source] = []
     read = resident.CURRENT.read if resident.CURRENT is not None else read_file
-    for path in found.files:
-        shown = display(path)
-        sources.append((shown, read(path, shown, settings.limits)))
+    for file in found.files:
+        shown = display(file)
+        sources.append((shown, read(file, shown, settings.limits)))
     for path, why in sorted({*found.skipped, *named.skipped}):
         shown = display(path)
         sources.append((shown, LoadedFile(shown, findings=[corpus_error("E006", why, Location(shown, 1, 1))])))
@@ -212,10 +222,29 @@ def _run_keys(
         return None
     corpus = hashlib.sha256()
     for shown, source in sources:
-        read = resident.content_hash(source) if isinstance(source, bytes) else repr(source.findings)
+        read = resident.content_hash(source) if isinstance(source, bytes) else source.content or repr(source.findings)
         corpus.update(f"{shown}\0{read}\0".encode())
     corpus.update(repr(sorted(target_paths)).encode())
     return CorpusIndex.run_key(*parts), corpus.hexdigest()
+
+
+def prime(settings: Settings) -> int:
+    """What `coherence serve` does before it answers: read, load and validate the corpus a run with
+    these settings reads, into its memory (resident.CURRENT), so that its first one-file runs
+    validate only what changed, even after runs the index answered whole. The number of records."""
+    from .load import load_many
+    from .pipeline import cpus
+    from .validate import validate
+
+    corpus_index = _index(settings, corpus_roots(settings))
+    try:
+        sources, _ = _read(settings, Discovered([], []))
+        return len(validate(load_many(sources, settings.limits, corpus_index, settings.jobs or cpus())).records)
+    finally:
+        if corpus_index is not None:
+            corpus_index.close()
+        if resident.CURRENT is not None:
+            resident.CURRENT.end_run()
 
 
 def lint(settings: Settings) -> Report:
@@ -231,7 +260,7 @@ def lint(settings: Settings) -> Report:
 
 def _lint(settings: Settings, corpus_index: CorpusIndex | None) -> Report:
     named = discover(settings.targets, trusted=[settings.cwd], keep=_records(settings))
-    named.files = [f for f in named.files if not _excluded(f, settings)]
+    named.files = [f for f in named.files if not _excluded(Path(f), settings)]
     if settings.targets and not named.files and not named.skipped and settings.stdin is None:
         # Only files that are not records were named (pre-commit staged a workflow): nothing to report.
         from .pipeline import load_rules

@@ -173,7 +173,7 @@ def lint_command(
         from .config import load_config
         from .formats import render
         from .formats.summary import render as framework_summary
-        from .settings import default_cache_directory
+        from .identity import cache_directory
 
         if summary and fmt not in ("text", "json"):
             raise UsageError(f"--summary prints text or json, not {fmt}")
@@ -194,7 +194,7 @@ def lint_command(
             stdin=stdin,
             baseline=baseline,
             jobs=jobs,
-            cache_dir=None if no_cache else default_cache_directory(),
+            cache_dir=None if no_cache else Path(cache_directory()),
             progress=Progress() if sys.stderr.isatty() else None,
             record_views=fmt == "html" or None,
         )

@@ -47,8 +47,8 @@ from typing import Annotated, Any, Final, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
+from .identity import code_digest
 from .report import Report
-from .settings import code_digest
 
 # Entries and schema. 6 had no index on `used` (each writing run scanned every table to delete old
 # entries), 5 had no seals, 4 kept matches without their facts and no reports, 3 had no `facts`

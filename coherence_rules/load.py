@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
 import sys
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -566,7 +567,7 @@ def _parse(data: bytes, display: str, limits: Limits) -> LoadedFile:
     return loaded
 
 
-def read_file(path: Path, display: str, limits: Limits = DEFAULT_LIMITS) -> bytes | LoadedFile:
+def read_file(path: str | Path, display: str, limits: Limits = DEFAULT_LIMITS) -> bytes | LoadedFile:
     """A file's bytes, or, when it cannot be read or is over the size limit, the file with that finding."""
     try:
         with open(path, "rb") as handle:
@@ -576,7 +577,7 @@ def read_file(path: Path, display: str, limits: Limits = DEFAULT_LIMITS) -> byte
         loaded.findings.append(corpus_error("E006", f"cannot read file: {exc.strerror}", Location(display, 1, 1)))
         return loaded
     if len(data) > limits.max_file_bytes:
-        size = path.stat().st_size
+        size = os.stat(path).st_size
         loaded = LoadedFile(display)
         loaded.findings.append(
             corpus_error(
@@ -588,7 +589,7 @@ def read_file(path: Path, display: str, limits: Limits = DEFAULT_LIMITS) -> byte
 
 
 def load_file(
-    path: Path, display: str, limits: Limits = DEFAULT_LIMITS, index: CorpusIndex | None = None
+    path: str | Path, display: str, limits: Limits = DEFAULT_LIMITS, index: CorpusIndex | None = None
 ) -> LoadedFile:
     data = read_file(path, display, limits)
     return load_bytes(data, display, limits, index) if isinstance(data, bytes) else data

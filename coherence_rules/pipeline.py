@@ -74,7 +74,7 @@ def at_most_per_record(findings: list[Finding], limit: int) -> list[Finding]:
     return finalise(kept)
 
 
-def _cpus() -> int:
+def cpus() -> int:
     return min(os.cpu_count() or 1, 8)
 
 
@@ -90,7 +90,7 @@ def run_stages(
     say = settings.progress or (lambda message: None)
     rules, index, selection = load_rules(settings)
     compiled_rules = compiled(rules)
-    loaded = load_many(sources, settings.limits, corpus_index, settings.jobs or _cpus(), say)
+    loaded = load_many(sources, settings.limits, corpus_index, settings.jobs or cpus(), say)
     say(f"validating {sum(len(f.documents) for f in loaded)} records from {len(loaded)} files")
     # A run naming files validates and evaluates the records of the shards they touch, no others.
     partial = target_paths and any(f.path not in target_paths for f in loaded)
@@ -107,7 +107,7 @@ def run_stages(
     obligations = load_obligations([builtin_rules_dir(), *settings.rule_dirs])
     # A server's process holds the corpus (resident.py): a forked worker would copy its memory page by page.
     many = len(corpus.records) >= PARALLEL_FROM and resident.CURRENT is None
-    jobs = settings.jobs or (_cpus() if many else 1)
+    jobs = settings.jobs or (cpus() if many else 1)
     findings = [
         *(f for f in corpus.findings if selection.reports(f.rule)),  # NR001 can be ignored; E rules cannot
         *too_costly,

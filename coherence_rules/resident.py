@@ -41,8 +41,9 @@ class Resident:
         self._seen_now: set[tuple[str, str]] = set()  # (display path, hash) of every file this run read
         self._values_now: dict[Hashable, Any] = {}
 
-    def read(self, path: Path, display: str, limits: Limits) -> bytes | LoadedFile:
-        """read_file(path), from memory when the file's stat is what it was when it was last read."""
+    def read(self, path: str | Path, display: str, limits: Limits) -> bytes | LoadedFile:
+        """read_file(path), from memory when the file's stat is what it was when it was last read: then
+        the file as it was loaded, if it was (load_many takes it as it is)."""
         where = os.fspath(path)
         try:
             stat = os.stat(where)
@@ -53,7 +54,7 @@ class Resident:
         if kept is not None and kept[0] == signature:
             self._read_now[where] = kept
             self._seen_now.add((display, kept[2]))
-            return kept[1]
+            return self._loaded.get((display, kept[2], limits)) or kept[1]  # the file as loaded, once it was
         started = time.time_ns()
         source = load.read_file(path, display, limits)
         digest = hashlib.sha256(source).hexdigest() if isinstance(source, bytes) else ""

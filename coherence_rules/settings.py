@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,22 +68,3 @@ def default_corpus(root: Path) -> list[Path]:
     """Without a configured corpus: `policies/` under the root if there is one, else the root."""
     policies = root / "policies"
     return [policies if policies.is_dir() else root]
-
-
-def default_cache_directory() -> Path:
-    """Where the corpus index (and `coherence serve`'s socket) lives."""
-    base = os.environ.get("COHERENCE_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "coherence"
-    )
-    return Path(base)
-
-
-@functools.cache
-def code_digest() -> bytes:
-    """The tool's own code and data files: an edited checkout (the version unchanged) never reads
-    what another build of it wrote, nor talks to a server another build started."""
-    digest = hashlib.sha256()
-    package = Path(__file__).parent
-    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".yaml") and p.is_file()):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.digest()

@@ -129,31 +129,51 @@ def needed_documents(files: list[LoadedFile], targets: set[str]) -> set[tuple[st
     """(path, document index) of every document a run that names `targets` must validate: theirs, the
     records of the shards the targets' records belong to, those of the countries paired with them or
     party to their agreements, and every record sharing an id with one of those (the first valid one
-    is the record). Read from unvalidated data, so it may take more than the run evaluates, never less.
-    A function of the documents' placings alone: `coherence serve` reuses its last answer while they
-    are what they were (an edit that changes no id, country, agreement or reference)."""
+    is the record). Read from unvalidated data, so it may take more than the run evaluates, never less."""
     placed = [placing(d) for f in files for d in f.documents if isinstance(d.data, dict)]
-    wanted = frozenset(targets)
-    return resident.unless_changed(("needed documents", wanted), placed, lambda: _needed(placed, wanted))
-
-
-def _needed(placed: list[Placing], targets: frozenset[str]) -> set[tuple[str, int]]:
-    by_id: dict[str, list[int]] = {}
-    for number, p in enumerate(placed):
-        for record_id in p.ids:
-            by_id.setdefault(record_id, []).append(number)
-    keys = _membership(placed, lambda ref: by_id.get(ref, []))
-    touched = {k for number, p in enumerate(placed) if p.path in targets for k in keys[number]}
-    partners = {c for pair in _linked_pairs(placed) if touched.intersection(pair) for c in pair}
+    # A function of the placings alone: `coherence serve` keeps it while they are what they were
+    # (an edit that changes no id, country, agreement or reference), whatever files a run names.
+    where = resident.unless_changed("placement", placed, lambda: Placement(placed))
+    touched = {k for n in where.numbers(where.by_path, targets) for k in where.keys[n]}
+    partners = {c for k in touched if k in where.paired for c in (k, *where.paired[k])}
     # An agreement's facts read its parties' own policies (who refunds contributions): every party's.
-    partners |= {c for n, p in enumerate(placed) if p.is_agreement and touched.intersection(keys[n]) for c in keys[n]}
-    chosen = {
-        n
-        for n, p in enumerate(placed)
-        if p.path in targets or touched.intersection(keys[n]) or partners.intersection(p.own)
-    }
-    chosen |= {n for c in list(chosen) for i in placed[c].ids for n in by_id[i]}
+    partners |= {c for n in where.numbers(where.agreements_by_key, touched) for c in where.keys[n]}
+    chosen = where.numbers(where.by_path, targets) | where.numbers(where.by_key, touched)
+    chosen |= where.numbers(where.by_own_key, partners)
+    chosen |= where.numbers(where.by_id, {i for n in chosen for i in placed[n].ids})
     return {(placed[n].path, placed[n].place) for n in chosen}
+
+
+class Placement:
+    """Where every document's record goes (the shards of each, by its place in `placed`), indexed
+    for needed_documents: by path, id, shard key, own key, and agreements by shard key."""
+
+    def __init__(self, placed: list[Placing]) -> None:
+        self.by_id: dict[str, list[int]] = {}
+        self.by_path: dict[str, list[int]] = {}
+        self.by_own_key: dict[str, list[int]] = {}
+        for number, p in enumerate(placed):
+            self.by_path.setdefault(p.path, []).append(number)
+            for record_id in p.ids:
+                self.by_id.setdefault(record_id, []).append(number)
+            for key in p.own:
+                self.by_own_key.setdefault(key, []).append(number)
+        self.keys = _membership(placed, lambda ref: self.by_id.get(ref, []))
+        self.by_key: dict[str, list[int]] = {}
+        self.agreements_by_key: dict[str, list[int]] = {}
+        for number, keys in self.keys.items():
+            for key in keys:
+                self.by_key.setdefault(key, []).append(number)
+                if placed[number].is_agreement:
+                    self.agreements_by_key.setdefault(key, []).append(number)
+        self.paired: dict[str, set[str]] = {}  # the countries each is linked with (_linked_pairs)
+        for a, b in _linked_pairs(placed):
+            self.paired.setdefault(a, set()).add(b)
+            self.paired.setdefault(b, set()).add(a)
+
+    @staticmethod
+    def numbers(index: dict[str, list[int]], wanted: set[str] | frozenset[str]) -> set[int]:
+        return {n for w in wanted for n in index.get(w, ())}
 
 
 def shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:

@@ -240,6 +240,10 @@ def _record_like(data: object) -> bool:
     return any(difflib.get_close_matches(key, HEADER_KEYS, n=1, cutoff=0.75) for key in keys)  # `knd:` too
 
 
+def _looks_like_a_record(document: Document) -> bool:
+    return document.remembered("record like", lambda: _record_like(document.data))
+
+
 def validate(files: list[LoadedFile], only: set[tuple[str, int]] | None = None) -> Corpus:
     """Every document checked for ids and references; with `only` (path, document index), only
     those are validated against the schema and can be records (shards.needed_documents)."""
@@ -251,7 +255,7 @@ def validate(files: list[LoadedFile], only: set[tuple[str, int]] | None = None) 
     agreement_keys: set[str] = set()
     for loaded in sorted(files, key=lambda f: f.path):
         findings.extend(loaded.findings)
-        if loaded.documents and not any(_record_like(d.data) for d in loaded.documents):
+        if loaded.documents and not any(_looks_like_a_record(d) for d in loaded.documents):
             findings.append(corpus_error("NR001", "this YAML file holds no record", loaded.documents[0].location()))
             continue
         for document in loaded.documents:

@@ -23,7 +23,7 @@ from conftest import AS_OF, serving
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coherence_rules import load, resident, serve, shards, validate
+from coherence_rules import client, load, resident, serve, shards, validate
 from coherence_rules.api import lint
 from coherence_rules.corpus_index import CorpusIndex
 from coherence_rules.formats import render
@@ -259,6 +259,28 @@ def test_after_an_edit_only_the_edited_file_is_loaded_and_validated_again(genera
     assert asked == [1] and validated and set(validated) == {shown}
 
 
+def test_a_server_primes_its_memory_so_its_first_run_validates_only_what_changed(generated, monkeypatch):
+    """Before it answers, a server reads and validates the corpus (api.prime): a first one-file
+    run validates only the edited file's records, though no run before it validated any. A broken
+    configuration is left for the runs to report."""
+    root, cache = generated
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("COHERENCE_CACHE_DIR", str(cache))
+    monkeypatch.setattr(resident, "CURRENT", resident.Resident())
+    said: list[str] = []
+    serve._prime(said.append)
+    assert said == [said[0]] and "records in memory" in said[0]
+    validated = []
+    check = validate.validate_document
+    monkeypatch.setattr(validate, "validate_document", lambda d: validated.append(d.path) or check(d))
+    edited = apply("stance", root / "policies", 3)
+    lint(Settings(cwd=root, as_of=AS_OF, targets=[edited], cache_dir=cache, jobs=1))
+    assert validated and set(validated) == {edited.relative_to(root).as_posix()}
+    (root / ".coherence.yaml").write_text("select: [\n")
+    serve._prime(said.append)
+    assert said[1].startswith("coherence serve: not primed: ") and ".coherence.yaml" in said[1]
+
+
 def test_a_file_modified_just_before_it_was_read_is_read_again(tmp_path, monkeypatch):
     """A stat is trusted only for a file last modified well before it was read: a second write in
     the same tick of a coarse clock would leave size, times and inode as they were."""
@@ -305,9 +327,9 @@ def short_cache(monkeypatch):
 
 
 def test_only_lint_runs_that_read_no_stdin_ask_no_help_and_use_the_index_go_to_a_server():
-    assert serve.servable(["lint"]) and serve.servable(["lint", "policies/a.yaml", "--format", "json"])
+    assert client.servable(["lint"]) and client.servable(["lint", "policies/a.yaml", "--format", "json"])
     for argv in (["rules"], ["lint", "-"], ["lint", "--no-cache"], ["lint", "--help"], ["lint", "-h"], []):
-        assert not serve.servable(argv), argv
+        assert not client.servable(argv), argv
 
 
 @contextlib.contextmanager
@@ -336,15 +358,15 @@ GOOD = b'{"exit": 1, "stdout": "aGk=", "stderr": ""}\n'  # "hi"
 
 def test_a_client_asks_only_a_server_whose_directory_no_one_else_may_write(short_cache, monkeypatch, capfd):
     monkeypatch.chdir(short_cache)
-    path = serve.socket_path(str(short_cache))
+    path = Path(client.socket_path(str(short_cache)))
     path.parent.mkdir()
     os.chmod(path.parent, 0o755)
     with fake_server(path, GOOD) as got:
-        assert serve.ask(["lint"]) is None and not got
+        assert client.ask(["lint"]) is None and not got
     path.unlink()
     os.chmod(path.parent, 0o700)
     with fake_server(path, GOOD) as got:
-        assert serve.ask(["lint", "x.yaml"]) == 1
+        assert client.ask(["lint", "x.yaml"]) == 1
     assert b'"argv": ["lint", "x.yaml"]' in got[0]
     assert capfd.readouterr() == ("hi", "")
 
@@ -354,10 +376,10 @@ def test_a_client_asks_only_a_server_whose_directory_no_one_else_may_write(short
 )
 def test_a_client_whose_server_dies_or_answers_nonsense_runs_the_command_itself(short_cache, monkeypatch, capfd, reply):
     monkeypatch.chdir(short_cache)
-    path = serve.socket_path(str(short_cache))
+    path = Path(client.socket_path(str(short_cache)))
     path.parent.mkdir(mode=0o700)
     with fake_server(path, reply) as got:
-        assert serve.ask(["lint"]) is None
+        assert client.ask(["lint"]) is None
     assert got and capfd.readouterr() == ("", "")
 
 
@@ -419,7 +441,7 @@ def test_a_server_prints_what_a_local_run_prints_and_stops_cleanly(server, tmp_p
 
 
 def serve_socket(root: Path, env: dict) -> Path:
-    code = "import os, sys; from coherence_rules import serve; sys.stdout.write(str(serve.socket_path(os.getcwd())))"
+    code = "import os, sys; from coherence_rules import client; sys.stdout.write(client.socket_path(os.getcwd()))"
     return Path(subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True).stdout)
 
 
