@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from . import parties, resident, vocab
+from . import parties, vocab
 from .catalogue import UNSTATED, ends_meet
 from .obligations import Obligation
 from .schema import (
@@ -59,7 +59,7 @@ class Context:
     standing: dict[int, Standing]
     refunds: frozenset[str]  # countries whose active policy refunds migrants' contributions on departure
     # Each institution's `parent` and `decision_power`, by id: all facts read of agencies and bodies
-    # that a record names (context_reads). Kept across a server's runs while equal (resident.interned).
+    # that a record names (context_reads).
     authority: dict[str, tuple[str | None, bool | None]]
     wanted: frozenset[str] | None = None  # the fact types some rule reads (None: all); others are not built
     # Whether some rule could accept a fact of this type that has these fields (tests on the fields
@@ -108,7 +108,7 @@ def context(corpus: Corpus, as_of: dt.date) -> Context:
     authority = {
         e.id: (e.model.parent, e.model.decision_power) for e in corpus.records if isinstance(e.model, Institution)
     }
-    return Context(corpus, as_of, standing, _refunds(corpus, standing), resident.interned("authority", authority))
+    return Context(corpus, as_of, standing, _refunds(corpus, standing), authority)
 
 
 def _refunds(corpus: Corpus, standing: dict[int, Standing]) -> frozenset[str]:
@@ -261,24 +261,35 @@ def _refunding(agreement: Agreement, ctx: Context) -> set[str]:
     return {parties.home_country(p) for p in agreement.parties} & ctx.refunds
 
 
-def context_reads(entry: RecordEntry, ctx: Context) -> str:
+def context_reads(entry: RecordEntry, ctx: Context) -> tuple:
     """What this module reads for a record's facts beyond the record and its standing: the reference
     date, the lines of authority of the agencies that may lead its statements, whether its
     coordination bodies decide, and which of its parties refund contributions. The corpus index
     remembers a record's facts by it (shard_facts.py), so every read of `ctx.authority` or
     `ctx.refunds` here must be in it; a record's facts read nothing else of other records."""
     model = entry.model
-    reads: list = [ctx.as_of.isoformat()]
+    reads: list = [ctx.as_of]
     if isinstance(model, (Policy, Agreement)):
-        leads = {getattr(model, "lead_agency", None) or UNSTATED} | {
+        reads.append(tuple(_lead_line(lead, ctx) for lead in _leads(entry)))
+    if isinstance(model, Policy):
+        reads.append(tuple(_coordination_powers(model, ctx)))
+    if isinstance(model, Agreement):
+        reads.append(tuple(sorted(_refunding(model, ctx))))
+    return tuple(reads)
+
+
+def _leads(entry: RecordEntry) -> tuple[str, ...]:
+    """The agencies that may lead a policy's or agreement's statements (a function of the record alone)."""
+
+    def compute() -> tuple[str, ...]:
+        model = entry.model
+        assert isinstance(model, (Policy, Agreement))
+        named = {getattr(model, "lead_agency", None) or UNSTATED} | {
             o.lead_agency for o in model.objectives if o.lead_agency
         }
-        reads.append([_lead_line(lead, ctx) for lead in sorted(leads)])
-    if isinstance(model, Policy):
-        reads.append(_coordination_powers(model, ctx))
-    if isinstance(model, Agreement):
-        reads.append(sorted(_refunding(model, ctx)))
-    return repr(reads)
+        return tuple(sorted(named))
+
+    return entry.document.remembered("leads", compute)
 
 
 def _lead_line(lead: str, ctx: Context) -> str:

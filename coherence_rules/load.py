@@ -136,12 +136,21 @@ class Document:
     def remembered_while(self, name: str, inputs: object, compute: Callable[[], T]) -> T:
         """compute(), a function of this document and `inputs`: once while the inputs compare equal
         (a tuple compares its items by identity first)."""
-        if self.memo is None:
-            return compute()
-        kept = self.memo.get(name)
-        if kept is None or kept[0] != inputs:
-            kept = self.memo[name] = (inputs, compute())
-        return kept[1]
+        kept = self.recall(name, inputs)
+        if kept is None:
+            kept = compute()
+            self.keep(name, inputs, kept)
+        return kept
+
+    def recall(self, name: str, inputs: object) -> Any:
+        """What was kept under `name` for these inputs (None: nothing, or for other inputs)."""
+        kept = self.memo.get(name) if self.memo is not None else None
+        return kept[1] if kept is not None and kept[0] == inputs else None
+
+    def keep(self, name: str, inputs: object, value: object) -> None:
+        """Keep a function of this document and `inputs` (when the document is kept: resident.py)."""
+        if self.memo is not None:
+            self.memo[name] = (inputs, value)
 
     def span(self, yaml_path: YamlPath) -> Span:
         """The span of a path, or of its nearest ancestor that has one. A node's place among the

@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 # tick of a coarse clock would leave its stat unchanged (git's "racily clean" files). Seconds.
 RACY = 2.0
 T = TypeVar("T")
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
 
 
 class Resident:
@@ -87,21 +85,6 @@ class Resident:
         self._values_now[key] = value
         return value
 
-    def found(self, kind: str, keys: list[K], fetch: Callable[[list[K]], dict[K, V]]) -> dict[K, V]:
-        known: dict[K, V] = {}
-        missing = []
-        for key in keys:
-            slot = (kind, key)
-            if slot in self._values_now:
-                known[key] = self._values_now[slot]
-            elif slot in self._values:
-                known[key] = self._values_now[slot] = self._values[slot]
-            else:
-                missing.append(key)
-        for key, value in (fetch(missing) if missing else {}).items():
-            known[key] = self._values_now[(kind, key)] = value
-        return known
-
     def value_while(self, key: Hashable, inputs: object, compute: Callable[[], T]) -> T:
         slot = ("while", key)
         kept = self._values_now.get(slot) or self._values.get(slot)
@@ -140,16 +123,3 @@ def unless_changed(key: Hashable, inputs: object, compute: Callable[[], T]) -> T
     """compute(), a function of `inputs` alone: `coherence serve` gives back its last value for `key`
     while the inputs compare equal to that value's (an edit that changes none of them)."""
     return CURRENT.value_while(key, inputs, compute) if CURRENT is not None else compute()
-
-
-def interned(key: Hashable, value: T) -> T:
-    """The value `coherence serve` kept under key while it equals `value`, else `value`: from run to
-    run, the same object as long as it is equal, so a memo can compare it by identity."""
-    return unless_changed(key, value, lambda: value)
-
-
-def remember_found(kind: str, keys: list[K], fetch: Callable[[list[K]], dict[K, V]]) -> dict[K, V]:
-    """fetch(keys), which answers the keys it knows, each always with the same value (the corpus
-    index's entries are keyed by what they hold): a server keeps each answer and asks fetch only for
-    the keys it has no answer for."""
-    return CURRENT.found(kind, keys, fetch) if CURRENT is not None else fetch(keys)

@@ -22,7 +22,6 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import resident
 from .corpus_index import CorpusIndex, StoredMatches
 from .engine import Pack, RunResult
 from .facts import Context, Fact, context_reads, record_facts, shard_level_facts
@@ -78,16 +77,15 @@ class ShardFacts:
         content = self._contents.get(entry.path)
         if self.index is None or not content:
             return None
-        ctx, standing = self.ctx, self.ctx.standing[entry.index]
+        standing = self.ctx.standing[entry.index]
+        reads = context_reads(entry, self.ctx)
 
         def key() -> str:
-            reads = context_reads(entry, ctx)
             status = repr((standing.status, standing.by))
-            return CorpusIndex.facts_key(self.pack.name, content, str(entry.document.index), status, reads)
+            return CorpusIndex.facts_key(self.pack.name, content, str(entry.document.index), status, repr(reads))
 
-        # context_reads reads only these of the corpus: a server computes the key again when one changed.
-        inputs = (content, standing, ctx.as_of, ctx.refunds, ctx.authority)
-        return entry.document.remembered_while(f"facts key {self.pack.name}", inputs, key)
+        # A server hashes the key again only when one of what it is made of changed.
+        return entry.document.remembered_while(f"facts key {self.pack.name}", (content, standing, reads), key)
 
     def _facts(self, entry: RecordEntry, ri: int) -> list[Fact]:
         kept = self._kept.get(entry.index)
@@ -118,21 +116,29 @@ class ShardFacts:
     def _plan(self, shard: Shard) -> ShardRun:
         built: dict[int, list[Fact]] = {}  # facts built to be hashed: the engine takes them on a miss
         memos = {e.index: self._memo_key(e) for e in shard.records if e.index not in self._records}
-        asked = [memo for memo in memos.values() if memo]
-        remembered = (
-            resident.remember_found("facts", asked, self.index.facts) if self.index is not None and asked else {}
-        )
+        # A server keeps each record's hash on its document (resident.py); the index is asked for the rest.
+        digest_of = f"facts digest {self.pack.name}"
+        for entry in shard.records:
+            memo = memos.get(entry.index)
+            kept = entry.document.recall(digest_of, memo) if memo else None
+            if kept is not None:
+                self._records[entry.index] = kept
+        asked = [memo for i, memo in memos.items() if memo and i not in self._records]
+        remembered = self.index.facts(asked) if self.index is not None and asked else {}
         for entry in shard.records:
             if entry.index in self._records:
                 continue
             memo = memos[entry.index]
             if memo in remembered:
                 self._records[entry.index] = remembered[memo]
-                continue
-            built[entry.index] = self._facts(entry, 0)  # hashed with `ri` 0: the same in any place
-            self._records[entry.index] = (_digest(built[entry.index]) if self.index else b"", len(built[entry.index]))
-            if self.index is not None and memo:
-                self.index.put_facts(memo, *self._records[entry.index])
+            else:
+                built[entry.index] = self._facts(entry, 0)  # hashed with `ri` 0: the same in any place
+                own = built[entry.index]
+                self._records[entry.index] = (_digest(own) if self.index else b"", len(own))
+                if self.index is not None and memo:
+                    self.index.put_facts(memo, *self._records[entry.index])
+            if memo:
+                entry.document.keep(digest_of, memo, self._records[entry.index])
         members = [entry for entry in shard.records if self._records[entry.index][1]]
         of_shard = self._of_shard(shard)
         tail = of_shard + self.shared
