@@ -6,7 +6,8 @@ and whether every answer is the report a run without server or index gives; asse
 
     python bench/serve.py [--records 10000] [--seed 1] [--rounds 3]
 
-Per corpus: the floor (libyaml composing the files); cold runs filling the indexes; then, each
+Per corpus: the floor (libyaml composing the files); cold runs filling the indexes; the server's
+priming (the corpus read and validated before it serves) and its first run; then, each
 round, one file changed and `coherence lint THAT_FILE` run by a client of the server, the same run
 without a server (warm index), and without the index (the reference); last, the whole corpus
 through the server after a change, and the server's memory.
@@ -53,6 +54,10 @@ class Server:
                 raise SystemExit(f"coherence serve failed: {self.log.read_text()}")
             time.sleep(0.05)
 
+    def primed(self) -> str:
+        """The server's line on what it read and validated before it served (api.prime)."""
+        return next((line for line in self.log.read_text().splitlines() if "in memory" in line), "not primed")
+
     def answered(self) -> int:
         return sum(line.startswith("coherence lint") for line in self.log.read_text().splitlines())
 
@@ -86,6 +91,7 @@ def measure(name: str, corpus: corpus_gen.Corpus, tmp: Path, rounds: int) -> Non
         print(f"\n{name}: {first.summary['records']} records in {first.summary['files']} files")
         print(f"  {'wall s':>7} {'CPU s':>7} {'server':>7} {'wall/floor':>10}   (CPU: the client's; server: its CPU)")
         print(f"  {floor:7.2f} {'':7} {'':7} {1:10.2f}  bare libyaml parse (the floor)")
+        print(f"  before serving: {server.primed()}")
         row(
             "through the server, its first run (the whole corpus; from the index)",
             first.wall,

@@ -147,6 +147,11 @@ class Document:
         kept = self.memo.get(name) if self.memo is not None else None
         return kept[1] if kept is not None and kept[0] == inputs else None
 
+    @property
+    def keeps(self) -> bool:
+        """Whether this document keeps what is computed from it (a server's: resident.py)."""
+        return self.memo is not None
+
     def keep(self, name: str, inputs: object, value: object) -> None:
         """Keep a function of this document and `inputs` (when the document is kept: resident.py)."""
         if self.memo is not None:

