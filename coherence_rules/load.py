@@ -436,7 +436,7 @@ def load_many(
         for (d, _), c in zip(sources, contents, strict=True)
     ]
     keys = [
-        index.file_key(c, limits) if index is not None and m is None else ""
+        index.file_key(c, limits) if index is not None and c and m is None else ""
         for c, m in zip(contents, in_memory, strict=True)
     ]
     wanted = {k: c for k, c in zip(keys, contents, strict=True) if k and c}

@@ -125,39 +125,54 @@ def _membership(placed: list[Placing], named: Callable[[str], list[int]]) -> dic
     return {number: sorted(own | referred.get(number, set())) for number, own in enumerate(keys)}
 
 
-def needed_documents(files: list[LoadedFile], targets: set[str]) -> set[tuple[str, int]]:
-    """(path, document index) of every document a run that names `targets` must validate: theirs, the
-    records of the shards the targets' records belong to, those of the countries paired with them or
-    party to their agreements, and every record sharing an id with one of those (the first valid one
-    is the record). Read from unvalidated data, so it may take more than the run evaluates, never less."""
+class Needs(NamedTuple):
+    """What a run that names some files must validate, and whose references it must check, as
+    (path, document index)."""
+
+    validated: set[tuple[str, int]]
+    checked: set[tuple[str, int]]
+
+
+def needed_documents(files: list[LoadedFile], targets: set[str]) -> Needs:
+    """The documents a run that names `targets` must validate: theirs, the records of the shards the
+    targets' records belong to, those of the countries paired with them or party to their
+    agreements, and every record sharing an id with one of those (the first valid one is the
+    record). Read from unvalidated data, so it may take more than the run evaluates, never less.
+    Their references are checked (E004) in theirs and in those that refer to an id they hold: a
+    finding elsewhere points into no target (a reference to the wrong kind of record names it)."""
     placed = [placing(d) for f in files for d in f.documents if isinstance(d.data, dict)]
     # A function of the placings alone: `coherence serve` keeps it while they are what they were
     # (an edit that changes no id, country, agreement or reference), whatever files a run names.
     where = resident.unless_changed("placement", placed, lambda: Placement(placed))
-    touched = {k for n in where.numbers(where.by_path, targets) for k in where.keys[n]}
+    named = where.numbers(where.by_path, targets)
+    touched = {k for n in named for k in where.keys[n]}
     partners = {c for k in touched if k in where.paired for c in (k, *where.paired[k])}
     # An agreement's facts read its parties' own policies (who refunds contributions): every party's.
     partners |= {c for n in where.numbers(where.agreements_by_key, touched) for c in where.keys[n]}
-    chosen = where.numbers(where.by_path, targets) | where.numbers(where.by_key, touched)
-    chosen |= where.numbers(where.by_own_key, partners)
+    chosen = named | where.numbers(where.by_key, touched) | where.numbers(where.by_own_key, partners)
     chosen |= where.numbers(where.by_id, {i for n in chosen for i in placed[n].ids})
-    return {(placed[n].path, placed[n].place) for n in chosen}
+    checked = named | where.numbers(where.referrers, {i for n in named for i in placed[n].ids})
+    return Needs(*({(placed[n].path, placed[n].place) for n in numbers} for numbers in (chosen, checked)))
 
 
 class Placement:
     """Where every document's record goes (the shards of each, by its place in `placed`), indexed
-    for needed_documents: by path, id, shard key, own key, and agreements by shard key."""
+    for needed_documents: by path, id, shard key, own key, the ids it refers to, and agreements by
+    shard key."""
 
     def __init__(self, placed: list[Placing]) -> None:
         self.by_id: dict[str, list[int]] = {}
         self.by_path: dict[str, list[int]] = {}
         self.by_own_key: dict[str, list[int]] = {}
+        self.referrers: dict[str, list[int]] = {}  # the documents that refer to an id
         for number, p in enumerate(placed):
             self.by_path.setdefault(p.path, []).append(number)
             for record_id in p.ids:
                 self.by_id.setdefault(record_id, []).append(number)
             for key in p.own:
                 self.by_own_key.setdefault(key, []).append(number)
+            for ref in p.referred:
+                self.referrers.setdefault(ref, []).append(number)
         self.keys = _membership(placed, lambda ref: self.by_id.get(ref, []))
         self.by_key: dict[str, list[int]] = {}
         self.agreements_by_key: dict[str, list[int]] = {}

@@ -180,7 +180,8 @@ def _check_references(
 ) -> list[Finding]:
     findings = []
     for document, data in documents:
-        record_id = _readable_id(data)
+        this = _known(document)
+        record_id = this.id if this is not None else None
         for ypath, ref, expected in document_references(document):
             records = (record_id,) if record_id else ()
             if expected == OBJECTIVE:
@@ -244,9 +245,24 @@ def _looks_like_a_record(document: Document) -> bool:
     return document.remembered("record like", lambda: _record_like(document.data))
 
 
-def validate(files: list[LoadedFile], only: set[tuple[str, int]] | None = None) -> Corpus:
-    """Every document checked for ids and references; with `only` (path, document index), only
-    those are validated against the schema and can be records (shards.needed_documents)."""
+def _known(document: Document) -> _Known | None:
+    """The document as duplicates and references see it (None: no readable id)."""
+
+    def compute() -> _Known | None:
+        record_id = _readable_id(document.data)
+        return _Known(record_id, str(document.data.get("kind")), document) if record_id else None
+
+    return document.remembered("known", compute)
+
+
+def validate(
+    files: list[LoadedFile],
+    only: set[tuple[str, int]] | None = None,
+    checked: set[tuple[str, int]] | None = None,
+) -> Corpus:
+    """Every document checked for ids, and for references unless `checked` (path, document index)
+    names those whose references are checked; with `only`, only those are validated against the
+    schema and can be records (shards.needed_documents)."""
     findings: list[Finding] = []
     records: list[RecordEntry] = []
     by_id: dict[str, RecordEntry] = {}
@@ -259,38 +275,40 @@ def validate(files: list[LoadedFile], only: set[tuple[str, int]] | None = None) 
             findings.append(corpus_error("NR001", "this YAML file holds no record", loaded.documents[0].location()))
             continue
         for document in loaded.documents:
+            place = (document.path, document.index)
             model, problems = (
                 document.remembered("validated", lambda: validate_document(document))  # noqa: B023  # called here
-                if only is None or (document.path, document.index) in only
+                if only is None or place in only
                 else (None, [])
             )
             findings.extend(problems)
             data = document.data
             if not isinstance(data, dict):
                 continue
-            documents.append((document, data))
+            if checked is None or place in checked:
+                documents.append((document, data))
             if data.get("kind") == "agreement" and isinstance(data.get("agreement"), str):
                 agreement_keys.add(data["agreement"])
-            record_id = _readable_id(data)
-            if record_id is None:
+            this = _known(document)
+            if this is None:
                 continue
-            first = known.get(record_id)
+            first = known.get(this.id)
             if first is not None:  # a record with a schema error still takes part (one error never hides another)
                 findings.append(
                     corpus_error(
                         "E003",
-                        f"id '{record_id}' is already used by the record at {first.document.path}:"
+                        f"id '{this.id}' is already used by the record at {first.document.path}:"
                         f"{first.location().line}",
-                        document.location(("id",), record_id),
+                        document.location(("id",), this.id),
                         related=(first.location(("id",)),),
-                        records=(record_id,),
+                        records=(this.id,),
                     )
                 )
             else:
-                known[record_id] = _Known(record_id, str(data.get("kind")), document)
-            if model is not None and record_id not in by_id:
+                known[this.id] = this
+            if model is not None and this.id not in by_id:
                 entry = RecordEntry(len(records), model, document)
-                by_id[record_id] = entry
+                by_id[this.id] = entry
                 records.append(entry)
     findings.extend(_check_references(documents, known, agreement_keys))
     return Corpus(files=files, records=records, by_id=by_id, findings=findings)

@@ -141,3 +141,26 @@ def test_a_corridor_listing_several_countries_links_each_of_them(tmp_path):
     assert [(f.rule, f.records) for f in whole.findings] == [
         ("SS007", ("XAA-SOCIAL-SECURITY-ACT", "XAB-SOCIAL-INSURANCE-LAW"))
     ]
+
+
+def test_a_reference_elsewhere_to_the_wrong_kind_of_record_in_the_target_is_reported(tmp_path):
+    """A run naming a file checks the references of its records and of the records that name an id
+    it holds: a law named as another country's lead agency is an E004 that points into the named
+    file. A reference elsewhere that names no record points into no named file."""
+    write(
+        tmp_path,
+        {
+            "policies/xaa.yaml": policy("XAA-LAW", "XAA", "emigrant"),
+            "policies/xac.yaml": policy("XAC-LAW", "XAC", "labour_migrant") + "lead_agency: XAA-LAW\n",
+            "policies/xad.yaml": policy("XAD-LAW", "XAD", "labour_migrant") + "lead_agency: XAD-NOBODY\n",
+        },
+    )
+    whole = lint(Settings(cwd=tmp_path, as_of=AS_OF))
+    assert sorted((f.rule, f.location.path) for f in whole.findings if f.rule == "E004") == [
+        ("E004", "policies/xac.yaml"),
+        ("E004", "policies/xad.yaml"),
+    ]
+    one = lint(Settings(cwd=tmp_path, as_of=AS_OF, targets=[tmp_path / "policies/xaa.yaml"]))
+    shown = "policies/xaa.yaml"
+    expected = [key(f.anchored({shown})) for f in whole.findings if any(loc.path == shown for loc in f.locations)]
+    assert [f.rule for f in one.findings] == ["E004"] and sorted(map(key, one.findings)) == sorted(expected)
