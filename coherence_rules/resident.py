@@ -33,7 +33,10 @@ class Resident:
         # By path as found: (stat, what reading it gave, the hash of those bytes).
         self._read: dict[str, tuple[tuple, bytes | LoadedFile, str]] = {}
         self._hashes: dict[int, tuple[bytes, str]] = {}  # id(bytes) -> (those bytes, their sha256)
-        self._loaded: dict[tuple[str, str, Limits], LoadedFile] = {}  # by (display path, bytes' hash, limits)
+        self._loaded: dict[tuple[str, str, int], LoadedFile] = {}  # by (display path, bytes' hash, limits)
+        # Limits by a number: hashing and comparing the dataclass for each of thousands of files shows.
+        self._tokens: dict[Limits, int] = {}
+        self._last: tuple[Limits | None, int] = (None, 0)
         self._values: dict[Hashable, Any] = {}  # remember()
         self._read_now: dict[str, tuple[tuple, bytes | LoadedFile, str]] = {}
         self._seen_now: set[tuple[str, str]] = set()  # (display path, hash) of every file this run read
@@ -47,12 +50,13 @@ class Resident:
             stat = os.stat(where)
         except OSError:
             return load.read_file(path, display, limits)
-        signature = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev, display, limits)
+        token = self._token(limits)
+        signature = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev, display, token)
         kept = self._read.get(where)
         if kept is not None and kept[0] == signature:
             self._read_now[where] = kept
             self._seen_now.add((display, kept[2]))
-            return self._loaded.get((display, kept[2], limits)) or kept[1]  # the file as loaded, once it was
+            return self._loaded.get((display, kept[2], token)) or kept[1]  # the file as loaded, once it was
         started = time.time_ns()
         source = load.read_file(path, display, limits)
         digest = hashlib.sha256(source).hexdigest() if isinstance(source, bytes) else ""
@@ -69,14 +73,19 @@ class Resident:
             return kept[1]
         return hashlib.sha256(data).hexdigest()
 
+    def _token(self, limits: Limits) -> int:
+        if limits is not self._last[0]:
+            self._last = (limits, self._tokens.setdefault(limits, len(self._tokens)))
+        return self._last[1]
+
     def loaded(self, display: str, content: str, limits: Limits) -> LoadedFile | None:
-        return self._loaded.get((display, content, limits))
+        return self._loaded.get((display, content, self._token(limits)))
 
     def keep(self, file: LoadedFile, limits: Limits) -> None:
         """Keep a file as loaded; its documents remember what is computed from them from now on."""
         for document in file.documents:
             document.memo = {}
-        self._loaded[(file.path, file.content, limits)] = file
+        self._loaded[(file.path, file.content, self._token(limits))] = file
 
     def value(self, key: Hashable, compute: Callable[[], T]) -> T:
         if key in self._values_now:
