@@ -27,13 +27,17 @@ from run import CLI, Run, bare_parse, whole_run  # noqa: E402
 
 
 def change_one_file(root: Path) -> Path:
-    """Turn the first restricting objective of the corpus (in file order) into a protecting one."""
-    for path in sorted(root.rglob("*.yaml")):
-        text = path.read_text(encoding="utf-8")
-        if "stance: restrict" in text:
-            path.write_text(text.replace("stance: restrict", "stance: protect", 1), encoding="utf-8")
-            return path
-    raise SystemExit("no restricting objective to change")
+    """Turn the first restricting objective of the corpus (in file order) into a protecting one; when
+    none is left (a small sparse corpus, after several rounds), the first protecting one into a
+    restricting one."""
+    files = sorted(root.rglob("*.yaml"))
+    for old, new in (("stance: restrict", "stance: protect"), ("stance: protect", "stance: restrict")):
+        for path in files:
+            text = path.read_text(encoding="utf-8")
+            if old in text:
+                path.write_text(text.replace(old, new, 1), encoding="utf-8")
+                return path
+    raise SystemExit("no objective with a stance to change")
 
 
 def measure(name: str, corpus: corpus_gen.Corpus, tmp: Path) -> list[tuple[str, Run | None, float]]:
