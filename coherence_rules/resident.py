@@ -1,11 +1,14 @@
 """The corpus `coherence serve` keeps in memory between runs (serve.py): each file's bytes while its
 stat says it is unchanged, each file as loaded, and, on the documents of those files, what was
-computed from them alone (their validation, their shard keys, their references). A one-shot run
-keeps none of this: `CURRENT` is None and every stage computes as it always does.
+computed from them (Document.remembered and .keep: their validation, placing and references; each
+record's facts key, facts and their hash, with what those were computed from). Whole-corpus values
+are kept by `remember` (keyed by what they are made of) and `unless_changed` (given back while their
+inputs are equal: where every record goes, shards.Placement). A one-shot run keeps none of this:
+`CURRENT` is None and every stage computes as it always does.
 
 Every entry is keyed by what it was made from (the file's stat, the hash of its bytes, the very
-document object), so a run that uses one gets what computing afresh would give; the end of a run
-forgets the files it did not read."""
+document object, the inputs it was computed from), so a run that uses one gets what computing afresh
+would give; the end of a run forgets the files it did not read."""
 
 from __future__ import annotations
 

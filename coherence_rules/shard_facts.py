@@ -99,10 +99,13 @@ class ShardFacts:
             facts = [self.pack.expand(values) for values in kept]
         else:
             facts = [p for p in map(self.pack.prepare, record_facts(entry, self.ctx)) if p is not None]
-            if facts and (self._left[entry.index] > 1 or (memo and entry.document.keeps)):
-                self._kept[entry.index] = [self.pack.compact(fact) for fact in facts]
-                if memo:  # marshalled: half the memory of the tuples (50 MB for 10,000 dense records)
-                    entry.document.keep(facts_of, memo, marshal.dumps(self._kept[entry.index]))
+            kept_here, kept_on_document = self._left[entry.index] > 1, bool(memo) and entry.document.keeps
+            if facts and (kept_here or kept_on_document):
+                compact = [self.pack.compact(fact) for fact in facts]
+                if kept_here:
+                    self._kept[entry.index] = compact
+                if kept_on_document:  # marshalled: half the memory of the tuples (50 MB for 10,000 dense records)
+                    entry.document.keep(facts_of, memo, marshal.dumps(compact))
         for fact in facts:
             fact["ri"] = ri
         return facts
