@@ -94,7 +94,8 @@ def run_stages(
     say(f"validating {sum(len(f.documents) for f in loaded)} records from {len(loaded)} files")
     # A run naming files validates and evaluates the records of the shards they touch, no others.
     partial = target_paths and any(f.path not in target_paths for f in loaded)
-    valid = validate(loaded, *(needed_documents(loaded, target_paths) if partial else (None, None)))
+    needs = needed_documents(loaded, target_paths) if partial else None
+    valid = validate(loaded, needs.validated if needs else None, needs.checked if needs else None)
     only_shards = evaluated = None
     if target_paths:
         keys = membership(valid)

@@ -248,11 +248,14 @@ def _looks_like_a_record(document: Document) -> bool:
 def _known(document: Document) -> _Known | None:
     """The document as duplicates and references see it (None: no readable id)."""
 
-    def compute() -> _Known | None:
+    def compute() -> tuple[str, str] | None:
         record_id = _readable_id(document.data)
-        return _Known(record_id, str(document.data.get("kind")), document) if record_id else None
+        return (record_id, str(document.data.get("kind"))) if record_id else None
 
-    return document.remembered("known", compute)
+    # The id and kind are kept, not the _Known: a document's memo that pointed back to the document
+    # would make a cycle, which a server's frozen heap frees only at its next full collection.
+    row = document.remembered("id and kind", compute)
+    return _Known(*row, document) if row is not None else None
 
 
 def validate(
