@@ -130,7 +130,7 @@ def main():
     "-j",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes that parse files and evaluate shards [default: one per CPU for large corpora].",
+    help="Worker processes that parse files, build facts and evaluate shards [default: one per CPU for large corpora].",
 )
 @click.option(
     "--summary",

@@ -14,7 +14,7 @@ durable-rules or knows its format and its faults (docs/engine-notes.md):
 - every fact carries an id whose 32-bit hash no other fact of its state shares, so no distinct
   fact is "already observed"; should one be dropped anyway, it is found and asserted again;
 - a non-finite number is refused before it is serialised (the engine would discard the rest of
-  its batch); exceptions swallowed in actions come back; a dead worker process is an error.
+  its batch); exceptions swallowed in actions come back.
 
 A match names its facts by their positions in the list the shard was run with (their ids tell the
 action which they are), so the caller reads them as it gave them and can keep matches compactly.
@@ -27,12 +27,9 @@ import hashlib
 import itertools
 import json
 import math
-import multiprocessing
 import operator
 import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import durable_rules_engine
@@ -47,7 +44,6 @@ MAX_RULES = 400  # create_ruleset hangs past 512 rules hanging off the root
 MAX_PATTERNS = 4_000  # patterns over all engine rules, a negation's expanded `in` tests included
 BATCH = 200  # facts per assert_facts call: small batches stay in the engine's correct regime
 RETRIES = 3  # attempts at a shard whose run did not complete, or whose dropped facts would not stay
-IN_FLIGHT = 2  # shards queued per worker process: only a few shards' facts are alive at a time
 FNV_OFFSET, FNV_PRIME = 0x811C9DC5, 16777619  # durable-rules' 32-bit FNV-1 (src/rules/json.h)
 
 
@@ -514,43 +510,3 @@ def run(pack: Pack, facts: list[Fact], match_limit: int = 0) -> RunResult:
             result.retries = attempt
             return result
     raise EngineError(f"the engine did not finish evaluating a shard in {RETRIES} attempts")
-
-
-_POOL_PACK: Pack | None = None
-
-
-def _run_in_worker(facts: list[Fact], match_limit: int) -> RunResult:
-    assert _POOL_PACK is not None
-    return run(_POOL_PACK, facts, match_limit)
-
-
-def run_all(
-    pack: Pack, fact_lists: Iterable[list[Fact] | None], jobs: int = 1, match_limit: int = 0
-) -> Iterator[RunResult | None]:
-    """Run shards in order; with jobs > 1 in forked worker processes (the engine's C core never
-    releases the GIL, so threads would not help). A shard given as None is not run (its matches are
-    known): its result is None, in its place. A forked worker inherits the registered pack; results
-    come back in shard order, so output does not depend on scheduling. A worker that dies breaks the
-    pool at once: an error, never a wait for a result that cannot come."""
-    global _POOL_PACK
-    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from (None if facts is None else run(pack, facts, match_limit) for facts in fact_lists)
-        return
-    _POOL_PACK = pack
-    try:
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            pending: collections.deque[Future | None] = collections.deque()
-            for facts in fact_lists:
-                pending.append(None if facts is None else pool.submit(_run_in_worker, facts, match_limit))
-                while pending and (pending[0] is None or sum(f is not None for f in pending) >= IN_FLIGHT * jobs):
-                    head = pending.popleft()
-                    yield None if head is None else head.result()
-            while pending:
-                head = pending.popleft()
-                yield None if head is None else head.result()
-    except BrokenProcessPool:  # from a result, or from the next submit once the pool knows
-        raise EngineError(
-            "a worker process died while evaluating a shard (killed, or out of memory?); rerun with --jobs 1"
-        ) from None
-    finally:
-        _POOL_PACK = None

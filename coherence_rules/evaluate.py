@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 
-from . import parties
+from . import engine, parties, workers
 from .catalogue import FACT_TYPES
 from .corpus_errors import corpus_error
 from .corpus_index import CorpusIndex
-from .engine import Pack, register, run_all
+from .engine import Pack, register
 from .facts import Context, Fact, context, obligation_facts
 from .findings import Finding, Location
 from .ir import At, CompiledRule, Match, ReportPlan
 from .obligations import Obligation
 from .record_views import owner
 from .schema import Agreement, Institution
-from .shard_facts import ShardFacts, ShardRun
+from .shard_facts import Found, Recorder, ShardFacts
 from .shards import Shard, pair_shards, shards
 from .validate import Corpus, RecordEntry
 
@@ -192,27 +191,17 @@ def _run(
 ) -> list[Finding]:
     pack: Pack = register(rules)
     shard_facts = ShardFacts(pack, ctx, shared, index, match_limit, evaluated)
-    runs: collections.deque[ShardRun] = collections.deque()
-
-    def engine_input() -> Iterator[list[Fact] | None]:
-        """Each shard's facts, or None when its matches are known; run_all consumes a shard's
-        input before it hands back its result, so `runs` holds that shard by then."""
-        for shard in evaluated:
-            runs.append(shard_facts.plan(shard))
-            yield runs[-1].facts
-
+    parallel = jobs > 1 and len(evaluated) > 1 and workers.can_fork()
+    outcomes = _in_workers(shard_facts, evaluated, jobs) if parallel else map(_evaluated(shard_facts), evaluated)
     findings: list[Finding] = []
-    results = run_all(pack, engine_input(), jobs if len(evaluated) > 1 else 1, match_limit)
-    for number, result in enumerate(results, 1):
-        run = runs.popleft()
-        shard = run.shard
+    for number, (shard, (found, errors)) in enumerate(zip(evaluated, outcomes, strict=True), 1):
         progress(f"rules: shard {number}/{len(evaluated)} ({shard.key})")
         by_rule: dict[str, list[tuple[int, Match]]] = {}
-        for rule_id, query, match in run.known if result is None else shard_facts.found(run, result):
+        for rule_id, query, match in found:
             by_rule.setdefault(rule_id, []).append((query, match))
         for rule_id, matches in by_rule.items():
             findings.extend(_findings(pack.by_id[rule_id], matches, ctx, obligations))
-        for rule_id, message in result.errors if result is not None else ():
+        for rule_id, message in errors:
             anchor = shard.records[0].location()
             findings.append(
                 corpus_error(
@@ -222,3 +211,59 @@ def _run(
                 )
             )
     return findings
+
+
+Outcome = tuple[Found, list[tuple[str, str]]]  # a shard's matches, and the errors of its engine run
+
+
+def _evaluated(shard_facts: ShardFacts) -> Callable[[Shard], Outcome]:
+    """A shard's matches: from the index, else from the engine on the shard's facts."""
+
+    def outcome(shard: Shard) -> Outcome:
+        run = shard_facts.plan(shard)
+        if run.facts is None:
+            return run.known, []
+        result = engine.run(shard_facts.pack, run.facts, shard_facts.match_limit)
+        return shard_facts.found(run, result), result.errors
+
+    return outcome
+
+
+# What the forked workers of _in_workers inherit: the pack's facts and the shards to evaluate.
+_WORK: tuple[ShardFacts, list[Shard]] | None = None
+
+
+def _in_workers(shard_facts: ShardFacts, evaluated: list[Shard], jobs: int) -> Iterator[Outcome]:
+    """Each shard's outcome: from the index here, or from a worker process that builds the facts
+    of its records from the corpus it inherited and runs the engine on them. No fact is built in
+    this process or sent to a worker; what the workers would write to the index comes back and is
+    written here."""
+    global _WORK
+    _WORK = (shard_facts, evaluated)
+
+    def tasks() -> Iterator[int | workers.Done[tuple[Outcome, Recorder | None]]]:
+        for number, shard in enumerate(evaluated):
+            known = shard_facts.known(shard)
+            yield number if known is None else workers.Done(((known, []), None))
+
+    try:
+        for outcome, recorded in workers.in_order(
+            _evaluated_in_worker, tasks(), jobs, "evaluating a shard", _start_worker
+        ):
+            if recorded is not None and shard_facts.index is not None:
+                assert isinstance(shard_facts.index, CorpusIndex)
+                recorded.replay(shard_facts.index)
+            yield outcome
+    finally:
+        _WORK = None
+
+
+def _start_worker() -> None:
+    assert _WORK is not None
+    _WORK[0].in_worker()
+
+
+def _evaluated_in_worker(number: int) -> tuple[Outcome, Recorder | None]:
+    assert _WORK is not None
+    shard_facts, evaluated = _WORK
+    return _evaluated(shard_facts)(evaluated[number]), shard_facts.recorded()

@@ -39,6 +39,33 @@ def _digest(facts: list[Fact]) -> bytes:
     return hashlib.sha256(repr([tuple(fact.values()) for fact in facts]).encode()).digest()
 
 
+class Recorder:
+    """The index as a forked worker process sees it (the parent's database connection is never used
+    there): every lookup misses, and what would be written is handed back for the parent to write."""
+
+    def __init__(self) -> None:
+        self.facts_put: list[tuple[str, bytes, int]] = []
+        self.matches_put: list[tuple[str, StoredMatches]] = []
+
+    def facts(self, keys: list[str]) -> dict[str, tuple[bytes, int]]:
+        return {}
+
+    def matches(self, key: str) -> StoredMatches | None:
+        return None
+
+    def put_facts(self, key: str, digest: bytes, count: int) -> None:
+        self.facts_put.append((key, digest, count))
+
+    def put_matches(self, key: str, stored: StoredMatches) -> None:
+        self.matches_put.append((key, stored))
+
+    def replay(self, index: CorpusIndex) -> None:
+        for key, digest, count in self.facts_put:
+            index.put_facts(key, digest, count)
+        for key, stored in self.matches_put:
+            index.put_matches(key, stored)
+
+
 @dataclass
 class ShardRun:
     """A shard about to be evaluated: its key in the index, and either the facts the engine is to
@@ -61,7 +88,8 @@ class ShardFacts:
         match_limit: int,
         planned: Sequence[Shard] = (),  # the shards `plan` will be given, in order
     ):
-        self.pack, self.index, self.match_limit = pack, index, match_limit
+        self.pack, self.match_limit = pack, match_limit
+        self.index: CorpusIndex | Recorder | None = index
         self.ctx = dataclasses.replace(ctx, wanted=pack.fact_types, may_accept=pack.may_accept)
         self.shared = [p for p in map(pack.prepare, shared) if p is not None]
         self._shared_digest = _digest(self.shared)
@@ -71,6 +99,18 @@ class ShardFacts:
         # last of its shards is planned: a record belongs to several (six, in a dense corpus).
         self._left = collections.Counter(entry.index for shard in planned for entry in shard.records)
         self._kept: dict[int, list[tuple]] = {}
+
+    def in_worker(self) -> None:
+        """In a forked worker process: what would go to the index goes to a Recorder instead."""
+        if self.index is not None:
+            self.index = Recorder()
+
+    def recorded(self) -> Recorder | None:
+        """In a worker, what it would have written to the index since it was last asked."""
+        if not isinstance(self.index, Recorder):
+            return None
+        taken, self.index = self.index, Recorder()
+        return taken
 
     def _memo_key(self, entry: RecordEntry) -> str | None:
         """Where the index keeps the hash of a record's facts: the pack, the record (its file's bytes
@@ -124,52 +164,72 @@ class ShardFacts:
                 if self._left[entry.index] <= 0:
                     self._kept.pop(entry.index, None)
 
-    def _plan(self, shard: Shard) -> ShardRun:
-        built: dict[int, list[Fact]] = {}  # facts built to be hashed: the engine takes them on a miss
-        memos = {e.index: self._memo_key(e) for e in shard.records if e.index not in self._records}
-        # A server keeps each record's hash on its document (resident.py); the index is asked for the rest.
+    def _recall_digests(self, entries: Sequence[RecordEntry]) -> dict[int, str | None]:
+        """Take the hashes of these records' facts from their documents (a server keeps them there,
+        resident.py) or from the index, where they are known; each record's memo key."""
+        memos = {e.index: self._memo_key(e) for e in entries if e.index not in self._records}
         digest_of = f"facts digest {self.pack.name}"
-        for entry in shard.records:
+        for entry in entries:
             memo = memos.get(entry.index)
             kept = entry.document.recall(digest_of, memo) if memo else None
             if kept is not None:
                 self._records[entry.index] = kept
         asked = [memo for i, memo in memos.items() if memo and i not in self._records]
         remembered = self.index.facts(asked) if self.index is not None and asked else {}
+        for entry in entries:
+            memo = memos.get(entry.index)
+            if entry.index not in self._records and memo in remembered:
+                self._records[entry.index] = remembered[memo]
+                entry.document.keep(digest_of, memo, remembered[memo])
+        return memos
+
+    def _stored(self, shard: Shard) -> tuple[list[RecordEntry], list[Fact], str, Found | None]:
+        """(the shard's members, its own facts, its key in the index, its matches if the index holds
+        them), once every record's hash is known."""
+        members = [entry for entry in shard.records if self._records[entry.index][1]]
+        of_shard = self._of_shard(shard)
+        if self.index is None:
+            return members, of_shard, "", None
+        digests = (self._records[entry.index][0] for entry in members)
+        key = CorpusIndex.matches_key(
+            self.pack.name, str(self.match_limit), *digests, _digest(of_shard), self._shared_digest
+        )
+        stored = self.index.matches(key)
+        return members, of_shard, key, self._known(members, stored) if stored is not None else None
+
+    def known(self, shard: Shard) -> Found | None:
+        """The shard's matches, if the index holds them for the facts its records are known to
+        have: found without building a fact (else None)."""
+        if self.index is None:
+            return None
+        self._recall_digests(shard.records)
+        if any(entry.index not in self._records for entry in shard.records):
+            return None
+        return self._stored(shard)[3]
+
+    def _plan(self, shard: Shard) -> ShardRun:
+        built: dict[int, list[Fact]] = {}  # facts built to be hashed: the engine takes them on a miss
+        memos = self._recall_digests(shard.records)
         for entry in shard.records:
             if entry.index in self._records:
                 continue
             memo = memos[entry.index]
-            if memo in remembered:
-                self._records[entry.index] = remembered[memo]
-            else:
-                built[entry.index] = self._facts(entry, 0)  # hashed with `ri` 0: the same in any place
-                own = built[entry.index]
-                self._records[entry.index] = (_digest(own) if self.index else b"", len(own))
-                if self.index is not None and memo:
-                    self.index.put_facts(memo, *self._records[entry.index])
+            own = built[entry.index] = self._facts(entry, 0)  # hashed with `ri` 0: the same in any place
+            self._records[entry.index] = (_digest(own) if self.index else b"", len(own))
+            if self.index is not None and memo:
+                self.index.put_facts(memo, *self._records[entry.index])
             if memo:
-                entry.document.keep(digest_of, memo, self._records[entry.index])
-        members = [entry for entry in shard.records if self._records[entry.index][1]]
-        of_shard = self._of_shard(shard)
-        tail = of_shard + self.shared
-        key = ""
-        if self.index is not None:
-            digests = (self._records[entry.index][0] for entry in members)
-            key = CorpusIndex.matches_key(
-                self.pack.name, str(self.match_limit), *digests, _digest(of_shard), self._shared_digest
-            )
-            stored = self.index.matches(key)
-            known = self._known(members, stored) if stored is not None else None
-            if known is not None:
-                return ShardRun(shard, members, key, None, known)
+                entry.document.keep(f"facts digest {self.pack.name}", memo, self._records[entry.index])
+        members, of_shard, key, known = self._stored(shard)
+        if known is not None:
+            return ShardRun(shard, members, key, None, known)
         facts: list[Fact] = []
         for n, entry in enumerate(members):
             record = built[entry.index] if entry.index in built else self._facts(entry, n)
             for fact in record:
                 fact["ri"] = n
             facts += record
-        return ShardRun(shard, members, key, facts + tail, [])
+        return ShardRun(shard, members, key, facts + of_shard + self.shared, [])
 
     def _known(self, members: list[RecordEntry], stored: StoredMatches) -> Found | None:
         """Stored matches with their facts; None (a miss) unless every one names, for a rule of the

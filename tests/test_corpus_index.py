@@ -364,13 +364,26 @@ def test_a_one_file_run_after_a_whole_run_asks_the_engine_nothing(corpus, tmp_pa
     assert findings(report) == findings(corpus({}, jobs=1, targets=[law]))
 
 
-def test_worker_processes_take_only_the_shards_the_index_does_not_know(corpus, tmp_path_factory, engine_runs):
+def test_worker_processes_take_only_the_shards_the_index_does_not_know(corpus, tmp_path_factory, monkeypatch):
+    from coherence_rules.shard_facts import ShardFacts
+
+    sent = []  # the shards whose matches the index does not hold: a worker evaluates them
+    original = ShardFacts.known
+
+    def known(self, shard):
+        found = original(self, shard)
+        if found is None:
+            sent.append(shard.key)
+        return found
+
+    monkeypatch.setattr(ShardFacts, "known", known)
     index = tmp_path_factory.mktemp("index")
     corpus(TWO_COUNTRIES, cache_dir=index, jobs=2)
-    engine_runs.clear()
+    assert sent == ["XAA", "XAB"]
+    sent.clear()
     changed = {**TWO_COUNTRIES, "xab/law.yaml": _in("XAB", LAW).replace("restrict", "protect")}
     report = corpus(changed, cache_dir=index, jobs=2)
-    assert engine_runs == ["XAB"]  # after XAA's shard, whose matches are known
+    assert sent == ["XAB"]  # XAA's matches are known
     assert findings(report) == findings(corpus(changed, jobs=1))
 
 

@@ -11,9 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import AS_OF, index_rows
 
-from coherence_rules import load
+import coherence_rules
+from coherence_rules import facts, load, shard_facts
 from coherence_rules.atomic import write_atomic
+from coherence_rules.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -102,6 +105,34 @@ def test_files_parsed_in_worker_processes_are_the_files_parsed_in_one(monkeypatc
     assert in_workers == in_one
     assert [f.path for f in in_one] == [path for path, _ in sources]
     assert [f.findings[0].rule for f in in_one[-3:]] == ["E001", "E006", "E005"]
+
+
+def test_shards_evaluated_in_worker_processes_are_the_shards_evaluated_in_one(monkeypatch, tmp_path):
+    """The sample in forked workers, each building its shards' facts from the corpus it inherited:
+    the same report, and the same index (each record's facts hash, each shard's matches, written
+    by this process from what the workers hand back); no fact is built in this process."""
+    built_here = []  # in this process: a forked worker appends to its own copy
+
+    def record_facts(entry, ctx):
+        built_here.append(entry.index)
+        return facts.record_facts(entry, ctx)
+
+    monkeypatch.setattr(shard_facts, "record_facts", record_facts)
+
+    def run(jobs, index):
+        return coherence_rules.lint(
+            Settings(corpus=[REPO / "policies"], cwd=REPO, as_of=AS_OF, jobs=jobs, cache_dir=index)
+        )
+
+    in_one = run(1, tmp_path / "one")
+    assert built_here
+    built_here.clear()
+    in_workers = run(2, tmp_path / "workers")
+    assert built_here == []
+    assert in_workers.findings == in_one.findings and len(in_one.findings) > 40
+    for table in ("facts", "matches"):
+        rows = index_rows(tmp_path / "one", table)
+        assert len(rows) > 20 and index_rows(tmp_path / "workers", table) == rows, table
 
 
 # --- atomic writes --------------------------------------------------------------------------------
