@@ -241,10 +241,10 @@ def _in_workers(shard_facts: ShardFacts, evaluated: list[Shard], jobs: int) -> I
     global _WORK
     _WORK = (shard_facts, evaluated)
 
-    def tasks() -> Iterator[int | workers.Done[tuple[Outcome, Recorder | None]]]:
+    def tasks() -> Iterator[tuple[int, dict[int, str | None]] | workers.Done[tuple[Outcome, Recorder | None]]]:
         for number, shard in enumerate(evaluated):
             known = shard_facts.known(shard)
-            yield number if known is None else workers.Done(((known, []), None))
+            yield (number, shard_facts.memo_keys(shard)) if known is None else workers.Done(((known, []), None))
 
     try:
         for outcome, recorded in workers.in_order(
@@ -263,7 +263,10 @@ def _start_worker() -> None:
     _WORK[0].in_worker()
 
 
-def _evaluated_in_worker(number: int) -> tuple[Outcome, Recorder | None]:
+def _evaluated_in_worker(task: tuple[int, dict[int, str | None]]) -> tuple[Outcome, Recorder | None]:
+    """A shard's outcome, given its number and its records' memo keys (the main process has them)."""
     assert _WORK is not None
     shard_facts, evaluated = _WORK
+    number, memos = task
+    shard_facts.learn_memo_keys(memos)
     return _evaluated(shard_facts)(evaluated[number]), shard_facts.recorded()

@@ -94,6 +94,8 @@ class ShardFacts:
         self.shared = [p for p in map(pack.prepare, shared) if p is not None]
         self._shared_digest = _digest(self.shared)
         self._records: dict[int, tuple[bytes, int]] = {}  # corpus index -> the hash of its facts, how many
+        self._memos: dict[int, str | None] = {}  # corpus index -> its memo key
+        self._asked: set[int] = set()  # records whose hash was looked for (found or not)
         self._contents = {f.path: f.content for f in ctx.corpus.files}
         # A record's facts are built once and kept, as tuples (a third of a dict's memory), until the
         # last of its shards is planned: a record belongs to several (six, in a dense corpus).
@@ -105,6 +107,13 @@ class ShardFacts:
         if self.index is not None:
             self.index = Recorder()
 
+    def memo_keys(self, shard: Shard) -> dict[int, str | None]:
+        """The memo keys of the shard's records worked out so far (for a worker: it need not again)."""
+        return {e.index: self._memos[e.index] for e in shard.records if e.index in self._memos}
+
+    def learn_memo_keys(self, memos: dict[int, str | None]) -> None:
+        self._memos.update(memos)
+
     def recorded(self) -> Recorder | None:
         """In a worker, what it would have written to the index since it was last asked."""
         if not isinstance(self.index, Recorder):
@@ -114,7 +123,13 @@ class ShardFacts:
 
     def _memo_key(self, entry: RecordEntry) -> str | None:
         """Where the index keeps the hash of a record's facts: the pack, the record (its file's bytes
-        and its place there), its standing, and what else facts.py reads for it (context_reads)."""
+        and its place there), its standing, and what else facts.py reads for it (context_reads).
+        Worked out once a run: a record belongs to several shards."""
+        if entry.index not in self._memos:
+            self._memos[entry.index] = self._new_memo_key(entry)
+        return self._memos[entry.index]
+
+    def _new_memo_key(self, entry: RecordEntry) -> str | None:
         content = self._contents.get(entry.path)
         if self.index is None or not content:
             return None
@@ -164,24 +179,25 @@ class ShardFacts:
                 if self._left[entry.index] <= 0:
                     self._kept.pop(entry.index, None)
 
-    def _recall_digests(self, entries: Sequence[RecordEntry]) -> dict[int, str | None]:
+    def _recall_digests(self, entries: Sequence[RecordEntry]) -> None:
         """Take the hashes of these records' facts from their documents (a server keeps them there,
-        resident.py) or from the index, where they are known; each record's memo key."""
-        memos = {e.index: self._memo_key(e) for e in entries if e.index not in self._records}
+        resident.py) or from the index, where they are known; each record is looked for once."""
+        fresh = [e for e in entries if e.index not in self._records and e.index not in self._asked]
+        self._asked.update(e.index for e in fresh)
+        memos = {e.index: self._memo_key(e) for e in fresh}
         digest_of = f"facts digest {self.pack.name}"
-        for entry in entries:
-            memo = memos.get(entry.index)
+        for entry in fresh:
+            memo = memos[entry.index]
             kept = entry.document.recall(digest_of, memo) if memo else None
             if kept is not None:
                 self._records[entry.index] = kept
         asked = [memo for i, memo in memos.items() if memo and i not in self._records]
         remembered = self.index.facts(asked) if self.index is not None and asked else {}
-        for entry in entries:
-            memo = memos.get(entry.index)
+        for entry in fresh:
+            memo = memos[entry.index]
             if entry.index not in self._records and memo in remembered:
                 self._records[entry.index] = remembered[memo]
                 entry.document.keep(digest_of, memo, remembered[memo])
-        return memos
 
     def _stored(self, shard: Shard) -> tuple[list[RecordEntry], list[Fact], str, Found | None]:
         """(the shard's members, its own facts, its key in the index, its matches if the index holds
@@ -209,11 +225,11 @@ class ShardFacts:
 
     def _plan(self, shard: Shard) -> ShardRun:
         built: dict[int, list[Fact]] = {}  # facts built to be hashed: the engine takes them on a miss
-        memos = self._recall_digests(shard.records)
+        self._recall_digests(shard.records)
         for entry in shard.records:
             if entry.index in self._records:
                 continue
-            memo = memos[entry.index]
+            memo = self._memo_key(entry)
             own = built[entry.index] = self._facts(entry, 0)  # hashed with `ri` 0: the same in any place
             self._records[entry.index] = (_digest(own) if self.index else b"", len(own))
             if self.index is not None and memo:
