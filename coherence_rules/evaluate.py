@@ -191,8 +191,18 @@ def _run(
 ) -> list[Finding]:
     pack: Pack = register(rules)
     shard_facts = ShardFacts(pack, ctx, shared, index, match_limit, evaluated)
-    parallel = jobs > 1 and len(evaluated) > 1 and workers.can_fork()
-    outcomes = _in_workers(shard_facts, evaluated, jobs) if parallel else map(_evaluated(shard_facts), evaluated)
+    # Workers when many records' facts must be built (a cold run, a changed rule): a worker cannot
+    # ask the index whether facts built again are those it knows, so after a few edits the shards
+    # are planned here, and those whose facts did not change take their matches from the index.
+    parallel = (
+        jobs > 1
+        and len(evaluated) > 1
+        and shard_facts.unknown_records(evaluated) >= WORKERS_FROM
+        and workers.can_fork()
+    )
+    outcomes = (
+        _in_workers(shard_facts, evaluated, jobs) if parallel else (_evaluated(shard_facts, s) for s in evaluated)
+    )
     findings: list[Finding] = []
     for number, (shard, (found, errors)) in enumerate(zip(evaluated, outcomes, strict=True), 1):
         progress(f"rules: shard {number}/{len(evaluated)} ({shard.key})")
@@ -214,19 +224,16 @@ def _run(
 
 
 Outcome = tuple[Found, list[tuple[str, str]]]  # a shard's matches, and the errors of its engine run
+WORKERS_FROM = 2000  # records whose facts must be built: below this, a worker pool costs more than it saves
 
 
-def _evaluated(shard_facts: ShardFacts) -> Callable[[Shard], Outcome]:
+def _evaluated(shard_facts: ShardFacts, shard: Shard) -> Outcome:
     """A shard's matches: from the index, else from the engine on the shard's facts."""
-
-    def outcome(shard: Shard) -> Outcome:
-        run = shard_facts.plan(shard)
-        if run.facts is None:
-            return run.known, []
-        result = engine.run(shard_facts.pack, run.facts, shard_facts.match_limit)
-        return shard_facts.found(run, result), result.errors
-
-    return outcome
+    run = shard_facts.plan(shard)
+    if run.facts is None:
+        return run.known, []
+    result = engine.run(shard_facts.pack, run.facts, shard_facts.match_limit)
+    return shard_facts.found(run, result), result.errors
 
 
 # What the forked workers of _in_workers inherit: the pack's facts and the shards to evaluate.
@@ -269,4 +276,4 @@ def _evaluated_in_worker(task: tuple[int, dict[int, str | None]]) -> tuple[Outco
     shard_facts, evaluated = _WORK
     number, memos = task
     shard_facts.learn_memo_keys(memos)
-    return _evaluated(shard_facts)(evaluated[number]), shard_facts.recorded()
+    return _evaluated(shard_facts, evaluated[number]), shard_facts.recorded()

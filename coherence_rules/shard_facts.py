@@ -213,6 +213,13 @@ class ShardFacts:
         stored = self.index.matches(key)
         return members, of_shard, key, self._known(members, stored) if stored is not None else None
 
+    def unknown_records(self, shards: Sequence[Shard]) -> int:
+        """How many of these shards' records have facts whose hash neither their documents nor the
+        index know (their facts must be built: all of them in a cold run)."""
+        entries = list({entry.index: entry for shard in shards for entry in shard.records}.values())
+        self._recall_digests(entries)
+        return sum(entry.index not in self._records for entry in entries)
+
     def known(self, shard: Shard) -> Found | None:
         """The shard's matches, if the index holds them for the facts its records are known to
         have: found without building a fact (else None)."""

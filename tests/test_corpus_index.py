@@ -365,6 +365,7 @@ def test_a_one_file_run_after_a_whole_run_asks_the_engine_nothing(corpus, tmp_pa
 
 
 def test_worker_processes_take_only_the_shards_the_index_does_not_know(corpus, tmp_path_factory, monkeypatch):
+    from coherence_rules import evaluate
     from coherence_rules.shard_facts import ShardFacts
 
     sent = []  # the shards whose matches the index does not hold: a worker evaluates them
@@ -377,14 +378,43 @@ def test_worker_processes_take_only_the_shards_the_index_does_not_know(corpus, t
         return found
 
     monkeypatch.setattr(ShardFacts, "known", known)
+    monkeypatch.setattr(evaluate, "WORKERS_FROM", 1)
     index = tmp_path_factory.mktemp("index")
     corpus(TWO_COUNTRIES, cache_dir=index, jobs=2)
-    assert sent == ["XAA", "XAB"]
+    assert sent == ["XAA", "XAB"]  # (the one pair shard is evaluated here)
     sent.clear()
     changed = {**TWO_COUNTRIES, "xab/law.yaml": _in("XAB", LAW).replace("restrict", "protect")}
     report = corpus(changed, cache_dir=index, jobs=2)
     assert sent == ["XAB"]  # XAA's matches are known
     assert findings(report) == findings(corpus(changed, jobs=1))
+
+
+def test_after_a_few_edits_shards_are_planned_here_and_unchanged_facts_take_their_matches(
+    corpus, tmp_path_factory, monkeypatch
+):
+    """A worker cannot ask the index whether facts built again are facts it knows: with fewer
+    records to build than make workers worth it, shards are planned in this process, and a comment
+    added to a file (its records' facts built again, the same) asks the engine nothing."""
+    from coherence_rules import engine, evaluate
+
+    runs = tmp_path_factory.mktemp("runs") / "engine"  # a line per engine run, in any process
+    original = engine.run
+
+    def run(*args):
+        with runs.open("a") as log:
+            log.write("run\n")
+        return original(*args)
+
+    monkeypatch.setattr(engine, "run", run)
+    monkeypatch.setattr(evaluate, "WORKERS_FROM", 3)  # the law file's one record is below it
+    index = tmp_path_factory.mktemp("index")
+    before = corpus(TWO_COUNTRIES, cache_dir=index, jobs=2)
+    assert runs.read_text().count("run") == 3  # two countries, one pair
+    runs.unlink()
+    commented = {**TWO_COUNTRIES, "xab/law.yaml": "# reviewed\n" + _in("XAB", LAW)}
+    report = corpus(commented, cache_dir=index, jobs=2)
+    said = [[(f["rule"], f["message"], f["records"]) for f in findings(r)] for r in (before, report)]
+    assert not runs.exists() and said[0] == said[1] and len(said[0]) > 5  # on lines one further down
 
 
 def wrong_matches(entry: dict) -> dict:

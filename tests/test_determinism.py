@@ -14,7 +14,7 @@ import pytest
 from conftest import AS_OF, index_rows
 
 import coherence_rules
-from coherence_rules import facts, load, shard_facts
+from coherence_rules import evaluate, facts, load, shard_facts
 from coherence_rules.atomic import write_atomic
 from coherence_rules.settings import Settings
 
@@ -118,6 +118,7 @@ def test_shards_evaluated_in_worker_processes_are_the_shards_evaluated_in_one(mo
         return facts.record_facts(entry, ctx)
 
     monkeypatch.setattr(shard_facts, "record_facts", record_facts)
+    monkeypatch.setattr(evaluate, "WORKERS_FROM", 1)  # the sample has fewer records than make a pool worth it
 
     def run(jobs, index):
         return coherence_rules.lint(

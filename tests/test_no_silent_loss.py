@@ -152,7 +152,7 @@ KILLER = textwrap.dedent(
     """
     import datetime as dt, os, signal, sys
     from pathlib import Path
-    from coherence_rules import Settings, engine, lint, load
+    from coherence_rules import Settings, engine, evaluate, lint, load
     from coherence_rules.errors import CoherenceError
 
     parent, stage = os.getpid(), engine.run if sys.argv[2] == "engine" else load._parse
@@ -163,7 +163,7 @@ KILLER = textwrap.dedent(
         return stage(*args)
 
     if sys.argv[2] == "engine":
-        engine.run = dying
+        engine.run, evaluate.WORKERS_FROM = dying, 1
     else:
         load._parse, load.PARSE_IN_WORKERS_FROM = dying, 1
     try:
