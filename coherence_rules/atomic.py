@@ -1,10 +1,12 @@
 """Files the tool writes (reports, baselines, scaffolded files) appear whole or not at all, with the
-permissions any new file of the user's gets (its umask), and no temporary file is left behind."""
+permissions any new file of the user's gets (its umask), and no temporary file is left behind. What
+is not a file (`-o /dev/null`, `-o /dev/stdout`, a named pipe) is written to as it is, never replaced."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -17,9 +19,20 @@ def _umask() -> int:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write via a temporary file and an atomic rename, synced to disk with its directory.
-    mkstemp creates the file 0600: it gets the mode `open` would have given it."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
+    mkstemp creates the file 0600: it gets the mode `open` would have given it. A symbolic link is
+    followed (the file it names is replaced, the link stays); a device or a pipe is written to (a
+    rename would put a file in its place: run as root, `-o /dev/null` replaced the device)."""
+    try:
+        mode: int | None = os.stat(path).st_mode  # through links: /dev/stdout to its pipe or terminal
+    except FileNotFoundError:
+        mode = None
+    real = os.path.realpath(path)
+    if mode is not None and (not stat.S_ISREG(mode) or not os.path.exists(real)):  # (`pipe:[…]` is no path)
+        with open(path, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        return
+    path = Path(real)
+    directory = path.parent
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:

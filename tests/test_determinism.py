@@ -159,3 +159,56 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path):
         write_atomic(tmp_path / "baseline.json", "new \udcff text")
     assert (tmp_path / "baseline.json").read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["baseline.json"]
+
+
+def test_a_report_written_through_a_link_replaces_the_file_it_names_and_keeps_the_link(tmp_path):
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "latest.json").write_text("old\n")
+    (tmp_path / "report.json").symlink_to(tmp_path / "reports" / "latest.json")
+    write_atomic(tmp_path / "report.json", "new\n")
+    assert (tmp_path / "report.json").is_symlink()
+    assert (tmp_path / "reports" / "latest.json").read_text() == "new\n"
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["latest.json"]
+
+
+def test_what_is_not_a_file_is_written_to_never_replaced(tmp_path):
+    """A named pipe, directly and through a link as /dev/stdout is one, stands for every device: run
+    as root, a rename replaced /dev/null with a file (this test does not risk the real one)."""
+    pipe = tmp_path / "report.fifo"
+    os.mkfifo(pipe)
+    (tmp_path / "stdout").symlink_to(pipe)
+    for target in (pipe, tmp_path / "stdout"):
+        reader = subprocess.Popen(["cat", str(pipe)], stdout=subprocess.PIPE, text=True)
+        try:
+            write_atomic(target, "through the pipe\n")
+            assert reader.communicate(timeout=10)[0] == "through the pipe\n"
+        finally:  # a reader left waiting for a writer would hang the suite
+            reader.kill()
+            reader.communicate()
+    assert stat.S_ISFIFO(pipe.stat().st_mode) and (tmp_path / "stdout").is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.fifo", "stdout"]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/fd/1"), reason="no /proc")
+def test_a_report_written_to_a_link_to_stdout_reaches_a_pipe(tmp_path):
+    """A link to /proc/self/fd/1, as /dev/stdout is (this test does not risk the real one): it names
+    `pipe:[…]`, no path a file could be renamed to."""
+    (tmp_path / "stdout").symlink_to("/proc/self/fd/1")
+    command = [
+        sys.executable,
+        "-m",
+        "coherence_rules",
+        "lint",
+        "policies/",
+        "--as-of",
+        "2026-11-23",
+        "--format",
+        "json",
+    ]
+    env = {**os.environ, "COHERENCE_CACHE_DIR": str(tmp_path / "index")}
+    printed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env)
+    written = subprocess.run(
+        [*command, "-o", str(tmp_path / "stdout")], cwd=REPO, capture_output=True, text=True, env=env
+    )
+    assert (written.returncode, written.stderr) == (1, "") and written.stdout == printed.stdout
+    assert '"findings"' in printed.stdout and (tmp_path / "stdout").is_symlink()
