@@ -58,6 +58,8 @@ def _yaml_path(text: str) -> tuple:
 
 JOIN_ONLY = frozenset(t.name for t in FACT_TYPES.values() if t.join_only)  # no finding is about these
 DRAFTS = frozenset({"draft", "negotiating"})  # statuses of records not yet adopted or signed
+Outcome = tuple[Found, list[tuple[str, str]]]  # a shard's matches, and the errors of its engine run
+WORKERS_FROM = 2000  # records whose facts must be built: below this, a worker pool costs more than it saves
 
 
 class RecordNames:
@@ -221,10 +223,6 @@ def _run(
                 )
             )
     return findings
-
-
-Outcome = tuple[Found, list[tuple[str, str]]]  # a shard's matches, and the errors of its engine run
-WORKERS_FROM = 2000  # records whose facts must be built: below this, a worker pool costs more than it saves
 
 
 def _evaluated(shard_facts: ShardFacts, shard: Shard) -> Outcome:

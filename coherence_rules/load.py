@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from . import resident
+from . import resident, workers
 from .corpus_errors import corpus_error
 from .corpus_index import CachedFinding, CorpusIndex, FileEntry
 from .errors import WorkerError
@@ -478,7 +478,7 @@ def _parse_all(
     """(bytes, display path) parsed, in order. libyaml holds the GIL: many files are parsed in forked
     worker processes (the parent's index connection is never used there: a worker only parses)."""
     data, displays, every = [d for d, _ in files], [p for _, p in files], itertools.repeat(limits)
-    parallel = jobs > 1 and len(files) >= PARSE_IN_WORKERS_FROM and "fork" in multiprocessing.get_all_start_methods()
+    parallel = jobs > 1 and len(files) >= PARSE_IN_WORKERS_FROM and workers.can_fork()
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) if parallel else None
     try:  # a worker may die while the work is handed out, or before its result comes back
         parsed: Iterable[LoadedFile] = (

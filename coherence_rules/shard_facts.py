@@ -96,6 +96,7 @@ class ShardFacts:
         self._records: dict[int, tuple[bytes, int]] = {}  # corpus index -> the hash of its facts, how many
         self._memos: dict[int, str | None] = {}  # corpus index -> its memo key
         self._asked: set[int] = set()  # records whose hash was looked for (found or not)
+        self._digest_of = f"facts digest {pack.name}"  # where a server's document keeps that hash
         self._contents = {f.path: f.content for f in ctx.corpus.files}
         # A record's facts are built once and kept, as tuples (a third of a dict's memory), until the
         # last of its shards is planned: a record belongs to several (six, in a dense corpus).
@@ -185,10 +186,9 @@ class ShardFacts:
         fresh = [e for e in entries if e.index not in self._records and e.index not in self._asked]
         self._asked.update(e.index for e in fresh)
         memos = {e.index: self._memo_key(e) for e in fresh}
-        digest_of = f"facts digest {self.pack.name}"
         for entry in fresh:
             memo = memos[entry.index]
-            kept = entry.document.recall(digest_of, memo) if memo else None
+            kept = entry.document.recall(self._digest_of, memo) if memo else None
             if kept is not None:
                 self._records[entry.index] = kept
         asked = [memo for i, memo in memos.items() if memo and i not in self._records]
@@ -197,7 +197,7 @@ class ShardFacts:
             memo = memos[entry.index]
             if entry.index not in self._records and memo in remembered:
                 self._records[entry.index] = remembered[memo]
-                entry.document.keep(digest_of, memo, remembered[memo])
+                entry.document.keep(self._digest_of, memo, remembered[memo])
 
     def _stored(self, shard: Shard) -> tuple[list[RecordEntry], list[Fact], str, Found | None]:
         """(the shard's members, its own facts, its key in the index, its matches if the index holds
@@ -242,7 +242,7 @@ class ShardFacts:
             if self.index is not None and memo:
                 self.index.put_facts(memo, *self._records[entry.index])
             if memo:
-                entry.document.keep(f"facts digest {self.pack.name}", memo, self._records[entry.index])
+                entry.document.keep(self._digest_of, memo, self._records[entry.index])
         members, of_shard, key, known = self._stored(shard)
         if known is not None:
             return ShardRun(shard, members, key, None, known)
