@@ -50,10 +50,11 @@ from . import __version__
 from .identity import code_digest
 from .report import Report
 
-# Entries and schema. 6 had no index on `used` (each writing run scanned every table to delete old
+# Entries and schema. 7 kept a shard's matches whole and a record's facts under one hash (8: per group
+# of rules and per fact type), 6 had no index on `used` (each writing run scanned every table to delete old
 # entries), 5 had no seals, 4 kept matches without their facts and no reports, 3 had no `facts`
 # table, 2 was the JSON file per entry.
-FORMAT: Final = 7
+FORMAT: Final = 8
 APPLICATION_ID = 0x43_4F_48_31  # "COH1": PRAGMA application_id marks the database as ours
 DATABASE = "index.sqlite3"
 BUSY_TIMEOUT = 5.0  # seconds a run waits for another run's write before going without the index
@@ -92,7 +93,7 @@ class _StoredDocument(_Strict):
 
 
 class _FileEntry(_Strict):
-    format: Literal[7]  # FORMAT
+    format: Literal[8]  # FORMAT
     key: str
     content: str  # sha256 of the file's bytes
     documents: list[_StoredDocument]
@@ -110,23 +111,23 @@ class StoredMatches:
 
 
 class _MatchesEntry(_Strict):
-    format: Literal[7]  # FORMAT
+    format: Literal[8]  # FORMAT
     key: str
     facts: list[dict[str, Any]]
     matches: list[tuple[str, Count, dict[str, Count]]]
 
 
 class _FactsEntry(_Strict):
-    format: Literal[7]  # FORMAT
+    format: Literal[8]  # FORMAT
     key: str
-    digest: str = Field(pattern="^[0-9a-f]{64}$")
+    digest: str = Field(pattern="^([0-9a-f]{2})*$")  # shard_facts: each fact type's name and hash
     count: Count
 
 
 class _RunEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)  # not strict: JSON has no tuples or dates
 
-    format: Literal[7]  # FORMAT
+    format: Literal[8]  # FORMAT
     key: str
     corpus: str
     report: Report
@@ -327,16 +328,17 @@ class CorpusIndex:
     def matches_key(*parts: str | bytes) -> str:
         return _key("matches", *parts)
 
-    def matches(self, key: str) -> StoredMatches | None:
-        """The matches stored under a key, or None (a miss)."""
-        stored = self._entry("matches", key)
-        if stored is None:
-            return None
-        try:
-            entry = _MatchesEntry.model_validate_json(stored)
-        except ValueError:
-            return None
-        return StoredMatches(entry.facts, entry.matches) if entry.key == key else None
+    def matches(self, keys: list[str]) -> dict[str, StoredMatches]:
+        """The matches stored under the keys (those with an entry: the others are misses)."""
+        found: dict[str, StoredMatches] = {}
+        for key, stored in self._entries("matches", keys).items():
+            try:
+                entry = _MatchesEntry.model_validate_json(stored)
+            except ValueError:
+                continue
+            if entry.key == key:
+                found[key] = StoredMatches(entry.facts, entry.matches)
+        return found
 
     def put_matches(self, key: str, stored: StoredMatches) -> None:
         if not all(v is None or isinstance(v, (str, int, float)) for fact in stored.facts for v in fact.values()):

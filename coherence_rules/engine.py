@@ -273,6 +273,13 @@ class Pack:
                         engine_fields.setdefault(bound[join.binding], set()).add(join.other)
         self._engine_layout = {t: _projection(("t", *sorted(f))) for t, f in engine_fields.items()}
         self._relevance: dict[tuple, bool] = {}
+        # Rules by the fact types their patterns read, in one order: a rule's matches in a shard are a
+        # function of the shard's facts of those types alone, so shard_facts.py keeps a shard's
+        # matches group by group, and an edit runs the engine only for the groups whose facts changed.
+        grouped: dict[tuple[str, ...], list[CompiledRule]] = {}
+        for rule in rules:
+            grouped.setdefault(tuple(sorted({p.fact for q in rule.queries for p in q.patterns})), []).append(rule)
+        self.groups: list[tuple[tuple[str, ...], list[CompiledRule]]] = sorted(grouped.items(), key=lambda g: g[0])
         # Named by everything that defines it: a changed rule is a new pack, never an old one's actions.
         digest = hashlib.sha256(
             json.dumps(

@@ -228,9 +228,9 @@ def _run(
 def _evaluated(shard_facts: ShardFacts, shard: Shard) -> Outcome:
     """A shard's matches: from the index, else from the engine on the shard's facts."""
     run = shard_facts.plan(shard)
-    if run.facts is None:
-        return run.known, []
-    result = engine.run(shard_facts.pack, run.facts, shard_facts.match_limit)
+    if not run.missed:
+        return shard_facts.found(run, None), []
+    result = engine.run(run.pack, run.facts, shard_facts.match_limit)
     return shard_facts.found(run, result), result.errors
 
 

@@ -1,11 +1,14 @@
 """A rule pack's facts shard by shard, and the engine's matches for them kept in the corpus index.
 
 A record's facts (facts.record_facts, projected by the pack) are the same in every shard it belongs
-to. They are hashed once per record and pack, and a shard's matches are stored under a hash of the
-pack (its name), the match limit and the shard's facts in order: its records' hashes, then the facts
+to. They are hashed once per record and pack, type by type. A rule's matches in a shard are a
+function of the shard's facts of the types its patterns read, so a shard's matches are stored group
+by group of rules reading the same types (Pack.groups), each under a hash of the pack (its name), the
+match limit and the shard's facts of those types in order: its records' hashes for them, then those
 of the shard itself (facts.shard_level_facts) and the shared ones. A warm run asks the engine only
-about the shards whose facts changed; a record that gives the pack no fact is skipped in every later
-shard (most records, in pair shards).
+about the groups whose facts changed, in the shards where they did (an edited target re-runs the
+target rules, not those on the objectives' coverage); a record that gives the pack no fact is
+skipped in every later shard (most records, in pair shards).
 
 The engine sees a fact's `ri` as its record's position in the shard, not in the corpus, so that a
 shard's facts, and its key, do not change when records elsewhere come or go; rules compare `ri`
@@ -24,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .corpus_index import CorpusIndex, StoredMatches
-from .engine import Pack, RunResult
+from .engine import Pack, RunResult, register
 from .facts import Context, Fact, context_reads, record_facts, shard_level_facts
 from .ir import Match
 from .shards import Shard
@@ -39,6 +42,34 @@ def _digest(facts: list[Fact]) -> bytes:
     return hashlib.sha256(repr([tuple(fact.values()) for fact in facts]).encode()).digest()
 
 
+Digests = dict[str, bytes]  # a record's facts hashed type by type (_digest of its facts of each type)
+ABSENT = bytes(32)  # a record's hash for a type it has no fact of
+
+
+def _by_type(facts: list[Fact]) -> Digests:
+    of_type: dict[str, list[Fact]] = {}
+    for fact in facts:
+        of_type.setdefault(fact["t"], []).append(fact)
+    return {kind: _digest(those) for kind, those in sorted(of_type.items())}
+
+
+def _encoded(digests: Digests) -> bytes:
+    """The hashes as the index keeps them: each type's name, a NUL, its 32-byte hash."""
+    return b"".join(kind.encode() + b"\0" + digest for kind, digest in digests.items())
+
+
+def _decoded(stored: bytes) -> Digests | None:
+    digests: Digests = {}
+    at = 0
+    while at < len(stored):
+        nul = stored.find(b"\0", at)
+        if nul < 0 or nul + 33 > len(stored):
+            return None
+        digests[stored[at:nul].decode(errors="replace")] = stored[nul + 1 : nul + 33]
+        at = nul + 33
+    return digests
+
+
 class Recorder:
     """The index as a forked worker process sees it (the parent's database connection is never used
     there): every lookup misses, and what would be written is handed back for the parent to write."""
@@ -50,8 +81,8 @@ class Recorder:
     def facts(self, keys: list[str]) -> dict[str, tuple[bytes, int]]:
         return {}
 
-    def matches(self, key: str) -> StoredMatches | None:
-        return None
+    def matches(self, keys: list[str]) -> dict[str, StoredMatches]:
+        return {}
 
     def put_facts(self, key: str, digest: bytes, count: int) -> None:
         self.facts_put.append((key, digest, count))
@@ -68,14 +99,19 @@ class Recorder:
 
 @dataclass
 class ShardRun:
-    """A shard about to be evaluated: its key in the index, and either the facts the engine is to
-    be given or the matches the index already holds."""
+    """A shard about to be evaluated: each group's key in the index, the matches the index holds for
+    groups of rules, and for the others (`missed`), the facts and the pack the engine is to run."""
 
     shard: Shard
     members: list[RecordEntry]  # its records that give the pack facts: a fact's `ri` is its place here
-    key: str
-    facts: list[Fact] | None  # None: `known` are its matches
-    known: Found
+    keys: list[str]  # by group of Pack.groups (none without an index)
+    known: list[Found | None]  # by group: its matches, None for those the engine is to run
+    facts: list[Fact]  # for the engine: the shard's facts its rules read (none when every group is known)
+    pack: Pack  # the rules of the missed groups: the whole pack when all are
+
+    @property
+    def missed(self) -> list[int]:
+        return [g for g, found in enumerate(self.known) if found is None]
 
 
 class ShardFacts:
@@ -92,8 +128,8 @@ class ShardFacts:
         self.index: CorpusIndex | Recorder | None = index
         self.ctx = dataclasses.replace(ctx, wanted=pack.fact_types, may_accept=pack.may_accept)
         self.shared = [p for p in map(pack.prepare, shared) if p is not None]
-        self._shared_digest = _digest(self.shared)
-        self._records: dict[int, tuple[bytes, int]] = {}  # corpus index -> the hash of its facts, how many
+        self._shared_digests = _by_type(self.shared)
+        self._records: dict[int, tuple[Digests, int]] = {}  # corpus index -> its facts' hashes, how many
         self._memos: dict[int, str | None] = {}  # corpus index -> its memo key
         self._asked: set[int] = set()  # records whose hash was looked for (found or not)
         self._digest_of = f"facts digest {pack.name}"  # where a server's document keeps that hash
@@ -196,22 +232,42 @@ class ShardFacts:
         for entry in fresh:
             memo = memos[entry.index]
             if entry.index not in self._records and memo in remembered:
-                self._records[entry.index] = remembered[memo]
-                entry.document.keep(self._digest_of, memo, remembered[memo])
+                stored, count = remembered[memo]
+                digests = _decoded(stored)
+                if digests is not None:
+                    self._records[entry.index] = (digests, count)
+                    entry.document.keep(self._digest_of, memo, (digests, count))
 
-    def _stored(self, shard: Shard) -> tuple[list[RecordEntry], list[Fact], str, Found | None]:
-        """(the shard's members, its own facts, its key in the index, its matches if the index holds
-        them), once every record's hash is known."""
+    def _stored(self, shard: Shard) -> tuple[list[RecordEntry], list[Fact], list[str], list[Found | None]]:
+        """(the shard's members, its own facts, each group's key in the index, each group's matches
+        if the index holds them), once every record's hashes are known."""
         members = [entry for entry in shard.records if self._records[entry.index][1]]
         of_shard = self._of_shard(shard)
         if self.index is None:
-            return members, of_shard, "", None
-        digests = (self._records[entry.index][0] for entry in members)
-        key = CorpusIndex.matches_key(
-            self.pack.name, str(self.match_limit), *digests, _digest(of_shard), self._shared_digest
-        )
-        stored = self.index.matches(key)
-        return members, of_shard, key, self._known(members, stored) if stored is not None else None
+            return members, of_shard, [], [None] * len(self.pack.groups)
+        # Each type's column: its records' hashes for it, in order (a record's place is in every key).
+        columns: dict[str, bytes] = {}
+        for kind in sorted(self.pack.fact_types):
+            column = hashlib.sha256()
+            for entry in members:
+                column.update(self._records[entry.index][0].get(kind, ABSENT))
+            columns[kind] = column.digest()
+        of_shard_by_type, shared_by_type = _by_type(of_shard), self._shared_digests
+        keys = [
+            CorpusIndex.matches_key(
+                self.pack.name,
+                str(self.match_limit),
+                ",".join(types),
+                *(
+                    columns[kind] + of_shard_by_type.get(kind, ABSENT) + shared_by_type.get(kind, ABSENT)
+                    for kind in types
+                ),
+            )
+            for types, _ in self.pack.groups
+        ]
+        stored = self.index.matches(keys)
+        known = [self._known(members, stored[key]) if key in stored else None for key in keys]
+        return members, of_shard, keys, known
 
     def unknown_records(self, shards: Sequence[Shard]) -> int:
         """How many of these shards' records have facts whose hash neither their documents nor the
@@ -221,14 +277,15 @@ class ShardFacts:
         return sum(entry.index not in self._records for entry in entries)
 
     def known(self, shard: Shard) -> Found | None:
-        """The shard's matches, if the index holds them for the facts its records are known to
-        have: found without building a fact (else None)."""
+        """The shard's matches, if the index holds those of every group for the facts its records
+        are known to have: found without building a fact (else None)."""
         if self.index is None:
             return None
         self._recall_digests(shard.records)
         if any(entry.index not in self._records for entry in shard.records):
             return None
-        return self._stored(shard)[3]
+        known = self._stored(shard)[3]
+        return None if None in known else [m for found in known if found is not None for m in found]
 
     def _plan(self, shard: Shard) -> ShardRun:
         built: dict[int, list[Fact]] = {}  # facts built to be hashed: the engine takes them on a miss
@@ -238,21 +295,29 @@ class ShardFacts:
                 continue
             memo = self._memo_key(entry)
             own = built[entry.index] = self._facts(entry, 0)  # hashed with `ri` 0: the same in any place
-            self._records[entry.index] = (_digest(own) if self.index else b"", len(own))
+            self._records[entry.index] = (_by_type(own) if self.index else {}, len(own))
+            digests, count = self._records[entry.index]
             if self.index is not None and memo:
-                self.index.put_facts(memo, *self._records[entry.index])
+                self.index.put_facts(memo, _encoded(digests), count)
             if memo:
                 entry.document.keep(self._digest_of, memo, self._records[entry.index])
-        members, of_shard, key, known = self._stored(shard)
-        if known is not None:
-            return ShardRun(shard, members, key, None, known)
+        members, of_shard, keys, known = self._stored(shard)
+        missed = [g for g, found in enumerate(known) if found is None]
+        if not missed:
+            return ShardRun(shard, members, keys, known, [], self.pack)
         facts: list[Fact] = []
         for n, entry in enumerate(members):
             record = built[entry.index] if entry.index in built else self._facts(entry, n)
             for fact in record:
                 fact["ri"] = n
             facts += record
-        return ShardRun(shard, members, key, facts + of_shard + self.shared, [])
+        facts += of_shard + self.shared
+        if len(missed) == len(known):
+            return ShardRun(shard, members, keys, known, facts, self.pack)
+        # Only the groups whose facts changed: their rules, as a pack of their own, on their facts.
+        pack = register([rule for g in missed for rule in self.pack.groups[g][1]])
+        read = {kind for g in missed for kind in self.pack.groups[g][0]}
+        return ShardRun(shard, members, keys, known, [f for f in facts if f["t"] in read and pack.relevant(f)], pack)
 
     def _known(self, members: list[RecordEntry], stored: StoredMatches) -> Found | None:
         """Stored matches with their facts; None (a miss) unless every one names, for a rule of the
@@ -278,24 +343,35 @@ class ShardFacts:
             found.append((rule_id, q, match))
         return found
 
-    def found(self, run: ShardRun, result: RunResult) -> Found:
-        """The engine's matches as facts with their corpus `ri`; kept in the index when the run had
-        no error (an error may be the engine's, not the facts')."""
+    def found(self, run: ShardRun, result: RunResult | None) -> Found:
+        """The shard's matches, group by group in the pack's order: those the index holds, and the
+        engine's (`result`) as facts with their corpus `ri`, kept in the index when the run had no
+        error (an error may be the engine's, not the facts')."""
         facts, members = run.facts, run.members
-        assert facts is not None
-        if self.index is not None and not result.errors:
-            named = sorted({p for _, _, ps in result.matches for p in ps.values()})
-            place = {p: n for n, p in enumerate(named)}
-            self.index.put_matches(
-                run.key,
-                StoredMatches(
-                    [facts[p] for p in named],
-                    [(rule_id, q, {b: place[p] for b, p in ps.items()}) for rule_id, q, ps in result.matches],
-                ),
-            )
+        group_of = {rule.id: g for g, (_, rules) in enumerate(self.pack.groups) for rule in rules}
+        fresh: list[list[tuple[str, int, dict[str, int]]]] = [[] for _ in self.pack.groups]
+        for rule_id, q, places in result.matches if result is not None else ():
+            fresh[group_of[rule_id]].append((rule_id, q, places))
+        if self.index is not None and result is not None and not result.errors:
+            for g in run.missed:
+                named = sorted({p for _, _, ps in fresh[g] for p in ps.values()})
+                place = {p: n for n, p in enumerate(named)}
+                self.index.put_matches(
+                    run.keys[g],
+                    StoredMatches(
+                        [facts[p] for p in named],
+                        [(rule_id, q, {b: place[p] for b, p in ps.items()}) for rule_id, q, ps in fresh[g]],
+                    ),
+                )
 
         def fact_at(position: int) -> Fact:
             fact = facts[position]
             return fact if fact["ri"] < 0 else {**fact, "ri": members[fact["ri"]].index}
 
-        return [(rule_id, q, {b: fact_at(p) for b, p in ps.items()}) for rule_id, q, ps in result.matches]
+        found: Found = []
+        for g, known in enumerate(run.known):
+            if known is not None:
+                found += known
+            else:
+                found += [(rule_id, q, {b: fact_at(p) for b, p in ps.items()}) for rule_id, q, ps in fresh[g]]
+        return found

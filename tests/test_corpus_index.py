@@ -317,7 +317,8 @@ def engine_runs(monkeypatch):
     original = ShardFacts.found
 
     def found(self, run, result):
-        asked.append(run.shard.key)
+        if result is not None:  # the engine ran (None: the index held every group's matches)
+            asked.append(run.shard.key)
         return original(self, run, result)
 
     monkeypatch.setattr(ShardFacts, "found", found)
@@ -352,6 +353,63 @@ def test_a_warm_run_asks_the_engine_only_about_shards_whose_facts_changed(corpus
     assert indexed(added)[1:] == (["XAB"], True)
     # An institution no rule reads anything of gives no fact: no shard changes.
     assert indexed({**added, "aaa/office.yaml": _in("XAA", GOOD_INSTITUTION.format(n=2))})[1:] == ([], True)
+
+
+TARGETS = """\
+coherence: 1
+kind: policy
+id: XAA-{name}
+type: strategy
+status: in_force
+period: {{from: 2025-01-01, to: 2029-12-31}}
+jurisdiction: {{country: XAA, level: national}}
+objectives:
+  - id: O1
+    stance: facilitate
+    groups: [emigrant]
+    areas: [exit]
+    corridor: {{origin: XAA, destination: XAB}}
+    indicators:
+      - {{name: deployments_per_year, target: {target}, unit: persons, year: 2027}}
+"""
+
+
+def test_an_edited_target_runs_only_the_rules_that_read_targets(corpus, tmp_path_factory, monkeypatch):
+    """A shard's matches are kept per group of rules reading the same fact types: after an edit
+    that changes only an indicator's target, the engine runs only the rules that read indicator
+    facts, in the edited country's shard, and the report is the one a run without the index gives."""
+    from coherence_rules.shard_facts import ShardFacts
+
+    ran = []  # (shard, the rules the engine ran there)
+    original = ShardFacts.found
+
+    def found(self, run, result):
+        if result is not None:
+            ran.append((run.shard.key, sorted(run.pack.by_id)))
+        return original(self, run, result)
+
+    monkeypatch.setattr(ShardFacts, "found", found)
+    # An overseas employment strategy and an employment policy of XAA set different 2027 targets (TG001).
+    files = {
+        **TWO_COUNTRIES,
+        "xaa/overseas.yaml": TARGETS.format(name="OVERSEAS-STRATEGY", target=20000),
+        "xaa/employment.yaml": TARGETS.format(name="EMPLOYMENT-POLICY", target=35000),
+    }
+    index = tmp_path_factory.mktemp("index")
+    cold = corpus(files, cache_dir=index, jobs=1)
+    assert {"HC001", "TG001"} <= {f.rule for f in cold.findings}
+    every_rule = {rule for _, rules in ran for rule in rules}
+    ran.clear()
+    agreed = {**files, "xaa/employment.yaml": TARGETS.format(name="EMPLOYMENT-POLICY", target=20000)}
+    warm = corpus(agreed, cache_dir=index, jobs=1)
+    assert [key for key, _ in ran] == ["XAA"]
+    rerun = set(ran[0][1])
+    assert {"TG001", "TG004"} <= rerun and not rerun & {"HC001", "RI001", "BA001"}  # no rule that reads no target
+    assert len(rerun) < len(every_rule) / 3
+    assert "TG001" not in {f.rule for f in warm.findings} and "HC001" in {f.rule for f in warm.findings}
+    from coherence_rules.formats import render
+
+    assert render("json", warm) == render("json", corpus(agreed, jobs=1))
 
 
 def test_a_one_file_run_after_a_whole_run_asks_the_engine_nothing(corpus, tmp_path_factory, engine_runs):
@@ -458,8 +516,10 @@ def test_a_wrong_or_corrupt_matches_entry_is_a_miss(corpus, tmp_path_factory, en
 
 
 def test_stored_matches_name_facts_of_the_types_their_bindings_take(corpus):
-    """A stored match that names a fact of another type than its pattern's (or past the shard's
-    facts) is a miss; one the engine made comes back as the engine's."""
+    """A shard's matches are stored group by group of rules (those reading the same fact types); a
+    stored match that names a fact of another type than its pattern's (or past the stored facts)
+    makes its group a miss, and the engine then runs that group's rules alone, on the facts of the
+    types they read; matches the engine made come back as the engine's."""
     from coherence_rules import pipeline
     from coherence_rules.engine import register, run
     from coherence_rules.facts import context
@@ -476,15 +536,15 @@ def test_stored_matches_name_facts_of_the_types_their_bindings_take(corpus):
     ctx, pack = context(valid, AS_OF), register(rules)
     shard = shards(valid)[0]
 
-    class Stored:  # an index holding one entry, whatever its key, and no record's facts
+    class Stored:  # an index holding matches by key, and no record's facts
         def __init__(self):
-            self.stored = None
+            self.stored = {}
 
-        def matches(self, key):
-            return self.stored
+        def matches(self, keys):
+            return {key: self.stored[key] for key in keys if key in self.stored}
 
         def put_matches(self, key, stored):
-            self.stored = stored
+            self.stored[key] = stored
 
         def facts(self, keys):
             return {}
@@ -492,24 +552,37 @@ def test_stored_matches_name_facts_of_the_types_their_bindings_take(corpus):
         def put_facts(self, key, digest, count):
             pass
 
+    def planned():
+        return ShardFacts(pack, ctx, [], index, 0).plan(shard)
+
     engine_facts = ShardFacts(pack, ctx, [], None, 0).plan(shard).facts  # without an index: for the engine
     result = run(pack, engine_facts)
-    matches = [m for m in result.matches if m[0] == "HC001"]
-    assert matches
+    assert [m for m in result.matches if m[0] == "HC001"]
     index = Stored()
-    planned = ShardFacts(pack, ctx, [], index, 0).plan(shard)
-    assert planned.facts == engine_facts  # nothing stored: a miss
-    found = ShardFacts(pack, ctx, [], index, 0).found(planned, result)  # ... and the engine's matches kept
-    assert len(index.stored.facts) < len(engine_facts)  # only the facts the matches name
-    known = ShardFacts(pack, ctx, [], index, 0).plan(shard)
-    assert known.facts is None and known.known == found  # the engine's matches, stored: a hit
-    kept = index.stored
-    rule_id, q, positions = kept.matches[0]
+    missed = planned()
+    assert missed.facts == engine_facts and missed.pack is pack  # nothing stored: every group a miss
+    found = ShardFacts(pack, ctx, [], index, 0).found(missed, result)  # ... and the engine's matches kept
+    assert sorted(index.stored) == sorted(missed.keys) and len(set(missed.keys)) == len(pack.groups)
+    for kept in index.stored.values():  # only the facts the matches name
+        assert sorted({p for _, _, ps in kept.matches for p in ps.values()}) == list(range(len(kept.facts)))
+    hit = planned()
+    assert hit.missed == [] and hit.facts == []  # the engine's matches, stored: a hit
+    assert ShardFacts(pack, ctx, [], index, 0).found(hit, None) == found
+    group = next(g for g, (_, grouped) in enumerate(pack.groups) if "HC001" in {r.id for r in grouped})
+    key = missed.keys[group]
+    kept = index.stored[key]
+    rule_id, q, positions = next(m for m in kept.matches if m[0] == "HC001")
     binding = sorted(positions)[0]
     other = next(i for i, f in enumerate(kept.facts) if f["t"] != kept.facts[positions[binding]]["t"])
+    types, grouped = pack.groups[group]
     for wrong in (other, len(kept.facts)):
-        index.stored = dataclasses.replace(kept, matches=[(rule_id, q, {**positions, binding: wrong})])
-        assert ShardFacts(pack, ctx, [], index, 0).plan(shard).facts == engine_facts  # a miss
+        index.stored[key] = dataclasses.replace(kept, matches=[(rule_id, q, {**positions, binding: wrong})])
+        again = planned()
+        assert again.missed == [group]  # that group alone is a miss: its rules run, on their facts
+        assert sorted(again.pack.by_id) == sorted(r.id for r in grouped)
+        assert again.facts == [f for f in engine_facts if f["t"] in types and again.pack.relevant(f)]
+        assert 0 < len(again.facts) < len(engine_facts)
+        assert ShardFacts(pack, ctx, [], index, 0).found(again, run(again.pack, again.facts)) == found
 
 
 def test_a_records_facts_are_built_once_a_run_and_kept_only_until_its_last_shard(monkeypatch):
