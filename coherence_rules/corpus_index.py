@@ -68,6 +68,7 @@ SCHEMA = {
 } | {f"{table}_used": f"CREATE INDEX {table}_used ON {table} (used)" for table in TABLES}
 Position = tuple[int, int]  # line, column
 T = TypeVar("T")
+Shaped = TypeVar("Shaped", "_MatchesEntry", "_FactsEntry")
 
 
 class _Strict(BaseModel):
@@ -238,6 +239,18 @@ class CorpusIndex:
                         self._stale[table].add(key)
         return found
 
+    def _shaped(self, table: str, keys: list[str], shape: type[Shaped]) -> dict[str, Shaped]:
+        """The entries under the keys that have exactly this shape and name their own key."""
+        found = {}
+        for key, stored in self._entries(table, keys).items():
+            try:
+                entry = shape.model_validate_json(stored)
+            except ValueError:
+                continue
+            if entry.key == key:
+                found[key] = entry
+        return found
+
     def close(self) -> None:
         """Write what this run learnt, in one transaction, and close the database."""
         today = _today()
@@ -330,15 +343,7 @@ class CorpusIndex:
 
     def matches(self, keys: list[str]) -> dict[str, StoredMatches]:
         """The matches stored under the keys (those with an entry: the others are misses)."""
-        found: dict[str, StoredMatches] = {}
-        for key, stored in self._entries("matches", keys).items():
-            try:
-                entry = _MatchesEntry.model_validate_json(stored)
-            except ValueError:
-                continue
-            if entry.key == key:
-                found[key] = StoredMatches(entry.facts, entry.matches)
-        return found
+        return {k: StoredMatches(e.facts, e.matches) for k, e in self._shaped("matches", keys, _MatchesEntry).items()}
 
     def put_matches(self, key: str, stored: StoredMatches) -> None:
         if not all(v is None or isinstance(v, (str, int, float)) for fact in stored.facts for v in fact.values()):
@@ -355,15 +360,7 @@ class CorpusIndex:
     def facts(self, keys: list[str]) -> dict[str, tuple[bytes, int]]:
         """The hash of each record's facts and how many there are, stored under the keys (those
         with an entry: the others are misses)."""
-        found: dict[str, tuple[bytes, int]] = {}
-        for key, stored in self._entries("facts", keys).items():
-            try:
-                entry = _FactsEntry.model_validate_json(stored)
-            except ValueError:
-                continue
-            if entry.key == key:
-                found[key] = (bytes.fromhex(entry.digest), entry.count)
-        return found
+        return {k: (bytes.fromhex(e.digest), e.count) for k, e in self._shaped("facts", keys, _FactsEntry).items()}
 
     def put_facts(self, key: str, digest: bytes, count: int) -> None:
         self._pending["facts"][key] = json.dumps({"format": FORMAT, "key": key, "digest": digest.hex(), "count": count})
