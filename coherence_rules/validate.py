@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -180,7 +180,7 @@ def _check_references(
 ) -> list[Finding]:
     findings = []
     for document, data in documents:
-        this = _known(document)
+        this = _header(document).of(document)
         record_id = this.id if this is not None else None
         for ypath, ref, expected in document_references(document):
             records = (record_id,) if record_id else ()
@@ -241,21 +241,36 @@ def _record_like(data: object) -> bool:
     return any(difflib.get_close_matches(key, HEADER_KEYS, n=1, cutoff=0.75) for key in keys)  # `knd:` too
 
 
-def _looks_like_a_record(document: Document) -> bool:
-    return document.remembered("record like", lambda: _record_like(document.data))
+class _Header(NamedTuple):
+    """What every run reads of a document's data beyond its schema (kept on a server's documents)."""
+
+    record_like: bool  # _record_like
+    mapping: bool
+    agreement: str | None  # the agreement it is a record of, when it is an agreement
+    known: tuple[str, str] | None  # its id and kind, when it has a readable id
+
+    def of(self, document: Document) -> _Known | None:
+        """The document as duplicates and references see it."""
+        return _Known(*self.known, document) if self.known is not None else None
 
 
-def _known(document: Document) -> _Known | None:
-    """The document as duplicates and references see it (None: no readable id)."""
-
-    def compute() -> tuple[str, str] | None:
-        record_id = _readable_id(document.data)
-        return (record_id, str(document.data.get("kind"))) if record_id else None
+def _header(document: Document) -> _Header:
+    def compute() -> _Header:
+        data = document.data
+        if not isinstance(data, dict):
+            return _Header(_record_like(data), False, None, None)
+        agreement = data.get("agreement") if data.get("kind") == "agreement" else None
+        record_id = _readable_id(data)
+        return _Header(
+            _record_like(data),
+            True,
+            agreement if isinstance(agreement, str) else None,
+            (record_id, str(data.get("kind"))) if record_id else None,
+        )
 
     # The id and kind are kept, not the _Known: a document's memo that pointed back to the document
     # would make a cycle, which a server's frozen heap frees only at its next full collection.
-    row = document.remembered("id and kind", compute)
-    return _Known(*row, document) if row is not None else None
+    return document.remembered("header", compute)
 
 
 def validate(
@@ -274,10 +289,11 @@ def validate(
     agreement_keys: set[str] = set()
     for loaded in sorted(files, key=lambda f: f.path):
         findings.extend(loaded.findings)
-        if loaded.documents and not any(_looks_like_a_record(d) for d in loaded.documents):
+        headers = [_header(d) for d in loaded.documents]
+        if headers and not any(h.record_like for h in headers):
             findings.append(corpus_error("NR001", "this YAML file holds no record", loaded.documents[0].location()))
             continue
-        for document in loaded.documents:
+        for document, header in zip(loaded.documents, headers, strict=True):
             place = (document.path, document.index)
             model, problems = (
                 document.remembered("validated", lambda: validate_document(document))  # noqa: B023  # called here
@@ -285,14 +301,13 @@ def validate(
                 else (None, [])
             )
             findings.extend(problems)
-            data = document.data
-            if not isinstance(data, dict):
+            if not header.mapping:
                 continue
             if checked is None or place in checked:
-                documents.append((document, data))
-            if data.get("kind") == "agreement" and isinstance(data.get("agreement"), str):
-                agreement_keys.add(data["agreement"])
-            this = _known(document)
+                documents.append((document, document.data))
+            if header.agreement is not None:
+                agreement_keys.add(header.agreement)
+            this = header.of(document)
             if this is None:
                 continue
             first = known.get(this.id)
