@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import AS_OF, index_rows
+from conftest import AS_OF, LAW, STRATEGY, index_rows
 
 import coherence_rules
 from coherence_rules import evaluate, facts, load, shard_facts
@@ -212,3 +212,31 @@ def test_a_report_written_to_a_link_to_stdout_reaches_a_pipe(tmp_path):
     )
     assert (written.returncode, written.stderr) == (1, "") and written.stdout == printed.stdout
     assert '"findings"' in printed.stdout and (tmp_path / "stdout").is_symlink()
+
+
+@pytest.mark.parametrize("serving", [False, True])
+def test_a_run_freezes_what_it_loaded_and_hands_the_collector_back(corpus, monkeypatch, serving):
+    """The loaded corpus and its records live until a run ends: the collector does not walk them
+    while the run evaluates (its full collections over them took a quarter of a one-file run); the
+    run hands the collector back as it found it (a caller lives on). A server freezes what it
+    keeps between runs itself: a run there freezes nothing."""
+    import gc
+
+    from coherence_rules import pipeline, resident
+
+    if serving:
+        monkeypatch.setattr(resident, "CURRENT", resident.Resident())
+    during = []
+    original = pipeline.evaluate
+
+    def evaluated(*args, **kwargs):
+        during.append((gc.get_freeze_count(), gc.isenabled()))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "evaluate", evaluated)
+    before = gc.get_freeze_count()
+    report = corpus({"strategy.yaml": STRATEGY, "law.yaml": LAW})
+    assert "HC001" in {f.rule for f in report.findings}
+    frozen, enabled = during[0]
+    assert enabled and (frozen == before if serving else frozen > before + 1000)
+    assert gc.get_freeze_count() == before and gc.isenabled()
