@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import ParamSpec
 
 from . import resident
 from .baseline import apply_baseline
@@ -30,6 +32,7 @@ from .settings import Settings, builtin_rules_dir
 from .shards import membership, needed_documents, pair_shards, shards
 from .validate import validate
 
+P = ParamSpec("P")
 PARALLEL_FROM = 2000  # records: below this, starting worker processes costs more than it saves
 
 
@@ -100,6 +103,21 @@ def _lasting() -> Iterator[None]:
             gc.enable()
 
 
+def _collector_handed_back(stages: Callable[P, Report]) -> Callable[P, Report]:
+    """What a run froze (_lasting) is the collector's again when it ends: a caller lives on."""
+
+    @functools.wraps(stages)
+    def run(*args: P.args, **kwargs: P.kwargs) -> Report:
+        try:
+            return stages(*args, **kwargs)
+        finally:
+            if resident.CURRENT is None:
+                gc.unfreeze()
+
+    return run
+
+
+@_collector_handed_back
 def run_stages(
     settings: Settings,
     corpus_index: CorpusIndex | None,
@@ -109,20 +127,6 @@ def run_stages(
 ) -> Report:
     """The records column (load, validate, facts) and the rules column (rulespec, compiler) meet at
     the engine (evaluate); then configuration, inline suppressions and the baseline."""
-    try:
-        return _stages(settings, corpus_index, baseline, sources, target_paths)
-    finally:
-        if resident.CURRENT is None:
-            gc.unfreeze()  # what the run froze (_lasting) is the collector's again: a caller lives on
-
-
-def _stages(
-    settings: Settings,
-    corpus_index: CorpusIndex | None,
-    baseline: set[str] | None,
-    sources: list[Source],
-    target_paths: set[str],
-) -> Report:
     say = settings.progress or (lambda message: None)
     rules, index, selection = load_rules(settings)
     compiled_rules = compiled(rules)
