@@ -280,6 +280,7 @@ class Pack:
         for rule in rules:
             grouped.setdefault(tuple(sorted({p.fact for q in rule.queries for p in q.patterns})), []).append(rule)
         self.groups: list[tuple[tuple[str, ...], list[CompiledRule]]] = sorted(grouped.items(), key=lambda g: g[0])
+        self.group_of = {rule.id: g for g, (_, grouped_rules) in enumerate(self.groups) for rule in grouped_rules}
         # Named by everything that defines it: a changed rule is a new pack, never an old one's actions.
         digest = hashlib.sha256(
             json.dumps(

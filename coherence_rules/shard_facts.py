@@ -302,9 +302,9 @@ class ShardFacts:
             if memo:
                 entry.document.keep(self._digest_of, memo, self._records[entry.index])
         members, of_shard, keys, known = self._stored(shard)
-        missed = [g for g, found in enumerate(known) if found is None]
-        if not missed:
-            return ShardRun(shard, members, keys, known, [], self.pack)
+        run = ShardRun(shard, members, keys, known, [], self.pack)
+        if not run.missed:
+            return run
         facts: list[Fact] = []
         for n, entry in enumerate(members):
             record = built[entry.index] if entry.index in built else self._facts(entry, n)
@@ -312,12 +312,12 @@ class ShardFacts:
                 fact["ri"] = n
             facts += record
         facts += of_shard + self.shared
-        if len(missed) == len(known):
-            return ShardRun(shard, members, keys, known, facts, self.pack)
+        if len(run.missed) == len(run.known):
+            return dataclasses.replace(run, facts=facts)
         # Only the groups whose facts changed: their rules, as a pack of their own, on their facts.
-        pack = register([rule for g in missed for rule in self.pack.groups[g][1]])
-        read = {kind for g in missed for kind in self.pack.groups[g][0]}
-        return ShardRun(shard, members, keys, known, [f for f in facts if f["t"] in read and pack.relevant(f)], pack)
+        pack = register([rule for g in run.missed for rule in self.pack.groups[g][1]])
+        read = {kind for g in run.missed for kind in self.pack.groups[g][0]}
+        return dataclasses.replace(run, facts=[f for f in facts if f["t"] in read and pack.relevant(f)], pack=pack)
 
     def _known(self, members: list[RecordEntry], stored: StoredMatches) -> Found | None:
         """Stored matches with their facts; None (a miss) unless every one names, for a rule of the
@@ -348,10 +348,9 @@ class ShardFacts:
         engine's (`result`) as facts with their corpus `ri`, kept in the index when the run had no
         error (an error may be the engine's, not the facts')."""
         facts, members = run.facts, run.members
-        group_of = {rule.id: g for g, (_, rules) in enumerate(self.pack.groups) for rule in rules}
         fresh: list[list[tuple[str, int, dict[str, int]]]] = [[] for _ in self.pack.groups]
         for rule_id, q, places in result.matches if result is not None else ():
-            fresh[group_of[rule_id]].append((rule_id, q, places))
+            fresh[self.pack.group_of[rule_id]].append((rule_id, q, places))
         if self.index is not None and result is not None and not result.errors:
             for g in run.missed:
                 named = sorted({p for _, _, ps in fresh[g] for p in ps.values()})
