@@ -1,9 +1,9 @@
 """Forked worker processes whose results come back in the order the work was given.
 
 libyaml and the engine's C core never release the GIL, so threads would not help. A forked worker
-inherits what the parent had built when the pool started (the corpus, the registered packs); the
-parent's garbage collector is frozen meanwhile, so that the workers' collections do not touch, and
-copy, every page of it. A worker that dies breaks the pool at once: an error, never a wait for a
+inherits what the parent had built when the pool started (the corpus, the registered packs), frozen
+from then on, so that the workers' collections do not touch, and copy, every page of it; whoever
+owns the run hands the collector back (pipeline.run_stages at its end, a server between runs). A worker that dies breaks the pool at once: an error, never a wait for a
 result that cannot come.
 """
 
@@ -43,7 +43,7 @@ def in_order(
     Done task's result, in the order of the tasks. `work` must be a module-level function (it is
     handed to the workers by name). A dead worker is a WorkerError naming what was `failing`."""
     pending: collections.deque[Future[R] | Done[R]] = collections.deque()
-    gc.freeze()
+    gc.freeze()  # not undone here: an unfreeze would also undo what the run froze before (pipeline._lasting)
     try:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=initializer) as pool:
             for task in tasks:
@@ -58,8 +58,6 @@ def in_order(
         raise WorkerError(
             f"a worker process died while {failing} (killed, or out of memory?); rerun with --jobs 1"
         ) from None
-    finally:
-        gc.unfreeze()
 
 
 def _result(task: Future[R] | Done[R]) -> R:
