@@ -126,9 +126,31 @@ def _projection(names: tuple[str, ...]) -> tuple[tuple[str, ...], Callable[[Fact
     return names, values if len(names) > 1 else lambda fact: (values(fact),)
 
 
-def _values(fields: list[str]) -> Callable[[Fact], object]:
-    """The values of these fields of a fact, in one call."""
-    return operator.itemgetter(*fields) if fields else lambda fact: ()
+_UNNAMED = object()  # stands for every value no eq/ne/in test names
+
+
+def _relevance_key(tests: list[FieldTest]) -> Callable[[Fact], tuple]:
+    """What the tests' verdicts on a fact depend on, in one call: per field only eq/ne/in tests read,
+    its value if one of them names it, else one mark for all the rest (a country code tested against
+    `ne: ""` is decided once, not once per country); a field a `ge` test reads, its value and type.
+    Built from C calls alone: it runs for every fact of a cold run."""
+    exact = sorted({test.field for test in tests if test.op == "ge"})
+    named: dict[str, dict] = {}
+    for test in tests:
+        if test.field not in exact:
+            constants = test.value if isinstance(test.value, tuple) else (test.value,)
+            named.setdefault(test.field, {}).update((c, c) for c in constants)
+    fields = sorted(named)
+    classed = _projection(tuple(fields))[1] if fields else lambda fact: ()
+    lookups, unnamed = [named[f] for f in fields], [_UNNAMED] * len(fields)
+    if not exact:
+        return lambda fact: tuple(map(dict.get, lookups, classed(fact), unnamed))
+    kept = _projection(tuple(exact))[1]
+    return lambda fact: (
+        tuple(map(dict.get, lookups, classed(fact), unnamed)),
+        kept(fact),
+        tuple(map(type, kept(fact))),
+    )
 
 
 def _test(test: FieldTest) -> dict:
@@ -253,11 +275,9 @@ class Pack:
                         tests.append(pattern.tests)
             for fact_type, read in rule.reads:
                 fields.setdefault(fact_type, set()).update(read)
-        # Per fact type, each read in one call (millions of facts): the values its patterns' constant
-        # tests read (relevance is decided once per such key), and the fields the engine gets.
-        self._tested = {
-            t: _values(sorted({test.field for tests in lists for test in tests})) for t, lists in self._accepts.items()
-        }
+        # Per fact type, each read in one call (millions of facts): what its patterns' constant tests
+        # decide on (relevance is decided once per such key), and the fields the engine gets.
+        self._tested = {t: _relevance_key([test for ts in lists for test in ts]) for t, lists in self._accepts.items()}
         self._layout = {t: _projection(("t", *sorted(f))) for t, f in fields.items()}
         # The engine itself is sent only the fields patterns test or join on: checks, messages and
         # reports read the run's own facts, found by the matched facts' ids (less JSON in and out of

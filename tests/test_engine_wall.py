@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coherence_rules import engine
 from coherence_rules.catalogue import ENGINE_FIELDS
@@ -294,9 +296,59 @@ def test_an_exception_in_a_rule_becomes_an_e007_finding(corpus, tmp_path_factory
     assert "rule XT001 failed in shard XAA: TypeError" in report.findings[0].message
 
 
+BUILTIN = compile_rules(load_rule_dirs([builtin_rules_dir()]))
+BUILTIN_PATTERNS = [p for r in BUILTIN for q in r.queries for p in q.patterns]
+
+
 def test_the_builtin_pack_compiles_to_a_bounded_number_of_engine_rules():
-    compiled = compile_rules(load_rule_dirs([builtin_rules_dir()]))
-    assert sum(engine.engine_rule_count(q) for r in compiled for q in r.queries) <= engine.MAX_RULES
+    assert sum(engine.engine_rule_count(q) for r in BUILTIN for q in r.queries) <= engine.MAX_RULES
+
+
+def _field_values(fact_type: str, field: str) -> st.SearchStrategy:
+    """The constants the builtin patterns compare this field with, and values none of them names."""
+    named = {
+        v
+        for p in BUILTIN_PATTERNS
+        if p.fact == fact_type
+        for t in p.tests
+        if t.field == field
+        for v in (t.value if isinstance(t.value, tuple) else (t.value,))
+    }
+    others = st.sampled_from(["", "XAA", "XAB|XAC", "any"]) | st.integers(-2, 2030) | st.booleans()
+    return st.sampled_from(sorted(named, key=repr)) | others if named else others
+
+
+@st.composite
+def _facts_one_field_apart(draw):
+    """Facts of one type, each the one before with one field changed: what tells apart the facts a
+    memo may confuse."""
+    pattern = draw(st.sampled_from([p for p in BUILTIN_PATTERNS if p.tests]))
+    fact_type = pattern.fact  # only the fields some pattern tests: relevance reads no others
+    fields = sorted({t.field for p in BUILTIN_PATTERNS if p.fact == fact_type for t in p.tests})
+    fact = {"t": fact_type, **{f: draw(_field_values(fact_type, f)) for f in fields}}
+    for test in pattern.tests:  # the first fact is one this pattern accepts
+        if test.op in ("eq", "ge"):
+            fact[test.field] = test.value
+        elif test.op == "in":
+            fact[test.field] = draw(st.sampled_from(test.value))
+        elif not test.accepts(fact):
+            fact[test.field] = draw(_field_values(fact_type, test.field).filter(lambda v, no=test.value: v != no))
+    made = [fact]
+    for field in draw(st.lists(st.sampled_from(fields), max_size=120)):
+        fact = {**fact, field: draw(_field_values(fact_type, field))}
+        made.append(fact)
+    return made
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(_facts_one_field_apart())
+def test_a_pack_keeps_a_fact_exactly_when_some_pattern_s_constant_tests_accept_it(made):
+    """Relevance is decided once per class of values and remembered: whatever the pack decided
+    before, a fact is kept exactly when all constant tests of some pattern of its type accept it."""
+    pack = engine.Pack(BUILTIN)
+    for fact in made:
+        expected = any(all(t.accepts(fact) for t in p.tests) for p in BUILTIN_PATTERNS if p.fact == fact["t"])
+        assert pack.relevant(fact) == expected, fact
 
 
 def test_every_fact_carries_exactly_the_fields_of_its_type():
