@@ -311,7 +311,8 @@ class ShardFacts:
             for fact in record:
                 fact["ri"] = n
             facts += record
-        facts += of_shard + self.shared
+        facts += of_shard
+        facts += self.pack.joinable(self.shared, facts)
         if len(run.missed) == len(run.known):
             return dataclasses.replace(run, facts=facts)
         # Only the groups whose facts changed: their rules, as a pack of their own, on their facts.

@@ -351,6 +351,69 @@ def test_a_pack_keeps_a_fact_exactly_when_some_pattern_s_constant_tests_accept_i
         assert pack.relevant(fact) == expected, fact
 
 
+RATIFYING_SHARD = {
+    # XAA ratified ICRMW and ILO C097 (not REF-1951, C181 or C189); its residence law denies health
+    # care and education to all migrants and conditions housing and pensions for labour migrants.
+    "commitments.yaml": """
+        coherence: 1
+        kind: commitments
+        id: XAA-COMMITMENTS
+        country: XAA
+        ratified:
+          - {instrument: ICRMW, year: 2010}
+          - {instrument: ILO-C097, year: 1990}
+    """,
+    "law.yaml": """
+        coherence: 1
+        kind: policy
+        id: XAA-RESIDENCE-LAW
+        type: law
+        status: in_force
+        jurisdiction: {country: XAA, level: national}
+        measures:
+          - {id: M1, effect: deny, groups: [all_migrants], areas: [health, education]}
+          - {id: M2, effect: condition, groups: [labour_migrant], areas: [housing, old_age]}
+    """,
+}
+
+
+def test_a_shard_is_given_only_the_obligations_its_ratifications_and_measures_can_join(corpus):
+    """The obligations table is shared by every shard; a shard gets the entries some pattern could
+    bind there: of an instrument its country ratified, with an effect, area and group of one of its
+    measures. IC001 still finds the three breaches (planted), and a shard without commitments gets none."""
+    from coherence_rules import pipeline
+    from coherence_rules.facts import context, obligation_facts
+    from coherence_rules.load import load_file
+    from coherence_rules.obligations import load_obligations
+    from coherence_rules.settings import Settings
+    from coherence_rules.shard_facts import ShardFacts
+    from coherence_rules.shards import shards
+    from coherence_rules.validate import validate
+
+    report = corpus(RATIFYING_SHARD, select=["IC001"])
+    assert sorted((f.location.line, f.message.split("breaches ")[1].split(",")[0]) for f in report.findings) == [
+        (9, "ICRMW Art 28"),
+        (9, "ICRMW Art 30"),
+        (10, "ILO-C097 Art 6"),
+    ]
+    root = corpus.root
+    rules = [r for r in pipeline.compiled(pipeline.load_rules(Settings(cwd=root))[0]) if r.scope == "country"]
+    valid = validate([load_file(p, p.name) for p in sorted(root.glob("*.yaml"))])
+    pack, ctx = engine.register(rules), context(valid, dt.date(2026, 11, 23))
+    shared = obligation_facts(load_obligations([builtin_rules_dir()]))
+    table = ShardFacts(pack, ctx, shared, None, 0).shared
+    given = [f for f in ShardFacts(pack, ctx, shared, None, 0).plan(shards(valid)[0]).facts if f["t"] == "obligation"]
+    assert {f["record"] for f in given} == {"ICRMW Art 28", "ICRMW Art 30", "ILO-C097 Art 6"}
+    assert {f["instrument"] for f in given} == {"ICRMW", "ILO-C097"}  # each join alone: a superset
+    assert 0 < len(given) < len(table) / 10
+    (root / "commitments.yaml").unlink()
+    valid = validate([load_file(p, p.name) for p in sorted(root.glob("*.yaml"))])
+    ctx = context(valid, dt.date(2026, 11, 23))
+    assert not [
+        f for f in ShardFacts(pack, ctx, shared, None, 0).plan(shards(valid)[0]).facts if f["t"] == "obligation"
+    ]
+
+
 def test_every_fact_carries_exactly_the_fields_of_its_type():
     """A join over a missing field makes the engine raise: facts always carry every field."""
     from coherence_rules.api import discover, display_path
