@@ -414,6 +414,37 @@ def test_a_shard_is_given_only_the_obligations_its_ratifications_and_measures_ca
     ]
 
 
+def test_the_engine_is_given_only_facts_that_meet_the_facts_their_patterns_join(corpus):
+    """A strategy facilitating labour migrants' entry and a law restricting low-skilled workers' entry
+    conflict (HC001, planted). Of their spans (every node pair at, above or below what they name), the
+    engine is given those that meet a cover on the same group and area: the law's that meet what the
+    strategy names. No other span can be in a match, nor block one."""
+    from conftest import LAW, STRATEGY
+
+    from coherence_rules import pipeline
+    from coherence_rules.facts import context, record_facts
+    from coherence_rules.load import load_file
+    from coherence_rules.settings import Settings
+    from coherence_rules.shard_facts import ShardFacts
+    from coherence_rules.shards import shards
+    from coherence_rules.validate import validate
+
+    report = corpus({"strategy.yaml": STRATEGY, "law.yaml": LAW})
+    assert ("HC001", "strategy.yaml") in {(f.rule, f.location.path) for f in report.findings}
+    root = corpus.root
+    rules = [r for r in pipeline.compiled(pipeline.load_rules(Settings(cwd=root))[0]) if r.scope == "country"]
+    valid = validate([load_file(p, p.name) for p in sorted(root.glob("*.yaml"))])
+    pack, ctx = engine.register(rules), context(valid, dt.date(2026, 11, 23))
+    planned = ShardFacts(pack, ctx, [], None, 0)
+    given = planned.plan(shards(valid)[0]).facts
+    built = [p for entry in valid.records for p in map(pack.prepare, record_facts(entry, planned.ctx)) if p]
+    spans = [f for f in given if f["t"] == "span"]
+    covers = {(f["record"], f["group"], f["area"]) for f in given if f["t"] == "cover"}
+    assert spans and all({(r, s["group"], s["area"]) for r in ("XAA-LAW", "XAA-STRATEGY")} & covers for s in spans)
+    assert {f["record"] for f in spans} == {"XAA-LAW"}
+    assert len(spans) < len([f for f in built if f["t"] == "span"]) / 4
+
+
 def test_every_fact_carries_exactly_the_fields_of_its_type():
     """A join over a missing field makes the engine raise: facts always carry every field."""
     from coherence_rules.api import discover, display_path
