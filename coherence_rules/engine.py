@@ -292,7 +292,6 @@ class Pack:
                         engine_fields[pattern.fact].add(join.field)
                         engine_fields.setdefault(bound[join.binding], set()).add(join.other)
         self._engine_layout = {t: _projection(("t", *sorted(f))) for t, f in engine_fields.items()}
-        self._relevance: dict[tuple, bool] = {}
         # Per pattern, what a fact it binds must meet: its constant tests and, per binding it is joined
         # to (by its own joins, or by those of a positive pattern joined to it), a fact of that binding
         # with the same values: (its joined fields, that binding's pattern, their fields) as projections.
@@ -350,15 +349,14 @@ class Pack:
         return any(all(t.accepts(fact) for t in tests if t.field in fact) for tests in self._accepts.get(kind, ()))
 
     def relevant(self, fact: Fact) -> bool:
-        """Whether some pattern's constant tests accept the fact (decided once per projection)."""
+        """Whether some pattern's constant tests accept the fact (decided once per class of values)."""
         kind = fact["t"]
         tested = self._tested.get(kind)
         if tested is None:
             return False
-        key = (kind, tested(fact))
-        if key not in self._relevance:
-            self._relevance[key] = any(all(t.accepts(fact) for t in tests) for tests in self._accepts[kind])
-        return self._relevance[key]
+        key = tested(fact)
+        accepting = self._accepted_by.get((kind, key))  # the common case, without a call
+        return bool(accepting if accepting is not None else self._accepting(kind, key, fact))
 
     def prepare(self, fact: Fact) -> Fact | None:
         """The fact as a run holds it: None when no rule can use it, else projected onto the fields
@@ -397,8 +395,8 @@ class Pack:
         return [fact for fact in facts if id(fact) in taking]
 
     def _accepting(self, kind: str, key: tuple, fact: Fact) -> tuple[Pattern, ...]:
-        """The patterns of this type whose constant tests accept the facts of this relevance class
-        (decided once per class, like `relevant`)."""
+        """The patterns of this type whose constant tests accept the facts of this class of values
+        (`_tested`): decided once per class."""
         if (kind, key) not in self._accepted_by:
             self._accepted_by[kind, key] = tuple(
                 pattern for pattern, _ in self._meets.get(kind, ()) if all(t.accepts(fact) for t in pattern.tests)

@@ -8,7 +8,8 @@ match limit and the shard's facts of those types in order: its records' hashes f
 of the shard itself (facts.shard_level_facts) and the shared ones. A warm run asks the engine only
 about the groups whose facts changed, in the shards where they did (an edited target re-runs the
 target rules, not those on the objectives' coverage); a record that gives the pack no fact is
-skipped in every later shard (most records, in pair shards).
+skipped in every later shard (most records, in pair shards). The engine is given only the facts that
+meet what their patterns join them to (Pack.taking_part), a function of the facts the key hashes.
 
 The engine sees a fact's `ri` as its record's position in the shard, not in the corpus, so that a
 shard's facts, and its key, do not change when records elsewhere come or go; rules compare `ri`
