@@ -367,7 +367,7 @@ class Pack:
         return dict(zip(names, values(fact), strict=True))
 
     def taking_part(self, facts: list[Fact]) -> list[Fact]:
-        """The facts (each accepted by `relevant`) that some pattern could bind among these: its constant
+        """The facts (of types the pack reads) that some pattern could bind among these: its constant
         tests accept the fact, and for each binding it is joined to, a fact that binding's tests accept
         has the values the joins ask for. No other can be in a match or block one (a negation is such a
         pattern too): the engine is given only these, in their order. One pass of the semi-join

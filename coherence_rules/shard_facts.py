@@ -318,9 +318,7 @@ class ShardFacts:
         # Only the groups whose facts changed: their rules, as a pack of their own, on their facts.
         pack = register([rule for g in run.missed for rule in self.pack.groups[g][1]])
         read = {kind for g in run.missed for kind in self.pack.groups[g][0]}
-        return dataclasses.replace(
-            run, facts=pack.taking_part([f for f in facts if f["t"] in read and pack.relevant(f)]), pack=pack
-        )
+        return dataclasses.replace(run, facts=pack.taking_part([f for f in facts if f["t"] in read]), pack=pack)
 
     def _known(self, members: list[RecordEntry], stored: StoredMatches) -> Found | None:
         """Stored matches with their facts; None (a miss) unless every one names, for a rule of the
