@@ -115,18 +115,14 @@ def positions_fit(packed: array, lines: int) -> bool:
 
 
 @dataclass
-class Document:
-    """One YAML document of a file: one record, if it validates."""
+class Kept:
+    """What was computed from this object (a document, a file as loaded) and what it was computed
+    from, when `coherence serve` keeps it between runs (resident.py); a one-shot run keeps nothing."""
 
-    path: str
-    index: int
-    data: Any
-    positions: array = field(repr=False)  # pack_spans(data, its spans)
-    # What was computed from this document alone, when `coherence serve` keeps it (resident.py).
-    memo: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    memo: dict[str, Any] | None = field(default=None, repr=False, compare=False, kw_only=True)
 
     def remembered(self, name: str, compute: Callable[[], T]) -> T:
-        """compute(), a function of this document alone: once per document that is kept."""
+        """compute(), a function of this object alone: once per object that is kept."""
         if self.memo is None:
             return compute()
         if name not in self.memo:
@@ -134,7 +130,7 @@ class Document:
         return self.memo[name]
 
     def remembered_while(self, name: str, inputs: object, compute: Callable[[], T]) -> T:
-        """compute(), a function of this document and `inputs`: once while the inputs compare equal
+        """compute(), a function of this object and `inputs`: once while the inputs compare equal
         (a tuple compares its items by identity first)."""
         kept = self.recall(name, inputs)
         if kept is None:
@@ -149,13 +145,23 @@ class Document:
 
     @property
     def keeps(self) -> bool:
-        """Whether this document keeps what is computed from it (a server's: resident.py)."""
+        """Whether this object keeps what is computed from it (a server's: resident.py)."""
         return self.memo is not None
 
     def keep(self, name: str, inputs: object, value: object) -> None:
-        """Keep a function of this document and `inputs` (when the document is kept: resident.py)."""
+        """Keep a function of this object and `inputs` (when it is kept: resident.py)."""
         if self.memo is not None:
             self.memo[name] = (inputs, value)
+
+
+@dataclass
+class Document(Kept):
+    """One YAML document of a file: one record, if it validates."""
+
+    path: str
+    index: int
+    data: Any
+    positions: array = field(repr=False)  # pack_spans(data, its spans)
 
     def span(self, yaml_path: YamlPath) -> Span:
         """The span of a path, or of its nearest ancestor that has one. A node's place among the
@@ -188,7 +194,7 @@ class Document:
 
 
 @dataclass
-class LoadedFile:
+class LoadedFile(Kept):
     path: str
     text: str = ""
     documents: list[Document] = field(default_factory=list)

@@ -85,7 +85,8 @@ class Resident:
         return self._loaded.get((display, content, self._token(limits)))
 
     def keep(self, file: LoadedFile, limits: Limits) -> None:
-        """Keep a file as loaded; its documents remember what is computed from them from now on."""
+        """Keep a file as loaded; it and its documents remember what is computed from them from now on."""
+        file.memo = {}
         for document in file.documents:
             document.memo = {}
         self._loaded[(file.path, file.content, self._token(limits))] = file

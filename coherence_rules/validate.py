@@ -273,6 +273,47 @@ def _header(document: Document) -> _Header:
     return document.remembered("header", compute)
 
 
+class _FileIds(NamedTuple):
+    """What validation reads of a file beyond its documents' schema (kept on a server's files)."""
+
+    mappings: tuple[Document, ...]  # its documents that are mappings (those whose references are checked)
+    agreements: frozenset[str]  # the agreements it holds records of
+    known: tuple[_Known, ...]  # each document with a readable id, in order
+    first: dict[str, _Known]  # each id's first document here
+    repeats: bool  # whether a document repeats an id an earlier one here holds
+
+
+def _file_ids(loaded: LoadedFile) -> _FileIds | None:
+    """None for a file that holds no record (NR001)."""
+
+    def compute() -> _FileIds | None:
+        headers = [_header(d) for d in loaded.documents]
+        if headers and not any(h.record_like for h in headers):
+            return None
+        known = tuple(this for d, h in zip(loaded.documents, headers, strict=True) if (this := h.of(d)) is not None)
+        first: dict[str, _Known] = {}
+        for this in known:
+            first.setdefault(this.id, this)
+        return _FileIds(
+            tuple(d for d, h in zip(loaded.documents, headers, strict=True) if h.mapping),
+            frozenset(h.agreement for h in headers if h.agreement is not None),
+            known,
+            first,
+            len(first) < len(known),
+        )
+
+    return loaded.remembered("ids", compute)
+
+
+def _by_path(places: set[tuple[str, int]] | None) -> dict[str, set[int]] | None:
+    if places is None:
+        return None
+    found: dict[str, set[int]] = {}
+    for path, index in places:
+        found.setdefault(path, set()).add(index)
+    return found
+
+
 def validate(
     files: list[LoadedFile],
     only: set[tuple[str, int]] | None = None,
@@ -287,46 +328,43 @@ def validate(
     known: dict[str, _Known] = {}
     documents: list[tuple[Document, dict]] = []
     agreement_keys: set[str] = set()
+    validated, referring = _by_path(only), _by_path(checked)
     for loaded in sorted(files, key=lambda f: f.path):
         findings.extend(loaded.findings)
-        headers = [_header(d) for d in loaded.documents]
-        if headers and not any(h.record_like for h in headers):
+        ids = _file_ids(loaded)
+        if ids is None:
             findings.append(corpus_error("NR001", "this YAML file holds no record", loaded.documents[0].location()))
             continue
-        for document, header in zip(loaded.documents, headers, strict=True):
-            place = (document.path, document.index)
-            model, problems = (
-                document.remembered("validated", lambda: validate_document(document))  # noqa: B023  # called here
-                if only is None or place in only
-                else (None, [])
-            )
+        agreement_keys |= ids.agreements
+        if ids.repeats or not known.keys().isdisjoint(ids.first):
+            for this in ids.known:
+                first = known.setdefault(this.id, this)
+                if first is not this:  # a record with a schema error still takes part (one error never hides another)
+                    findings.append(_duplicate(this, first))
+        else:  # most files: ids no other document holds
+            known.update(ids.first)
+        wanted = referring.get(loaded.path, ()) if referring is not None else None
+        documents += ((d, d.data) for d in ids.mappings if wanted is None or d.index in wanted)
+        wanted = validated.get(loaded.path, ()) if validated is not None else None
+        for document in loaded.documents:
+            if wanted is not None and document.index not in wanted:
+                continue
+            model, problems = document.remembered("validated", lambda: validate_document(document))  # noqa: B023  # called here
             findings.extend(problems)
-            if not header.mapping:
-                continue
-            if checked is None or place in checked:
-                documents.append((document, document.data))
-            if header.agreement is not None:
-                agreement_keys.add(header.agreement)
-            this = header.of(document)
-            if this is None:
-                continue
-            first = known.get(this.id)
-            if first is not None:  # a record with a schema error still takes part (one error never hides another)
-                findings.append(
-                    corpus_error(
-                        "E003",
-                        f"id '{this.id}' is already used by the record at {first.document.path}:"
-                        f"{first.location().line}",
-                        document.location(("id",), this.id),
-                        related=(first.location(("id",)),),
-                        records=(this.id,),
-                    )
-                )
-            else:
-                known[this.id] = this
-            if model is not None and this.id not in by_id:
+            held = _header(document).known  # (id, kind)
+            if model is not None and held is not None and held[0] not in by_id:
                 entry = RecordEntry(len(records), model, document)
-                by_id[this.id] = entry
+                by_id[held[0]] = entry
                 records.append(entry)
     findings.extend(_check_references(documents, known, agreement_keys))
     return Corpus(files=files, records=records, by_id=by_id, findings=findings)
+
+
+def _duplicate(this: _Known, first: _Known) -> Finding:
+    return corpus_error(
+        "E003",
+        f"id '{this.id}' is already used by the record at {first.document.path}:{first.location().line}",
+        this.location(("id",)),
+        related=(first.location(("id",)),),
+        records=(this.id,),
+    )
