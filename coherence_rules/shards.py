@@ -90,6 +90,11 @@ def placing(document: Document) -> Placing:
     return document.remembered("placing", compute)
 
 
+def _file_placings(file: LoadedFile) -> tuple[Placing, ...]:
+    """The placing of each document of a file that is a mapping (kept on a server's files)."""
+    return file.remembered("placings", lambda: tuple(placing(d) for d in file.documents if isinstance(d.data, dict)))
+
+
 def membership(corpus: Corpus) -> dict[int, list[str]]:
     """The country shards each record belongs to: its own, every shard of the agreements it is a
     record of, and the shards of the records that refer to it (computed once per corpus)."""
@@ -140,7 +145,7 @@ def needed_documents(files: list[LoadedFile], targets: set[str]) -> Needs:
     record). Read from unvalidated data, so it may take more than the run evaluates, never less.
     Their references are checked (E004) in theirs and in those that refer to an id they hold: a
     finding elsewhere points into no target (a reference to the wrong kind of record names it)."""
-    placed = [placing(d) for f in files for d in f.documents if isinstance(d.data, dict)]
+    placed = [p for f in files for p in _file_placings(f)]
     # A function of the placings alone: `coherence serve` keeps it while they are what they were
     # (an edit that changes no id, country, agreement or reference), whatever files a run names.
     where = resident.unless_changed("placement", placed, lambda: Placement(placed))
