@@ -18,8 +18,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from . import parties, vocab
+from . import parties, resident, vocab
 from .catalogue import UNSTATED, ends_meet
 from .obligations import Obligation
 from .schema import (
@@ -73,12 +74,41 @@ class Context:
 IN_EFFECT = frozenset({"adopted", "in_force"})  # a successor takes over only once adopted or in force
 
 
-def _history_status(model: Record, as_of: dt.date) -> str | None:
-    status = getattr(model, "status", None)
-    history = getattr(model, "history", [])
-    if not history:
-        return status
-    steps = [step.status for step in history if step.date <= as_of]
+class _Reads(NamedTuple):
+    """What context() reads of a record: a function of the record alone (kept on a server's document)."""
+
+    id: str
+    status: str | None
+    history: tuple[tuple[dt.date, str], ...]  # (date, status) in date order
+    agreement: str | None  # the agreement it is a record of
+    supersedes: tuple[str, ...]  # the ids and agreement keys it supersedes (a policy or agreement)
+    repeals: tuple[str, ...]
+    authority: tuple[str | None, bool | None] | None  # an institution's parent and decision power
+    refunds: str | None  # a policy's country, when one of its measures refunds contributions (_refunding_measure)
+
+
+def _reads(entry: RecordEntry) -> _Reads:
+    def compute() -> _Reads:
+        model = entry.model
+        linked = model if isinstance(model, (Policy, Agreement)) else None
+        return _Reads(
+            model.id,
+            getattr(model, "status", None),
+            tuple((step.date, step.status) for step in getattr(model, "history", [])),
+            model.agreement if isinstance(model, Agreement) else None,
+            tuple(map(_link_id, linked.supersedes)) if linked else (),
+            tuple(map(_link_id, linked.repeals)) if linked else (),
+            (model.parent, model.decision_power) if isinstance(model, Institution) else None,
+            (model.jurisdiction.country or None) if isinstance(model, Policy) and _refunding_measure(entry) else None,
+        )
+
+    return entry.document.remembered("context reads", compute)
+
+
+def _status_on(record: _Reads, as_of: dt.date) -> str | None:
+    if not record.history:
+        return record.status
+    steps = [status for date, status in record.history if date <= as_of]
     return steps[-1] if steps else None
 
 
@@ -89,48 +119,54 @@ def _link_id(link: str | Link) -> str:
 def context(corpus: Corpus, as_of: dt.date) -> Context:
     """Each record's standing on `as_of`: its own (dated) status, then supersession and repeal by the
     records in effect that day."""
-    standing = {e.index: Standing(_history_status(e.model, as_of)) for e in corpus.records}
-    by_key: dict[str, list[RecordEntry]] = {}
-    for entry in corpus.records:
-        if isinstance(entry.model, Agreement):
-            by_key.setdefault(entry.model.agreement, []).append(entry)
-    for entry in corpus.records:
-        model = entry.model
-        if not isinstance(model, (Policy, Agreement)) or standing[entry.index].status not in IN_EFFECT:
+    records = [_reads(e) for e in corpus.records]
+    # A function of what it reads of each record: a server keeps it while those are what they were.
+    standing, refunds, authority = resident.unless_changed(
+        "context", (as_of, records), lambda: _standing(records, as_of)
+    )
+    return Context(corpus, as_of, standing, refunds, authority)
+
+
+def _standing(
+    records: list[_Reads], as_of: dt.date
+) -> tuple[dict[int, Standing], frozenset[str], dict[str, tuple[str | None, bool | None]]]:
+    """(each record's standing by its place, the countries that refund contributions, each
+    institution's parent and decision power by id)."""
+    standing = {n: Standing(_status_on(r, as_of)) for n, r in enumerate(records)}
+    by_id: dict[str, int] = {}
+    by_key: dict[str, list[int]] = {}
+    for n, record in enumerate(records):
+        by_id.setdefault(record.id, n)
+        if record.agreement is not None:
+            by_key.setdefault(record.agreement, []).append(n)
+    for n, record in enumerate(records):
+        if standing[n].status not in IN_EFFECT:
             continue
-        for links, status in ((model.supersedes, "superseded"), (model.repeals, "repealed")):
-            for link in links:
-                target = _link_id(link)
-                found = by_key.get(target) or ([corpus.by_id[target]] if target in corpus.by_id else [])
+        for targets, status in ((record.supersedes, "superseded"), (record.repeals, "repealed")):
+            for target in targets:
+                found = by_key.get(target) or ([by_id[target]] if target in by_id else [])
                 for old in found:
-                    if standing[old.index].status in vocab.ACTIVE_POLICY_STATUSES | vocab.ACTIVE_AGREEMENT_STATUSES:
-                        standing[old.index] = Standing(status, model.id)
-    authority = {
-        e.id: (e.model.parent, e.model.decision_power) for e in corpus.records if isinstance(e.model, Institution)
-    }
-    return Context(corpus, as_of, standing, _refunds(corpus, standing), authority)
+                    if standing[old].status in vocab.ACTIVE_POLICY_STATUSES | vocab.ACTIVE_AGREEMENT_STATUSES:
+                        standing[old] = Standing(status, record.id)
+    # Countries with an active measure that refunds migrant workers' social security contributions
+    # as a lump sum on departure (unilateral portability: money back, no pension rights).
+    refunds = frozenset(
+        r.refunds for n, r in enumerate(records) if r.refunds and is_active(standing[n].status, "policy")
+    )
+    authority = {r.id: r.authority for r in records if r.authority is not None}
+    return standing, refunds, authority
 
 
-def _refunds(corpus: Corpus, standing: dict[int, Standing]) -> frozenset[str]:
-    """Countries with an active measure that refunds migrant workers' social security contributions
-    as a lump sum on departure (unilateral portability: money back, no pension rights)."""
-    countries = set()
-    for entry in corpus.records:
-        model = entry.model
-        if (
-            isinstance(model, Policy)
-            and is_active(standing[entry.index].status, "policy")
-            and model.jurisdiction.country
-        ):
-            for measure in model.measures:
-                groups = [_scope(g)["named_group"] for g in measure.groups]
-                if (
-                    measure.effect == "refund"
-                    and any(vocab.AREAS.overlaps(a, "social_security") for a in measure.areas)
-                    and any(vocab.GROUPS.overlaps(g, "labour_migrant") for g in groups)
-                ):
-                    countries.add(model.jurisdiction.country)
-    return frozenset(countries)
+def _refunding_measure(entry: RecordEntry) -> bool:
+    """Whether a policy has a measure that refunds labour migrants' social security contributions."""
+    model = entry.model
+    assert isinstance(model, Policy)
+    return any(
+        measure.effect == "refund"
+        and any(vocab.AREAS.overlaps(a, "social_security") for a in measure.areas)
+        and any(vocab.GROUPS.overlaps(_scope(g)["named_group"], "labour_migrant") for g in measure.groups)
+        for measure in model.measures
+    )
 
 
 def is_active(status: str | None, kind: str) -> bool:

@@ -238,6 +238,58 @@ def test_a_records_facts_follow_the_bodies_it_names_in_other_files(tmp_path):
     assert len(answers) == 3  # IN002 and IN003, IN003 alone, neither
 
 
+PLAN = """\
+coherence: 1
+kind: policy
+id: XAA-RETURN-PLAN-2026
+type: action_plan
+status: adopted
+period: {from: 2026-01-01, to: 2028-12-31}
+jurisdiction: {country: XAA, level: national}
+implements: [XAA-RETURN-LAW-2015]
+"""
+LAWS = """\
+coherence: 1
+kind: policy
+id: XAA-RETURN-LAW-2015
+type: law
+status: in_force
+jurisdiction: {country: XAA, level: national}
+---
+coherence: 2
+kind: policy
+id: XAA-RETURN-LAW-2025
+type: law
+jurisdiction: {country: XAA, level: national}
+%s"""
+
+
+def test_a_records_standing_follows_the_records_that_supersede_it_in_other_files(tmp_path):
+    """Whether a law has been superseded on the reference date (VC003: a plan implements it) is read
+    from its successor in another file: its link, its status, the dates of its history. A server that
+    kept the standings of the last run must work them out again when any of those changes."""
+    root = tmp_path / "repository"
+    (root / "policies").mkdir(parents=True)
+    plan = root / "policies" / "plan.yaml"
+    plan.write_text(PLAN, encoding="utf-8")
+    kept, answers = resident.Resident(), []
+    for successor in [
+        "status: in_force\n",
+        "status: in_force\nsupersedes: [XAA-RETURN-LAW-2015]\n",
+        "status: draft\nsupersedes: [XAA-RETURN-LAW-2015]\n",
+        "status: in_force\nhistory: [{date: 2027-01-01, status: in_force}]\nsupersedes: [XAA-RETURN-LAW-2015]\n",
+        "status: in_force\nhistory: [{date: 2025-01-01, status: in_force}]\nsupersedes: [XAA-RETURN-LAW-2015]\n",
+        "status: in_force\nhistory: [{date: 2025-01-01, status: in_force}]\nrepeals: [XAA-RETURN-LAW-2015]\n",
+    ]:
+        (root / "policies" / "laws.yaml").write_text(LAWS % successor, encoding="utf-8")
+        for file in (root / "policies").iterdir():
+            os.utime(file, ns=(PAST, PAST))
+        answer = lint_json(root, [plan], kept, tmp_path / "cache")
+        assert answer == lint_json(root, [plan], None, None), successor
+        answers.append("VC003" in answer)
+    assert answers == [False, True, False, False, True, True]
+
+
 def test_after_an_edit_only_the_edited_file_is_loaded_and_validated_again(generated, monkeypatch):
     """What the server is for: a run after an edit takes every other file, as loaded and validated,
     from memory, also when the runs before it were answered whole by the index."""
