@@ -27,6 +27,7 @@ import marshal
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from . import resident
 from .corpus_index import CorpusIndex, StoredMatches
 from .engine import Pack, RunResult, register
 from .facts import Context, Fact, context_reads, record_facts, shard_level_facts
@@ -135,6 +136,9 @@ class ShardFacts:
         self._asked: set[int] = set()  # records whose hash was looked for (found or not)
         self._digest_of = f"facts digest {pack.name}"  # where a server's document keeps that hash
         self._contents = {f.path: f.content for f in ctx.corpus.files}
+        # All context_reads may read of other records: a server gives back the same object while it
+        # compares equal (runs on the same files), and a record's facts key kept with it stands.
+        self._context = resident.unless_changed("context reads", (ctx.as_of, ctx.authority, ctx.refunds), object)
         # A record's facts are built once and kept, as tuples (a third of a dict's memory), until the
         # last of its shards is planned: a record belongs to several (six, in a dense corpus).
         self._left = collections.Counter(entry.index for shard in planned for entry in shard.records)
@@ -172,14 +176,13 @@ class ShardFacts:
         if self.index is None or not content:
             return None
         standing = self.ctx.standing[entry.index]
-        reads = context_reads(entry, self.ctx)
 
         def key() -> str:
-            status = repr((standing.status, standing.by))
-            return CorpusIndex.facts_key(self.pack.name, content, str(entry.document.index), status, repr(reads))
+            status, reads = repr((standing.status, standing.by)), repr(context_reads(entry, self.ctx))
+            return CorpusIndex.facts_key(self.pack.name, content, str(entry.document.index), status, reads)
 
-        # A server hashes the key again only when one of what it is made of changed.
-        return entry.document.remembered_while(f"facts key {self.pack.name}", (content, standing, reads), key)
+        # A server works the key out again only when the record's bytes, its standing or the context changed.
+        return entry.document.remembered_while(f"facts key {self.pack.name}", (content, standing, self._context), key)
 
     def _facts(self, entry: RecordEntry, ri: int) -> list[Fact]:
         # A server keeps them on the record's document, under its facts key (what they are made of).
