@@ -104,7 +104,10 @@ def membership(corpus: Corpus) -> dict[int, list[str]]:
             entry = corpus.by_id.get(ref)
             return [entry.index] if entry else []
 
-        corpus.derived["membership"] = _membership(_placings(corpus), named)
+        # A function of the records' placings (by_id, too, is one of their ids in order): a server
+        # keeps it while they are what they were.
+        placed = _placings(corpus)
+        corpus.derived["membership"] = resident.unless_changed("membership", placed, lambda: _membership(placed, named))
     return corpus.derived["membership"]
 
 
