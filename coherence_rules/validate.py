@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
@@ -329,8 +330,8 @@ def validate(
     documents: list[tuple[Document, dict]] = []
     agreement_keys: set[str] = set()
     validated, referring = _by_path(only), _by_path(checked)
-    for loaded in sorted(files, key=lambda f: f.path):
-        findings.extend(loaded.findings)
+    for loaded in sorted(files, key=attrgetter("path")):
+        findings += loaded.findings
         ids = _file_ids(loaded)
         if ids is None:
             findings.append(corpus_error("NR001", "this YAML file holds no record", loaded.documents[0].location()))
@@ -343,12 +344,17 @@ def validate(
                     findings.append(_duplicate(this, first))
         else:  # most files: ids no other document holds
             known.update(ids.first)
-        wanted = referring.get(loaded.path, ()) if referring is not None else None
-        documents += ((d, d.data) for d in ids.mappings if wanted is None or d.index in wanted)
-        wanted = validated.get(loaded.path, ()) if validated is not None else None
-        for document in loaded.documents:
-            if wanted is not None and document.index not in wanted:
-                continue
+        if referring is None:
+            documents += ((d, d.data) for d in ids.mappings)
+        elif loaded.path in referring:
+            documents += ((d, d.data) for d in ids.mappings if d.index in referring[loaded.path])
+        if validated is None:
+            chosen = loaded.documents
+        elif loaded.path in validated:
+            chosen = [d for d in loaded.documents if d.index in validated[loaded.path]]
+        else:  # a one-file run: most files hold none of the records it validates
+            continue
+        for document in chosen:
             model, problems = document.remembered("validated", lambda: validate_document(document))  # noqa: B023  # called here
             findings.extend(problems)
             held = _header(document).known  # (id, kind)
