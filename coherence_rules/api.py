@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from . import globs, resident
 from .baseline import load_baseline
@@ -47,6 +48,52 @@ class Discovered:
     skipped: list[tuple[Path, str]]  # what was not read, and why (E006 findings)
 
 
+class Listing(NamedTuple):
+    """What a directory holds for discover: files named like records, as (real path, path as found),
+    those skipped (as (path, why): links to files outside the tree), subdirectories as (path, real
+    path), directories skipped (links to directories outside), and whether it is a function of the
+    directory's own entries (without links, whose targets may change while it does not)."""
+
+    files: list[tuple[str, str]]
+    skipped_files: list[tuple[Path, str]]
+    below: list[tuple[str, str]]
+    skipped: list[tuple[Path, str]]
+    own: bool
+
+
+def _listing(directory: str, real_directory: str, root_real: str) -> Listing:
+    """Below the root, directories are never links (those are not followed), so a plain file's real
+    path is its directory's joined with its name. Raises OSError when the directory cannot be read."""
+    listing = Listing([], [], [], [], True)
+    with os.scandir(directory) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            name = entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if name not in SKIP_DIRS and not name.startswith("."):
+                    listing.below.append((entry.path, os.path.join(real_directory, name)))
+            elif entry.is_symlink():
+                listing = listing._replace(own=False)
+                real = os.path.realpath(entry.path)
+                if os.path.isdir(real):
+                    if not _inside(real, root_real):
+                        listing.skipped.append(
+                            (Path(entry.path), f"symbolic link to a directory {OUTSIDE}: not followed")
+                        )
+                elif _record_name(name):
+                    if not _inside(real, root_real):
+                        listing.skipped_files.append((Path(entry.path), f"symbolic link to a file {OUTSIDE}: not read"))
+                    elif os.path.isfile(real):
+                        listing.files.append((real, entry.path))
+            # regular files only: a FIFO named *.yaml would block
+            elif entry.is_file(follow_symlinks=False) and _record_name(name):
+                listing.files.append((os.path.join(real_directory, name), entry.path))
+    return listing
+
+
+def _record_name(name: str) -> bool:
+    return name.endswith(YAML_SUFFIXES) and not name.startswith(".")
+
+
 def discover(
     paths: list[Path], trusted: Sequence[Path] = (), keep: Callable[[str], bool] = lambda path: True
 ) -> Discovered:
@@ -55,48 +102,39 @@ def discover(
     never lead out of the tree they were found in: a link to a file or directory outside it is
     skipped (and reported); a file named directly may link into `trusted` directories or into
     a directory named beside it. Links are never followed into directories (no loops): a linked
-    directory inside the tree is read where it really is."""
+    directory inside the tree is read where it really is. A server keeps each directory's listing
+    while the directory's stat says it is unchanged (resident.py)."""
     found: dict[str, str] = {}
     skipped: list[tuple[Path, str]] = []
 
-    def is_record(path: str, name: str) -> bool:
-        return name.endswith(YAML_SUFFIXES) and not name.startswith(".") and keep(path)
+    def listed(directory: str, real_directory: str, root_real: str) -> Listing:
+        def compute() -> tuple[Listing, bool]:
+            listing = _listing(directory, real_directory, root_real)
+            return listing, listing.own
+
+        if resident.CURRENT is None:
+            return compute()[0]
+        return resident.CURRENT.listing(directory, (real_directory, root_real), compute)
 
     directories = [os.path.realpath(p) for p in paths if p.is_dir()]
     roots = [*directories, *(os.path.realpath(t) for t in trusted)]
     for path in paths:
         if path.is_dir():
             root_real = os.path.realpath(path)
-            # (directory, its real path): below the root, directories are never links (those are
-            # not followed), so a plain file's real path is its directory's joined with its name.
-            pending = [(str(path), root_real)]
+            pending = [(str(path), root_real)]  # (directory, its real path)
             while pending:
                 directory, real_directory = pending.pop()
                 try:
-                    with os.scandir(directory) as listing:
-                        entries = sorted(listing, key=lambda e: e.name)
+                    listing = listed(directory, real_directory, root_real)
                 except OSError as error:
                     skipped.append((Path(directory), f"cannot read directory: {error.strerror}"))
                     continue
-                below = []
-                for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
-                        if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
-                            below.append((entry.path, os.path.join(real_directory, entry.name)))
-                    elif entry.is_symlink():
-                        candidate, real = Path(entry.path), os.path.realpath(entry.path)
-                        if os.path.isdir(real):
-                            if not _inside(real, root_real):
-                                skipped.append((candidate, f"symbolic link to a directory {OUTSIDE}: not followed"))
-                        elif is_record(entry.path, entry.name):
-                            if not _inside(real, root_real):
-                                skipped.append((candidate, f"symbolic link to a file {OUTSIDE}: not read"))
-                            elif os.path.isfile(real):
-                                found.setdefault(real, entry.path)
-                    # regular files only: a FIFO named *.yaml would block
-                    elif entry.is_file(follow_symlinks=False) and is_record(entry.path, entry.name):
-                        found.setdefault(os.path.join(real_directory, entry.name), entry.path)
-                pending.extend(reversed(below))
+                for real, file in listing.files:
+                    if keep(file):
+                        found.setdefault(real, file)
+                skipped += [(file, why) for file, why in listing.skipped_files if keep(str(file))]
+                skipped += listing.skipped
+                pending.extend(reversed(listing.below))
         elif path.is_file():
             real = os.path.realpath(path)
             if path.is_symlink() and not any(_inside(real, root) for root in roots):

@@ -1,7 +1,8 @@
-"""The corpus `coherence serve` keeps in memory between runs (serve.py): each file's bytes while its
-stat says it is unchanged, each file as loaded, and, on the documents of those files, what was
-computed from them (Document.remembered and .keep: their validation, placing and references; each
-record's facts key, facts and their hash, with what those were computed from). Whole-corpus values
+"""The corpus `coherence serve` keeps in memory between runs (serve.py): each directory's listing and
+each file's bytes while their stat says they are unchanged, each file as loaded, and, on the files
+and documents, what was computed from them (.remembered and .keep: a file's ids and placings, a
+document's validation, placing and references; each record's facts key, facts and their hash, with
+what those were computed from). Whole-corpus values
 are kept by `remember` (keyed by what they are made of) and `unless_changed` (given back while their
 inputs are equal: where every record goes, shards.Placement). A one-shot run keeps none of this:
 `CURRENT` is None and every stage computes as it always does.
@@ -44,6 +45,9 @@ class Resident:
         self._read_now: dict[str, tuple[tuple, bytes | LoadedFile, str]] = {}
         self._seen_now: set[tuple[str, str]] = set()  # (display path, hash) of every file this run read
         self._values_now: dict[Hashable, Any] = {}
+        # By directory: (its stat, what else its listing depends on, the listing).
+        self._listings: dict[str, tuple[tuple, Hashable, Any]] = {}
+        self._listings_now: dict[str, tuple[tuple, Hashable, Any]] = {}
 
     def read(self, path: str | Path, display: str, limits: Limits) -> bytes | LoadedFile:
         """read_file(path), from memory when the file's stat is what it was when it was last read: then
@@ -69,6 +73,25 @@ class Resident:
             self._hashes[id(source)] = (source, digest)
             self._seen_now.add((display, digest))
         return source
+
+    def listing(self, directory: str, key: Hashable, compute: Callable[[], tuple[T, bool]]) -> T:
+        """What compute() lists of a directory (and whether that is a function of its entries alone),
+        from memory while the directory's stat says no entry came, went or was renamed; `key` is what
+        else the listing depends on."""
+        try:
+            stat = os.stat(directory)
+        except OSError:
+            return compute()[0]
+        signature = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev)
+        kept = self._listings_now.get(directory) or self._listings.get(directory)
+        if kept is not None and kept[0] == signature and kept[1] == key:
+            self._listings_now[directory] = kept
+            return kept[2]
+        started = time.time_ns()
+        listing, own = compute()
+        if own and stat.st_mtime_ns < started - RACY * 1e9:
+            self._listings_now[directory] = (signature, key, listing)
+        return listing
 
     def content_hash(self, data: bytes) -> str:
         kept = self._hashes.get(id(data))
@@ -116,6 +139,7 @@ class Resident:
         self._loaded = {key: file for key, file in self._loaded.items() if key[:2] in self._seen_now}
         self._seen_now = set()
         self._values, self._values_now = self._values_now, {}
+        self._listings, self._listings_now = self._listings_now, {}
         self._hashes = {id(s): (s, digest) for _, s, digest in self._read.values() if isinstance(s, bytes)}
 
 

@@ -84,9 +84,15 @@ def apply(edit: str, root: Path, choice: int) -> Path:
             path.write_text(changed)
             os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
         return path
-    for file in root.rglob("*.yaml"):
-        os.utime(file, ns=(PAST, PAST))
+    _settled(root)
     return path
+
+
+def _settled(root: Path) -> None:
+    """Every file and directory last modified an hour ago: a server trusts their stats (and keeps
+    their listings) from now on, until an edit changes them."""
+    for entry in [root, *root.rglob("*")]:
+        os.utime(entry, ns=(PAST, PAST))
 
 
 EDITS = ["stance", "comment", "break", "delete", "rename", "copy", "move", "refer", "authority", "same size and time"]
@@ -125,8 +131,7 @@ def check_steps(root: Path, cache: Path, steps: list[tuple[str, int, str]]) -> N
 @pytest.fixture
 def generated(tmp_path):
     corpus_gen.write(corpus_gen.generate(3, 40, density=10), tmp_path / "repository" / "policies")
-    for file in (tmp_path / "repository").rglob("*.yaml"):
-        os.utime(file, ns=(PAST, PAST))
+    _settled(tmp_path / "repository")
     return tmp_path / "repository", tmp_path / "cache"
 
 
@@ -146,8 +151,7 @@ def test_any_sequence_of_edits_gives_what_a_fresh_run_gives(steps):
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory) / "repository"
         corpus_gen.write(corpus_gen.generate(5, 30, density=10), root / "policies")
-        for file in root.rglob("*.yaml"):
-            os.utime(file, ns=(PAST, PAST))
+        _settled(root)
         check_steps(root, Path(directory) / "cache", steps)
 
 
