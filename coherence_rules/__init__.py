@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .errors import CoherenceError, UsageError
 
 __version__ = "0.2.0"
 
+# Not typing.TYPE_CHECKING: importing typing is half of what the client of a server imports (client.py);
+# mypy reads a constant of this name as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .api import lint
     from .report import Report

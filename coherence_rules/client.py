@@ -18,10 +18,13 @@ import os
 import socket
 import stat
 import sys
-from typing import Any
 
 from . import __version__
 from .identity import cache_directory, code_digest
+
+TYPE_CHECKING = False  # not typing's: this module imports only light parts of the standard library
+if TYPE_CHECKING:
+    from typing import Any
 
 # What a run reads beyond its command line and working directory: a client with another value talks
 # to another server (HOME and the XDG variable place the index; TZ makes `today`; the locale sets the

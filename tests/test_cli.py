@@ -203,6 +203,16 @@ def test_version_and_help_import_no_pipeline(args):
     assert result.stdout and PIPELINE.isdisjoint(result.stderr.split())
 
 
+def test_the_client_of_a_server_imports_only_light_parts_of_the_standard_library():
+    """A pre-commit hook starts the client for every commit: `typing` alone was a third of its imports.
+    (-S: no site-packages, where a development install's import hook loads typing itself.)"""
+    code = f"import sys\nsys.path.insert(0, {str(REPO)!r})\nimport coherence_rules.client\nprint(' '.join(sys.modules))"
+    result = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True)
+    loaded = set(result.stdout.split())
+    assert "coherence_rules.client" in loaded, result.stderr
+    assert loaded.isdisjoint({"typing", "click", "yaml", "pydantic", "pathlib", *PIPELINE})
+
+
 def test_a_text_run_imports_no_other_format(tmp_path):
     """The HTML report's templates (Jinja2) cost a text run 0.09 s: a format is imported when used."""
     (tmp_path / "policies").mkdir()
