@@ -199,15 +199,27 @@ class Placement:
         return {n for w in wanted for n in index.get(w, ())}
 
 
+Layout = list[tuple[str, list[int]]]  # shards' keys and their records' indices, in order
+
+
+def _laid_out(corpus: Corpus, layout: Layout, scope: Scope) -> list[Shard]:
+    return [Shard(key, [corpus.records[i] for i in numbers], scope) for key, numbers in layout]
+
+
 def shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:
     """One shard per country; `only` limits them to those keys."""
-    members: dict[str, list[RecordEntry]] = {}
     keys = membership(corpus)
-    for entry in corpus.records:
-        for key in keys[entry.index]:
-            if only is None or key in only:
-                members.setdefault(key, []).append(entry)
-    return [Shard(key, members[key]) for key in sorted(members)]
+
+    def layout() -> Layout:
+        members: dict[str, list[int]] = {}
+        for number, shard_keys in keys.items():
+            for key in shard_keys:
+                if only is None or key in only:
+                    members.setdefault(key, []).append(number)
+        return [(key, members[key]) for key in sorted(members)]
+
+    # A function of the membership and `only`: a server keeps it while they compare equal.
+    return _laid_out(corpus, resident.unless_changed("country shards", (keys, only), layout), "country")
 
 
 def _linked_pairs(placed: list[Placing]) -> set[tuple[str, str]]:
@@ -241,15 +253,18 @@ def _dicts(value: object) -> list[dict]:
 def pair_shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:
     """One shard per linked pair of countries: both countries' own records and the agreements
     between them; `only` keeps the pairs with a country among those keys."""
-    own: dict[str, list[RecordEntry]] = {}
-    for entry in corpus.records:
-        for key in _placings(corpus)[entry.index].own:
-            own.setdefault(key, []).append(entry)
-    result = []
-    for a, b in sorted(_linked_pairs(_placings(corpus))):
-        if only is not None and not {a, b} & only:
-            continue
-        records = {e.index: e for e in own.get(a, [])}
-        records.update({e.index: e for e in own.get(b, [])})
-        result.append(Shard(f"{a}|{b}", [records[i] for i in sorted(records)], "pair"))
-    return result
+    placed = _placings(corpus)
+
+    def layout() -> Layout:
+        own: dict[str, list[int]] = {}
+        for number, p in enumerate(placed):
+            for key in p.own:
+                own.setdefault(key, []).append(number)
+        return [
+            (f"{a}|{b}", sorted({*own.get(a, []), *own.get(b, [])}))
+            for a, b in sorted(_linked_pairs(placed))
+            if only is None or {a, b} & only
+        ]
+
+    # A function of the records' placings and `only`: a server keeps it while they compare equal.
+    return _laid_out(corpus, resident.unless_changed("pair shards", (placed, only), layout), "pair")
