@@ -436,10 +436,14 @@ def load_many(
     `jobs` forked worker processes when there are many) and then kept in the index."""
     kept = resident.CURRENT
     hashed = index is not None or kept is not None
-    contents = [resident.content_hash(s) if hashed and isinstance(s, bytes) else "" for _, s in sources]
+    # Files whose bytes were read (a server hands the others over as loaded): their hash, the file
+    # as a server loaded it, else their key in the index.
+    loaded: list[LoadedFile | None] = [None if isinstance(s, bytes) else s for _, s in sources]
+    read = [(place, display, s) for place, (display, s) in enumerate(sources) if isinstance(s, bytes)]
+    contents = [resident.content_hash(s) if hashed else "" for _, _, s in read]
     in_memory = [
-        kept.loaded(d, c, limits) if kept is not None and c else None
-        for (d, _), c in zip(sources, contents, strict=True)
+        kept.loaded(display, c, limits) if kept is not None and c else None
+        for (_, display, _), c in zip(read, contents, strict=True)
     ]
     keys = [
         index.file_key(c, limits) if index is not None and c and m is None else ""
@@ -447,21 +451,20 @@ def load_many(
     ]
     wanted = {k: c for k, c in zip(keys, contents, strict=True) if k and c}
     entries = index.files(wanted) if index is not None else {}
-    loaded: list[LoadedFile | None] = []
     to_parse: list[tuple[int, str, bytes, str]] = []  # place, display path, bytes, their hash
-    for (display, source), content, key, memory in zip(sources, contents, keys, in_memory, strict=True):
-        if not isinstance(source, bytes) or memory is not None:
-            loaded.append(memory or source)  # type: ignore[arg-type]  # source is a LoadedFile here
+    for (place, display, source), content, key, memory in zip(read, contents, keys, in_memory, strict=True):
+        if memory is not None:
+            loaded[place] = memory
             continue
         hit = entries.get(key)
         indexed = _from_index(hit, source, display) if hit is not None else None
         if indexed is None:
-            to_parse.append((len(loaded), display, source, content))
-        else:
-            indexed.content = content
-            if kept is not None:
-                kept.keep(indexed, limits)
-        loaded.append(indexed)
+            to_parse.append((place, display, source, content))
+            continue
+        indexed.content = content
+        if kept is not None:
+            kept.keep(indexed, limits)
+        loaded[place] = indexed
     parsed_files = _parse_all([(data, display) for _, display, data, _ in to_parse], limits, jobs, progress)
     for (place, _, data, content), parsed in zip(to_parse, parsed_files, strict=True):
         parsed.content = content
