@@ -102,15 +102,25 @@ class RecordNames:
 
 
 def _findings(
-    rule: CompiledRule, matches: list[tuple[int, Match]], ctx: Context, obligations: dict[str, Obligation]
+    rule: CompiledRule,
+    matches: list[tuple[int, Match]],
+    ctx: Context,
+    obligations: dict[str, Obligation],
+    about: set[str] | None,
 ) -> Iterable[Finding]:
     """One finding per distinct set of matched facts (or per `one_per` key); matches that differ
-    only in the tree node they met on collapse into one naming where the statements meet."""
+    only in the tree node they met on collapse into one naming where the statements meet. With
+    `about`, only the findings some of whose facts' records are in those files (a finding points
+    only at its facts' records: the others could point into none)."""
     corpus, report, doc = ctx.corpus, rule.report, rule.doc
     groups: dict[tuple, list[tuple[int, Match]]] = {}
     for query, match in matches:
         groups.setdefault(_group_key(report, match), []).append((query, match))
     for pairs in groups.values():
+        if about is not None and not any(
+            f["ri"] >= 0 and corpus.records[f["ri"]].path in about for _, match in pairs for f in match.values()
+        ):
+            continue
         # The type name keeps an unstated "" and a number from being compared (a null quota did).
         pairs.sort(
             key=lambda pair: sorted(
@@ -166,6 +176,7 @@ def evaluate(
     jobs: int = 1,
     match_limit: int = 0,  # engine matches kept per rule and shard (0: all); the rule is E007 past it
     index: CorpusIndex | None = None,  # where the engine's matches for shards are kept (shard_facts.py)
+    about: set[str] | None = None,  # a run naming files: the findings pointing into none of these are not made
 ) -> list[Finding]:
     """Country rules in country shards, pair rules in pair shards (shards.py)."""
     ctx = context(corpus, as_of)
@@ -176,7 +187,8 @@ def evaluate(
     for scope, make in (("country", shards), ("pair", pair_shards)):
         scoped = [r for r in rules if r.scope == scope]
         if scoped:
-            findings += _run(ctx, scoped, make(corpus, only_shards), shared, cited, progress, jobs, match_limit, index)
+            evaluated = make(corpus, only_shards)
+            findings += _run(ctx, scoped, evaluated, shared, cited, progress, jobs, match_limit, index, about)
     return findings
 
 
@@ -190,6 +202,7 @@ def _run(
     jobs: int,
     match_limit: int,
     index: CorpusIndex | None,
+    about: set[str] | None,
 ) -> list[Finding]:
     pack: Pack = register(rules)
     shard_facts = ShardFacts(pack, ctx, shared, index, match_limit, evaluated)
@@ -212,7 +225,7 @@ def _run(
         for rule_id, query, match in found:
             by_rule.setdefault(rule_id, []).append((query, match))
         for rule_id, matches in by_rule.items():
-            findings.extend(_findings(pack.by_id[rule_id], matches, ctx, obligations))
+            findings.extend(_findings(pack.by_id[rule_id], matches, ctx, obligations, about))
         for rule_id, message in errors:
             anchor = shard.records[0].location()
             findings.append(

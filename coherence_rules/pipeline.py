@@ -172,6 +172,7 @@ def run_stages(
             jobs,
             settings.limits.max_matches_per_rule,
             corpus_index,
+            target_paths or None,
         ),
     ]
     if target_paths:
