@@ -129,17 +129,9 @@ class Kept:
             self.memo[name] = compute()
         return self.memo[name]
 
-    def remembered_while(self, name: str, inputs: object, compute: Callable[[], T]) -> T:
-        """compute(), a function of this object and `inputs`: once while the inputs compare equal
-        (a tuple compares its items by identity first)."""
-        kept = self.recall(name, inputs)
-        if kept is None:
-            kept = compute()
-            self.keep(name, inputs, kept)
-        return kept
-
     def recall(self, name: str, inputs: object) -> Any:
-        """What was kept under `name` for these inputs (None: nothing, or for other inputs)."""
+        """What was kept under `name` for these inputs (None: nothing, or for other inputs; a tuple
+        of inputs compares its items by identity first)."""
         kept = self.memo.get(name) if self.memo is not None else None
         return kept[1] if kept is not None and kept[0] == inputs else None
 

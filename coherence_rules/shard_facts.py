@@ -72,6 +72,11 @@ def _decoded(stored: bytes) -> Digests | None:
     return digests
 
 
+def _prepared(pack: Pack, facts: list[Fact]) -> tuple[list[Fact], Digests]:
+    prepared = [p for p in map(pack.prepare, facts) if p is not None]
+    return prepared, _by_type(prepared)
+
+
 class Recorder:
     """The index as a forked worker process sees it (the parent's database connection is never used
     there): every lookup misses, and what would be written is handed back for the parent to write."""
@@ -129,13 +134,19 @@ class ShardFacts:
         self.pack, self.match_limit = pack, match_limit
         self.index: CorpusIndex | Recorder | None = index
         self.ctx = dataclasses.replace(ctx, wanted=pack.fact_types, may_accept=pack.may_accept)
-        self.shared = [p for p in map(pack.prepare, shared) if p is not None]
-        self._shared_digests = _by_type(self.shared)
+        # The same table in every run: a server keeps what this pack makes of it while it is.
+        self.shared, self._shared_digests = resident.unless_changed(
+            ("shared facts", pack.name), shared, lambda: _prepared(pack, shared)
+        )
         self._records: dict[int, tuple[Digests, int]] = {}  # corpus index -> its facts' hashes, how many
         self._memos: dict[int, str | None] = {}  # corpus index -> its memo key
         self._asked: set[int] = set()  # records whose hash was looked for (found or not)
-        self._digest_of = f"facts digest {pack.name}"  # where a server's document keeps that hash
-        self._contents = {f.path: f.content for f in ctx.corpus.files}
+        # Where a server's document keeps a record's facts key, its facts and their hash.
+        self._key_of, self._facts_of = f"facts key {pack.name}", f"facts {pack.name}"
+        self._digest_of = f"facts digest {pack.name}"
+        if "contents" not in ctx.corpus.derived:  # the same for every pack of a run
+            ctx.corpus.derived["contents"] = {f.path: f.content for f in ctx.corpus.files}
+        self._contents: dict[str, str] = ctx.corpus.derived["contents"]
         # All context_reads may read of other records: a server gives back the same object while it
         # compares equal (runs on the same files), and a record's facts key kept with it stands.
         self._context = resident.unless_changed("context reads", (ctx.as_of, ctx.authority, ctx.refunds), object)
@@ -176,23 +187,25 @@ class ShardFacts:
         if self.index is None or not content:
             return None
         standing = self.ctx.standing[entry.index]
-
-        def key() -> str:
-            status, reads = repr((standing.status, standing.by)), repr(context_reads(entry, self.ctx))
-            return CorpusIndex.facts_key(self.pack.name, content, str(entry.document.index), status, reads)
-
         # A server works the key out again only when the record's bytes, its standing or the context changed.
-        return entry.document.remembered_while(f"facts key {self.pack.name}", (content, standing, self._context), key)
+        inputs = (content, standing, self._context)
+        key = entry.document.recall(self._key_of, inputs)
+        if key is None:
+            status, reads = repr((standing.status, standing.by)), repr(context_reads(entry, self.ctx))
+            key = CorpusIndex.facts_key(self.pack.name, content, str(entry.document.index), status, reads)
+            entry.document.keep(self._key_of, inputs, key)
+        return key
 
-    def _facts(self, entry: RecordEntry, ri: int) -> list[Fact]:
+    def _facts(self, entry: RecordEntry, ri: int, read: set[str] | None = None) -> list[Fact]:
+        """The record's facts (those of the types in `read`, when given and they were built before)."""
         # A server keeps them on the record's document, under its facts key (what they are made of).
-        memo, facts_of = self._memo_key(entry), f"facts {self.pack.name}"
+        memo, facts_of = self._memo_key(entry), self._facts_of
         kept = self._kept.get(entry.index)
         if kept is None and memo:
             stored = entry.document.recall(facts_of, memo)
             kept = marshal.loads(stored) if stored is not None else None
         if kept is not None:
-            facts = [self.pack.expand(values) for values in kept]
+            facts = [self.pack.expand(values) for values in kept if read is None or values[0] in read]
         else:
             facts = [p for p in map(self.pack.prepare, record_facts(entry, self.ctx)) if p is not None]
             kept_here, kept_on_document = self._left[entry.index] > 1, bool(memo) and entry.document.keeps
@@ -309,18 +322,18 @@ class ShardFacts:
         run = ShardRun(shard, members, keys, known, [], self.pack)
         if not run.missed:
             return run
+        # Only the groups whose facts changed: their rules, as a pack of their own, on their facts.
+        read = None if len(run.missed) == len(run.known) else {k for g in run.missed for k in self.pack.groups[g][0]}
         facts: list[Fact] = []
         for n, entry in enumerate(members):
-            record = built[entry.index] if entry.index in built else self._facts(entry, n)
+            record = built[entry.index] if entry.index in built else self._facts(entry, n, read)
             for fact in record:
                 fact["ri"] = n
             facts += record
         facts += of_shard + self.shared
-        if len(run.missed) == len(run.known):
+        if read is None:
             return dataclasses.replace(run, facts=self.pack.taking_part(facts))
-        # Only the groups whose facts changed: their rules, as a pack of their own, on their facts.
         pack = register([rule for g in run.missed for rule in self.pack.groups[g][1]])
-        read = {kind for g in run.missed for kind in self.pack.groups[g][0]}
         return dataclasses.replace(run, facts=pack.taking_part([f for f in facts if f["t"] in read]), pack=pack)
 
     def _known(self, members: list[RecordEntry], stored: StoredMatches) -> Found | None:
