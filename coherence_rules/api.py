@@ -267,17 +267,16 @@ def _run_keys(
 
 
 def prime(settings: Settings) -> int:
-    """What `coherence serve` does before it answers: read, load and validate the corpus a run with
-    these settings reads, into its memory (resident.CURRENT), so that its first one-file runs
-    validate only what changed, even after runs the index answered whole. The number of records."""
-    from .load import load_many
-    from .pipeline import cpus
-    from .validate import validate
+    """What `coherence serve` does before it answers: the stages of a whole run with these settings
+    (never its report from the index), into its memory (resident.CURRENT): every file as loaded and
+    validated, every record's facts key and the hash of its facts, so that its first run on any file,
+    even after runs the index answered whole, does only what changed. The number of records."""
+    from .pipeline import run_stages
 
     corpus_index = _index(settings, corpus_roots(settings))
     try:
         sources, _ = _read(settings, Discovered([], []))
-        return len(validate(load_many(sources, settings.limits, corpus_index, settings.jobs or cpus())).records)
+        return run_stages(settings, corpus_index, None, sources, set()).records
     finally:
         if corpus_index is not None:
             corpus_index.close()

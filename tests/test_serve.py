@@ -337,10 +337,11 @@ def test_a_server_builds_again_only_the_facts_of_the_records_that_changed(genera
     assert as_json(first) == lint_json(root, [edited], None, None)
 
 
-def test_a_server_primes_its_memory_so_its_first_run_validates_only_what_changed(generated, monkeypatch):
-    """Before it answers, a server reads and validates the corpus (api.prime): a first one-file
-    run validates only the edited file's records, though no run before it validated any. A broken
-    configuration is left for the runs to report."""
+def test_a_server_primes_its_memory_so_its_first_run_does_only_what_changed(generated, monkeypatch):
+    """Before it answers, a server runs the stages of a whole run (api.prime): a first one-file run
+    validates and builds the facts of only the edited file's records, though no run before it
+    validated any, and gives what a fresh run gives. A broken configuration is left for the runs to
+    report."""
     root, cache = generated
     monkeypatch.chdir(root)
     monkeypatch.setenv("COHERENCE_CACHE_DIR", str(cache))
@@ -348,12 +349,15 @@ def test_a_server_primes_its_memory_so_its_first_run_validates_only_what_changed
     said: list[str] = []
     serve._prime(said.append)
     assert said == [said[0]] and "records in memory" in said[0]
-    validated = []
-    check = validate.validate_document
+    validated, built = [], []
+    check, record_facts = validate.validate_document, shard_facts.record_facts
     monkeypatch.setattr(validate, "validate_document", lambda d: validated.append(d.path) or check(d))
+    monkeypatch.setattr(shard_facts, "record_facts", lambda e, ctx: built.append(e.path) or record_facts(e, ctx))
     edited = apply("stance", root / "policies", 3)
-    lint(Settings(cwd=root, as_of=AS_OF, targets=[edited], cache_dir=cache, jobs=1))
-    assert validated and set(validated) == {edited.relative_to(root).as_posix()}
+    first = lint(Settings(cwd=root, targets=[edited], cache_dir=cache, jobs=1))  # today, as the server primed
+    assert validated and set(validated) == set(built) == {edited.relative_to(root).as_posix()}
+    monkeypatch.setattr(resident, "CURRENT", None)
+    assert as_json(first) == as_json(lint(Settings(cwd=root, targets=[edited], jobs=1)))
     (root / ".coherence.yaml").write_text("select: [\n")
     serve._prime(said.append)
     assert said[1].startswith("coherence serve: not primed: ") and ".coherence.yaml" in said[1]
