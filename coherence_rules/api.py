@@ -269,14 +269,14 @@ def _run_keys(
 def prime(settings: Settings) -> int:
     """What `coherence serve` does before it answers: the stages of a whole run with these settings
     (never its report from the index), into its memory (resident.CURRENT): every file as loaded and
-    validated, every record's facts key and the hash of its facts, so that its first run on any file,
+    validated, every record's facts key, facts and their hash, so that its first run on any file,
     even after runs the index answered whole, does only what changed. The number of records."""
     from .pipeline import run_stages
 
     corpus_index = _index(settings, corpus_roots(settings))
     try:
         sources, _ = _read(settings, Discovered([], []))
-        return run_stages(settings, corpus_index, None, sources, set()).records
+        return run_stages(settings, corpus_index, None, sources, set(), priming=True).records
     finally:
         if corpus_index is not None:
             corpus_index.close()

@@ -177,6 +177,7 @@ def evaluate(
     match_limit: int = 0,  # engine matches kept per rule and shard (0: all); the rule is E007 past it
     index: CorpusIndex | None = None,  # where the engine's matches for shards are kept (shard_facts.py)
     about: set[str] | None = None,  # a run naming files: the findings pointing into none of these are not made
+    priming: bool = False,  # a server before it answers (ShardFacts)
 ) -> list[Finding]:
     """Country rules in country shards, pair rules in pair shards (shards.py)."""
     ctx = context(corpus, as_of)
@@ -188,7 +189,7 @@ def evaluate(
         scoped = [r for r in rules if r.scope == scope]
         if scoped:
             evaluated = make(corpus, only_shards)
-            findings += _run(ctx, scoped, evaluated, shared, cited, progress, jobs, match_limit, index, about)
+            findings += _run(ctx, scoped, evaluated, shared, cited, progress, jobs, match_limit, index, about, priming)
     return findings
 
 
@@ -203,9 +204,10 @@ def _run(
     match_limit: int,
     index: CorpusIndex | None,
     about: set[str] | None,
+    priming: bool,
 ) -> list[Finding]:
     pack: Pack = register(rules)
-    shard_facts = ShardFacts(pack, ctx, shared, index, match_limit, evaluated)
+    shard_facts = ShardFacts(pack, ctx, shared, index, match_limit, evaluated, priming)
     # Workers when many records' facts must be built (a cold run, a changed rule): a worker cannot
     # ask the index whether facts built again are those it knows, so after a few edits the shards
     # are planned here, and those whose facts did not change take their matches from the index.

@@ -132,6 +132,7 @@ def run_stages(
     baseline: set[str] | None,
     sources: list[Source],
     target_paths: set[str],
+    priming: bool = False,  # a server before it answers (api.prime)
 ) -> Report:
     """The records column (load, validate, facts) and the rules column (rulespec, compiler) meet at
     the engine (evaluate); then configuration, inline suppressions and the baseline."""
@@ -173,6 +174,7 @@ def run_stages(
             settings.limits.max_matches_per_rule,
             corpus_index,
             target_paths or None,
+            priming,
         ),
     ]
     if target_paths:

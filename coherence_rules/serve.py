@@ -68,7 +68,7 @@ def run_here(argv: list[str], tty: list[bool], encoding: list[str]) -> dict[str,
 
 
 def _prime(say: Callable[[str], None]) -> None:
-    """Read and validate the corpus of a plain `coherence lint` before serving (api.prime); clients
+    """Run the stages of a plain `coherence lint` into memory before serving (api.prime); clients
     run locally meanwhile. A configuration error is left for the runs to report."""
     from .api import prime
     from .config import load_config

@@ -130,8 +130,9 @@ class ShardFacts:
         index: CorpusIndex | None,
         match_limit: int,
         planned: Sequence[Shard] = (),  # the shards `plan` will be given, in order
+        priming: bool = False,  # a server before it answers: every record's facts kept on its document
     ):
-        self.pack, self.match_limit = pack, match_limit
+        self.pack, self.match_limit, self.priming = pack, match_limit, priming
         self.index: CorpusIndex | Recorder | None = index
         self.ctx = dataclasses.replace(ctx, wanted=pack.fact_types, may_accept=pack.may_accept)
         # The same table in every run: a server keeps what this pack makes of it while it is.
@@ -218,6 +219,15 @@ class ShardFacts:
         for fact in facts:
             fact["ri"] = ri
         return facts
+
+    def _keep_facts(self, entry: RecordEntry) -> None:
+        """Build and keep on its document the facts of a record whose hash was known (from the index):
+        a server's first run that sends its shard to the engine then builds none of them."""
+        memo = self._memo_key(entry)
+        if not memo or not entry.document.keeps or not self._records[entry.index][1]:
+            return  # nowhere to keep them, or none to keep
+        if entry.document.recall(self._facts_of, memo) is None:
+            self._facts(entry, 0)
 
     def _of_shard(self, shard: Shard) -> list[Fact]:
         return [p for p in map(self.pack.prepare, shard_level_facts(shard, self.ctx)) if p is not None]
@@ -309,6 +319,8 @@ class ShardFacts:
         self._recall_digests(shard.records)
         for entry in shard.records:
             if entry.index in self._records:
+                if self.priming:
+                    self._keep_facts(entry)
                 continue
             memo = self._memo_key(entry)
             own = built[entry.index] = self._facts(entry, 0)  # hashed with `ri` 0: the same in any place

@@ -338,13 +338,14 @@ def test_a_server_builds_again_only_the_facts_of_the_records_that_changed(genera
 
 
 def test_a_server_primes_its_memory_so_its_first_run_does_only_what_changed(generated, monkeypatch):
-    """Before it answers, a server runs the stages of a whole run (api.prime): a first one-file run
-    validates and builds the facts of only the edited file's records, though no run before it
-    validated any, and gives what a fresh run gives. A broken configuration is left for the runs to
-    report."""
+    """Before it answers, a server runs the stages of a whole run (api.prime), though the index holds
+    the hashes of every record's facts and every shard's matches (a run without server filled it): a
+    first one-file run validates and builds the facts of only the edited file's records, and gives
+    what a fresh run gives. A broken configuration is left for the runs to report."""
     root, cache = generated
     monkeypatch.chdir(root)
     monkeypatch.setenv("COHERENCE_CACHE_DIR", str(cache))
+    lint(Settings(cwd=root, targets=[root / "policies"], cache_dir=cache, jobs=1))
     monkeypatch.setattr(resident, "CURRENT", resident.Resident())
     said: list[str] = []
     serve._prime(said.append)
@@ -353,7 +354,9 @@ def test_a_server_primes_its_memory_so_its_first_run_does_only_what_changed(gene
     check, record_facts = validate.validate_document, shard_facts.record_facts
     monkeypatch.setattr(validate, "validate_document", lambda d: validated.append(d.path) or check(d))
     monkeypatch.setattr(shard_facts, "record_facts", lambda e, ctx: built.append(e.path) or record_facts(e, ctx))
-    edited = apply("stance", root / "policies", 3)
+    edited = next(f for f in sorted(root.rglob("*.yaml")) if "stance: restrict" in f.read_text(encoding="utf-8"))
+    edited.write_text(edited.read_text(encoding="utf-8").replace("stance: restrict", "stance: facilitate", 1))
+    os.utime(edited, ns=(PAST, PAST))
     first = lint(Settings(cwd=root, targets=[edited], cache_dir=cache, jobs=1))  # today, as the server primed
     assert validated and set(validated) == set(built) == {edited.relative_to(root).as_posix()}
     monkeypatch.setattr(resident, "CURRENT", None)
