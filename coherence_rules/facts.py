@@ -74,7 +74,7 @@ class Context:
 IN_EFFECT = frozenset({"adopted", "in_force"})  # a successor takes over only once adopted or in force
 
 
-class _Reads(NamedTuple):
+class _ContextPart(NamedTuple):
     """What context() reads of a record: a function of the record alone (kept on a server's document)."""
 
     id: str
@@ -87,11 +87,11 @@ class _Reads(NamedTuple):
     refunds: str | None  # a policy's country, when one of its measures refunds contributions (_refunding_measure)
 
 
-def _reads(entry: RecordEntry) -> _Reads:
-    def compute() -> _Reads:
+def _context_part(entry: RecordEntry) -> _ContextPart:
+    def compute() -> _ContextPart:
         model = entry.model
         linked = model if isinstance(model, (Policy, Agreement)) else None
-        return _Reads(
+        return _ContextPart(
             model.id,
             getattr(model, "status", None),
             tuple((step.date, step.status) for step in getattr(model, "history", [])),
@@ -102,10 +102,10 @@ def _reads(entry: RecordEntry) -> _Reads:
             (model.jurisdiction.country or None) if isinstance(model, Policy) and _refunding_measure(entry) else None,
         )
 
-    return entry.document.remembered("context reads", compute)
+    return entry.document.remembered("context part", compute)
 
 
-def _status_on(record: _Reads, as_of: dt.date) -> str | None:
+def _status_on(record: _ContextPart, as_of: dt.date) -> str | None:
     if not record.history:
         return record.status
     steps = [status for date, status in record.history if date <= as_of]
@@ -119,7 +119,7 @@ def _link_id(link: str | Link) -> str:
 def context(corpus: Corpus, as_of: dt.date) -> Context:
     """Each record's standing on `as_of`: its own (dated) status, then supersession and repeal by the
     records in effect that day."""
-    records = [_reads(e) for e in corpus.records]
+    records = [_context_part(e) for e in corpus.records]
     # A function of what it reads of each record: a server keeps it while those are what they were.
     standing, refunds, authority = resident.unless_changed(
         "context", (as_of, records), lambda: _standing(records, as_of)
@@ -128,7 +128,7 @@ def context(corpus: Corpus, as_of: dt.date) -> Context:
 
 
 def _standing(
-    records: list[_Reads], as_of: dt.date
+    records: list[_ContextPart], as_of: dt.date
 ) -> tuple[dict[int, Standing], frozenset[str], dict[str, tuple[str | None, bool | None]]]:
     """(each record's standing by its place, the countries that refund contributions, each
     institution's parent and decision power by id)."""

@@ -2,9 +2,9 @@
 each file's bytes while their stat says they are unchanged, each file as loaded, and, on the files
 and documents, what was computed from them (.remembered and .keep: a file's ids and placings, a
 document's validation, placing and references; each record's facts key, facts and their hash, with
-what those were computed from). Whole-corpus values
-are kept by `remember` (keyed by what they are made of) and `unless_changed` (given back while their
-inputs are equal: where every record goes, shards.Placement). A one-shot run keeps none of this:
+what those were computed from). Whole-corpus values are kept by `remember` (keyed by what they are
+made of) and `unless_changed` (given back while their inputs are equal: where every record goes,
+shards.Placement; each record's standing, facts.context). A one-shot run keeps none of this:
 `CURRENT` is None and every stage computes as it always does.
 
 Every entry is keyed by what it was made from (the file's stat, the hash of its bytes, the very
