@@ -7,9 +7,10 @@ and whether every answer is the report a run without server or index gives; asse
     python bench/serve.py [--records 10000] [--seed 1] [--rounds 3]
 
 Per corpus: the floor (libyaml composing the files); cold runs filling the indexes; the server's
-priming (the corpus read and validated before it serves) and its first run; then, each
-round, one file changed and `coherence lint THAT_FILE` run by a client of the server, the same run
-without a server (warm index), and without the index (the reference); last, the whole corpus
+priming (the stages of a whole run before it serves) and its first run; then, each round, one
+file changed and `coherence lint THAT_FILE` run by a client of the server, the same run without a
+server (warm index), and without the index (the reference); then the last round's file edited
+again, as a developer does (its country's shards are the server's last); last, the whole corpus
 through the server after a change, and the server's memory.
 """
 
@@ -74,6 +75,17 @@ class Server:
         self.process.wait(60)
 
 
+def edit_again(path: Path) -> None:
+    """Turn the file's first protecting objective into a restricting one, or the reverse."""
+    text = path.read_text(encoding="utf-8")
+    old, new = (
+        ("stance: protect", "stance: restrict")
+        if "stance: protect" in text
+        else ("stance: restrict", "stance: protect")
+    )
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
 def row(label: str, wall: float, cpu: float, server_cpu: float | None, floor: float) -> None:
     served = f"{server_cpu:7.2f}" if server_cpu is not None else " " * 7
     print(f"  {wall:7.2f} {cpu:7.2f} {served} {wall / floor:10.2f}  {label}")
@@ -99,7 +111,7 @@ def measure(name: str, corpus: corpus_gen.Corpus, tmp: Path, rounds: int) -> Non
             first_cpu,
             floor,
         )
-        same, served, local, unindexed = [], [], [], []
+        same, served, local, unindexed, again = [], [], [], [], []
         for _ in range(rounds):
             changed = change_one_file(workdir / "policies").relative_to(workdir).as_posix()
             time.sleep(2.1)  # a file modified just before it is read is read again next time (resident.RACY)
@@ -107,8 +119,14 @@ def measure(name: str, corpus: corpus_gen.Corpus, tmp: Path, rounds: int) -> Non
             local.append(whole_run(workdir, alone, changed))  # another cache directory: no server there
             unindexed.append(whole_run(workdir, alone, changed, "--no-cache"))
             same.append(served[-1][0].output == unindexed[-1].output == local[-1].output)
+        for _ in range(rounds):
+            edit_again(workdir / changed)
+            time.sleep(2.1)
+            again.append(server.run(workdir, cache, changed))
+            same.append(again[-1][0].output == whole_run(workdir, alone, changed, "--no-cache").output)
         for label, runs in (
             ("coherence lint ONE_CHANGED_FILE through the server", served),
+            ("the same file edited again, through the server", again),
             ("coherence lint ONE_CHANGED_FILE, no server, warm index", [(r, None) for r in local]),
             ("coherence lint ONE_CHANGED_FILE, no server, no index", [(r, None) for r in unindexed]),
         ):
