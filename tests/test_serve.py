@@ -286,8 +286,7 @@ def test_a_records_standing_follows_the_records_that_supersede_it_in_other_files
         "status: in_force\nhistory: [{date: 2025-01-01, status: in_force}]\nrepeals: [XAA-RETURN-LAW-2015]\n",
     ]:
         (root / "policies" / "laws.yaml").write_text(LAWS % successor, encoding="utf-8")
-        for file in (root / "policies").iterdir():
-            os.utime(file, ns=(PAST, PAST))
+        _settled(root)
         answer = lint_json(root, [plan], kept, tmp_path / "cache")
         assert answer == lint_json(root, [plan], None, None), successor
         answers.append("VC003" in answer)
