@@ -79,9 +79,9 @@ def apply(edit: str, root: Path, choice: int) -> Path:
         path.write_text(_swap(text, [("decision_power: true", "decision_power: false")]) or text)
     elif edit == "same size and time":  # only the change time tells: the bytes must be read again
         before = path.stat()
-        changed = _swap(text, [("in_force", "repealed"), ("restrict", "facilitat")])
-        if changed is not None:
-            path.write_text(changed)
+        swapped = _swap(text, [("in_force", "repealed"), ("restrict", "facilitat")])
+        if swapped is not None:
+            path.write_text(swapped)
             os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
         return path
     _settled(root)
