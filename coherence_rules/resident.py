@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 # A stat is trusted only for a file last modified this long before it was read: a write in the same
 # tick of a coarse clock would leave its stat unchanged (git's "racily clean" files). Seconds.
 RACY = 2.0
+VALUES_KEPT_FOR = 8  # runs: what none of them used (an old rule file, old settings) is forgotten
 T = TypeVar("T")
 
 
@@ -41,10 +42,11 @@ class Resident:
         # Limits by a number: hashing and comparing the dataclass for each of thousands of files shows.
         self._tokens: dict[Limits, int] = {}
         self._last: tuple[Limits | None, int] = (None, 0)
-        self._values: dict[Hashable, Any] = {}  # remember()
+        # remember() and unless_changed(): by key, (the number of the last run that used it, the value).
+        self._values: dict[Hashable, tuple[int, Any]] = {}
+        self._runs = 0  # runs that read files so far
         self._read_now: dict[str, tuple[tuple, bytes | LoadedFile, str]] = {}
         self._seen_now: set[tuple[str, str]] = set()  # (display path, hash) of every file this run read
-        self._values_now: dict[Hashable, Any] = {}
         # By directory: (its stat, what else its listing depends on, the listing).
         self._listings: dict[str, tuple[tuple, Hashable, Any]] = {}
         self._listings_now: dict[str, tuple[tuple, Hashable, Any]] = {}
@@ -115,30 +117,32 @@ class Resident:
         self._loaded[(file.path, file.content, self._token(limits))] = file
 
     def value(self, key: Hashable, compute: Callable[[], T]) -> T:
-        if key in self._values_now:
-            return self._values_now[key]
-        value = self._values[key] if key in self._values else compute()
-        self._values_now[key] = value
+        kept = self._values.get(key)
+        value = kept[1] if kept is not None else compute()
+        self._values[key] = (self._runs, value)
         return value
 
     def value_while(self, key: Hashable, inputs: object, compute: Callable[[], T]) -> T:
         slot = ("while", key)
-        kept = self._values_now.get(slot) or self._values.get(slot)
+        kept = self._values.get(slot)
         # Lists compare item by item, each item first by identity: unchanged inputs cost a pointer each.
-        value = kept[1] if kept is not None and kept[0] == inputs else compute()
-        self._values_now[slot] = (inputs, value)
+        value = kept[1][1] if kept is not None and kept[1][0] == inputs else compute()
+        self._values[slot] = (self._runs, (inputs, value))
         return value
 
     def end_run(self) -> None:
-        """Forget what this run did not read (a run that read no file forgets nothing)."""
+        """Forget the files this run did not read, and the values no run among the last VALUES_KEPT_FOR
+        used (a run the index answers whole uses none of the stages': the rules as loaded stay); a run
+        that read no file forgets nothing."""
         if not self._seen_now:
             return
+        self._runs += 1
+        self._values = {key: kept for key, kept in self._values.items() if kept[0] >= self._runs - VALUES_KEPT_FOR}
         self._read, self._read_now = self._read_now, {}
         # Files as loaded stay while runs read the same bytes, also through runs that load nothing
         # (a run the index answers whole).
         self._loaded = {key: file for key, file in self._loaded.items() if key[:2] in self._seen_now}
         self._seen_now = set()
-        self._values, self._values_now = self._values_now, {}
         self._listings, self._listings_now = self._listings_now, {}
         self._hashes = {id(s): (s, digest) for _, s, digest in self._read.values() if isinstance(s, bytes)}
 

@@ -398,6 +398,27 @@ def test_a_run_that_reads_nothing_forgets_nothing_and_one_that_reads_forgets_the
     assert kept._read.keys() == {str(tmp_path / "a.yaml")}
 
 
+def test_a_value_stays_while_one_of_the_last_eight_runs_that_read_files_used_it(tmp_path):
+    """The rules as loaded (a value the stages compute) must outlive runs the index answers whole,
+    which use none of them; what no run among the last eight used is forgotten."""
+    (tmp_path / "a.yaml").write_bytes(b"a: 1\n")
+    os.utime(tmp_path / "a.yaml", ns=(PAST, PAST))
+    kept, computed = resident.Resident(), []
+
+    def run(uses: bool) -> None:
+        kept.read(tmp_path / "a.yaml", "a.yaml", Settings().limits)
+        if uses:
+            kept.value("rules", lambda: computed.append(len(computed)))
+        kept.end_run()
+
+    for uses in [True, *[False] * 7, True]:
+        run(uses)
+    assert computed == [0]
+    for uses in [*[False] * 8, True]:
+        run(uses)
+    assert computed == [0, 1]
+
+
 # --- the server and its client, as processes --------------------------------------------------------
 
 
