@@ -64,30 +64,32 @@ class Listing(NamedTuple):
 def _listing(directory: str, real_directory: str, root_real: str) -> Listing:
     """Below the root, directories are never links (those are not followed), so a plain file's real
     path is its directory's joined with its name. Raises OSError when the directory cannot be read."""
-    listing = Listing([], [], [], [], True)
+    files: list[tuple[str, str]] = []
+    skipped_files: list[tuple[Path, str]] = []
+    below: list[tuple[str, str]] = []
+    skipped: list[tuple[Path, str]] = []
+    own = True
     with os.scandir(directory) as entries:
         for entry in sorted(entries, key=lambda e: e.name):
             name = entry.name
             if entry.is_dir(follow_symlinks=False):
                 if name not in SKIP_DIRS and not name.startswith("."):
-                    listing.below.append((entry.path, os.path.join(real_directory, name)))
+                    below.append((entry.path, os.path.join(real_directory, name)))
             elif entry.is_symlink():
-                listing = listing._replace(own=False)
+                own = False
                 real = os.path.realpath(entry.path)
                 if os.path.isdir(real):
                     if not _inside(real, root_real):
-                        listing.skipped.append(
-                            (Path(entry.path), f"symbolic link to a directory {OUTSIDE}: not followed")
-                        )
+                        skipped.append((Path(entry.path), f"symbolic link to a directory {OUTSIDE}: not followed"))
                 elif _record_name(name):
                     if not _inside(real, root_real):
-                        listing.skipped_files.append((Path(entry.path), f"symbolic link to a file {OUTSIDE}: not read"))
+                        skipped_files.append((Path(entry.path), f"symbolic link to a file {OUTSIDE}: not read"))
                     elif os.path.isfile(real):
-                        listing.files.append((real, entry.path))
+                        files.append((real, entry.path))
             # regular files only: a FIFO named *.yaml would block
             elif entry.is_file(follow_symlinks=False) and _record_name(name):
-                listing.files.append((os.path.join(real_directory, name), entry.path))
-    return listing
+                files.append((os.path.join(real_directory, name), entry.path))
+    return Listing(files, skipped_files, below, skipped, own)
 
 
 def _record_name(name: str) -> bool:
