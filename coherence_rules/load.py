@@ -201,6 +201,7 @@ SCALAR_TAGS = frozenset(_TAG + name for name in ("str", "int", "float", "bool", 
 NUMBER_TAGS = frozenset((_TAG + "int", _TAG + "float"))
 MERGE_TAG = _TAG + "merge"
 STR_TAG = _TAG + "str"
+SHARED_STRING_CHARS = 40  # strings up to this long are interned as they are read (_Builder._scalar_value)
 STANDARD_TAGS = SCALAR_TAGS | {_TAG + "seq", _TAG + "map", MERGE_TAG}
 # The tags each kind of node may carry: `!!seq x` would construct a generator, `!!str {a: 1}` a mapping.
 KIND_TAGS = {
@@ -322,7 +323,9 @@ class _Builder:
                 node.start_mark,
             )
         if node.tag == STR_TAG:  # the common case, without the constructor's detour
-            return value
+            # Short strings recur across records (keys, codes, statuses): one object each, not one per
+            # node (a third of a loaded record's memory). Interned strings are freed when unused.
+            return sys.intern(value) if len(value) <= SHARED_STRING_CHARS else value
         if node.tag == MERGE_TAG:
             raise _InputError(
                 "E001", "'<<' merges a mapping into another: quote it ('<<') to write the text", node.start_mark
