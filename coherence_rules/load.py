@@ -48,9 +48,11 @@ class Span:
     end_column: int
 
 
-# Positions are kept packed, four unsigned 32-bit numbers per node (a Span object and a path per
-# node would be most of a corpus's memory, and most documents are never asked where a node is).
+# Positions are kept packed, four unsigned numbers per node (a Span object and a path per node would
+# be most of a corpus's memory, and most documents are never asked where a node is): 16 bits each
+# when every line and column of the document fits, else 32 (as the index stores them).
 POSITION_TYPE = next(code for code in "ILH" if array(code).itemsize == 4)
+NARROW_POSITION_TYPE = "H"
 _NO_SPAN = (0, 0, 0, 0)  # a node built without a position of its own (merged in by `<<`)
 
 
@@ -72,13 +74,18 @@ def pack_spans(data: Any, spans: dict[YamlPath, Span]) -> array:
     for path in _node_paths(data, (), []):
         span = spans.get(path)
         packed.extend((span.line, span.column, span.end_line, span.end_column) if span else _NO_SPAN)
-    return packed
+    return _narrowed(packed)
+
+
+def _narrowed(packed: array) -> array:
+    return array(NARROW_POSITION_TYPE, packed) if packed and max(packed) < 1 << 16 else packed
 
 
 def _stored_bytes(packed: array) -> bytes:
     """Packed positions as the corpus index keeps them: little-endian, whatever the machine."""
-    if sys.byteorder == "big":
+    if packed.typecode != POSITION_TYPE or sys.byteorder == "big":
         packed = array(POSITION_TYPE, packed)
+    if sys.byteorder == "big":
         packed.byteswap()
     return packed.tobytes()
 
@@ -89,7 +96,7 @@ def _from_stored_bytes(raw: bytes) -> array | None:
     packed = array(POSITION_TYPE, raw)
     if sys.byteorder == "big":
         packed.byteswap()
-    return packed
+    return _narrowed(packed)
 
 
 def _node_count(value: Any) -> int:

@@ -72,6 +72,24 @@ def test_files_with_any_line_break_are_served_from_the_index(corpus, tmp_path_fa
     assert findings(corpus(files, cache_dir=index)) == cold and parsed == []
 
 
+def test_a_position_past_what_16_bits_hold_is_kept_exactly_parsed_and_from_the_index(
+    corpus, tmp_path_factory, parsed, per_stage
+):
+    """Positions are packed in 16 bits when a document's lines and columns fit, else in 32."""
+    objective = "{id: O1, stance: restrict, groups: [low_skilled_worker], areas: [entry]}"
+    before, _ = FILES["law.yaml"].split("objectives:")
+    wide_line = "objectives:" + " " * 70_000 + f"[{objective}]"
+    files = {**FILES, "law.yaml": f"{before}{wide_line}\n"}
+    line, column = before.count("\n") + 1, wide_line.index(objective) + 1
+    assert column > 1 << 16
+    index = tmp_path_factory.mktemp("index")
+    cold = findings(corpus(files, cache_dir=index))
+    located = {(loc["path"], loc["line"], loc["column"]) for f in cold for loc in [f["location"], *f["related"]]}
+    assert ("law.yaml", line, column) in located
+    parsed.clear()
+    assert findings(corpus(files, cache_dir=index)) == cold and parsed == []
+
+
 # --- entries ---------------------------------------------------------------------------------------
 
 
