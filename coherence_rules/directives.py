@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .corpus_errors import CORPUS_ERRORS, corpus_error
 from .findings import Finding, Location, Suppressed
-from .load import LoadedFile
+from .load import COMMENT, LoadedFile
 from .selection import RuleIndex
 
 # Linear in the line's length: the rule list is bounded and the reason runs to the end of the line
@@ -19,8 +19,6 @@ from .selection import RuleIndex
 DIRECTIVE = re.compile(
     r"(?:^|\s)#\s*coherence:\s*(?P<kind>ignore-file|ignore)\s*\[(?P<rules>[^\]\n]{0,300})\]\s*(?:--(?P<reason>.*))?"
 )
-# What every suppression holds: a file or line without it holds none (each record's `coherence: 1` is not one).
-COMMENT = re.compile(r"#\s*coherence:")
 
 
 @dataclass

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import re
 import sys
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -195,10 +196,21 @@ class Document(Kept):
 @dataclass
 class LoadedFile(Kept):
     path: str
-    text: str = ""
+    text: str = ""  # kept only if it may hold a suppression comment, unless the run keeps texts (load_many)
     documents: list[Document] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     content: str = ""  # the sha256 of its bytes, when the corpus index is used (it keys records' facts)
+    readable: bool = False  # its bytes are UTF-8 text within the size limit
+
+
+# What every suppression holds (directives.py): a file or line without it holds none (a record's
+# `coherence: 1` is not one), and the text of a file without it is not kept.
+COMMENT = re.compile(r"#\s*coherence:")
+
+
+def _kept_text(text: str, keep: bool) -> str:
+    """A file's text is a tenth of its records' memory: kept when a run shows it or reads it."""
+    return text if keep or COMMENT.search(text) else ""
 
 
 Source = tuple[str, "bytes | LoadedFile"]  # a corpus file's display path and its bytes (or why it has none)
@@ -433,10 +445,14 @@ def load_many(
     index: CorpusIndex | None = None,
     jobs: int = 1,
     progress: Callable[[str], None] = lambda message: None,
+    texts: bool = False,
 ) -> list[LoadedFile]:
     """The files, in order: each from the index when it holds the file's bytes, else parsed (in
-    `jobs` forked worker processes when there are many) and then kept in the index."""
+    `jobs` forked worker processes when there are many) and then kept in the index. Their texts
+    are kept when `texts` (a report that shows them) or a server keeps the files, else only those
+    that may hold a suppression comment."""
     kept = resident.CURRENT
+    texts = texts or kept is not None
     hashed = index is not None or kept is not None
     # Files whose bytes were read (a server hands the others over as loaded): their hash, the file
     # as a server loaded it, else their key in the index.
@@ -459,7 +475,7 @@ def load_many(
             loaded[place] = memory
             continue
         hit = entries.get(key)
-        indexed = _from_index(hit, source, display) if hit is not None else None
+        indexed = _from_index(hit, source, display, texts) if hit is not None else None
         if indexed is None:
             to_parse.append((place, display, source, content))
             continue
@@ -467,13 +483,13 @@ def load_many(
         if kept is not None:
             kept.keep(indexed, limits)
         loaded[place] = indexed
-    parsed_files = _parse_all([(data, display) for _, display, data, _ in to_parse], limits, jobs, progress)
+    parsed_files = _parse_all([(data, display) for _, display, data, _ in to_parse], limits, texts, jobs, progress)
     for (place, _, data, content), parsed in zip(to_parse, parsed_files, strict=True):
         parsed.content = content
         loaded[place] = parsed
         if kept is not None:
             kept.keep(parsed, limits)
-        if index is not None and (parsed.text or not data):  # files that are not text are rejected again, cheaply
+        if index is not None and (parsed.readable or not data):  # files that are not text are rejected again, cheaply
             index.put_file(
                 index.file_key(content, limits),
                 content,
@@ -484,18 +500,19 @@ def load_many(
 
 
 def _parse_all(
-    files: list[tuple[bytes, str]], limits: Limits, jobs: int, progress: Callable[[str], None]
+    files: list[tuple[bytes, str]], limits: Limits, texts: bool, jobs: int, progress: Callable[[str], None]
 ) -> Iterator[LoadedFile]:
     """(bytes, display path) parsed, in order. libyaml holds the GIL: many files are parsed in forked
     worker processes (the parent's index connection is never used there: a worker only parses)."""
-    data, displays, every = [d for d, _ in files], [p for _, p in files], itertools.repeat(limits)
+    data, displays = [d for d, _ in files], [p for _, p in files]
+    every, keep = itertools.repeat(limits), itertools.repeat(texts)
     parallel = jobs > 1 and len(files) >= PARSE_IN_WORKERS_FROM and workers.can_fork()
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) if parallel else None
     try:  # a worker may die while the work is handed out, or before its result comes back
         parsed: Iterable[LoadedFile] = (
-            pool.map(_parse, data, displays, every, chunksize=max(1, min(64, len(files) // (8 * jobs))))
+            pool.map(_parse, data, displays, every, keep, chunksize=max(1, min(64, len(files) // (8 * jobs))))
             if pool is not None
-            else map(_parse, data, displays, every)
+            else map(_parse, data, displays, every, keep)
         )
         for number, file in enumerate(parsed, 1):
             if number % 200 == 0:
@@ -510,7 +527,7 @@ def _parse_all(
             pool.shutdown(cancel_futures=True)
 
 
-def _from_index(hit: FileEntry, data: bytes, display: str) -> LoadedFile | None:
+def _from_index(hit: FileEntry, data: bytes, display: str, keep_text: bool) -> LoadedFile | None:
     """The file as the index has it, if its positions fit its documents and its text (else a miss)."""
     text = _decode(data, display)[0]
     if text is None:
@@ -523,7 +540,7 @@ def _from_index(hit: FileEntry, data: bytes, display: str) -> LoadedFile | None:
             return None
         documents.append(Document(display, i, value, packed))
     findings = [corpus_error(f.rule, f.message, *_locations(f.where, display)) for f in hit.findings]
-    return LoadedFile(display, text, documents, findings)
+    return LoadedFile(display, _kept_text(text, keep_text), documents, findings, readable=True)
 
 
 def _cached(finding: Finding) -> CachedFinding:
@@ -537,7 +554,7 @@ def _locations(where: list[tuple[int, int]], display: str) -> tuple[Location, tu
     return primary, tuple(related)
 
 
-def _parse(data: bytes, display: str, limits: Limits) -> LoadedFile:
+def _parse(data: bytes, display: str, limits: Limits, keep_text: bool) -> LoadedFile:
     loaded = LoadedFile(display)
     if len(data) > limits.max_file_bytes:
         loaded.findings.append(
@@ -553,7 +570,7 @@ def _parse(data: bytes, display: str, limits: Limits) -> LoadedFile:
         loaded.findings.append(problem)
         return loaded
     assert text is not None
-    loaded.text = text
+    loaded.text, loaded.readable = _kept_text(text, keep_text), True
     builder = _Builder(display, limits)
     index = 0
     try:

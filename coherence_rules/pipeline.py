@@ -140,7 +140,7 @@ def run_stages(
     rules, index, selection = load_rules(settings)
     compiled_rules = compiled(rules)
     with _lasting():
-        loaded = load_many(sources, settings.limits, corpus_index, settings.jobs or cpus(), say)
+        loaded = load_many(sources, settings.limits, corpus_index, settings.jobs or cpus(), say, settings.record_views)
     say(f"validating {sum(len(f.documents) for f in loaded)} records from {len(loaded)} files")
     # A run naming files validates and evaluates the records of the shards they touch, no others.
     partial = target_paths and any(f.path not in target_paths for f in loaded)

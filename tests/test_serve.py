@@ -155,6 +155,25 @@ def test_any_sequence_of_edits_gives_what_a_fresh_run_gives(steps):
         check_steps(root, Path(directory) / "cache", steps)
 
 
+def test_a_report_that_shows_texts_gets_them_from_a_server_that_loaded_the_files_for_another(generated):
+    """A one-shot run keeps only the texts it shows or searches for suppressions; a server keeps
+    every file's, for the HTML report that asks for them later."""
+    root, cache = generated
+
+    def texts(memory: resident.Resident | None) -> dict[str, str]:
+        resident.CURRENT = memory
+        try:
+            settings = Settings(cwd=root, as_of=AS_OF, jobs=1, record_views=True)  # no index: no report kept
+            return lint(settings).texts
+        finally:
+            resident.CURRENT = None
+
+    kept = resident.Resident()
+    lint_json(root, [root / "policies"], kept, cache)  # a report that shows no text
+    fresh = texts(None)
+    assert fresh and all(fresh.values()) and texts(kept) == fresh
+
+
 def test_what_a_one_file_run_needs_is_kept_only_while_no_record_changes_shards(tmp_path, monkeypatch):
     """A server gives back the documents a one-file run needs while no document's placing changed
     (shards.needed_documents): records moved into the named file's country, or agencies named from
