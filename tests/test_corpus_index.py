@@ -245,6 +245,48 @@ def test_a_locked_database_is_gone_without_and_a_busy_one_is_read_not_written(co
     assert findings(corpus(FILES, cache_dir=index)) == reference
 
 
+def test_a_run_writes_what_it_learns_as_it_goes_and_never_waits_for_another_to_do_so(
+    corpus, tmp_path_factory, parsed, monkeypatch
+):
+    """Past WRITE_AT characters pending, a run writes them in a transaction of its own, unless
+    another run is writing: then it keeps them, does not wait, goes on reading the index and
+    writes them as it ends."""
+    monkeypatch.setattr(corpus_index, "WRITE_AT", 1)  # every entry as soon as it is learnt
+    index = tmp_path_factory.mktemp("index")
+    written_before_the_end, others = [], []
+    close = corpus_index.CorpusIndex.close
+
+    def spied_close(self):
+        written_before_the_end.append(len(index_rows(index)) + len(index_rows(index, "facts")))
+        for other in others:
+            other.execute("ROLLBACK")  # the other run is done as this one ends
+        close(self)
+
+    monkeypatch.setattr(corpus_index.CorpusIndex, "close", spied_close)
+    cold = findings(corpus(FILES, cache_dir=index))
+    assert written_before_the_end[0] > 2 and cold == findings(corpus(FILES))
+    parsed.clear()
+    assert findings(corpus(FILES, cache_dir=index)) == cold and parsed == []
+
+    changed = {**FILES, "strategy.yaml": FILES["strategy.yaml"] + "title: Changed\n"}
+    expected = findings(corpus(changed))
+    holder = sqlite3.connect(index / corpus_index.DATABASE, isolation_level=None, timeout=0)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another run writing
+        others.append(holder)
+        parsed.clear()
+        started = time.monotonic()
+        assert findings(corpus(changed, cache_dir=index)) == expected
+        assert written_before_the_end[-1] == written_before_the_end[0]  # nothing written meanwhile
+        assert len(parsed) == 1  # the changed file: the other came from the index
+        assert time.monotonic() - started < corpus_index.BUSY_TIMEOUT  # it never waited
+    finally:
+        holder.close()
+    others.clear()
+    parsed.clear()
+    assert findings(corpus(changed, cache_dir=index)) == expected and parsed == []  # written as it ended
+
+
 def test_the_database_and_its_journal_take_the_users_umask(corpus, tmp_path_factory):
     for mask, mode in ((0o022, 0o644), (0o077, 0o600), (0o002, 0o664)):
         index = tmp_path_factory.mktemp("index")
