@@ -467,15 +467,13 @@ def load_many(
         index.file_key(c, limits) if index is not None and c and m is None else ""
         for c, m in zip(contents, in_memory, strict=True)
     ]
-    wanted = {k: c for k, c in zip(keys, contents, strict=True) if k and c}
-    entries = index.files(wanted) if index is not None else {}
+    from_index = _indexed(index, read, contents, keys, texts) if index is not None else {}
     to_parse: list[tuple[int, str, bytes, str]] = []  # place, display path, bytes, their hash
-    for (place, display, source), content, key, memory in zip(read, contents, keys, in_memory, strict=True):
+    for number, ((place, display, source), content, memory) in enumerate(zip(read, contents, in_memory, strict=True)):
         if memory is not None:
             loaded[place] = memory
             continue
-        hit = entries.get(key)
-        indexed = _from_index(hit, source, display, texts) if hit is not None else None
+        indexed = from_index.get(number)
         if indexed is None:
             to_parse.append((place, display, source, content))
             continue
@@ -525,6 +523,24 @@ def _parse_all(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+
+
+def _indexed(
+    index: CorpusIndex, read: list[tuple[int, str, bytes]], contents: list[str], keys: list[str], texts: bool
+) -> dict[int, LoadedFile]:
+    """The read files the index holds (by their place in `read`), built as its entries come."""
+    holding: dict[str, list[int]] = {}  # a key -> the read files with those bytes
+    for number, key in enumerate(keys):
+        if key:
+            holding.setdefault(key, []).append(number)
+    found = {}
+    for key, hit in index.files({key: contents[numbers[0]] for key, numbers in holding.items()}):
+        for number in holding[key]:
+            _, display, data = read[number]
+            file = _from_index(hit, data, display, texts)
+            if file is not None:
+                found[number] = file
+    return found
 
 
 def _from_index(hit: FileEntry, data: bytes, display: str, keep_text: bool) -> LoadedFile | None:
