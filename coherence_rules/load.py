@@ -79,7 +79,13 @@ def pack_spans(data: Any, spans: dict[YamlPath, Span]) -> array:
 
 
 def _narrowed(packed: array) -> array:
-    return array(NARROW_POSITION_TYPE, packed) if packed and max(packed) < 1 << 16 else packed
+    """The positions in 16 bits each, if every one fits: the low halves of the 32-bit numbers, when
+    all the high halves are zero (done on bytes in C; `max()` and a typecode conversion box every
+    number and took 0.6 s a 10,000-record corpus)."""
+    halves = array(NARROW_POSITION_TYPE, packed.tobytes())
+    low, high = (halves[0::2], halves[1::2]) if sys.byteorder == "little" else (halves[1::2], halves[0::2])
+    high_bytes = high.tobytes()
+    return low if high_bytes.count(0) == len(high_bytes) else packed
 
 
 def _stored_bytes(packed: array) -> bytes:
