@@ -89,9 +89,13 @@ def _narrowed(packed: array) -> array:
 
 
 def _stored_bytes(packed: array) -> bytes:
-    """Packed positions as the corpus index keeps them: little-endian, whatever the machine."""
-    if packed.typecode != POSITION_TYPE or sys.byteorder == "big":
-        packed = array(POSITION_TYPE, packed)
+    """Packed positions as the corpus index keeps them: 32 bits little-endian, whatever the machine."""
+    if packed.typecode != POSITION_TYPE:  # widened on bytes too: each 16-bit number beside a zero half
+        halves = array(NARROW_POSITION_TYPE, bytes(4 * len(packed)))
+        halves[0 if sys.byteorder == "little" else 1 :: 2] = packed
+        packed = array(POSITION_TYPE, halves.tobytes())
+    elif sys.byteorder == "big":
+        packed = array(POSITION_TYPE, packed)  # a copy: the document's own stays as it is
     if sys.byteorder == "big":
         packed.byteswap()
     return packed.tobytes()
