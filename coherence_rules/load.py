@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import yaml
 
@@ -79,8 +79,8 @@ def pack_spans(data: Any, spans: dict[YamlPath, Span]) -> array:
 
 
 def _narrowed(packed: array) -> array:
-    """The positions in 16 bits each, if every one fits: the low halves of the 32-bit numbers, when
-    all the high halves are zero (done on bytes in C; `max()` and a typecode conversion box every
+    """Unsigned 32-bit numbers (positions, sizes) in 16 bits each, if every one fits: the low halves,
+    when all the high halves are zero (done on bytes in C; `max()` and a typecode conversion box every
     number and took 0.6 s a 10,000-record corpus)."""
     halves = array(NARROW_POSITION_TYPE, packed.tobytes())
     low, high = (halves[0::2], halves[1::2]) if sys.byteorder == "little" else (halves[1::2], halves[0::2])
@@ -110,16 +110,54 @@ def _from_stored_bytes(raw: bytes) -> array | None:
     return _narrowed(packed)
 
 
-def _node_count(value: Any) -> int:
-    count, pending = 0, [value]
-    while pending:
-        node = pending.pop()
-        count += 1
-        if isinstance(node, dict):
-            pending += node.values()
-        elif isinstance(node, list):
-            pending += node
-    return count
+ITEM = object()  # an outline's key for a list's item (and for a document's root)
+
+
+class Outline(NamedTuple):
+    """The tree of a document's data without its values, in `_node_paths`' pre-order: what finding a
+    node's packed position needs, at a fifth of the memory of the data's dicts and lists."""
+
+    keys: tuple  # each node's key in its parent mapping (ITEM for a list's item and the root)
+    sizes: array  # each node's subtree size: itself and its descendants
+
+    @classmethod
+    def of(cls, data: Any) -> Outline:
+        keys: list = []
+        sizes = array(POSITION_TYPE)
+
+        def walk(value: Any, key: Any) -> None:
+            at = len(sizes)
+            keys.append(key)
+            sizes.append(0)
+            if isinstance(value, dict):
+                for child_key, child in value.items():
+                    walk(child, child_key)
+            elif isinstance(value, list):
+                for child in value:
+                    walk(child, ITEM)
+            sizes[at] = len(sizes) - at
+
+        walk(data, ITEM)
+        return cls(tuple(keys), _narrowed(sizes))
+
+    def node(self, yaml_path: YamlPath) -> list[int]:
+        """The pre-order number of each node down the path, as far as the path exists: a list's item
+        by an integer index, a mapping's by its key (compared as a dict compares keys)."""
+        keys, sizes = self.keys, self.sizes
+        found, n = [0], 0
+        for part in yaml_path:
+            child, end, ordinal = n + 1, n + sizes[n], 0
+            while child < end:
+                key = keys[child]
+                if (type(part) is int and ordinal == part) if key is ITEM else (key == part):
+                    break
+                child += sizes[child]
+                ordinal += 1
+            else:
+                break
+            n = child
+            found.append(n)
+        return found
 
 
 def positions_fit(packed: array, lines: int) -> bool:
@@ -170,30 +208,27 @@ class Document(Kept):
 
     path: str
     index: int
-    data: Any
+    data: Any  # its values; None once a run has let go of them (let_go)
     positions: array = field(repr=False)  # pack_spans(data, its spans)
+    shape: Outline | None = field(default=None, repr=False, compare=False)  # its outline, once asked for
+
+    def outline(self) -> Outline:
+        if self.shape is None:
+            self.shape = Outline.of(self.data)
+        return self.shape
+
+    def let_go(self) -> None:
+        """Keep only where the data's nodes are, not their values: once validated, a record's model
+        holds them, and a one-shot run's data are read no more (a fifth of a large run's memory)."""
+        self.outline()
+        self.data = None
 
     def span(self, yaml_path: YamlPath) -> Span:
-        """The span of a path, or of its nearest ancestor that has one. A node's place among the
-        packed positions is its place in `_node_paths`' pre-order: found by walking down the path,
-        skipping the nodes of earlier siblings (a run asks about a few nodes of a few documents)."""
-        packed, node, n = self.positions, self.data, 0
-        found = n
-        for part in yaml_path:
-            if isinstance(node, dict) and part in node:
-                siblings = iter(node.items())
-            elif isinstance(node, list) and type(part) is int and 0 <= part < len(node):
-                siblings = enumerate(node)
-            else:
-                break
-            n += 1
-            for key, child in siblings:
-                if key == part:
-                    node = child
-                    break
-                n += _node_count(child)
-            if 4 * n < len(packed) and packed[4 * n]:  # positions are one per node (pack_spans); never past them
-                found = n
+        """The span of a path, or of its nearest ancestor that has one (a node's place among the packed
+        positions is its pre-order number: pack_spans)."""
+        packed = self.positions
+        placed = [n for n in self.outline().node(yaml_path) if 4 * n < len(packed) and packed[4 * n]]
+        found = placed[-1] if placed else 0
         return Span(*packed[4 * found : 4 * found + 4])
 
     def location(self, yaml_path: YamlPath = (), record: str | None = None) -> Location:

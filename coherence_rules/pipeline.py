@@ -148,7 +148,10 @@ def run_stages(
     partial = target_paths and any(f.path not in target_paths for f in loaded)
     needs = needed_documents(loaded, target_paths) if partial else None
     with _lasting():
-        valid = validate(loaded, needs.validated if needs else None, needs.checked if needs else None)
+        # A server validates its documents again in its next runs: it keeps their data.
+        valid = validate(
+            loaded, needs.validated if needs else None, needs.checked if needs else None, resident.CURRENT is None
+        )
     only_shards = evaluated = None
     if target_paths:
         keys = membership(valid)

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from . import parties, resident
-from .load import Document, LoadedFile
-from .validate import Corpus, RecordEntry, document_references
+from . import resident
+from .load import LoadedFile
+from .placing import Placing, placing
+from .validate import Corpus, RecordEntry
 
 Scope = str  # "country" or "pair"
 
@@ -25,69 +26,6 @@ class Shard:
     key: str  # a country, a bloc, "@body" for a regional record without members, or "A|B"
     records: list[RecordEntry]
     scope: Scope = "country"
-
-
-def _strings(*values: object) -> list[str]:
-    """The strings among values and lists of values (a record's data before it is validated)."""
-    found = []
-    for value in values:
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, str):
-                found.append(item)
-    return found
-
-
-def own_keys(data: dict) -> list[str]:
-    """The shards a record's own fields place it in, read from its data: the same for a valid
-    record as from its model (validation changes none of these values), and read before
-    validation to find what a one-file run needs (needed_documents)."""
-    kind = data.get("kind")
-    if kind == "agreement":
-        return sorted({parties.home_country(p) or p for p in _strings(data.get("parties"), data.get("recorded_by"))})
-    if kind == "commitments":
-        return _strings(data.get("country"))
-    jurisdiction = data.get("jurisdiction")
-    if not isinstance(jurisdiction, dict):
-        return []
-    if jurisdiction.get("country"):
-        return _strings(jurisdiction["country"])
-    members = _strings(jurisdiction.get("members"))
-    if members:
-        return sorted(set(members))
-    return [f"@{jurisdiction.get('body')}"]  # a regional record without members: a shard of its own
-
-
-class Placing(NamedTuple):
-    """What places a document's record in shards, read from its data before validation (one-file
-    runs use it to find what they need, needed_documents): a function of the document alone."""
-
-    path: str
-    place: int  # the document's index in its file
-    ids: tuple[str, ...]  # its `id` (strings only: an invalid record may hold anything)
-    is_agreement: bool
-    agreement: str | None  # the agreement it is a record of
-    own: tuple[str, ...]  # own_keys
-    referred: tuple[str, ...]  # the ids it refers to
-    pairs: frozenset[tuple[str, str]]  # the country pairs it links (_pairs_linked_by)
-
-
-def placing(document: Document) -> Placing:
-    def compute() -> Placing:
-        data = document.data
-        is_agreement = data.get("kind") == "agreement"
-        agreement = data.get("agreement") if is_agreement else None
-        return Placing(
-            document.path,
-            document.index,
-            tuple(_strings(data.get("id"))),
-            is_agreement,
-            agreement if isinstance(agreement, str) else None,
-            tuple(own_keys(data)),
-            tuple(dict.fromkeys(ref for _, ref, _ in document_references(document))),
-            _pairs_linked_by(data),
-        )
-
-    return document.remembered("placing", compute)
 
 
 def _file_placings(file: LoadedFile) -> tuple[Placing, ...]:
@@ -112,10 +50,8 @@ def membership(corpus: Corpus) -> dict[int, list[str]]:
 
 
 def _placings(corpus: Corpus) -> list[Placing]:
-    """The placing of each record, by its index (once per corpus)."""
-    if "placings" not in corpus.derived:
-        corpus.derived["placings"] = [placing(e.document) for e in corpus.records]
-    return corpus.derived["placings"]
+    """The placing of each record, by its index."""
+    return [e.placing for e in corpus.records]
 
 
 def _membership(placed: list[Placing], named: Callable[[str], list[int]]) -> dict[int, list[str]]:
@@ -225,29 +161,6 @@ def shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:
 def _linked_pairs(placed: list[Placing]) -> set[tuple[str, str]]:
     """Two countries an agreement between them, or a corridor one of them names, links."""
     return {pair for p in placed for pair in p.pairs}
-
-
-def _pairs_linked_by(data: dict) -> frozenset[tuple[str, str]]:
-    kind = data.get("kind")
-    if kind == "agreement":
-        countries = sorted({parties.home_country(p) for p in _strings(data.get("parties"))} - {""})
-        return frozenset([(countries[0], countries[1])]) if len(countries) == 2 else frozenset()
-    jurisdiction = data.get("jurisdiction")
-    country = jurisdiction.get("country") if kind == "policy" and isinstance(jurisdiction, dict) else None
-    if not (isinstance(country, str) and country):
-        return frozenset()
-    pairs = set()
-    statements = [*_dicts(data.get("objectives")), *_dicts(data.get("measures"))]
-    for corridor in _dicts([s.get("corridor") for s in statements]):
-        for end in _strings(corridor.get("origin"), corridor.get("destination")):
-            if parties.is_country(end) and end != country:
-                a, b = sorted((country, end))
-                pairs.add((a, b))
-    return frozenset(pairs)
-
-
-def _dicts(value: object) -> list[dict]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def pair_shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from .corpus_errors import corpus_error
 from .findings import Finding, Location, format_path
 from .load import Document, LoadedFile
+from .placing import KINDS_OF, OBJECTIVE, PARENT, Placing, document_references, placing
 from .schema import MODELS, Record, v2_uses
 from .schema_errors import located_message, suggest
 
@@ -24,6 +25,7 @@ class RecordEntry:
     index: int  # its place in its corpus's records
     model: Record
     document: Document
+    placing: Placing  # read from its data as it was validated (shards.py)
 
     @property
     def id(self) -> str:
@@ -96,11 +98,6 @@ def _readable_id(data: dict) -> str | None:
 
 
 # --- E003, E004 -------------------------------------------------------------------------
-
-INSTITUTION, PARENT, OBJECTIVE = "institution", "policy or agreement", "objective of this record"
-KINDS_OF = {INSTITUTION: {"institution"}, PARENT: {"policy", "agreement"}}
-
-
 @dataclass(frozen=True)
 class _Known:
     """A record whose id and kind can be read, valid or not: duplicates and references see it."""
@@ -113,86 +110,43 @@ class _Known:
         return self.document.location(yaml_path, record=self.id)
 
 
-def _strings(value: object) -> Iterable[tuple[tuple, str]]:
-    """(index path, id) of a reference field's value: an id, a list of ids, or links `{id: …}`."""
-    if isinstance(value, str):
-        yield (), value
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            if isinstance(item, str):
-                yield (i,), item
-            elif isinstance(item, dict) and isinstance(item.get("id"), str):
-                yield (i, "id"), item["id"]
-
-
-def references(data: dict) -> Iterable[tuple[tuple, str, str]]:
-    """(yaml path, referenced id, expected kind) for every reference a record's data makes, read from the
-    raw data so that a record with a schema error still has its references checked."""
-    kind = data.get("kind")
-    keys = {
-        "policy": {
-            "lead_agency": INSTITUTION,
-            "coordination": INSTITUTION,
-            "implements": PARENT,
-            "amends": PARENT,
-            "supersedes": PARENT,
-            "repeals": PARENT,
-        },
-        "agreement": {"amends": PARENT, "supersedes": PARENT, "repeals": PARENT},
-        "institution": {
-            "members": INSTITUTION,
-            "parent": INSTITUTION,
-            "succeeded_by": INSTITUTION,
-            "absorbed_into": INSTITUTION,
-        },
-    }.get(kind if isinstance(kind, str) else "", {})
-    for key, expected in keys.items():
-        for at, ref in _strings(data.get(key)):
-            yield (key, *at), ref, expected
-    statements = [("objectives", data.get("objectives")), ("measures", data.get("measures"))]
-    objective_ids = set()
-    for section, items in statements:
-        for i, item in enumerate(items if isinstance(items, list) else ()):
-            if not isinstance(item, dict):
-                continue
-            if section == "objectives" and isinstance(item.get("id"), str):
-                objective_ids.add(item["id"])
-            for key in ("lead_agency", "responsible"):
-                if isinstance(item.get(key), str):
-                    yield (section, i, key), item[key], INSTITUTION
-    measures = data.get("measures")
-    for i, item in enumerate(measures if isinstance(measures, list) else []):
-        if isinstance(item, dict):
-            for at, ref in _strings(item.get("serves")):
-                if ref not in objective_ids:
-                    yield ("measures", i, "serves", *at), ref, OBJECTIVE
-
-
-def document_references(document: Document) -> tuple[tuple[tuple, str, str], ...]:
-    return document.remembered("references", lambda: tuple(references(document.data)))
-
-
 def _article(noun: str) -> str:
     return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
-def _check_references(
-    documents: list[tuple[Document, dict]], known: dict[str, _Known], agreement_keys: set[str]
-) -> list[Finding]:
+class _Referring(NamedTuple):
+    """What checking a document's references reads of it (before its data may be let go)."""
+
+    document: Document
+    record_id: str | None
+    references: tuple[tuple[tuple, str, str], ...]
+    objectives: list[str]  # its objectives' ids, when a reference names one it does not have
+
+
+def _referring(document: Document) -> _Referring:
+    this = _header(document).of(document)
+    found = document_references(document)
+    objectives = []
+    if any(expected == OBJECTIVE for _, _, expected in found):
+        listed = document.data.get("objectives")
+        objectives = [
+            o["id"]
+            for o in (listed if isinstance(listed, list) else [])
+            if isinstance(o, dict) and isinstance(o.get("id"), str)
+        ]
+    return _Referring(document, this.id if this is not None else None, found, objectives)
+
+
+def _check_references(documents: list[_Referring], known: dict[str, _Known], agreement_keys: set[str]) -> list[Finding]:
     findings = []
-    for document, data in documents:
-        this = _header(document).of(document)
-        record_id = this.id if this is not None else None
-        for ypath, ref, expected in document_references(document):
+    for document, record_id, found, objectives in documents:
+        for ypath, ref, expected in found:
             records = (record_id,) if record_id else ()
             if expected == OBJECTIVE:
-                ids = [
-                    o["id"] for o in data.get("objectives", []) if isinstance(o, dict) and isinstance(o.get("id"), str)
-                ]
                 findings.append(
                     corpus_error(
                         "E004",
-                        f"{format_path(ypath)}: '{ref}' names no objective of {record_id}{suggest(ref, ids)}",
+                        f"{format_path(ypath)}: '{ref}' names no objective of {record_id}{suggest(ref, objectives)}",
                         document.location(ypath, record_id),
                         records=records,
                     )
@@ -315,19 +269,30 @@ def _by_path(places: set[tuple[str, int]] | None) -> dict[str, set[int]] | None:
     return found
 
 
+def _among(documents: Iterable[Document], places: dict[str, set[int]] | None, path: str) -> Iterable[Document]:
+    """The documents of the file at `path` that `places` names (all of them, without `places`)."""
+    if places is None:
+        return documents
+    wanted = places.get(path)
+    return [d for d in documents if d.index in wanted] if wanted else ()
+
+
 def validate(
     files: list[LoadedFile],
     only: set[tuple[str, int]] | None = None,
     checked: set[tuple[str, int]] | None = None,
+    let_go: bool = False,
 ) -> Corpus:
     """Every document checked for ids, and for references unless `checked` (path, document index)
     names those whose references are checked; with `only`, only those are validated against the
-    schema and can be records (shards.needed_documents)."""
+    schema and can be records (shards.needed_documents). With `let_go` (a one-shot run), every
+    document lets go of its data once its file is read (Document.let_go): a record's model holds
+    its values, and holding both at once was a third of a large run's memory."""
     findings: list[Finding] = []
     records: list[RecordEntry] = []
     by_id: dict[str, RecordEntry] = {}
     known: dict[str, _Known] = {}
-    documents: list[tuple[Document, dict]] = []
+    documents: list[_Referring] = []
     agreement_keys: set[str] = set()
     validated, referring = _by_path(only), _by_path(checked)
     for loaded in sorted(files, key=attrgetter("path")):
@@ -335,33 +300,29 @@ def validate(
         ids = _file_ids(loaded)
         if ids is None:
             findings.append(corpus_error("NR001", "this YAML file holds no record", loaded.documents[0].location()))
-            continue
-        agreement_keys |= ids.agreements
-        if ids.repeats or not known.keys().isdisjoint(ids.first):
-            for this in ids.known:
-                first = known.setdefault(this.id, this)
-                if first is not this:  # a record with a schema error still takes part (one error never hides another)
-                    findings.append(_duplicate(this, first))
-        else:  # most files: ids no other document holds
-            known.update(ids.first)
-        if referring is None:
-            documents += ((d, d.data) for d in ids.mappings)
-        elif loaded.path in referring:
-            documents += ((d, d.data) for d in ids.mappings if d.index in referring[loaded.path])
-        if validated is None:
-            chosen = loaded.documents
-        elif loaded.path in validated:
-            chosen = [d for d in loaded.documents if d.index in validated[loaded.path]]
-        else:  # a one-file run: most files hold none of the records it validates
-            continue
-        for document in chosen:
-            model, problems = document.remembered("validated", lambda: validate_document(document))  # noqa: B023  # called here
-            findings.extend(problems)
-            held = _header(document).known  # (id, kind)
-            if model is not None and held is not None and held[0] not in by_id:
-                entry = RecordEntry(len(records), model, document)
-                by_id[held[0]] = entry
-                records.append(entry)
+        else:
+            agreement_keys |= ids.agreements
+            if ids.repeats or not known.keys().isdisjoint(ids.first):
+                for this in ids.known:
+                    first = known.setdefault(this.id, this)
+                    if (
+                        first is not this
+                    ):  # a record with a schema error still takes part (one error never hides another)
+                        findings.append(_duplicate(this, first))
+            else:  # most files: ids no other document holds
+                known.update(ids.first)
+            documents += (r for r in map(_referring, _among(ids.mappings, referring, loaded.path)) if r.references)
+            for document in _among(loaded.documents, validated, loaded.path):
+                model, problems = document.remembered("validated", lambda: validate_document(document))  # noqa: B023  # called here
+                findings.extend(problems)
+                held = _header(document).known  # (id, kind)
+                if model is not None and held is not None and held[0] not in by_id:
+                    entry = RecordEntry(len(records), model, document, placing(document))
+                    by_id[held[0]] = entry
+                    records.append(entry)
+        if let_go:
+            for document in loaded.documents:
+                document.let_go()
     findings.extend(_check_references(documents, known, agreement_keys))
     return Corpus(files=files, records=records, by_id=by_id, findings=findings)
 

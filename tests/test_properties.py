@@ -54,6 +54,49 @@ def test_validation_turns_any_mapping_into_a_record_or_located_errors(data):
     assert all(f.rule == "E002" and f.location.line == 1 for f in findings)
 
 
+def _paths(value, path=()):
+    yield path
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        yield from _paths(child, (*path, key))
+
+
+def _expected_span(data, spans, path):
+    """The span of the deepest node down the path that exists and has one (the root has one)."""
+    node, found = data, spans[()]
+    for depth, part in enumerate(path, 1):
+        in_list = isinstance(node, list) and type(part) is int and 0 <= part < len(node)
+        if not (in_list or (isinstance(node, dict) and part in node)):
+            break
+        node = node[part]
+        found = spans.get(path[:depth], found)
+    return found
+
+
+trees = st.recursive(
+    st.integers(0, 3),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(["a", "b", "id", 0, 1, 2]), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees, st.data())
+def test_a_node_is_located_the_same_with_or_without_its_documents_values(data, draw):
+    """A finding's node is found among the packed positions (the nearest ancestor's when it has none,
+    a node merged in by `<<`) from the document's data, and from its outline once a run lets go of the data."""
+    paths = list(_paths(data))
+    spans = {path: Span(n + 1, 1, n + 1, 9) for n, path in enumerate(paths) if not path or draw.draw(st.booleans())}
+    asked = [*paths, *((*p, extra) for p in paths for extra in ("zz", 7, -1, 0, True))]
+    document = Document("x.yaml", 0, data, pack_spans(data, spans))
+    before = [document.span(path) for path in asked]
+    document.let_go()
+    assert document.data is None
+    assert before == [document.span(path) for path in asked] == [_expected_span(data, spans, p) for p in asked]
+
+
 @given(st.sampled_from(vocab.GROUPS.nodes), st.sampled_from(vocab.GROUPS.nodes))
 def test_tree_overlap_is_a_common_covered_node_and_reach_is_overlap(a, b):
     overlap = vocab.GROUPS.overlaps(a, b)
