@@ -170,7 +170,7 @@ def positions_fit(packed: array, lines: int) -> bool:
     return max(end_lines) <= lines and all(map(int.__le__, starts, end_lines))
 
 
-@dataclass
+@dataclass(slots=True)  # one per document and per file: keep them small
 class Kept:
     """What was computed from this object (a document, a file as loaded) and what it was computed
     from, when `coherence serve` keeps it between runs (resident.py); a one-shot run keeps nothing."""
@@ -202,7 +202,7 @@ class Kept:
             self.memo[name] = (inputs, value)
 
 
-@dataclass
+@dataclass(slots=True)
 class Document(Kept):
     """One YAML document of a file: one record, if it validates."""
 
@@ -217,10 +217,13 @@ class Document(Kept):
             self.shape = Outline.of(self.data)
         return self.shape
 
-    def let_go(self) -> None:
+    def let_go(self, shapes: dict[tuple, Outline] | None = None) -> None:
         """Keep only where the data's nodes are, not their values: once validated, a record's model
-        holds them, and a one-shot run's data are read no more (a fifth of a large run's memory)."""
-        self.outline()
+        holds them, and a one-shot run's data are read no more (a fifth of a large run's memory).
+        `shapes` gives documents of one shape one outline (half of a generated corpus's)."""
+        shape = self.outline()
+        if shapes is not None:
+            self.shape = shapes.setdefault((shape.keys, shape.sizes.tobytes()), shape)
         self.data = None
 
     def span(self, yaml_path: YamlPath) -> Span:
@@ -238,7 +241,7 @@ class Document(Kept):
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class LoadedFile(Kept):
     path: str
     text: str = ""  # kept only if it may hold a suppression comment, unless the run keeps texts (load_many)

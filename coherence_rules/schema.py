@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeAlias, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NoReturn, TypeAlias, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -101,6 +101,20 @@ def _fits_64_bits(value: int) -> int:
 Int64 = Annotated[int, AfterValidator(_fits_64_bits)]
 
 
+class _EmptyList(list):
+    """The one empty list every model's empty list fields hold (pydantic gives each model its own
+    copy of a mutable default: seven lists a record). It refuses to change: models are frozen."""
+
+    def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("a model's lists do not change: models are frozen")
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+
+EMPTY: list = _EmptyList()
+
+
 # Every model's set of the fields its record states, one object per distinct set (see Model._shared).
 _FIELDS_SETS: dict[frozenset[str], set[str]] = {}
 
@@ -111,14 +125,24 @@ class Model(BaseModel):
     # Fields only a schema v2 record may use; `V2_FORM`: the whole value is a v2 form.
     V2_FIELDS: ClassVar[frozenset[str]] = frozenset()
     V2_FORM: ClassVar[bool] = False
+    _LISTS: ClassVar[tuple[str, ...]] = ()  # the fields that hold lists
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._LISTS = tuple(name for name, f in cls.model_fields.items() if get_origin(f.annotation) is list)
 
     @model_validator(mode="after")
     def _shared(self):
         """pydantic gives each model its own set of the fields stated (half of a validated record's
-        memory: ten models of a record, a set of 200-700 bytes each). Models are frozen, so no set
-        changes after validation and equal ones can be one object."""
+        memory: ten models of a record, a set of 200-700 bytes each), and its own empty lists.
+        Models are frozen, so no set or list changes after validation: equal ones can be one object."""
         stated = self.__pydantic_fields_set__
         object.__setattr__(self, "__pydantic_fields_set__", _FIELDS_SETS.setdefault(frozenset(stated), stated))
+        values = self.__dict__
+        for name in self._LISTS:
+            if not values[name]:
+                values[name] = EMPTY
         return self
 
 

@@ -12,13 +12,13 @@ from pydantic import ValidationError
 
 from .corpus_errors import corpus_error
 from .findings import Finding, Location, format_path
-from .load import Document, LoadedFile
+from .load import Document, LoadedFile, Outline
 from .placing import KINDS_OF, OBJECTIVE, PARENT, Placing, document_references, placing
 from .schema import MODELS, Record, v2_uses
 from .schema_errors import located_message, suggest
 
 
-@dataclass
+@dataclass(slots=True)  # one per record
 class RecordEntry:
     """A valid record and where it came from."""
 
@@ -295,6 +295,7 @@ def validate(
     documents: list[_Referring] = []
     agreement_keys: set[str] = set()
     validated, referring = _by_path(only), _by_path(checked)
+    shapes: dict[tuple, Outline] = {}
     for loaded in sorted(files, key=attrgetter("path")):
         findings += loaded.findings
         ids = _file_ids(loaded)
@@ -322,7 +323,7 @@ def validate(
                     records.append(entry)
         if let_go:
             for document in loaded.documents:
-                document.let_go()
+                document.let_go(shapes)
     findings.extend(_check_references(documents, known, agreement_keys))
     return Corpus(files=files, records=records, by_id=by_id, findings=findings)
 
