@@ -144,9 +144,10 @@ def run_stages(
         loaded = load_many(sources, settings.limits, corpus_index, settings.jobs or cpus(), say, settings.record_views)
     sources.clear()
     say(f"validating {sum(len(f.documents) for f in loaded)} records from {len(loaded)} files")
+    if all(f.path in target_paths for f in loaded):  # every file named (`lint policies/`): the whole corpus
+        target_paths = set()
     # A run naming files validates and evaluates the records of the shards they touch, no others.
-    partial = target_paths and any(f.path not in target_paths for f in loaded)
-    needs = needed_documents(loaded, target_paths) if partial else None
+    needs = needed_documents(loaded, target_paths) if target_paths else None
     with _lasting():
         # A server validates its documents again in its next runs: it keeps their data.
         valid = validate(
