@@ -159,7 +159,7 @@ class CorpusIndex:
 
     def __init__(self, directory: Path):
         self.path = Path(directory) / DATABASE
-        self._pending: dict[str, dict[str, str]] = {table: {} for table in TABLES}
+        self._pending: dict[str, dict[str, bytes]] = {table: {} for table in TABLES}
         self._pending_chars = 0
         self._stale: dict[str, set[str]] = {table: set() for table in TABLES}  # hits to mark as used today
         self._db = self._open()
@@ -257,7 +257,9 @@ class CorpusIndex:
                 found[key] = entry
         return found
 
-    def _pend(self, table: str, key: str, entry: str) -> None:
+    def _pend(self, table: str, key: str, entry: bytes) -> None:
+        """Keep an entry's UTF-8 JSON to write (bytes: a whole run's report as a str was four copies of
+        itself at once, UCS-2 for one arrow, its UTF-8 cached, encoded, bound)."""
         self._pending[table][key] = entry
         self._pending_chars += len(entry)
         if self._pending_chars > WRITE_AT:
@@ -270,7 +272,7 @@ class CorpusIndex:
         for table in TABLES:
             db.executemany(
                 f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?)",
-                ((key, entry, seal(entry.encode()), today) for key, entry in self._pending[table].items()),
+                ((key, entry, seal(entry), today) for key, entry in self._pending[table].items()),
             )
 
     def _write_pending(self, db: sqlite3.Connection) -> bool:
@@ -363,7 +365,7 @@ class CorpusIndex:
         with contextlib.suppress(
             ValueError, TypeError, RecursionError
         ):  # a value JSON cannot hold: parse it every time
-            self._pend("files", key, json.dumps(entry, default=_iso))
+            self._pend("files", key, json.dumps(entry, default=_iso).encode())
 
     # --- shard matches -----------------------------------------------------------------------
 
@@ -379,7 +381,7 @@ class CorpusIndex:
         if not all(v is None or isinstance(v, (str, int, float)) for fact in stored.facts for v in fact.values()):
             return  # JSON would turn a tuple into a list: the engine runs every time
         entry = {"format": FORMAT, "key": key, "facts": stored.facts, "matches": stored.matches}
-        self._pend("matches", key, json.dumps(entry))
+        self._pend("matches", key, json.dumps(entry).encode())
 
     # --- a record's facts --------------------------------------------------------------------
 
@@ -393,7 +395,9 @@ class CorpusIndex:
         return {k: (bytes.fromhex(e.digest), e.count) for k, e in self._shaped("facts", keys, _FactsEntry).items()}
 
     def put_facts(self, key: str, digest: bytes, count: int) -> None:
-        self._pend("facts", key, json.dumps({"format": FORMAT, "key": key, "digest": digest.hex(), "count": count}))
+        self._pend(
+            "facts", key, json.dumps({"format": FORMAT, "key": key, "digest": digest.hex(), "count": count}).encode()
+        )
 
     # --- a whole run's report ------------------------------------------------------------------
 
@@ -414,7 +418,7 @@ class CorpusIndex:
 
     def put_report(self, key: str, corpus: str, report: Report) -> None:
         entry = _RunEntry.model_construct(format=FORMAT, key=key, corpus=corpus, report=report)  # made here: valid
-        self._pend("runs", key, entry.model_dump_json())
+        self._pend("runs", key, entry.__pydantic_serializer__.to_json(entry))  # model_dump_json, not decoded
 
 
 @functools.cache
