@@ -25,7 +25,7 @@ class RecordEntry:
     index: int  # its place in its corpus's records
     model: Record
     document: Document
-    placing: Placing  # read from its data as it was validated (shards.py)
+    placing: Placing  # read from its data as it was validated (placing.py): where shards.py puts it
 
     @property
     def id(self) -> str:
@@ -98,6 +98,8 @@ def _readable_id(data: dict) -> str | None:
 
 
 # --- E003, E004 -------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class _Known:
     """A record whose id and kind can be read, valid or not: duplicates and references see it."""

@@ -50,6 +50,26 @@ def test_the_same_values_in_the_configuration_are_one_line_and_exit_2(tmp_path, 
     assert ".coherence.yaml:1:" in result.output and "Traceback" not in result.output
 
 
+def test_objectives_that_are_not_a_list_beside_a_measure_serving_one_are_two_findings(corpus):
+    """E002 for the objectives and E004 for what the measure serves (this once stopped the run)."""
+    report = corpus(
+        {
+            "a.yaml": """\
+            coherence: 1
+            kind: policy
+            id: XAA-ACT
+            type: law
+            status: in_force
+            jurisdiction: {country: XAA, level: national}
+            objectives: 5
+            measures:
+              - {id: M1, effect: grant, groups: [refugee], areas: [entry], serves: [O1]}
+            """
+        }
+    )
+    assert [(f.rule, f.location.line) for f in report.findings] == [("E002", 7), ("E004", 9)]
+
+
 def test_merge_keys_merge_and_a_merge_of_a_non_mapping_is_e001(corpus):
     report = corpus(
         {
