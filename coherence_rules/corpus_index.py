@@ -24,7 +24,7 @@ configuration's directory or a corpus), so a change under review cannot plant en
 
 The database is shared by runs at once (WAL: readers never wait; a writer waits `BUSY_TIMEOUT` for
 another). What a run learns is written in one transaction as it ends, and before, in transactions
-of their own, whenever what is pending passes `WRITE_AT` characters and no other run is writing (a
+of their own, whenever what is pending passes `WRITE_AT` bytes and no other run is writing (a
 cold run over 100,000 records learns 450 MiB: not held until it ends). Each entry stands alone, so a
 run killed after such a write leaves only entries that are right. A database that is not
 this format's (corrupt, truncated, another schema or format number) is deleted and created again; one
@@ -63,7 +63,7 @@ APPLICATION_ID = 0x43_4F_48_31  # "COH1": PRAGMA application_id marks the databa
 DATABASE = "index.sqlite3"
 BUSY_TIMEOUT = 5.0  # seconds a run waits for another run's write before going without the index
 KEEP_DAYS = 30  # entries no run used for this long are deleted
-WRITE_AT = 16 * 2**20  # characters of entries a run keeps before it writes them, unless another run is writing
+WRITE_AT = 16 * 2**20  # bytes of entries a run keeps before it writes them, unless another run is writing
 CHUNK = 500  # keys asked for in one query (SQLite allows 32,766 parameters)
 TABLES = ("files", "matches", "facts", "runs")
 SCHEMA = {
@@ -160,7 +160,7 @@ class CorpusIndex:
     def __init__(self, directory: Path):
         self.path = Path(directory) / DATABASE
         self._pending: dict[str, dict[str, bytes]] = {table: {} for table in TABLES}
-        self._pending_chars = 0
+        self._pending_bytes = 0
         self._stale: dict[str, set[str]] = {table: set() for table in TABLES}  # hits to mark as used today
         self._db = self._open()
 
@@ -261,9 +261,9 @@ class CorpusIndex:
         """Keep an entry's UTF-8 JSON to write (bytes: a whole run's report as a str was four copies of
         itself at once, UCS-2 for one arrow, its UTF-8 cached, encoded, bound)."""
         self._pending[table][key] = entry
-        self._pending_chars += len(entry)
-        if self._pending_chars > WRITE_AT:
-            self._pending_chars = 0  # written now, or tried again after as much more
+        self._pending_bytes += len(entry)
+        if self._pending_bytes > WRITE_AT:
+            self._pending_bytes = 0  # written now, or tried again after as much more
             if self._guarded(self._write_pending):
                 for entries in self._pending.values():
                     entries.clear()

@@ -151,7 +151,10 @@ def run_stages(
     with _lasting():
         # A server validates its documents again in its next runs: it keeps their data.
         valid = validate(
-            loaded, needs.validated if needs else None, needs.checked if needs else None, resident.CURRENT is None
+            loaded,
+            needs.validated if needs else None,
+            needs.checked if needs else None,
+            let_go=resident.CURRENT is None,
         )
     only_shards = evaluated = None
     if target_paths:

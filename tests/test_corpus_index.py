@@ -248,7 +248,7 @@ def test_a_locked_database_is_gone_without_and_a_busy_one_is_read_not_written(co
 def test_a_run_writes_what_it_learns_as_it_goes_and_never_waits_for_another_to_do_so(
     corpus, tmp_path_factory, parsed, monkeypatch
 ):
-    """Past WRITE_AT characters pending, a run writes them in a transaction of its own, unless
+    """Past WRITE_AT bytes pending, a run writes them in a transaction of its own, unless
     another run is writing: then it keeps them, does not wait, goes on reading the index and
     writes them as it ends."""
     monkeypatch.setattr(corpus_index, "WRITE_AT", 1)  # every entry as soon as it is learnt

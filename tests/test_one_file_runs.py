@@ -34,8 +34,8 @@ def assert_each_file_as_the_whole_run(root: Path, files: list[Path]) -> None:
 
 
 def test_a_run_naming_every_file_is_the_whole_corpus_run(tmp_path):
-    """`lint policies/` names every file: it does a whole run's work (no shard is looked for twice) and
-    reports what a run naming nothing reports, in the same order."""
+    """`lint policies/` names every file: it is run as a whole-corpus run, and reports what a run naming
+    nothing reports, in the same order."""
     corpus_gen.write(corpus_gen.generate(3, 60, density=10), tmp_path / "policies")
     named = lint(Settings(cwd=tmp_path, as_of=AS_OF, targets=[tmp_path / "policies"]))
     whole = lint(Settings(cwd=tmp_path, as_of=AS_OF))
