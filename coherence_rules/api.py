@@ -280,10 +280,7 @@ def prime(settings: Settings) -> int:
         sources, _ = _read(settings, Discovered([], []))
         return run_stages(settings, corpus_index, None, sources, set(), priming=True).records
     finally:
-        if corpus_index is not None:
-            corpus_index.close()
-        if resident.CURRENT is not None:
-            resident.CURRENT.end_run()
+        _end_run(corpus_index, resident.CURRENT)
 
 
 def lint(settings: Settings) -> Report:
@@ -291,10 +288,15 @@ def lint(settings: Settings) -> Report:
     try:
         return _lint(settings, corpus_index)
     finally:
-        if corpus_index is not None:
-            corpus_index.close()  # what this run learnt, in one transaction
-        if resident.CURRENT is not None:
-            resident.CURRENT.end_run()
+        kept = resident.CURRENT
+        resident.later(lambda: _end_run(corpus_index, kept))  # a server's client need not wait for it
+
+
+def _end_run(corpus_index: CorpusIndex | None, kept: resident.Resident | None) -> None:
+    if corpus_index is not None:
+        corpus_index.close()  # what this run learnt, in one transaction
+    if kept is not None:
+        kept.end_run()
 
 
 def _lint(settings: Settings, corpus_index: CorpusIndex | None) -> Report:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from . import frameworks
 from .errors import RulePackError
 from .schema import Area, FeesPaidBy, Group, Instrument
-from .toolfile import load_model
+from .toolfile import load_model, once_per_content
 
 OBLIGATIONS_FILE = "obligations.yaml"
 
@@ -63,5 +63,9 @@ def load_obligations(directories: list[Path]) -> list[Obligation]:
     for directory in directories:
         path = directory / OBLIGATIONS_FILE
         if path.is_file():
-            table.extend(load_model(path, ObligationTable, error=RulePackError)[0].obligations)
+            table.extend(once_per_content(path, _obligations_in))
     return table
+
+
+def _obligations_in(path: Path) -> list[Obligation]:
+    return load_model(path, ObligationTable, error=RulePackError)[0].obligations

@@ -50,6 +50,17 @@ class Resident:
         # By directory: (its stat, what else its listing depends on, the listing).
         self._listings: dict[str, tuple[tuple, Hashable, Any]] = {}
         self._listings_now: dict[str, tuple[tuple, Hashable, Any]] = {}
+        self._deferred: list[Callable[[], None]] | None = None  # while answering: what `later` was given
+
+    def answering(self) -> None:
+        """A server starts answering a run: what the run leaves to do (`later`) waits for `answered`."""
+        self._deferred = []
+
+    def answered(self) -> None:
+        """The answer is sent: do what the run left to do."""
+        deferred, self._deferred = self._deferred or [], None
+        for work in deferred:
+            work()
 
     def read(self, path: str | Path, display: str, limits: Limits) -> bytes | LoadedFile:
         """read_file(path), from memory when the file's stat is what it was when it was last read: then
@@ -153,6 +164,15 @@ CURRENT: Resident | None = None  # set by `coherence serve`
 def remember(key: Hashable, compute: Callable[[], T]) -> T:
     """compute(), a function of `key` alone (kept from run to run while runs ask for it)."""
     return CURRENT.value(key, compute) if CURRENT is not None else compute()
+
+
+def later(work: Callable[[], None]) -> None:
+    """work() now, or, while a server answers a run (serve.py), once its answer is sent: the end of a
+    run (the index's commit, forgetting what it did not read) is nothing its client waits for."""
+    if CURRENT is not None and CURRENT._deferred is not None:
+        CURRENT._deferred.append(work)
+    else:
+        work()
 
 
 def content_hash(data: bytes) -> str:

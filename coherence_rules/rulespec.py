@@ -24,12 +24,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
-from . import frameworks, resident
+from . import frameworks
 from .errors import RulePackError
 from .load import Document
 from .report import RuleDoc
 from .schema_errors import first_error
-from .toolfile import read_document, validate
+from .toolfile import once_per_content, read_document, validate
 
 RULE_ID = r"^[A-Z]{2,4}[0-9]{3}$"
 NAME = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
@@ -340,25 +340,15 @@ def load_rule_file(path: Path) -> list[LoadedRule]:
     return [LoadedRule(spec, str(path), document.span(()).line if document else 1, document)]
 
 
-def _remembered_rule_file(path: Path) -> list[LoadedRule]:
-    """load_rule_file(path), once per content of the file in a `coherence serve` process."""
-    try:
-        content = path.read_bytes()
-    except OSError:
-        return load_rule_file(path)  # which says why
-    return resident.remember(("rule file", path, content), lambda: load_rule_file(path))
-
-
 def load_rule_dirs(directories: list[Path]) -> list[LoadedRule]:
     """Every rule under the directories, in id order; ids and names unique."""
     rules: list[LoadedRule] = []
-    load = load_rule_file if resident.CURRENT is None else _remembered_rule_file
     for directory in directories:
         if not directory.is_dir():
             raise RulePackError(f"{directory}: not a directory of rules")
         for path in sorted(directory.rglob("*.yaml")):
             if path.name != "obligations.yaml":  # data for IC001, not a rule (obligations.py)
-                rules.extend(load(path))
+                rules.extend(once_per_content(path, load_rule_file))
     seen: dict[str, LoadedRule] = {}
     for rule in rules:
         for key in (rule.spec.id, rule.spec.name):

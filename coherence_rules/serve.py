@@ -6,7 +6,6 @@ exit code and the bytes it wrote."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import gc
 import io
@@ -18,10 +17,9 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from . import __version__
-from .client import MAX_SOCKET_PATH, private, receive, send, servable, socket_path
+from .client import MAX_REQUEST, MAX_SOCKET_PATH, answer, frame, parse_request, private, receive, servable, socket_path
 
 READ_TIMEOUT = 10.0  # seconds a connected client has to send its request
 FULL_COLLECTION = 64  # runs between two full garbage collections
@@ -44,8 +42,9 @@ class _Captured(io.TextIOWrapper):
         return buffer.getvalue()
 
 
-def run_here(argv: list[str], tty: list[bool], encoding: list[str]) -> dict[str, Any]:
-    """Run a command line in this process, as `coherence ARGV` would run in the client's."""
+def run_here(argv: list[str], tty: tuple[bool, bool], encoding: tuple[str, str, str, str]) -> tuple[int, bytes, bytes]:
+    """Run a command line in this process, as `coherence ARGV` would run in the client's: its exit
+    code, what it wrote to stdout and to stderr."""
     from .cli import main as command_line
 
     out, err = _Captured(tty[0], encoding[0], encoding[1]), _Captured(tty[1], encoding[2], encoding[3])
@@ -60,11 +59,7 @@ def run_here(argv: list[str], tty: list[bool], encoding: list[str]) -> dict[str,
             print(exit.code, file=err)
     finally:
         sys.stdout, sys.stderr = saved
-    return {
-        "exit": code,
-        "stdout": base64.b64encode(out.bytes()).decode(),
-        "stderr": base64.b64encode(err.bytes()).decode(),
-    }
+    return code, out.bytes(), err.bytes()
 
 
 def _prime(say: Callable[[str], None]) -> None:
@@ -84,23 +79,6 @@ def _prime(say: Callable[[str], None]) -> None:
     say(f"coherence serve: {records} records in memory ({time.perf_counter() - started:.1f} s)")
     gc.collect()
     gc.freeze()
-
-
-def _valid_request(message: dict[str, Any] | None) -> bool:
-    if message is None:
-        return False
-    argv, tty, encoding = message.get("argv"), message.get("tty"), message.get("encoding")
-    return (
-        isinstance(argv, list)
-        and all(isinstance(a, str) for a in argv)
-        and servable(argv)
-        and isinstance(tty, list)
-        and len(tty) == 2
-        and all(isinstance(t, bool) for t in tty)
-        and isinstance(encoding, list)
-        and len(encoding) == 4
-        and all(isinstance(e, str) for e in encoding)
-    )
 
 
 def serve(say: Callable[[str], None] = print) -> None:
@@ -154,28 +132,21 @@ def _listening(path: Path) -> socket.socket:
 
 
 def _answer(listener: socket.socket, say: Callable[[str], None]) -> None:
+    from . import resident
+
     answered = 0
     while True:
         connection, _ = listener.accept()
-        with connection:
-            connection.settimeout(READ_TIMEOUT)
-            try:
-                request = receive(connection)
-            except OSError:
-                continue
-            if not _valid_request(request):
-                continue  # the client sees no answer and runs the command itself
-            assert request is not None
-            connection.settimeout(None)
-            started, command = time.perf_counter(), shlex.join(request["argv"])
-            try:
-                answer = run_here(request["argv"], request["tty"], request["encoding"])
-            except Exception as exc:  # a bug answering one run: that client runs it itself
-                say(f"coherence {command}: not answered: {type(exc).__name__}: {exc}")
-                continue
-            say(f"coherence {command}: exit {answer['exit']}, {time.perf_counter() - started:.2f} s")
-            with contextlib.suppress(OSError):  # the client went away: it runs nothing more
-                send(connection, answer)
+        assert resident.CURRENT is not None
+        resident.CURRENT.answering()
+        try:
+            with connection:
+                _answer_one(connection, say)
+        finally:
+            try:  # the client has its answer: the index's commit is not its wait
+                resident.CURRENT.answered()
+            except Exception as exc:  # a bug ending a run: the next runs go on
+                say(f"coherence: after answering: {type(exc).__name__}: {exc}")
         # Between runs: what lives on (the corpus) is frozen, so that the collector stops walking
         # it (0.4 s a run at 10,000 records); a frozen cycle that dies is collected only by the
         # full collection every FULL_COLLECTION runs.
@@ -184,6 +155,28 @@ def _answer(listener: socket.socket, say: Callable[[str], None]) -> None:
             gc.unfreeze()
         gc.collect()
         gc.freeze()
+
+
+def _answer_one(connection: socket.socket, say: Callable[[str], None]) -> None:
+    connection.settimeout(READ_TIMEOUT)
+    try:
+        body = receive(connection, MAX_REQUEST)
+    except OSError:
+        return
+    request = parse_request(body) if body is not None else None
+    if request is None or not servable(request[0]):
+        return  # the client sees no answer and runs the command itself
+    argv, tty, encoding = request
+    connection.settimeout(None)
+    started, command = time.perf_counter(), shlex.join(argv)
+    try:
+        code, out, err = run_here(argv, tty, encoding)
+    except Exception as exc:  # a bug answering one run: that client runs it itself
+        say(f"coherence {command}: not answered: {type(exc).__name__}: {exc}")
+        return
+    say(f"coherence {command}: exit {code}, {time.perf_counter() - started:.2f} s")
+    with contextlib.suppress(OSError):  # the client went away: it runs nothing more
+        connection.sendall(frame(answer(code, out, err)))
 
 
 class _Stopped(BaseException):

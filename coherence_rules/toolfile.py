@@ -4,16 +4,30 @@ reported as one `path:line:column: why` error."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from . import resident
 from .errors import ToolFileError
 from .load import Document, load_file
 from .schema_errors import first_error
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+def once_per_content(path: Path, load: Callable[[Path], T]) -> T:
+    """load(path), which a `coherence serve` process does once per content of the file."""
+    if resident.CURRENT is None:
+        return load(path)
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return load(path)  # which says why
+    return resident.remember(("tool file", load, path, content), lambda: load(path))
 
 
 def read_document(path: Path, error: type[ToolFileError] = ToolFileError) -> Document | None:

@@ -23,7 +23,7 @@ from conftest import AS_OF, serving
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coherence_rules import client, engine, load, resident, serve, shard_facts, shards, validate
+from coherence_rules import client, engine, load, resident, serve, shard_facts, shards, toolfile, validate
 from coherence_rules.api import lint
 from coherence_rules.corpus_index import CorpusIndex
 from coherence_rules.formats import render
@@ -400,6 +400,42 @@ def test_a_file_modified_just_before_it_was_read_is_read_again(tmp_path, monkeyp
     assert reads == ["old.yaml", "new.yaml", "new.yaml", "new.yaml"]
 
 
+def test_a_server_ends_a_run_once_its_answer_is_sent(generated, monkeypatch):
+    """The index's commit and the end of the run's bookkeeping wait until the client has its answer
+    (resident.later); a run that is not a server's answer ends them before it returns."""
+    root, cache = generated
+    ended: list[str] = []
+    close, end_run = CorpusIndex.close, resident.Resident.end_run
+    monkeypatch.setattr(CorpusIndex, "close", lambda self: (ended.append("index"), close(self))[1])
+    monkeypatch.setattr(resident.Resident, "end_run", lambda self: (ended.append("run"), end_run(self))[1])
+    kept = resident.Resident()
+    kept.answering()
+    answer = lint_json(root, [root / "policies"], kept, cache)
+    assert ended == []
+    kept.answered()
+    assert ended == ["index", "run"]
+    assert answer == lint_json(root, [root / "policies"], None, None)
+    ended.clear()
+    lint_json(root, [root / "policies"], kept, cache)
+    assert ended == ["index", "run"]
+
+
+def test_a_server_loads_a_tool_file_again_only_when_its_bytes_change(tmp_path, monkeypatch):
+    """Rule files and the obligations table: loaded once per content in a server, every time in a run."""
+    path, loads = tmp_path / "obligations.yaml", []
+
+    def load(file: Path) -> str:
+        loads.append(file)
+        return file.read_text()
+
+    path.write_text("a: 1\n")
+    assert [toolfile.once_per_content(path, load) for _ in range(2)] == ["a: 1\n"] * 2 and len(loads) == 2
+    monkeypatch.setattr(resident, "CURRENT", resident.Resident())
+    assert [toolfile.once_per_content(path, load) for _ in range(2)] == ["a: 1\n"] * 2 and len(loads) == 3
+    path.write_text("a: 2\n")
+    assert toolfile.once_per_content(path, load) == "a: 2\n" and len(loads) == 4
+
+
 def test_a_run_that_reads_nothing_forgets_nothing_and_one_that_reads_forgets_the_rest(tmp_path):
     limits = Settings().limits
     (tmp_path / "a.yaml").write_bytes(b"a: 1\n")
@@ -477,7 +513,7 @@ def fake_server(path: Path, reply: bytes):
         yield got
 
 
-GOOD = b'{"exit": 1, "stdout": "aGk=", "stderr": ""}\n'  # "hi"
+GOOD = b"8\n1 2\nhiho"  # exit 1, "hi" on stdout, "ho" on stderr
 
 
 def test_a_client_asks_only_a_server_whose_directory_no_one_else_may_write(short_cache, monkeypatch, capfd):
@@ -491,12 +527,21 @@ def test_a_client_asks_only_a_server_whose_directory_no_one_else_may_write(short
     os.chmod(path.parent, 0o700)
     with fake_server(path, GOOD) as got:
         assert client.ask(["lint", "x.yaml"]) == 1
-    assert b'"argv": ["lint", "x.yaml"]' in got[0]
-    assert capfd.readouterr() == ("hi", "")
+    assert client.parse_request(got[0].partition(b"\n")[2])[0] == ["lint", "x.yaml"]
+    assert capfd.readouterr() == ("hi", "ho")
 
 
 @pytest.mark.parametrize(
-    "reply", [b"", b'{"exit": 0, "stdout": "aGk=", "std', b'{"exit": "0", "stdout": "", "stderr": ""}\n', b"[1]\n"]
+    "reply",
+    [
+        b"",  # died before answering
+        b"8\n1 2\nhi",  # died while answering
+        b"[1]\n",  # not a frame
+        b"9" * 30 + b"\n",  # a length no answer has
+        client.frame(b"1 9\nhiho"),  # stdout longer than the answer
+        client.frame(b"x 2\nhiho"),  # no exit code
+        client.frame(b"1 2"),  # no line of numbers
+    ],
 )
 def test_a_client_whose_server_dies_or_answers_nonsense_runs_the_command_itself(short_cache, monkeypatch, capfd, reply):
     monkeypatch.chdir(short_cache)
@@ -505,6 +550,31 @@ def test_a_client_whose_server_dies_or_answers_nonsense_runs_the_command_itself(
     with fake_server(path, reply) as got:
         assert client.ask(["lint"]) is None
     assert got and capfd.readouterr() == ("", "")
+
+
+@given(
+    st.lists(
+        st.text(st.characters(blacklist_characters="\0", blacklist_categories=["Cs"])) | st.just("\udcff"), max_size=5
+    ),
+    st.tuples(st.booleans(), st.booleans()),
+    st.binary(),
+    st.binary(),
+    st.integers(-(2**31), 2**31),
+)
+def test_requests_and_answers_come_through_whole_and_anything_else_is_none(argv, tty, out, err, code):
+    """What a client sends is what a server reads, and back; no bytes make either raise."""
+    encoding = ("utf-8", "strict", "cp1252", "backslashreplace")
+    assert client.parse_request(client.request(argv, tty, encoding)) == (argv, tty, encoding)
+    assert client.parse_answer(client.answer(code, out, err)) == (code, out, err)
+    for body in (out, err, out[:7] + b"\n" + err):
+        client.parse_request(body), client.parse_answer(body)  # None or a value, never an error
+    whole = client.frame(out)
+    for sent, received in ((whole, out), (whole[: len(whole) // 2], None), (whole + b"?", None)):
+        a, b = socket.socketpair()  # one frame a connection: the sender may die or say more
+        with a, b:
+            a.sendall(sent)
+            a.shutdown(socket.SHUT_WR)
+            assert client.receive(b) == received
 
 
 def _command(*args: str) -> list[str]:
@@ -574,7 +644,7 @@ def test_a_malformed_request_gets_no_answer_and_the_server_goes_on(server, tmp_p
     root, env, log, _ = server
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
         connection.connect(str(serve_socket(root, env)))
-        connection.sendall(b'{"argv": ["rules"], "tty": [false, false]}\n')
+        connection.sendall(client.frame(client.request(["rules"], (False, False), ("utf-8",) * 4)))
         assert connection.recv(100) == b""  # closed without an answer: the client runs it itself
     alone = {**env, "COHERENCE_CACHE_DIR": str(tmp_path / "no-server")}
     args = ["lint", "--as-of", AS_OF.isoformat()]
