@@ -124,20 +124,7 @@ class Outline(NamedTuple):
     def of(cls, data: Any) -> Outline:
         keys: list = []
         sizes = array(POSITION_TYPE)
-
-        def walk(value: Any, key: Any) -> None:
-            at = len(sizes)
-            keys.append(key)
-            sizes.append(0)
-            if isinstance(value, dict):
-                for child_key, child in value.items():
-                    walk(child, child_key)
-            elif isinstance(value, list):
-                for child in value:
-                    walk(child, ITEM)
-            sizes[at] = len(sizes) - at
-
-        walk(data, ITEM)
+        _outline(data, ITEM, keys, sizes)
         return cls(tuple(keys), _narrowed(sizes))
 
     def node(self, yaml_path: YamlPath) -> list[int]:
@@ -158,6 +145,21 @@ class Outline(NamedTuple):
             n = child
             found.append(n)
         return found
+
+
+def _outline(value: Any, key: Any, keys: list, sizes: array) -> None:
+    """Outline.of's walk. Not a closure: one that calls itself is a reference cycle, and a one-shot
+    run's collector is off (pipeline._lasting), so each document's would live to the end of the run."""
+    at = len(sizes)
+    keys.append(key)
+    sizes.append(0)
+    if isinstance(value, dict):
+        for child_key, child in value.items():
+            _outline(child, child_key, keys, sizes)
+    elif isinstance(value, list):
+        for child in value:
+            _outline(child, ITEM, keys, sizes)
+    sizes[at] = len(sizes) - at
 
 
 def positions_fit(packed: array, lines: int) -> bool:
