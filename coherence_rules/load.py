@@ -497,74 +497,113 @@ def load_many(
     progress: Callable[[str], None] = lambda message: None,
     texts: bool = False,
 ) -> list[LoadedFile]:
-    """The files, in order: each from the index when it holds the file's bytes, else parsed (in
-    `jobs` forked worker processes when there are many) and then kept in the index. Their texts
-    are kept when `texts` (a report that shows them) or a server keeps the files, else only those
-    that may hold a suppression comment."""
+    """Every file load_each loads, in order."""
+    return list(load_each(sources, limits, index, jobs, progress, texts))
+
+
+def load_each(
+    sources: list[Source],
+    limits: Limits = DEFAULT_LIMITS,
+    index: CorpusIndex | None = None,
+    jobs: int = 1,
+    progress: Callable[[str], None] = lambda message: None,
+    texts: bool = False,
+) -> Iterator[LoadedFile]:
+    """The files, in order, each as soon as it is loaded: from the index when it holds the file's
+    bytes, else parsed (in `jobs` forked worker processes when there are many) and then kept in the
+    index. Their texts are kept when `texts` (a report that shows them) or a server keeps the files,
+    else only those that may hold a suppression comment. `sources` is emptied: a file's bytes are
+    let go once it is parsed, so a caller that validates each file as it comes (pipeline) never
+    holds every file's bytes, values and model at once."""
     kept = resident.CURRENT
     texts = texts or kept is not None
     hashed = index is not None or kept is not None
+    given = dict(enumerate(sources))
+    count = len(sources)
+    sources.clear()
     # Files whose bytes were read (a server hands the others over as loaded): their hash, the file
     # as a server loaded it, else their key in the index.
-    loaded: list[LoadedFile | None] = [None if isinstance(s, bytes) else s for _, s in sources]
-    read = [(place, display, s) for place, (display, s) in enumerate(sources) if isinstance(s, bytes)]
-    contents = [resident.content_hash(s) if hashed else "" for _, _, s in read]
+    read = [(place, display) for place, (display, source) in given.items() if isinstance(source, bytes)]
+    contents = [resident.content_hash(_bytes(given[place])) if hashed else "" for place, _ in read]
     in_memory = [
         kept.loaded(display, c, limits) if kept is not None and c else None
-        for (_, display, _), c in zip(read, contents, strict=True)
+        for (_, display), c in zip(read, contents, strict=True)
     ]
     keys = [
         index.file_key(c, limits) if index is not None and c and m is None else ""
         for c, m in zip(contents, in_memory, strict=True)
     ]
-    from_index = _indexed(index, read, contents, keys, texts) if index is not None else {}
-    to_parse: list[tuple[int, str, bytes, str]] = []  # place, display path, bytes, their hash
-    for number, ((place, display, source), content, memory) in enumerate(zip(read, contents, in_memory, strict=True)):
+    from_index = _indexed(index, read, given, contents, keys, texts) if index is not None else {}
+    ready = {place: s for place, (_, s) in given.items() if not isinstance(s, bytes)}  # place -> the file
+    to_parse: list[tuple[int, str, str]] = []  # place, display path, the bytes' hash
+    for number, ((place, display), content, memory) in enumerate(zip(read, contents, in_memory, strict=True)):
         if memory is not None:
-            loaded[place] = memory
+            ready[place] = memory
             continue
-        indexed = from_index.get(number)
+        indexed = from_index.pop(number, None)
         if indexed is None:
-            to_parse.append((place, display, source, content))
+            to_parse.append((place, display, content))
             continue
         indexed.content = content
         if kept is not None:
             kept.keep(indexed, limits)
-        loaded[place] = indexed
-    parsed_files = _parse_all([(data, display) for _, display, data, _ in to_parse], limits, texts, jobs, progress)
-    for (place, _, data, content), parsed in zip(to_parse, parsed_files, strict=True):
+        ready[place] = indexed
+    for place in ready:
+        del given[place]  # their bytes: only those to parse are still needed
+    empty = {place for place, _, _ in to_parse if not _bytes(given[place])}
+    data = (_bytes(given.pop(place)) for place, _, _ in to_parse)
+    parsed_files = zip(
+        to_parse, _parse_all(data, [d for _, d, _ in to_parse], limits, texts, jobs, progress), strict=True
+    )
+    for place in range(count):
+        if place in ready:
+            yield ready.pop(place)
+            continue
+        (_, _, content), parsed = next(parsed_files)
         parsed.content = content
-        loaded[place] = parsed
         if kept is not None:
             kept.keep(parsed, limits)
-        if index is not None and (parsed.readable or not data):  # files that are not text are rejected again, cheaply
+        # Files that are not text are not kept: they are rejected again, cheaply.
+        if index is not None and (parsed.readable or place in empty):
             index.put_file(
                 index.file_key(content, limits),
                 content,
                 [(d.index, d.data, _stored_bytes(d.positions)) for d in parsed.documents],
                 [_cached(f) for f in parsed.findings],
             )
-    return [file for file in loaded if file is not None]
+        yield parsed
+    assert next(parsed_files, None) is None  # the parsing ends (its workers with it)
+
+
+def _bytes(source: Source) -> bytes:
+    data = source[1]
+    assert isinstance(data, bytes)  # a file whose bytes were read (not one handed over as loaded)
+    return data
 
 
 def _parse_all(
-    files: list[tuple[bytes, str]], limits: Limits, texts: bool, jobs: int, progress: Callable[[str], None]
+    data: Iterable[bytes],
+    displays: list[str],
+    limits: Limits,
+    texts: bool,
+    jobs: int,
+    progress: Callable[[str], None],
 ) -> Iterator[LoadedFile]:
-    """(bytes, display path) parsed, in order. libyaml holds the GIL: many files are parsed in forked
-    worker processes (the parent's index connection is never used there: a worker only parses)."""
-    data, displays = [d for d, _ in files], [p for _, p in files]
+    """The files' bytes parsed, in order (`displays`: their paths). libyaml holds the GIL: many files
+    are parsed in forked worker processes (the parent's index connection is never used there: a
+    worker only parses); each file's bytes are let go once it is parsed."""
     every, keep = itertools.repeat(limits), itertools.repeat(texts)
-    parallel = jobs > 1 and len(files) >= PARSE_IN_WORKERS_FROM and workers.can_fork()
+    parallel = jobs > 1 and len(displays) >= PARSE_IN_WORKERS_FROM and workers.can_fork()
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) if parallel else None
     try:  # a worker may die while the work is handed out, or before its result comes back
         parsed: Iterable[LoadedFile] = (
-            pool.map(_parse, data, displays, every, keep, chunksize=max(1, min(64, len(files) // (8 * jobs))))
+            pool.map(_parse, data, displays, every, keep, chunksize=max(1, min(64, len(displays) // (8 * jobs))))
             if pool is not None
             else map(_parse, data, displays, every, keep)
         )
         for number, file in enumerate(parsed, 1):
             if number % 200 == 0:
-                progress(f"reading files: {number}/{len(files)}")
+                progress(f"reading files: {number}/{len(displays)}")
             yield file
     except BrokenProcessPool:
         raise WorkerError(
@@ -576,9 +615,15 @@ def _parse_all(
 
 
 def _indexed(
-    index: CorpusIndex, read: list[tuple[int, str, bytes]], contents: list[str], keys: list[str], texts: bool
+    index: CorpusIndex,
+    read: list[tuple[int, str]],
+    given: dict[int, Source],
+    contents: list[str],
+    keys: list[str],
+    texts: bool,
 ) -> dict[int, LoadedFile]:
-    """The read files the index holds (by their place in `read`), built as its entries come."""
+    """The read files the index holds (by their place in `read`; their bytes in `given` by place),
+    built as its entries come."""
     holding: dict[str, list[int]] = {}  # a key -> the read files with those bytes
     for number, key in enumerate(keys):
         if key:
@@ -586,8 +631,8 @@ def _indexed(
     found = {}
     for key, hit in index.files({key: contents[numbers[0]] for key, numbers in holding.items()}):
         for number in holding[key]:
-            _, display, data = read[number]
-            file = _from_index(hit, data, display, texts)
+            place, display = read[number]
+            file = _from_index(hit, _bytes(given[place]), display, texts)
             if file is not None:
                 found[number] = file
     return found

@@ -280,16 +280,20 @@ def _among(documents: Iterable[Document], places: dict[str, set[int]] | None, pa
 
 
 def validate(
-    files: list[LoadedFile],
+    files: Iterable[LoadedFile],
     only: set[tuple[str, int]] | None = None,
     checked: set[tuple[str, int]] | None = None,
     let_go: bool = False,
+    in_path_order: bool = False,
 ) -> Corpus:
     """Every document checked for ids, and for references unless `checked` (path, document index)
     names those whose references are checked; with `only`, only those are validated against the
     schema and can be records (shards.needed_documents). With `let_go` (a one-shot run), every
     document lets go of its data once its file is read (Document.let_go): a record's model holds
-    its values, and holding both at once was a third of a large run's memory."""
+    its values, and holding both at once was a third of a large run's memory. Files are taken in
+    path order (the first of two records with one id is the record): sorted here, or, when they
+    come `in_path_order`, each as it comes (load.load_each)."""
+    taken: list[LoadedFile] = []
     findings: list[Finding] = []
     records: list[RecordEntry] = []
     by_id: dict[str, RecordEntry] = {}
@@ -298,7 +302,8 @@ def validate(
     agreement_keys: set[str] = set()
     validated, referring = _by_path(only), _by_path(checked)
     shapes: dict[tuple, Outline] = {}
-    for loaded in sorted(files, key=attrgetter("path")):
+    for loaded in files if in_path_order else sorted(files, key=attrgetter("path")):
+        taken.append(loaded)
         findings += loaded.findings
         ids = _file_ids(loaded)
         if ids is None:
@@ -327,7 +332,7 @@ def validate(
             for document in loaded.documents:
                 document.let_go(shapes)
     findings.extend(_check_references(documents, known, agreement_keys))
-    return Corpus(files=files, records=records, by_id=by_id, findings=findings)
+    return Corpus(files=taken, records=records, by_id=by_id, findings=findings)
 
 
 def _duplicate(this: _Known, first: _Known) -> Finding:
