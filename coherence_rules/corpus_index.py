@@ -317,6 +317,16 @@ class CorpusIndex:
     def file_key(content: str, limits: Any) -> str:
         return _key("file", repr(limits), content)
 
+    def held_files(self, keys: list[str]) -> set[str]:
+        """Which of these keys have a file entry (whether it can be trusted is known once it is read:
+        files)."""
+        held: set[str] = set()
+        for start in range(0, len(keys), CHUNK):
+            asked = keys[start : start + CHUNK]
+            query = f"SELECT key FROM files WHERE key IN ({','.join('?' * len(asked))})"
+            held.update(key for (key,) in self._guarded(functools.partial(_rows, query, asked)) or ())
+        return held
+
     def files(self, wanted: dict[str, str]) -> Iterator[tuple[str, FileEntry]]:
         """The entries for files (key -> the hash of the file's bytes) the index holds and can trust,
         as they are read."""

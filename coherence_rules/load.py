@@ -513,66 +513,74 @@ def load_each(
     bytes, else parsed (in `jobs` forked worker processes when there are many) and then kept in the
     index. Their texts are kept when `texts` (a report that shows them) or a server keeps the files,
     else only those that may hold a suppression comment. `sources` is emptied: a file's bytes are
-    let go once it is parsed, so a caller that validates each file as it comes (pipeline) never
-    holds every file's bytes, values and model at once."""
+    let go once it is loaded, and the index's entries are read a window at a time, so a caller that
+    validates each file as it comes (pipeline) never holds every file's bytes, values and model."""
     kept = resident.CURRENT
     texts = texts or kept is not None
     hashed = index is not None or kept is not None
     given = dict(enumerate(sources))
     count = len(sources)
     sources.clear()
-    # Files whose bytes were read (a server hands the others over as loaded): their hash, the file
-    # as a server loaded it, else their key in the index.
-    read = [(place, display) for place, (display, source) in given.items() if isinstance(source, bytes)]
-    contents = [resident.content_hash(_bytes(given[place])) if hashed else "" for place, _ in read]
-    in_memory = [
-        kept.loaded(display, c, limits) if kept is not None and c else None
-        for (_, display), c in zip(read, contents, strict=True)
-    ]
-    keys = [
-        index.file_key(c, limits) if index is not None and c and m is None else ""
-        for c, m in zip(contents, in_memory, strict=True)
-    ]
-    from_index = _indexed(index, read, given, contents, keys, texts) if index is not None else {}
     ready = {place: s for place, (_, s) in given.items() if not isinstance(s, bytes)}  # place -> the file
-    to_parse: list[tuple[int, str, str]] = []  # place, display path, the bytes' hash
-    for number, ((place, display), content, memory) in enumerate(zip(read, contents, in_memory, strict=True)):
+    # Files whose bytes were read (a server hands the others over as loaded): the file as a server
+    # loaded it, else their key in the index (and whether it holds one), else they are parsed.
+    contents = {place: resident.content_hash(_bytes(given[place])) if hashed else "" for place in given.keys() - ready}
+    for place, content in contents.items():
+        memory = kept.loaded(given[place][0], content, limits) if kept is not None and content else None
         if memory is not None:
             ready[place] = memory
-            continue
-        indexed = from_index.pop(number, None)
-        if indexed is None:
-            to_parse.append((place, display, content))
-            continue
-        indexed.content = content
-        if kept is not None:
-            kept.keep(indexed, limits)
-        ready[place] = indexed
+    keys = {p: index.file_key(c, limits) for p, c in contents.items() if c and p not in ready} if index else {}
+    held = index.held_files(list(keys.values())) if index is not None else set()
+    in_index = sorted(p for p, key in keys.items() if key in held)
+    held_places = set(in_index)
+    to_parse = sorted(contents.keys() - ready.keys() - held_places)
     for place in ready:
-        del given[place]  # their bytes: only those to parse are still needed
-    empty = {place for place, _, _ in to_parse if not _bytes(given[place])}
-    data = (_bytes(given.pop(place)) for place, _, _ in to_parse)
+        del given[place]  # their bytes: only those to read from the index or parse are still needed
+    empty = {place for place in given if not _bytes(given[place])}
+    data = (_bytes(given.pop(place)) for place in to_parse)
     parsed_files = zip(
-        to_parse, _parse_all(data, [d for _, d, _ in to_parse], limits, texts, jobs, progress), strict=True
+        to_parse, _parse_all(data, [given[p][0] for p in to_parse], limits, texts, jobs, progress), strict=True
     )
+    window: dict[int, LoadedFile] = {}  # the next files the index holds, read ahead
+    fetched, read_up_to = set(), 0  # the places whose entries were read; how many of in_index
     for place in range(count):
         if place in ready:
             yield ready.pop(place)
             continue
-        (_, _, content), parsed = next(parsed_files)
-        parsed.content = content
+        if place in held_places:
+            if place not in fetched:
+                ahead = in_index[read_up_to : read_up_to + WINDOW]
+                read_up_to += len(ahead)
+                fetched.update(ahead)
+                window.update(_indexed(index, [(p, *given[p]) for p in ahead], contents, keys, texts))
+            display, raw = given.pop(place)
+            found = window.pop(place, None)
+            if found is not None:
+                found.content = contents[place]
+                if kept is not None:
+                    kept.keep(found, limits)
+                yield found
+                continue
+            parsed = _parse(_bytes((display, raw)), display, limits, texts)  # its entry did not fit after all
+        else:
+            parsed_place, parsed = next(parsed_files)
+            assert parsed_place == place
+        parsed.content = contents[place]
         if kept is not None:
             kept.keep(parsed, limits)
         # Files that are not text are not kept: they are rejected again, cheaply.
         if index is not None and (parsed.readable or place in empty):
             index.put_file(
-                index.file_key(content, limits),
-                content,
+                keys.get(place) or index.file_key(contents[place], limits),
+                contents[place],
                 [(d.index, d.data, _stored_bytes(d.positions)) for d in parsed.documents],
                 [_cached(f) for f in parsed.findings],
             )
         yield parsed
     assert next(parsed_files, None) is None  # the parsing ends (its workers with it)
+
+
+WINDOW = 2_000  # files read from the index at once, ahead of those validated
 
 
 def _bytes(source: Source) -> bytes:
@@ -615,26 +623,23 @@ def _parse_all(
 
 
 def _indexed(
-    index: CorpusIndex,
-    read: list[tuple[int, str]],
-    given: dict[int, Source],
-    contents: list[str],
-    keys: list[str],
+    index: CorpusIndex | None,
+    files: list[tuple[int, str, bytes | LoadedFile]],
+    contents: dict[int, str],
+    keys: dict[int, str],
     texts: bool,
 ) -> dict[int, LoadedFile]:
-    """The read files the index holds (by their place in `read`; their bytes in `given` by place),
-    built as its entries come."""
-    holding: dict[str, list[int]] = {}  # a key -> the read files with those bytes
-    for number, key in enumerate(keys):
-        if key:
-            holding.setdefault(key, []).append(number)
-    found = {}
-    for key, hit in index.files({key: contents[numbers[0]] for key, numbers in holding.items()}):
-        for number in holding[key]:
-            place, display = read[number]
-            file = _from_index(hit, _bytes(given[place]), display, texts)
-            if file is not None:
-                found[number] = file
+    """The files (place, display path, bytes) the index holds, by place, built as its entries come."""
+    holding: dict[str, list[tuple[int, str, bytes]]] = {}  # a key -> the files with those bytes
+    for place, display, data in files:
+        holding.setdefault(keys[place], []).append((place, display, _bytes((display, data))))
+    found: dict[int, LoadedFile] = {}
+    if index is not None:
+        for key, hit in index.files({key: contents[those[0][0]] for key, those in holding.items()}):
+            for place, display, data in holding[key]:
+                loaded = _from_index(hit, data, display, texts)
+                if loaded is not None:
+                    found[place] = loaded
     return found
 
 

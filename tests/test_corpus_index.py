@@ -63,6 +63,32 @@ def test_a_warm_run_parses_nothing_and_takes_every_position_from_the_index(corpu
     assert findings(corpus(FILES)) == cold  # and are those of a run without it
 
 
+def test_a_whole_run_validates_each_file_as_its_window_of_the_index_is_read(tmp_path, monkeypatch, parsed, per_stage):
+    """A warm whole run reads the index's file entries a window at a time, in path order, and
+    validates each file as it comes: when the first record is validated, only the first window has
+    been read (every file's values at once were a fifth of a large run's memory)."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import corpus_gen
+
+    from coherence_rules import Settings, lint, validate
+
+    corpus_gen.write(corpus_gen.generate(5, 60, density=10), tmp_path / "policies")
+    settings = Settings(
+        cwd=tmp_path, as_of=AS_OF, targets=[], cache_dir=tmp_path.parent / f"{tmp_path.name}-index", jobs=1
+    )
+    cold = findings(lint(settings))
+    windows, read_when_validated = [], []
+    files, check = corpus_index.CorpusIndex.files, validate.validate_document
+    monkeypatch.setattr(load, "WINDOW", 4)
+    monkeypatch.setattr(
+        corpus_index.CorpusIndex, "files", lambda self, wanted: windows.append(len(wanted)) or files(self, wanted)
+    )
+    monkeypatch.setattr(validate, "validate_document", lambda d: read_when_validated.append(len(windows)) or check(d))
+    parsed.clear()
+    assert findings(lint(settings)) == cold and parsed == []
+    assert len(windows) > 3 and max(windows) <= 4 and read_when_validated[0] == 1
+
+
 def test_files_with_any_line_break_are_served_from_the_index(corpus, tmp_path_factory, parsed, per_stage):
     index = tmp_path_factory.mktemp("index")
     files = {name: text.replace("\n", "\r") for name, text in FILES.items()}  # YAML counts a lone CR as a break
