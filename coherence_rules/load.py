@@ -246,7 +246,7 @@ class Document(Kept):
 @dataclass(slots=True)
 class LoadedFile(Kept):
     path: str
-    text: str = ""  # kept only if it may hold a suppression comment, unless the run keeps texts (load_many)
+    text: str = ""  # kept only if it may hold a suppression comment, unless the run keeps texts (load_each)
     documents: list[Document] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     content: str = ""  # the sha256 of its bytes, when the corpus index is used (it keys records' facts)
@@ -483,22 +483,10 @@ def _decode(data: bytes, display: str) -> tuple[str | None, Finding | None]:
 def load_bytes(
     data: bytes, display: str, limits: Limits = DEFAULT_LIMITS, index: CorpusIndex | None = None
 ) -> LoadedFile:
-    return load_many([(display, data)], limits, index)[0]
+    return next(load_each([(display, data)], limits, index))
 
 
 PARSE_IN_WORKERS_FROM = 400  # files to parse: below this, starting worker processes costs more than it saves
-
-
-def load_many(
-    sources: list[Source],
-    limits: Limits = DEFAULT_LIMITS,
-    index: CorpusIndex | None = None,
-    jobs: int = 1,
-    progress: Callable[[str], None] = lambda message: None,
-    texts: bool = False,
-) -> list[LoadedFile]:
-    """Every file load_each loads, in order."""
-    return list(load_each(sources, limits, index, jobs, progress, texts))
 
 
 def load_each(

@@ -64,7 +64,7 @@ class Resident:
 
     def read(self, path: str | Path, display: str, limits: Limits) -> bytes | LoadedFile:
         """read_file(path), from memory when the file's stat is what it was when it was last read: then
-        the file as it was loaded, if it was (load_many takes it as it is)."""
+        the file as it was loaded, if it was (load_each takes it as it is)."""
         where = os.fspath(path)
         try:
             stat = os.stat(where)

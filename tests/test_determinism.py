@@ -98,9 +98,9 @@ def test_files_parsed_in_worker_processes_are_the_files_parsed_in_one(monkeypatc
 
     monkeypatch.setattr(load, "ProcessPoolExecutor", CountedPool)
     monkeypatch.setattr(load, "PARSE_IN_WORKERS_FROM", 2)
-    in_one = load.load_many(list(sources), jobs=1)  # a copy: loading empties the list (load_each)
+    in_one = list(load.load_each(list(sources), jobs=1))  # a copy: loading empties the list
     assert pools == []
-    in_workers = load.load_many(list(sources), jobs=2)
+    in_workers = list(load.load_each(list(sources), jobs=2))
     assert len(pools) == 1
     assert in_workers == in_one
     assert [f.path for f in in_one] == [path for path, _ in sources]

@@ -186,7 +186,7 @@ def test_what_a_one_file_run_needs_is_kept_only_while_no_record_changes_shards(t
     country = target.relative_to(root).parts[0].upper()
 
     def needs() -> tuple[shards.Needs, shards.Needs]:
-        loaded = load.load_many([(str(f), f.read_bytes()) for f in sorted(root.rglob("*.yaml"))])
+        loaded = list(load.load_each([(str(f), f.read_bytes()) for f in sorted(root.rglob("*.yaml"))]))
         kept = shards.needed_documents(loaded, {str(target)})
         with monkeypatch.context() as fresh_run:
             fresh_run.setattr(resident, "CURRENT", None)
