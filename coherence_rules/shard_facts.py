@@ -139,7 +139,10 @@ class ShardFacts:
         self.shared, self._shared_digests = resident.unless_changed(
             ("shared facts", pack.name), shared, lambda: _prepared(pack, shared)
         )
-        self._records: dict[int, tuple[Digests, int]] = {}  # corpus index -> its facts' hashes, how many
+        # Corpus index -> its facts' hashes, type by type in the order of `_types` (a row of 32-byte
+        # hashes, ABSENT where it has none: a third of a dict's memory), and how many facts.
+        self._types = sorted(pack.fact_types)
+        self._records: dict[int, tuple[bytes, int]] = {}
         self._memos: dict[int, str | None] = {}  # corpus index -> its memo key
         self._asked: set[int] = set()  # records whose hash was looked for (found or not)
         # Where a server's document keeps a record's facts key, its facts and their hash.
@@ -155,6 +158,9 @@ class ShardFacts:
         # last of its shards is planned: a record belongs to several (six, in a dense corpus).
         self._left = collections.Counter(entry.index for shard in planned for entry in shard.records)
         self._kept: dict[int, list[tuple]] = {}
+
+    def _row(self, digests: Digests) -> bytes:
+        return b"".join(digests.get(kind, ABSENT) for kind in self._types)
 
     def in_worker(self) -> None:
         """In a forked worker process: what would go to the index goes to a Recorder instead."""
@@ -262,8 +268,8 @@ class ShardFacts:
                 stored, count = remembered[memo]
                 digests = _decoded(stored)
                 if digests is not None:
-                    self._records[entry.index] = (digests, count)
-                    entry.document.keep(self._digest_of, memo, (digests, count))
+                    self._records[entry.index] = (self._row(digests), count)
+                    entry.document.keep(self._digest_of, memo, self._records[entry.index])
 
     def _stored(self, shard: Shard) -> tuple[list[RecordEntry], list[Fact], list[str], list[Found | None]]:
         """(the shard's members, its own facts, each group's key in the index, each group's matches
@@ -273,12 +279,12 @@ class ShardFacts:
         if self.index is None:
             return members, of_shard, [], [None] * len(self.pack.groups)
         # Each type's column: its records' hashes for it, in order (a record's place is in every key).
-        columns: dict[str, bytes] = {}
-        for kind in sorted(self.pack.fact_types):
-            column = hashlib.sha256()
-            for entry in members:
-                column.update(self._records[entry.index][0].get(kind, ABSENT))
-            columns[kind] = column.digest()
+        hashing = [hashlib.sha256() for _ in self._types]
+        for entry in members:
+            row = memoryview(self._records[entry.index][0])
+            for at, column in enumerate(hashing):
+                column.update(row[32 * at : 32 * at + 32])
+        columns = {kind: column.digest() for kind, column in zip(self._types, hashing, strict=True)}
         of_shard_by_type, shared_by_type = _by_type(of_shard), self._shared_digests
         keys = [
             CorpusIndex.matches_key(
@@ -324,10 +330,10 @@ class ShardFacts:
                 continue
             memo = self._memo_key(entry)
             own = built[entry.index] = self._facts(entry, 0)  # hashed with `ri` 0: the same in any place
-            self._records[entry.index] = (_by_type(own) if self.index else {}, len(own))
-            digests, count = self._records[entry.index]
+            digests = _by_type(own) if self.index else {}
+            self._records[entry.index] = (self._row(digests) if self.index else b"", len(own))
             if self.index is not None and memo:
-                self.index.put_facts(memo, _encoded(digests), count)
+                self.index.put_facts(memo, _encoded(digests), len(own))
             if memo:
                 entry.document.keep(self._digest_of, memo, self._records[entry.index])
         members, of_shard, keys, known = self._stored(shard)
