@@ -62,6 +62,12 @@ class Resident:
         for work in deferred:
             work()
 
+    def later(self, work: Callable[[], None]) -> None:
+        if self._deferred is not None:
+            self._deferred.append(work)
+        else:
+            work()
+
     def read(self, path: str | Path, display: str, limits: Limits) -> bytes | LoadedFile:
         """read_file(path), from memory when the file's stat is what it was when it was last read: then
         the file as it was loaded, if it was (load_each takes it as it is)."""
@@ -169,8 +175,8 @@ def remember(key: Hashable, compute: Callable[[], T]) -> T:
 def later(work: Callable[[], None]) -> None:
     """work() now, or, while a server answers a run (serve.py), once its answer is sent: the end of a
     run (the index's commit, forgetting what it did not read) is nothing its client waits for."""
-    if CURRENT is not None and CURRENT._deferred is not None:
-        CURRENT._deferred.append(work)
+    if CURRENT is not None:
+        CURRENT.later(work)
     else:
         work()
 

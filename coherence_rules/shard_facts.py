@@ -139,8 +139,8 @@ class ShardFacts:
         self.shared, self._shared_digests = resident.unless_changed(
             ("shared facts", pack.name), shared, lambda: _prepared(pack, shared)
         )
-        # Corpus index -> its facts' hashes, type by type in the order of `_types` (a row of 32-byte
-        # hashes, ABSENT where it has none: a third of a dict's memory), and how many facts.
+        # Corpus index -> its facts' hashes, type by type in the order of `_types` (one row of 32-byte
+        # hashes, ABSENT where it has none, rather than a dict of them), and how many facts.
         self._types = sorted(pack.fact_types)
         self._records: dict[int, tuple[bytes, int]] = {}
         self._memos: dict[int, str | None] = {}  # corpus index -> its memo key
