@@ -530,18 +530,20 @@ def load_each(
         to_parse, _parse_all(data, [given[p][0] for p in to_parse], limits, texts, jobs, progress), strict=True
     )
     window: dict[int, LoadedFile] = {}  # the next files the index holds, read ahead
-    fetched, read_up_to = set(), 0  # the places whose entries were read; how many of in_index
+    read_up_to = 0  # how many of in_index have had their entries read
     for place in range(count):
         if place in ready:
             yield ready.pop(place)
             continue
         if place in held_places:
-            if place not in fetched:
+            if read_up_to < len(in_index) and in_index[read_up_to] == place:  # the first of a window
                 ahead = in_index[read_up_to : read_up_to + WINDOW]
                 read_up_to += len(ahead)
-                fetched.update(ahead)
-                window.update(_indexed(index, [(p, *given[p]) for p in ahead], contents, keys, texts))
-            display, raw = given.pop(place)
+                assert index is not None  # which held them
+                window.update(
+                    _indexed(index, [(p, given[p][0], _bytes(given[p])) for p in ahead], contents, keys, texts)
+                )
+            source = given.pop(place)
             found = window.pop(place, None)
             if found is not None:
                 found.content = contents[place]
@@ -549,7 +551,7 @@ def load_each(
                     kept.keep(found, limits)
                 yield found
                 continue
-            parsed = _parse(_bytes((display, raw)), display, limits, texts)  # its entry did not fit after all
+            parsed = _parse(_bytes(source), source[0], limits, texts)  # its entry did not fit after all
         else:
             parsed_place, parsed = next(parsed_files)
             assert parsed_place == place
@@ -611,23 +613,22 @@ def _parse_all(
 
 
 def _indexed(
-    index: CorpusIndex | None,
-    files: list[tuple[int, str, bytes | LoadedFile]],
+    index: CorpusIndex,
+    files: list[tuple[int, str, bytes]],
     contents: dict[int, str],
     keys: dict[int, str],
     texts: bool,
 ) -> dict[int, LoadedFile]:
     """The files (place, display path, bytes) the index holds, by place, built as its entries come."""
     holding: dict[str, list[tuple[int, str, bytes]]] = {}  # a key -> the files with those bytes
-    for place, display, data in files:
-        holding.setdefault(keys[place], []).append((place, display, _bytes((display, data))))
+    for file in files:
+        holding.setdefault(keys[file[0]], []).append(file)
     found: dict[int, LoadedFile] = {}
-    if index is not None:
-        for key, hit in index.files({key: contents[those[0][0]] for key, those in holding.items()}):
-            for place, display, data in holding[key]:
-                loaded = _from_index(hit, data, display, texts)
-                if loaded is not None:
-                    found[place] = loaded
+    for key, hit in index.files({key: contents[those[0][0]] for key, those in holding.items()}):
+        for place, display, data in holding[key]:
+            loaded = _from_index(hit, data, display, texts)
+            if loaded is not None:
+                found[place] = loaded
     return found
 
 
