@@ -1,8 +1,13 @@
 """Schema v2: what real instruments need, and v1 records keeping their meaning."""
 
 import datetime as dt
+import sys
 
+import pydantic
+import pytest
 from conftest import LAW, summary
+
+from coherence_rules.schema import MODELS
 
 POLICY_V2 = """\
 coherence: 2
@@ -222,3 +227,27 @@ def test_a_lead_agency_kept_in_another_shard_is_still_seen(corpus):
         select=["IN002"],
     )
     assert summary(report) == [("IN002", "plan.yaml", 7)]
+
+
+def test_validated_models_share_what_does_not_differ_and_behave_as_pydantic_models():
+    """A large corpus holds a million models: those of one kind share the table of their fields'
+    names (Model._shared) and equal sets of stated fields. It must change nothing they do."""
+    data = {
+        "coherence": 2,
+        "kind": "agreement",
+        "id": "PHL-QC-SSA@PHL",
+        "agreement": "PHL-QC-SSA",
+        "recorded_by": "PHL",
+        "type": "social_security",
+        "parties": ["PHL", "CAN-QC"],
+        "status": "in_force",
+    }
+    first, second = MODELS["agreement"].model_validate(data), MODELS["agreement"].model_validate(dict(data))
+    assert first.__pydantic_fields_set__ is second.__pydantic_fields_set__
+    assert sys.getsizeof(first.__dict__) < sys.getsizeof(dict(first.__dict__))  # the names are not its own
+    assert first == second and first.__dict__ == dict(second.__dict__)
+    assert first.model_dump(by_alias=True, exclude_unset=True) == data
+    changed = first.model_copy(update={"status": "signed"})
+    assert (changed.status, first.status) == ("signed", "in_force") and changed != first
+    with pytest.raises(pydantic.ValidationError):
+        first.status = "signed"  # type: ignore[misc]  # frozen
