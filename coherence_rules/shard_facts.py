@@ -20,10 +20,10 @@ without building any record's facts; a stored fact comes back with its record's 
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import hashlib
 import marshal
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -46,6 +46,7 @@ def _digest(facts: list[Fact]) -> bytes:
 
 Digests = dict[str, bytes]  # a record's facts hashed type by type (_digest of its facts of each type)
 ABSENT = bytes(32)  # a record's hash for a type it has no fact of
+UNWORKED = ""  # a record's memo key not worked out yet (a key is a hash; None: it has none)
 
 
 def _by_type(facts: list[Fact]) -> Digests:
@@ -143,8 +144,11 @@ class ShardFacts:
         # hashes, ABSENT where it has none, rather than a dict of them), and how many facts.
         self._types = sorted(pack.fact_types)
         self._records: dict[int, tuple[bytes, int]] = {}
-        self._memos: dict[int, str | None] = {}  # corpus index -> its memo key
-        self._asked: set[int] = set()  # records whose hash was looked for (found or not)
+        # By corpus index, as long as the corpus (a list, not a dict of 100,000 records: 5 MB each):
+        # its memo key, UNWORKED until worked out; whether its hash was looked for (found or not).
+        records = len(ctx.corpus.records)
+        self._memos: list[str | None] = [UNWORKED] * records
+        self._asked = bytearray(records)
         # Where a server's document keeps a record's facts key, its facts and their hash.
         self._key_of, self._facts_of = f"facts key {pack.name}", f"facts {pack.name}"
         self._digest_of = f"facts digest {pack.name}"
@@ -156,7 +160,10 @@ class ShardFacts:
         self._context = resident.unless_changed("context reads", (ctx.as_of, ctx.authority, ctx.refunds), object)
         # A record's facts are built once and kept, as tuples (a third of a dict's memory), until the
         # last of its shards is planned: a record belongs to several (six, in a dense corpus).
-        self._left = collections.Counter(entry.index for shard in planned for entry in shard.records)
+        self._left = array("i", bytes(4 * records))  # by corpus index: its shards not yet planned
+        for shard in planned:
+            for number in shard.numbers:
+                self._left[number] += 1
         self._kept: dict[int, list[tuple]] = {}
 
     def _row(self, digests: Digests) -> bytes:
@@ -169,10 +176,11 @@ class ShardFacts:
 
     def memo_keys(self, shard: Shard) -> dict[int, str | None]:
         """The memo keys of the shard's records worked out so far (for a worker: it need not again)."""
-        return {e.index: self._memos[e.index] for e in shard.records if e.index in self._memos}
+        return {n: self._memos[n] for n in shard.numbers if self._memos[n] is not UNWORKED}
 
     def learn_memo_keys(self, memos: dict[int, str | None]) -> None:
-        self._memos.update(memos)
+        for number, memo in memos.items():
+            self._memos[number] = memo
 
     def recorded(self) -> Recorder | None:
         """In a worker, what it would have written to the index since it was last asked."""
@@ -185,9 +193,10 @@ class ShardFacts:
         """Where the index keeps the hash of a record's facts: the pack, the record (its file's bytes
         and its place there), its standing, and what else facts.py reads for it (context_reads).
         Worked out once a run: a record belongs to several shards."""
-        if entry.index not in self._memos:
-            self._memos[entry.index] = self._new_memo_key(entry)
-        return self._memos[entry.index]
+        memo = self._memos[entry.index]
+        if memo is UNWORKED:
+            memo = self._memos[entry.index] = self._new_memo_key(entry)
+        return memo
 
     def _new_memo_key(self, entry: RecordEntry) -> str | None:
         content = self._contents.get(entry.path)
@@ -244,16 +253,17 @@ class ShardFacts:
         try:
             return self._plan(shard)
         finally:
-            for entry in shard.records:
-                self._left[entry.index] -= 1
-                if self._left[entry.index] <= 0:
-                    self._kept.pop(entry.index, None)
+            for number in shard.numbers:
+                self._left[number] -= 1
+                if self._left[number] <= 0:
+                    self._kept.pop(number, None)
 
     def _recall_digests(self, entries: Sequence[RecordEntry]) -> None:
         """Take the hashes of these records' facts from their documents (a server keeps them there,
         resident.py) or from the index, where they are known; each record is looked for once."""
-        fresh = [e for e in entries if e.index not in self._records and e.index not in self._asked]
-        self._asked.update(e.index for e in fresh)
+        fresh = [e for e in entries if e.index not in self._records and not self._asked[e.index]]
+        for entry in fresh:
+            self._asked[entry.index] = True
         memos = {e.index: self._memo_key(e) for e in fresh}
         for entry in fresh:
             memo = memos[entry.index]

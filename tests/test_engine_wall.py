@@ -460,7 +460,9 @@ def test_every_fact_carries_exactly_the_fields_of_its_type():
     ctx = context(corpus, dt.date(2026, 11, 23))
     made = [f for entry in corpus.records for f in record_facts(entry, ctx)]
     made += obligation_facts(load_obligations([builtin_rules_dir()]))
-    made += shard_level_facts(Shard("XAA|XAB", corpus.records, "pair"), ctx)  # the whole sample as one shard
+    made += shard_level_facts(
+        Shard("XAA|XAB", range(len(corpus.records)), corpus.records, "pair"), ctx
+    )  # the whole sample as one shard
     seen = set()
     for fact in made:
         assert set(fact) == {"t", *ENGINE_FIELDS[fact["t"]]}, fact["t"]
