@@ -103,9 +103,10 @@ def _fits_64_bits(value: int) -> int:
 Int64 = Annotated[int, AfterValidator(_fits_64_bits)]
 
 
-class _EmptyList(list):
-    """The one empty list every model's empty list fields hold (pydantic gives each model its own
-    copy of a mutable default: seven lists a record). It refuses to change: models are frozen."""
+class _SharedList(list):
+    """A list many models hold (Model._shared): the one empty list (pydantic gives each model its
+    own copy of a mutable default: seven lists a record), and one list per distinct list of codes
+    (a statement's groups and areas: 500 bytes a record). It refuses to change: models are frozen."""
 
     def _refuse(self, *args: object, **kwargs: object) -> NoReturn:
         raise TypeError("a model's lists do not change: models are frozen")
@@ -114,7 +115,13 @@ class _EmptyList(list):
     __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
 
 
-EMPTY: list = _EmptyList()
+EMPTY: list = _SharedList()
+_CODE_LISTS: dict[tuple[str, ...], _SharedList] = {}  # by its codes: every list of codes a model holds
+
+
+def _codes(annotation: Any) -> bool:
+    """Whether a type's values may be codes of a closed vocabulary (a Literal), alone or among others."""
+    return get_origin(annotation) is Literal or any(map(_codes, get_args(annotation)))
 
 
 # Every model's set of the fields its record states, one object per distinct set (see Model._shared).
@@ -139,21 +146,23 @@ class Model(BaseModel):
     V2_FIELDS: ClassVar[frozenset[str]] = frozenset()
     V2_FORM: ClassVar[bool] = False
     _LISTS: ClassVar[tuple[str, ...]] = ()  # the fields that hold lists
+    _CODES: ClassVar[frozenset[str]] = frozenset()  # those whose items may be codes (_codes)
     _VALUES: ClassVar[dict[str, Any] | None] = None  # a dict of the fields, its keys shared (_shared_keys)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         cls._LISTS = tuple(name for name, f in cls.model_fields.items() if get_origin(f.annotation) is list)
+        cls._CODES = frozenset(name for name in cls._LISTS if _codes(cls.model_fields[name].annotation))
         cls._VALUES = _shared_keys(cls.model_fields)
 
     @model_validator(mode="after")
     def _shared(self):
         """pydantic gives each model its own set of the fields stated (half of a validated record's
-        memory: ten models of a record, a set of 200-700 bytes each), its own empty lists and its own
-        dict of values, keys and all. Models are frozen, so no set or list changes after validation:
-        equal ones can be one object; and the values go into a dict whose keys every model of the
-        class shares (296 bytes for an Agreement's 27 fields, not 832; half of what remained)."""
+        memory: ten models of a record, a set of 200-700 bytes each), its own lists (empty ones, equal
+        lists of codes) and its own dict of values, keys and all. Models are frozen, so no set or list
+        changes after validation: equal ones can be one object; and the values go into a dict whose
+        keys every model of the class shares (296 bytes for an Agreement's 27 fields, not 832)."""
         stated = self.__pydantic_fields_set__
         object.__setattr__(self, "__pydantic_fields_set__", _FIELDS_SETS.setdefault(frozenset(stated), stated))
         values = self.__dict__
@@ -162,8 +171,12 @@ class Model(BaseModel):
             values.update(self.__dict__)  # the same keys: it keeps sharing them
             object.__setattr__(self, "__dict__", values)
         for name in self._LISTS:
-            if not values[name]:
+            items = values[name]
+            if not items:
                 values[name] = EMPTY
+            elif name in self._CODES and all(type(item) is str for item in items):
+                codes = tuple(items)
+                values[name] = _CODE_LISTS.get(codes) or _CODE_LISTS.setdefault(codes, _SharedList(codes))
         return self
 
 

@@ -42,7 +42,7 @@ def _file_placings(file: LoadedFile) -> tuple[Placing, ...]:
     return file.remembered("placings", lambda: tuple(placing(d) for d in file.documents if isinstance(d.data, dict)))
 
 
-def membership(corpus: Corpus) -> dict[int, list[str]]:
+def membership(corpus: Corpus) -> list[tuple[str, ...]]:
     """The country shards each record belongs to: its own, every shard of the agreements it is a
     record of, and the shards of the records that refer to it (computed once per corpus)."""
     if "membership" not in corpus.derived:
@@ -63,8 +63,9 @@ def _placings(corpus: Corpus) -> list[Placing]:
     return [e.placing for e in corpus.records]
 
 
-def _membership(placed: list[Placing], named: Callable[[str], list[int]]) -> dict[int, list[str]]:
-    """Each placing's shard keys, by its place in `placed`; `named` gives the places of an id's records."""
+def _membership(placed: list[Placing], named: Callable[[str], list[int]]) -> list[tuple[str, ...]]:
+    """Each placing's shard keys, by its place in `placed`; `named` gives the places of an id's records.
+    Records with the same keys (most of a country's) share one tuple of them."""
     agreement_keys: dict[str, set[str]] = {}
     for p in placed:
         if p.agreement is not None:
@@ -75,7 +76,8 @@ def _membership(placed: list[Placing], named: Callable[[str], list[int]]) -> dic
         for ref in p.referred:
             for target in named(ref):
                 referred.setdefault(target, set()).update(keys[number])
-    return {number: sorted(own | referred.get(number, set())) for number, own in enumerate(keys)}
+    same: dict[tuple[str, ...], tuple[str, ...]] = {}
+    return [same.setdefault(t, t) for t in (tuple(sorted(own | referred.get(n, set()))) for n, own in enumerate(keys))]
 
 
 class Needs(NamedTuple):
@@ -129,7 +131,7 @@ class Placement:
         self.keys = _membership(placed, lambda ref: self.by_id.get(ref, []))
         self.by_key: dict[str, list[int]] = {}
         self.agreements_by_key: dict[str, list[int]] = {}
-        for number, keys in self.keys.items():
+        for number, keys in enumerate(self.keys):
             for key in keys:
                 self.by_key.setdefault(key, []).append(number)
                 if placed[number].is_agreement:
@@ -157,7 +159,7 @@ def shards(corpus: Corpus, only: set[str] | None = None) -> list[Shard]:
 
     def layout() -> Layout:
         members: dict[str, list[int]] = {}
-        for number, shard_keys in keys.items():
+        for number, shard_keys in enumerate(keys):
             for key in shard_keys:
                 if only is None or key in only:
                     members.setdefault(key, []).append(number)

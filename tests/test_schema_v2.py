@@ -230,8 +230,9 @@ def test_a_lead_agency_kept_in_another_shard_is_still_seen(corpus):
 
 
 def test_validated_models_share_what_does_not_differ_and_behave_as_pydantic_models():
-    """A large corpus holds a million models: those of one kind share the table of their fields'
-    names (Model._shared) and equal sets of stated fields. It must change nothing they do."""
+    """A large corpus holds a million models: they share equal sets of stated fields, empty lists and
+    equal lists of codes, and those of one kind the table of their fields' names (Model._shared). It
+    must change nothing they do."""
     data = {
         "coherence": 2,
         "kind": "agreement",
@@ -241,9 +242,13 @@ def test_validated_models_share_what_does_not_differ_and_behave_as_pydantic_mode
         "type": "social_security",
         "parties": ["PHL", "CAN-QC"],
         "status": "in_force",
+        "groups": ["low_skilled_worker", "domestic_worker"],
     }
     first, second = MODELS["agreement"].model_validate(data), MODELS["agreement"].model_validate(dict(data))
     assert first.__pydantic_fields_set__ is second.__pydantic_fields_set__
+    assert first.groups is second.groups and first.amends is second.amends  # a list of codes, an empty list
+    with pytest.raises(TypeError):
+        first.groups.append("refugee")  # what many models hold changes for none
     assert sys.getsizeof(first.__dict__) < sys.getsizeof(dict(first.__dict__))  # the names are not its own
     assert first == second and first.__dict__ == dict(second.__dict__)
     assert first.model_dump(by_alias=True, exclude_unset=True) == data
