@@ -110,22 +110,37 @@ def _from_stored_bytes(raw: bytes) -> array | None:
     return _narrowed(packed)
 
 
-ITEM = object()  # an outline's key for a list's item (and for a document's root)
+ITEM = 0  # an outline's key for a list's item (and for a document's root)
+# Every key an outline names, numbered as this process meets them (ITEM first): an outline holds a
+# number of 16 bits a node (32 past 65,536 keys), not a pointer of 64 (a third of a record's outline).
+_KEYS: list[Any] = [object()]
+_KEY_NUMBERS: dict[Any, int] = {}
+
+
+def _key_number(key: Any) -> int:
+    number = _KEY_NUMBERS.get(key)
+    if number is None:
+        number = _KEY_NUMBERS[key] = len(_KEYS)
+        _KEYS.append(key)
+    return number
 
 
 class Outline(NamedTuple):
     """The tree of a document's data without its values, in `_node_paths`' pre-order: what finding a
     node's packed position needs, at a fifth of the memory of the data's dicts and lists."""
 
-    keys: tuple  # each node's key in its parent mapping (ITEM for a list's item and the root)
+    keys: array  # each node's key in its parent mapping, by its number in _KEYS (ITEM: a list's item, the root)
     sizes: array  # each node's subtree size: itself and its descendants
 
     @classmethod
     def of(cls, data: Any) -> Outline:
-        keys: list = []
-        sizes = array(POSITION_TYPE)
+        keys, sizes = array(POSITION_TYPE), array(POSITION_TYPE)
         _outline(data, ITEM, keys, sizes)
-        return cls(tuple(keys), _narrowed(sizes))
+        return cls(_narrowed(keys), _narrowed(sizes))
+
+    def __reduce__(self) -> tuple:
+        """To another process (a worker's documents), which numbers keys its own way: the keys."""
+        return _outline_of_keys, ([None if n == ITEM else (_KEYS[n],) for n in self.keys], self.sizes)
 
     def node(self, yaml_path: YamlPath) -> list[int]:
         """The pre-order number of each node down the path, as far as the path exists: a list's item
@@ -136,7 +151,7 @@ class Outline(NamedTuple):
             child, end, ordinal = n + 1, n + sizes[n], 0
             while child < end:
                 key = keys[child]
-                if (type(part) is int and ordinal == part) if key is ITEM else (key == part):
+                if (type(part) is int and ordinal == part) if key == ITEM else (_KEYS[key] == part):
                     break
                 child += sizes[child]
                 ordinal += 1
@@ -147,7 +162,13 @@ class Outline(NamedTuple):
         return found
 
 
-def _outline(value: Any, key: Any, keys: list, sizes: array) -> None:
+def _outline_of_keys(keys: list[tuple | None], sizes: array) -> Outline:
+    """An outline from its keys as Outline.__reduce__ gives them: None for ITEM, else (the key,)."""
+    numbers = array(POSITION_TYPE, [ITEM if key is None else _key_number(key[0]) for key in keys])
+    return Outline(_narrowed(numbers), sizes)
+
+
+def _outline(value: Any, key: int, keys: array, sizes: array) -> None:
     """Outline.of's walk. Not a closure: one that calls itself is a reference cycle, and a one-shot
     run's collector is off (pipeline._lasting), so each document's would live to the end of the run."""
     at = len(sizes)
@@ -155,7 +176,7 @@ def _outline(value: Any, key: Any, keys: list, sizes: array) -> None:
     sizes.append(0)
     if isinstance(value, dict):
         for child_key, child in value.items():
-            _outline(child, child_key, keys, sizes)
+            _outline(child, _key_number(child_key), keys, sizes)
     elif isinstance(value, list):
         for child in value:
             _outline(child, ITEM, keys, sizes)
@@ -225,7 +246,7 @@ class Document(Kept):
         `shapes` gives documents of one shape one outline (half of a generated corpus's)."""
         shape = self.outline()
         if shapes is not None:
-            self.shape = shapes.setdefault((shape.keys, shape.sizes.tobytes()), shape)
+            self.shape = shapes.setdefault((shape.keys.tobytes(), shape.sizes.tobytes()), shape)
         self.data = None
 
     def span(self, yaml_path: YamlPath) -> Span:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import gc
+import pickle
 import string
 import sys
 from pathlib import Path
@@ -117,7 +118,8 @@ def _expected_span(data, spans, path):
 trees = st.recursive(
     st.integers(0, 3),
     lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(["a", "b", "id", 0, 1, 2]), inner, max_size=4)
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.sampled_from(["a", "b", "id", 0, 1, 2, None]), inner, max_size=4),
     ),
     max_leaves=30,
 )
@@ -141,6 +143,8 @@ def test_a_node_is_located_the_same_with_or_without_its_documents_values(data, d
         document.let_go(shapes)
         assert document.data is None
         assert before == [document.span(path) for path in asked] == [_expected_span(data, spans, p) for p in asked]
+        sent = pickle.loads(pickle.dumps(document))  # to or from a worker process: the outline's keys go as they are
+        assert [sent.span(path) for path in asked] == before
     assert len(shapes) == 1
 
 
