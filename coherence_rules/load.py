@@ -183,6 +183,25 @@ def _outline(value: Any, key: int, keys: array, sizes: array) -> None:
     sizes[at] = len(sizes) - at
 
 
+def _in_bytes(packed: array) -> tuple[array, int]:
+    """Positions in a byte each, and the line before the first they name (their base), when every
+    column fits and every line counted from the base does (most records' positions: half the memory
+    of 16 bits); else as they are, base 0. A node without a span stays all zeros."""
+    lines, end_lines = packed[0::4], packed[2::4]
+    first = min(filter(None, lines), default=0)
+    base = first - 1
+    if not first or max(end_lines) - base > 255 or max(packed[1::4]) > 255 or max(packed[3::4]) > 255:
+        return packed, 0
+    shifted = array("B", bytes(len(packed)))
+    shift = base.__rsub__  # n - base: every line of a span, none of those without
+    shifted[0::4] = array("B", map(shift, lines) if lines.count(0) == 0 else [shift(n) if n else 0 for n in lines])
+    shifted[2::4] = array(
+        "B", [shift(n) if n else 0 for n in end_lines] if end_lines.count(0) else map(shift, end_lines)
+    )
+    shifted[1::4], shifted[3::4] = array("B", packed[1::4]), array("B", packed[3::4])
+    return shifted, base
+
+
 def positions_fit(packed: array, lines: int) -> bool:
     """Stored positions that could be a document's of a file of this many lines: the document's own
     span first, every span ending within the file's lines, none before it starts. (The index's seal
@@ -234,6 +253,7 @@ class Document(Kept):
     data: Any  # its values; None once a run has let go of them (let_go)
     positions: array = field(repr=False)  # pack_spans(data, its spans)
     shape: Outline | None = field(default=None, repr=False, compare=False)  # its outline, once asked for
+    base: int = field(default=0, repr=False)  # added to every line of `positions` but 0 (_in_bytes)
 
     def outline(self) -> Outline:
         if self.shape is None:
@@ -248,6 +268,8 @@ class Document(Kept):
         if shapes is not None:
             self.shape = shapes.setdefault((shape.keys.tobytes(), shape.sizes.tobytes()), shape)
         self.data = None
+        if self.positions.typecode != "B":
+            self.positions, self.base = _in_bytes(self.positions)
 
     def span(self, yaml_path: YamlPath) -> Span:
         """The span of a path, or of its nearest ancestor that has one (a node's place among the packed
@@ -255,7 +277,9 @@ class Document(Kept):
         packed = self.positions
         placed = [n for n in self.outline().node(yaml_path) if 4 * n < len(packed) and packed[4 * n]]
         found = placed[-1] if placed else 0
-        return Span(*packed[4 * found : 4 * found + 4])
+        line, column, end_line, end_column = packed[4 * found : 4 * found + 4]
+        base = self.base if line else 0
+        return Span(line + base, column, end_line + base, end_column)
 
     def location(self, yaml_path: YamlPath = (), record: str | None = None) -> Location:
         span = self.span(yaml_path)

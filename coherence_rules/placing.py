@@ -7,11 +7,12 @@ run reads them once, as it validates, and then lets go of the data (Document.let
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from . import parties
 from .load import Document
 
+T = TypeVar("T", bound=tuple)
 INSTITUTION, PARENT, OBJECTIVE = "institution", "policy or agreement", "objective of this record"
 KINDS_OF = {INSTITUTION: {"institution"}, PARENT: {"policy", "agreement"}}
 
@@ -130,12 +131,20 @@ def placing(document: Document) -> Placing:
             tuple(_strings(data.get("id"))),
             is_agreement,
             agreement if isinstance(agreement, str) else None,
-            tuple(own_keys(data)),
+            _one(tuple(own_keys(data))),
             tuple(dict.fromkeys(ref for _, ref, _ in document_references(document))),
-            _pairs_linked_by(data),
+            _one(_pairs_linked_by(data)),
         )
 
     return document.remembered("placing", compute)
+
+
+# Equal tuples of shard keys, and of pairs, as one object: most of a country's records have the same.
+_SAME: dict[tuple, Any] = {}
+
+
+def _one(value: T) -> T:
+    return _SAME.setdefault(value, value)
 
 
 def _pairs_linked_by(data: dict) -> tuple[tuple[str, str], ...]:

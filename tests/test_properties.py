@@ -134,14 +134,16 @@ def test_a_node_is_located_the_same_with_or_without_its_documents_values(data, d
     paths = list(_paths(data))
     asked = [*paths, *((*p, extra) for p in paths for extra in ("zz", 7, -1, 0, True))]
     shapes: dict = {}
-    for copy in range(2):  # the same data, its nodes elsewhere in another file
+    # The same data, its nodes elsewhere in another file: from line 1, from line 1,001 (its positions
+    # kept a byte each from a base line), and in columns past 255 (kept as they were).
+    for copy, (first, width) in enumerate([(1, 9), (1001, 9), (1, 300)]):
         spans = {
-            p: Span(n + 1 + copy, 1, n + 1 + copy, 9) for n, p in enumerate(paths) if not p or draw.draw(st.booleans())
+            p: Span(first + n, 1, first + n, width) for n, p in enumerate(paths) if not p or draw.draw(st.booleans())
         }
         document = Document(f"{copy}.yaml", 0, data, pack_spans(data, spans))
         before = [document.span(path) for path in asked]
         document.let_go(shapes)
-        assert document.data is None
+        assert document.data is None and document.positions.typecode == ("B" if width < 256 else "H")
         assert before == [document.span(path) for path in asked] == [_expected_span(data, spans, p) for p in asked]
         sent = pickle.loads(pickle.dumps(document))  # to or from a worker process: the outline's keys go as they are
         assert [sent.span(path) for path in asked] == before
