@@ -143,7 +143,8 @@ def test_a_node_is_located_the_same_with_or_without_its_documents_values(data, d
         document = Document(f"{copy}.yaml", 0, data, pack_spans(data, spans))
         before = [document.span(path) for path in asked]
         document.let_go(shapes)
-        assert document.data is None and document.positions.typecode == ("B" if width < 256 else "H")
+        in_bytes = width < 256 and len(spans) == len(paths)  # a node without a span keeps them as they were
+        assert document.data is None and document.positions.typecode == ("B" if in_bytes else "H")
         assert before == [document.span(path) for path in asked] == [_expected_span(data, spans, p) for p in asked]
         sent = pickle.loads(pickle.dumps(document))  # to or from a worker process: the outline's keys go as they are
         assert [sent.span(path) for path in asked] == before
