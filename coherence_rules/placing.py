@@ -131,19 +131,19 @@ def placing(document: Document) -> Placing:
             tuple(_strings(data.get("id"))),
             is_agreement,
             agreement if isinstance(agreement, str) else None,
-            _one(tuple(own_keys(data))),
+            shared(tuple(own_keys(data))),
             tuple(dict.fromkeys(ref for _, ref, _ in document_references(document))),
-            _one(_pairs_linked_by(data)),
+            shared(_pairs_linked_by(data)),
         )
 
     return document.remembered("placing", compute)
 
 
-# Equal tuples of shard keys, and of pairs, as one object: most of a country's records have the same.
 _SAME: dict[tuple, Any] = {}
 
 
-def _one(value: T) -> T:
+def shared(value: T) -> T:
+    """One object for equal tuples of shard keys, of pairs: most of a country's records have the same."""
     return _SAME.setdefault(value, value)
 
 

@@ -3,13 +3,14 @@
 A record's facts (facts.record_facts, projected by the pack) are the same in every shard it belongs
 to. They are hashed once per record and pack, type by type. A rule's matches in a shard are a
 function of the shard's facts of the types its patterns read, so a shard's matches are stored group
-by group of rules reading the same types (Pack.groups), each under a hash of the pack (its name), the
-match limit and the shard's facts of those types in order: the hash of each of its records that has
-facts of a type, with the record's place in the shard, then those of the shard itself (facts.shard_level_facts) and the shared ones. A warm run asks the engine only
-about the groups whose facts changed, in the shards where they did (an edited target re-runs the
-target rules, not those on the objectives' coverage); a record that gives the pack no fact is
-skipped in every later shard (most records, in pair shards). The engine is given only the facts that
-meet what their patterns join them to (Pack.taking_part), a function of the facts the key hashes.
+by group of rules reading the same types (Pack.groups), each under a hash of the pack (its name),
+the match limit and the shard's facts of those types in order: the hash of each of its records that
+has facts of a type, with the record's place in the shard, then those of the shard itself
+(facts.shard_level_facts) and the shared ones. A warm run asks the engine only about the groups
+whose facts changed, in the shards where they did (an edited target re-runs the target rules, not
+those on the objectives' coverage); a record that gives the pack no fact is skipped in every later
+shard (most records, in pair shards). The engine is given only the facts that meet what their
+patterns join them to (Pack.taking_part), a function of the facts the key hashes.
 
 The engine sees a fact's `ri` as its record's position in the shard, not in the corpus, so that a
 shard's facts, and its key, do not change when records elsewhere come or go; rules compare `ri`
@@ -180,7 +181,7 @@ class ShardFacts:
 
     def memo_keys(self, shard: Shard) -> dict[int, str | None]:
         """The memo keys of the shard's records worked out so far (for a worker: it need not again)."""
-        return {n: self._memos[n] for n in shard.numbers if self._memos[n] is not UNWORKED}
+        return {n: self._memos[n] for n in shard.numbers if self._memos[n] != UNWORKED}
 
     def learn_memo_keys(self, memos: dict[int, str | None]) -> None:
         for number, memo in memos.items():
@@ -198,7 +199,7 @@ class ShardFacts:
         and its place there), its standing, and what else facts.py reads for it (context_reads).
         Worked out once a run: a record belongs to several shards."""
         memo = self._memos[entry.index]
-        if memo is UNWORKED:
+        if memo == UNWORKED:
             memo = self._memos[entry.index] = self._new_memo_key(entry)
         return memo
 

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from . import resident
 from .load import LoadedFile
-from .placing import Placing, placing
+from .placing import Placing, placing, shared
 from .validate import Corpus, RecordEntry
 
 Scope = str  # "country" or "pair"
@@ -76,8 +76,7 @@ def _membership(placed: list[Placing], named: Callable[[str], list[int]]) -> lis
         for ref in p.referred:
             for target in named(ref):
                 referred.setdefault(target, set()).update(keys[number])
-    same: dict[tuple[str, ...], tuple[str, ...]] = {}
-    return [same.setdefault(t, t) for t in (tuple(sorted(own | referred.get(n, set()))) for n, own in enumerate(keys))]
+    return [shared(tuple(sorted(own | referred.get(number, set())))) for number, own in enumerate(keys)]
 
 
 class Needs(NamedTuple):
