@@ -354,14 +354,17 @@ class CorpusIndex:
             return None
         return FileEntry(documents=documents, findings=entry.findings)
 
-    def put_file(
-        self, key: str, content: str, documents: list[tuple[int, Any, bytes]], findings: list[CachedFinding]
-    ) -> None:
+    @staticmethod
+    def file_entry(
+        key: str, content: str, documents: list[tuple[int, Any, bytes]], findings: list[CachedFinding]
+    ) -> bytes | None:
+        """A file's entry as put_file keeps it, made where the file is parsed (a worker process, in a
+        large run): None when JSON cannot hold its values exactly (the file is parsed every time)."""
         stored = []
         for index, value, positions in documents:
             dates: list[dict] = []
             if not _encodable(value, (), dates):
-                return  # non-string keys or exotic values: parse this file every time
+                return None  # non-string keys or exotic values
             stored.append(
                 {"index": index, "data": value, "dates": dates, "positions": base64.b64encode(positions).decode()}
             )
@@ -372,10 +375,13 @@ class CorpusIndex:
             "documents": stored,
             "findings": [f.model_dump() for f in findings],
         }
-        with contextlib.suppress(
-            ValueError, TypeError, RecursionError
-        ):  # a value JSON cannot hold: parse it every time
-            self._pend("files", key, json.dumps(entry, default=_iso).encode())
+        try:
+            return json.dumps(entry, default=_iso).encode()
+        except (ValueError, TypeError, RecursionError):  # a value JSON cannot hold
+            return None
+
+    def put_file(self, key: str, entry: bytes) -> None:
+        self._pend("files", key, entry)
 
     # --- shard matches -----------------------------------------------------------------------
 

@@ -33,9 +33,36 @@ from .findings import Finding, Location, format_path
 from .settings import DEFAULT_LIMITS, Limits
 
 try:
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader
 except ImportError as exc:  # pragma: no cover - guarded at install time too
     raise ImportError("coherence needs PyYAML built with libyaml (yaml.CSafeLoader)") from exc
+
+# SafeLoader's implicit tags of plain scalars, by first character, each list with the wildcard's after it.
+_IMPLICIT = {
+    first: tuple(resolvers + CSafeLoader.yaml_implicit_resolvers.get(None, []))
+    for first, resolvers in CSafeLoader.yaml_implicit_resolvers.items()
+    if first is not None
+}
+_NO_IMPLICIT = tuple(CSafeLoader.yaml_implicit_resolvers.get(None, []))
+_DEFAULT_TAGS = {
+    yaml.ScalarNode: CSafeLoader.DEFAULT_SCALAR_TAG,
+    yaml.SequenceNode: CSafeLoader.DEFAULT_SEQUENCE_TAG,
+    yaml.MappingNode: CSafeLoader.DEFAULT_MAPPING_TAG,
+}
+
+
+class _Loader(CSafeLoader):
+    """CSafeLoader, each node's tag resolved as it does, in a third of the time (libyaml asks for every
+    node's: a fifth of composing a corpus went to it): its lists are joined once, not at every node,
+    and a safe loader has no path resolvers to consult."""
+
+    def resolve(self, kind: type, value: str | None, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and implicit[0]:
+            for tag, pattern in _IMPLICIT.get(value[:1], _NO_IMPLICIT):  # type: ignore[index]
+                if pattern.match(value):
+                    return tag
+        return _DEFAULT_TAGS[kind]
+
 
 YamlPath = tuple  # of str keys and int indices
 T = TypeVar("T")
@@ -49,33 +76,22 @@ class Span:
     end_column: int
 
 
-# Positions are kept packed, four unsigned numbers per node (a Span object and a path per node would
-# be most of a corpus's memory, and most documents are never asked where a node is): 16 bits each
-# when every line and column of the document fits, else 32 (as the index stores them).
+# Positions are kept packed, four unsigned numbers per node in the pre-order of the document's data
+# (mappings in key order), as the builder meets the nodes (a Span object and a path per node would be
+# most of a corpus's memory, and most documents are never asked where a node is): 16 bits each when
+# every line and column of the document fits, else 32 (as the index stores them).
 POSITION_TYPE = next(code for code in "ILH" if array(code).itemsize == 4)
 NARROW_POSITION_TYPE = "H"
 _NO_SPAN = (0, 0, 0, 0)  # a node built without a position of its own (merged in by `<<`)
 
 
-def _node_paths(value: Any, path: YamlPath, out: list[YamlPath]) -> list[YamlPath]:
-    """The YAML path of every node of a document's data, in pre-order (mappings in key order)."""
-    out.append(path)
+def _nodes(value: Any) -> int:
+    """How many nodes a value built from YAML has: itself and its descendants."""
     if isinstance(value, dict):
-        for key, item in value.items():
-            _node_paths(item, (*path, key), out)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _node_paths(item, (*path, i), out)
-    return out
-
-
-def pack_spans(data: Any, spans: dict[YamlPath, Span]) -> array:
-    """The spans of a document's nodes, in the order `_node_paths` walks its data."""
-    packed = array(POSITION_TYPE)
-    for path in _node_paths(data, (), []):
-        span = spans.get(path)
-        packed.extend((span.line, span.column, span.end_line, span.end_column) if span else _NO_SPAN)
-    return _narrowed(packed)
+        return 1 + sum(map(_nodes, value.values()))
+    if isinstance(value, list):
+        return 1 + sum(map(_nodes, value))
+    return 1
 
 
 def _narrowed(packed: array) -> array:
@@ -343,7 +359,7 @@ def _tag_name(tag: str) -> str:
 
 
 class _Builder:
-    """Builds values and spans from a composed node tree in one pass.
+    """Builds values and their positions from a composed node tree in one pass.
 
     An alias makes the builder visit a node it has built before: what it builds again counts as
     alias expansion (nodes and scalar characters, per file). Nodes are known by `id()`, which is
@@ -351,21 +367,23 @@ class _Builder:
 
     _scalar = yaml.constructor.SafeConstructor()
 
-    def __init__(self, path: str, limits: Limits):
+    def __init__(self, path: str, limits: Limits, aliased: bool = True):
         self.path, self.limits = path, limits
+        self.aliased = aliased  # the text may hold an alias (a `*`): a node may be met more than once
+        self.shared_chars = min(SHARED_STRING_CHARS, limits.max_scalar_chars)  # interned as read, within the limit
         self.findings: list[Finding] = []
         self.expanded_nodes = 0
         self.expanded_chars = 0
         self.built: set[int] = set()  # nodes of the current document built so far
+        self.positions: list[int] = []  # the current document's, in pre-order (POSITION_TYPE)
         self.open: set[int] = set()  # nodes being built (an alias to one is recursion)
         self.expanding = 0  # how many aliased nodes are being built again
         self.duplicates = 0  # duplicate keys seen in the file
 
     def document(self, node, index: int) -> Document:
-        self.built = set()
-        spans: dict[YamlPath, Span] = {}
-        data = self.build(node, (), 0, spans, node)
-        return Document(self.path, index, data, pack_spans(data, spans))
+        self.built, self.positions = set(), []
+        data = self.build(node, 0, node)
+        return Document(self.path, index, data, _narrowed(array(POSITION_TYPE, self.positions)))
 
     def _loc(self, mark) -> Location:
         return Location(self.path, mark.line + 1, mark.column + 1)
@@ -388,9 +406,13 @@ class _Builder:
                 node.start_mark,
             )
 
-    def build(self, node, ypath: YamlPath, depth: int, spans: dict, span_node) -> Any:
+    def build(self, node, depth: int, span_node, placed: bool = True) -> Any:
+        """The node's value; its position (from span_node's start to its end) and its descendants' are
+        added to `positions` in pre-order, unless it is not `placed` (a key, a mapping merged in)."""
         if depth > self.limits.max_depth:
             raise _InputError("E006", f"nesting deeper than {self.limits.max_depth} levels", node.start_mark)
+        if not self.aliased:  # each node is met once: no alias can expand or recurse
+            return self._value(node, depth, span_node, placed)
         key = id(node)
         if key in self.open:
             raise _InputError("E006", "recursive alias: a node contains itself", node.start_mark)
@@ -400,40 +422,43 @@ class _Builder:
         try:
             if self.expanding:
                 self._expansion(node)
-            if node.tag not in STANDARD_TAGS:
-                raise _InputError(
-                    "E006", f"non-standard tag '{node.tag}' is not allowed (never constructed)", node.start_mark
-                )
-            if node.tag not in KIND_TAGS[type(node)]:
-                what = {yaml.ScalarNode: "a scalar", yaml.SequenceNode: "a sequence", yaml.MappingNode: "a mapping"}
-                raise _InputError("E001", f"'!!{_tag_name(node.tag)}' cannot tag {what[type(node)]}", node.start_mark)
-            spans.setdefault(
-                ypath,
-                Span(
-                    span_node.start_mark.line + 1,
-                    span_node.start_mark.column + 1,
-                    node.end_mark.line + 1,
-                    node.end_mark.column + 1,
-                ),
-            )
-            if isinstance(node, yaml.ScalarNode):
-                return self._scalar_value(node)
-            if len(node.value) > self.limits.max_list_items:
-                noun = "sequence" if isinstance(node, yaml.SequenceNode) else "mapping"
-                raise _InputError(
-                    "E006",
-                    f"a {noun} of {len(node.value)} items, over the {self.limits.max_list_items}-item limit",
-                    node.start_mark,
-                )
             self.open.add(key)
             try:
-                if isinstance(node, yaml.SequenceNode):
-                    return [self.build(item, ypath + (i,), depth + 1, spans, item) for i, item in enumerate(node.value)]
-                return self._mapping(node, ypath, depth, spans)
+                return self._value(node, depth, span_node, placed)
             finally:
                 self.open.discard(key)
         finally:
             self.expanding -= again
+
+    def _value(self, node, depth: int, span_node, placed: bool) -> Any:
+        tag, kind = node.tag, type(node)
+        if tag not in KIND_TAGS[kind]:
+            if tag not in STANDARD_TAGS:
+                raise _InputError(
+                    "E006", f"non-standard tag '{tag}' is not allowed (never constructed)", node.start_mark
+                )
+            what = {yaml.ScalarNode: "a scalar", yaml.SequenceNode: "a sequence", yaml.MappingNode: "a mapping"}
+            raise _InputError("E001", f"'!!{_tag_name(tag)}' cannot tag {what[kind]}", node.start_mark)
+        if placed:
+            start, end = span_node.start_mark, node.end_mark
+            self.positions.extend((start.line + 1, start.column + 1, end.line + 1, end.column + 1))
+        value = node.value
+        if kind is yaml.ScalarNode:
+            # Short strings recur across records (keys, codes, statuses): one object each, not one per
+            # node (a third of a loaded record's memory). Interned strings are freed when unused.
+            if tag == STR_TAG and len(value) <= self.shared_chars:  # the common case, without a call
+                return sys.intern(value)
+            return self._scalar_value(node)
+        if len(value) > self.limits.max_list_items:
+            noun = "sequence" if kind is yaml.SequenceNode else "mapping"
+            raise _InputError(
+                "E006",
+                f"a {noun} of {len(value)} items, over the {self.limits.max_list_items}-item limit",
+                node.start_mark,
+            )
+        if kind is yaml.SequenceNode:
+            return [self.build(item, depth + 1, item, placed) for item in value]
+        return self._mapping(node, depth, placed)
 
     def _scalar_value(self, node) -> Any:
         value, limits = node.value, self.limits
@@ -443,9 +468,7 @@ class _Builder:
                 f"a scalar of {len(value)} characters, over the {limits.max_scalar_chars}-character limit",
                 node.start_mark,
             )
-        if node.tag == STR_TAG:  # the common case, without the constructor's detour
-            # Short strings recur across records (keys, codes, statuses): one object each, not one per
-            # node (a third of a loaded record's memory). Interned strings are freed when unused.
+        if node.tag == STR_TAG:  # without the constructor's detour
             return sys.intern(value) if len(value) <= SHARED_STRING_CHARS else value
         if node.tag == MERGE_TAG:
             raise _InputError(
@@ -492,30 +515,49 @@ class _Builder:
             )
         ]
 
-    def _mapping(self, node, ypath: YamlPath, depth: int, spans: dict) -> dict:
+    def _mapping(self, node, depth: int, placed: bool) -> dict:
         result: dict = {}
-        first_seen: dict = {}
         merged: dict = {}
+        # Each key, in the document's order, with where its value's positions start and its node.
+        starts: list[tuple[Any, int, yaml.Node]] = []
+        regular = True  # no key repeats and none merges: the values' positions are in the dict's order
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
                 sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                 for source in sources:
                     if not isinstance(source, yaml.MappingNode):
                         raise _InputError("E001", "merge key '<<' needs a mapping", source.start_mark)
-                    for k, v in self.build(source, ypath, depth + 1, {}, source).items():
+                    for k, v in self.build(source, depth + 1, source, placed=False).items():
                         merged.setdefault(k, v)
+                regular = False
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 raise _InputError("E001", "mapping keys must be scalars", key_node.start_mark)
-            key = self.build(key_node, ypath + ("<key>",), depth + 1, {}, key_node)
-            if key in first_seen:
-                self._duplicate(key, key_node.start_mark, first_seen[key])
-            first_seen[key] = key_node.start_mark
-            spans.pop(ypath + (key,), None)  # a repeated key points at the value that is kept
-            result[key] = self.build(value_node, ypath + (key,), depth + 1, spans, key_node)
+            key = self.build(key_node, depth + 1, key_node, placed=False)
+            if key in result:
+                first = next(node for k, _, node in starts if k == key)
+                self._duplicate(key, key_node.start_mark, first.start_mark)
+                regular = False
+            starts.append((key, len(self.positions), key_node))
+            result[key] = self.build(value_node, depth + 1, key_node, placed)
         for k, v in merged.items():
             result.setdefault(k, v)
+        if placed and not regular:
+            self._reorder(result, starts)
         return result
+
+    def _reorder(self, result: dict, starts: list[tuple[Any, int, yaml.Node]]) -> None:
+        """The positions of a mapping's values in its dict's order: a repeated key's value where the key
+        first came (the last value is kept, and points at itself), then the keys merged in (no
+        positions of their own: a node that has none is located at its nearest ancestor's)."""
+        positions = self.positions
+        ends = [start for _, start, _ in starts[1:]] + [len(positions)]
+        kept = {key: positions[start:end] for (key, start, _), end in zip(starts, ends, strict=True)}
+        ordered: list[int] = []
+        for key, value in result.items():
+            ordered += kept[key] if key in kept else _NO_SPAN * _nodes(value)
+        del positions[starts[0][1] if starts else len(positions) :]
+        positions += ordered
 
 
 def _decode(data: bytes, display: str) -> tuple[str | None, Finding | None]:
@@ -576,10 +618,13 @@ def load_each(
     to_parse = sorted(contents.keys() - ready.keys() - held_places)
     for place in ready:
         del given[place]  # their bytes: only those to read from the index or parse are still needed
-    empty = {place for place in given if not _bytes(given[place])}
     data = (_bytes(given.pop(place)) for place in to_parse)
+    # A file is parsed, and its entry for the index made, where the work is (in workers, in a large run).
+    stored_as = [(keys[p], contents[p]) if p in keys else None for p in to_parse]
     parsed_files = zip(
-        to_parse, _parse_all(data, [given[p][0] for p in to_parse], limits, texts, jobs, progress), strict=True
+        to_parse,
+        _parse_all(data, [given[p][0] for p in to_parse], stored_as, limits, texts, jobs, progress),
+        strict=True,
     )
     window: dict[int, LoadedFile] = {}  # the next files the index holds, read ahead
     read_up_to = 0  # how many of in_index have had their entries read
@@ -603,21 +648,16 @@ def load_each(
                     kept.keep(found, limits)
                 yield found
                 continue
-            parsed = _parse(_bytes(source), source[0], limits, texts)  # its entry did not fit after all
+            # Its entry did not fit after all.
+            parsed, entry = _parsed(_bytes(source), source[0], (keys[place], contents[place]), limits, texts)
         else:
-            parsed_place, parsed = next(parsed_files)
+            parsed_place, (parsed, entry) = next(parsed_files)
             assert parsed_place == place
         parsed.content = contents[place]
         if kept is not None:
             kept.keep(parsed, limits)
-        # Files that are not text are not kept: they are rejected again, cheaply.
-        if index is not None and (parsed.readable or place in empty):
-            index.put_file(
-                keys.get(place) or index.file_key(contents[place], limits),
-                contents[place],
-                [(d.index, d.data, _stored_bytes(d.positions)) for d in parsed.documents],
-                [_cached(f) for f in parsed.findings],
-            )
+        if index is not None and entry is not None:
+            index.put_file(keys[place], entry)
         yield parsed
     assert next(parsed_files, None) is None  # the parsing ends (its workers with it)
 
@@ -634,22 +674,26 @@ def _bytes(source: Source) -> bytes:
 def _parse_all(
     data: Iterable[bytes],
     displays: list[str],
+    stored_as: list[tuple[str, str] | None],
     limits: Limits,
     texts: bool,
     jobs: int,
     progress: Callable[[str], None],
-) -> Iterator[LoadedFile]:
-    """The files' bytes parsed, in order (`displays`: their paths). libyaml holds the GIL: many files
-    are parsed in forked worker processes (the parent's index connection is never used there: a
-    worker only parses); each file's bytes are let go once it is parsed."""
+) -> Iterator[tuple[LoadedFile, bytes | None]]:
+    """The files' bytes parsed, in order (`displays`: their paths), each with its entry for the index
+    (_parsed). libyaml holds the GIL: many files are parsed in forked worker processes (the parent's
+    index connection is never used there: a worker only parses); each file's bytes are let go once
+    it is parsed."""
     every, keep = itertools.repeat(limits), itertools.repeat(texts)
     parallel = jobs > 1 and len(displays) >= PARSE_IN_WORKERS_FROM and workers.can_fork()
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) if parallel else None
     try:  # a worker may die while the work is handed out, or before its result comes back
-        parsed: Iterable[LoadedFile] = (
-            pool.map(_parse, data, displays, every, keep, chunksize=max(1, min(64, len(displays) // (8 * jobs))))
+        parsed: Iterable[tuple[LoadedFile, bytes | None]] = (
+            pool.map(
+                _parsed, data, displays, stored_as, every, keep, chunksize=max(1, min(64, len(displays) // (8 * jobs)))
+            )
             if pool is not None
-            else map(_parse, data, displays, every, keep)
+            else map(_parsed, data, displays, stored_as, every, keep)
         )
         for number, file in enumerate(parsed, 1):
             if number % 200 == 0:
@@ -711,6 +755,18 @@ def _locations(where: list[tuple[int, int]], display: str) -> tuple[Location, tu
     return primary, tuple(related)
 
 
+def _parsed(
+    data: bytes, display: str, stored_as: tuple[str, str] | None, limits: Limits, keep_text: bool
+) -> tuple[LoadedFile, bytes | None]:
+    """The file parsed, and its entry for the index under `stored_as` (its key there and the hash of
+    its bytes; None: no index), unless it is not text (a file that is not is rejected again, cheaply)."""
+    loaded = _parse(data, display, limits, keep_text)
+    if stored_as is None or not (loaded.readable or not data):
+        return loaded, None
+    documents = [(d.index, d.data, _stored_bytes(d.positions)) for d in loaded.documents]
+    return loaded, CorpusIndex.file_entry(*stored_as, documents, [_cached(f) for f in loaded.findings])
+
+
 def _parse(data: bytes, display: str, limits: Limits, keep_text: bool) -> LoadedFile:
     loaded = LoadedFile(display)
     if len(data) > limits.max_file_bytes:
@@ -728,7 +784,7 @@ def _parse(data: bytes, display: str, limits: Limits, keep_text: bool) -> Loaded
         return loaded
     assert text is not None
     loaded.text, loaded.readable = _kept_text(text, keep_text), True
-    builder = _Builder(display, limits)
+    builder = _Builder(display, limits, aliased="*" in text)
     index = 0
     try:
         for node in yaml.compose_all(text, Loader=_Loader):

@@ -1,21 +1,32 @@
 """Property-based tests: inputs vary, the invariants hold."""
 
+import dataclasses
 import datetime as dt
 import gc
 import pickle
 import string
 import sys
+from array import array
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coherence_rules import Settings, lint, vocab
+from coherence_rules import Settings, lint, load, vocab
 from coherence_rules.findings import finalise
-from coherence_rules.load import Document, Span, load_bytes, pack_spans
+from coherence_rules.load import POSITION_TYPE, Document, Span, _narrowed, load_bytes
 from coherence_rules.schema import MODELS
 from coherence_rules.validate import validate, validate_document
+
+
+def pack_spans(data, spans: dict[tuple, Span]) -> array:
+    """Positions as the loader packs them (in 16 bits where they fit), from each node's span by its
+    path (a node without one has none: merged in by `<<`)."""
+    packed = [dataclasses.astuple(spans[p]) if p in spans else (0, 0, 0, 0) for p in _paths(data)]
+    return _narrowed(array(POSITION_TYPE, [n for span in packed for n in span]))
+
 
 FIELD_NAMES = sorted({name for model in MODELS.values() for name in model.model_fields} | {"from", "to", "kind"})
 scalars = st.one_of(
@@ -149,6 +160,90 @@ def test_a_node_is_located_the_same_with_or_without_its_documents_values(data, d
         sent = pickle.loads(pickle.dumps(document))  # to or from a worker process: the outline's keys go as they are
         assert [sent.span(path) for path in asked] == before
     assert len(shapes) == 1
+
+
+YAML_WORDS = [
+    "",
+    "~",
+    "null",
+    "Yes",
+    "off",
+    "0x1F",
+    "0o17",
+    "1_000",
+    "-.5",
+    ".inf",
+    "1e3",
+    "+1",
+    "<<",
+    "=",
+    "2024-01-02",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.sampled_from(YAML_WORDS), st.text(max_size=12), st.from_regex(r"[-+.0-9:eExT_ ]{1,20}")))
+def test_every_node_gets_the_tag_pyyamls_safe_loader_gives_it(value):
+    ours, theirs = load._Loader(""), yaml.SafeLoader("")
+    for kind, implicit in [
+        (yaml.ScalarNode, (True, False)),
+        (yaml.ScalarNode, (False, True)),
+        (yaml.MappingNode, None),
+    ]:
+        assert ours.resolve(kind, value, implicit) == theirs.resolve(kind, value, implicit)
+    assert ours.resolve(yaml.SequenceNode, None, None) == theirs.resolve(yaml.SequenceNode, None, None)
+
+
+def _text_at(lines: list[str], span: Span) -> str:
+    """The document's text a span covers, its first line indented as it stands in the file."""
+    if span.line == span.end_line:
+        return " " * (span.column - 1) + lines[span.line - 1][span.column - 1 : span.end_column - 1]
+    inner = lines[span.line : span.end_line - 1]
+    return "\n".join(
+        [
+            " " * (span.column - 1) + lines[span.line - 1][span.column - 1 :],
+            *inner,
+            lines[span.end_line - 1][: span.end_column - 1],
+        ]
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(trees, st.sampled_from([False, True, None]), st.integers(0, 3))
+def test_every_node_is_located_at_the_text_that_writes_it(data, flow, blank_lines):
+    """The loader's position of each node (a list's item; a mapping's key and value) covers the text
+    that writes it, whatever the style: that text alone reads back as the node (as {key: value})."""
+    text = "\n" * blank_lines + yaml.safe_dump(data, default_flow_style=flow, sort_keys=False)
+    document = load_bytes(text.encode(), "x.yaml").documents[0]
+    lines = text.split("\n")
+    for path in _paths(data):
+        node = data
+        for part in path[:-1]:
+            node = node[part]
+        written = yaml.safe_load(_text_at(lines, document.span(path)))
+        assert written == ({path[-1]: node[path[-1]]} if path and isinstance(node, dict) else _at(data, path))
+
+
+def _at(data, path):
+    for part in path:
+        data = data[part]
+    return data
+
+
+def test_a_repeated_key_points_at_the_value_kept_and_a_merged_key_at_its_mapping():
+    text = "base: &b {x: 1, y: [2, 3]}\na: {x: 1, y: 2}\nc: 3\na:\n  x: 4\nn:\n  <<: *b\n  y: 5\n"
+    loaded = load_bytes(text.encode(), "x.yaml")
+    document = loaded.documents[0]
+    assert document.data == {"base": {"x": 1, "y": [2, 3]}, "a": {"x": 4}, "c": 3, "n": {"y": 5, "x": 1}}
+    assert [f.rule for f in loaded.findings] == ["E005"]
+    assert [(s.line, s.column) for s in map(document.span, [("a",), ("a", "x"), ("c",), ("n", "y")])] == [
+        (4, 1),
+        (5, 3),
+        (3, 1),
+        (8, 3),
+    ]
+    assert document.span(("n", "x")) == document.span(("n",)) == Span(6, 1, 9, 1)  # merged in: its mapping's
+    assert document.span(("base", "y", 1)) == Span(1, 24, 1, 25)
 
 
 @given(st.sampled_from(vocab.GROUPS.nodes), st.sampled_from(vocab.GROUPS.nodes))
