@@ -351,6 +351,9 @@ class _Owner:
     coordination_power: bool | str
 
 
+STATEMENT_TYPES = ("statement", "cover", "span", "indicator")  # the facts _statement_facts builds
+
+
 def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx: Context) -> list[Fact]:
     """One objective's or measure's facts: itself, its covers and spans, its indicators."""
     base = owner.base
@@ -392,7 +395,7 @@ def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx
         "group_count": len({_scope(g)["named_group"] for g in statement.groups}),
         "area_count": len(set(statement.areas)),
     }
-    facts: list[Fact] = [{"t": "statement", **fact}]
+    facts: list[Fact] = [{"t": "statement", **fact}] if ctx.wants("statement") else []
     scopes = {_scope(g)["named_group"]: _scope(g) for g in statement.groups}
     # The fan-outs, built only for rules that read them and could accept this statement's own fields.
     covers = ctx.wants("cover") and ctx.may_accept("cover", fact)
@@ -419,7 +422,7 @@ def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx
                 for group in (sorted(vocab.GROUPS.reach(named_group)) if spans else ())
                 for area in sorted(vocab.AREAS.reach(named_area))
             ]
-    for j, indicator in enumerate(indicators):
+    for j, indicator in enumerate(indicators if ctx.wants("indicator") else ()):
         target = _number(indicator.target)
         outturn = next((o.value for o in indicator.actual if o.year == indicator.year), None)
         gap: int | str = UNSTATED
@@ -487,43 +490,49 @@ def _policy_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
         "record_kind": "policy",
         "policy_type": policy.type,
     }
-    record_level = {k: v for k, v in base.items() if k not in ("record_kind", "policy_type")}
-    facts: list[Fact] = [
-        {
-            "t": "policy",
-            **record_level,
-            "yp": "",
-            "type": policy.type,
-            "lead": policy.lead_agency or UNSTATED,
-            "lead_path": "lead_agency",
-            "sector_count": len(set(policy.sectors)),
-            "coordination_count": len(set(policy.coordination)),
-        }
-    ]
-    facts += [
-        {
-            "t": "implements",
-            **ref,
-            **period,
-            "yp": f"implements.{i}",
-            "country": country,
-            "active": active,
-            "target": target,
-        }
-        for i, target in enumerate(policy.implements)
-    ]
-    facts += [
-        {
-            "t": "invocation",
-            **ref,
-            "yp": f"instruments.{i}",
-            "country": country,
-            "active": active,
-            "instrument": name,
-            "ratifiable": name in vocab.RATIFIABLE,
-        }
-        for i, name in enumerate(policy.instruments)
-    ]
+    facts: list[Fact] = []
+    if ctx.wants("policy"):
+        record_level = {k: v for k, v in base.items() if k not in ("record_kind", "policy_type")}
+        facts.append(
+            {
+                "t": "policy",
+                **record_level,
+                "yp": "",
+                "type": policy.type,
+                "lead": policy.lead_agency or UNSTATED,
+                "lead_path": "lead_agency",
+                "sector_count": len(set(policy.sectors)),
+                "coordination_count": len(set(policy.coordination)),
+            }
+        )
+    if ctx.wants("implements"):
+        facts += [
+            {
+                "t": "implements",
+                **ref,
+                **period,
+                "yp": f"implements.{i}",
+                "country": country,
+                "active": active,
+                "target": target,
+            }
+            for i, target in enumerate(policy.implements)
+        ]
+    if ctx.wants("invocation"):
+        facts += [
+            {
+                "t": "invocation",
+                **ref,
+                "yp": f"instruments.{i}",
+                "country": country,
+                "active": active,
+                "instrument": name,
+                "ratifiable": name in vocab.RATIFIABLE,
+            }
+            for i, name in enumerate(policy.instruments)
+        ]
+    if not ctx.wants(*STATEMENT_TYPES):
+        return facts
     owner = _Owner(policy, base, policy.lead_agency or "", policy.coordination, coordination_power)
     statements: list[tuple[str, int, Objective | Measure]] = [
         ("objectives", i, s) for i, s in enumerate(policy.objectives)
@@ -563,44 +572,54 @@ def _agreement_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     ref = {"ri": entry.index, "record": a.id, "yp": ""}
     codes = a.occupations.codes if a.occupations else []
     quota = a.quota.yearly if a.quota and a.quota.yearly is not None else UNSTATED
-    facts: list[Fact] = [
-        {
-            "t": "agreement",
-            **ref,
-            "agreement": a.agreement,
-            "recorded_by": a.recorded_by,
-            "type": a.type,
-            "binding": a.binding or UNSTATED,
-            "refund_by": _key(_refunding(a, ctx)),
-            "status": status or UNSTATED,
-            "active": active,
-            **_period(a),
-            "signed": _day(a.signed),
-            "signed_more_than_3_years_ago": bool(a.signed and a.signed < _years_before(ctx.as_of, 3)),
-            "parties": _key(members),
-            "party_count": len(members),
-            "pair": pair,
-            "groups": _key(a.groups) if "groups" in a.model_fields_set else UNSTATED,
-            "codes": _key(codes),
-            "code_count": len(set(codes)),
-            "classification": (a.occupations.classification or UNSTATED) if a.occupations else UNSTATED,
-            "quota": quota,
-            "quota_kind": a.quota.kind if a.quota else UNSTATED,
-            "branches": _key(branches) if ss and "branches" in ss.model_fields_set else UNSTATED,
-            "totalisation": _tri(ss.totalisation) if ss else UNSTATED,
-            "export_of_benefits": _tri(ss.export_of_benefits) if ss else UNSTATED,
-            "fees_paid_by": a.recruitment.fees_paid_by if a.recruitment else UNSTATED,
-            "data_classification": (a.data_exchange.classification or UNSTATED) if a.data_exchange else UNSTATED,
-            "data_fields": _key(a.data_exchange.fields)
-            if a.data_exchange and "fields" in a.data_exchange.model_fields_set
-            else UNSTATED,
-        }
-    ]
-    facts += [
-        {"t": "party", **ref, "yp": "parties", "agreement": a.agreement, "party": party, "party_count": len(members)}
-        for party in members
-    ]
-    if branches:
+    facts: list[Fact] = []
+    if ctx.wants("agreement"):
+        facts.append(
+            {
+                "t": "agreement",
+                **ref,
+                "agreement": a.agreement,
+                "recorded_by": a.recorded_by,
+                "type": a.type,
+                "binding": a.binding or UNSTATED,
+                "refund_by": _key(_refunding(a, ctx)),
+                "status": status or UNSTATED,
+                "active": active,
+                **_period(a),
+                "signed": _day(a.signed),
+                "signed_more_than_3_years_ago": bool(a.signed and a.signed < _years_before(ctx.as_of, 3)),
+                "parties": _key(members),
+                "party_count": len(members),
+                "pair": pair,
+                "groups": _key(a.groups) if "groups" in a.model_fields_set else UNSTATED,
+                "codes": _key(codes),
+                "code_count": len(set(codes)),
+                "classification": (a.occupations.classification or UNSTATED) if a.occupations else UNSTATED,
+                "quota": quota,
+                "quota_kind": a.quota.kind if a.quota else UNSTATED,
+                "branches": _key(branches) if ss and "branches" in ss.model_fields_set else UNSTATED,
+                "totalisation": _tri(ss.totalisation) if ss else UNSTATED,
+                "export_of_benefits": _tri(ss.export_of_benefits) if ss else UNSTATED,
+                "fees_paid_by": a.recruitment.fees_paid_by if a.recruitment else UNSTATED,
+                "data_classification": (a.data_exchange.classification or UNSTATED) if a.data_exchange else UNSTATED,
+                "data_fields": _key(a.data_exchange.fields)
+                if a.data_exchange and "fields" in a.data_exchange.model_fields_set
+                else UNSTATED,
+            }
+        )
+    if ctx.wants("party"):
+        facts += [
+            {
+                "t": "party",
+                **ref,
+                "yp": "parties",
+                "agreement": a.agreement,
+                "party": party,
+                "party_count": len(members),
+            }
+            for party in members
+        ]
+    if branches and ctx.wants("coverage"):
         rules = {"social_security": (_tri(ss.totalisation), _tri(ss.export_of_benefits)) if ss else ("", "")}
         rules.update({b: (_tri(t), _tri(e)) for b, (t, e) in branches.items()})
         facts += [
@@ -663,10 +682,8 @@ def _agreement_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
                     for origin, destination in directions
                 ]
     recognised = a.skills_recognition.occupations if a.skills_recognition else []
-    for role, yp, listed in (
-        ("admits", "occupations.codes", codes),
-        ("recognises", "skills_recognition.occupations", recognised),
-    ):
+    listings = (("admits", "occupations.codes", codes), ("recognises", "skills_recognition.occupations", recognised))
+    for role, yp, listed in listings if ctx.wants("occupation") else ():
         facts += [
             {
                 "t": "occupation",
@@ -682,6 +699,8 @@ def _agreement_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
             }
             for i, code in enumerate(listed)
         ]
+    if not ctx.wants(*STATEMENT_TYPES):
+        return facts
     # The agreement's objectives, as the recording party reads them: statements of that party.
     country = parties.home_country(a.recorded_by)
     level = "bilateral" if len(members) == 2 else "international"

@@ -471,6 +471,33 @@ def test_every_fact_carries_exactly_the_fields_of_its_type():
     assert seen == set(ENGINE_FIELDS)  # the sample corpus exercises every fact type
 
 
+@pytest.mark.parametrize("scope", ["country", "pair"])
+def test_a_pack_is_built_only_the_facts_of_the_types_its_rules_read(scope):
+    """facts.py builds a pack only facts of the types its patterns read (the pair pack reads 3 of the
+    21 types), and of those, the same facts a build of every type gives once prepared."""
+    import dataclasses
+
+    from coherence_rules import pipeline
+    from coherence_rules.api import discover, display_path
+    from coherence_rules.facts import context, record_facts
+    from coherence_rules.load import load_file
+    from coherence_rules.settings import Settings, default_corpus
+    from coherence_rules.validate import validate
+
+    repo = Path(__file__).resolve().parents[1]
+    corpus = validate([load_file(p, display_path(p, repo)) for p in discover(default_corpus(repo)).files])
+    pack = engine.register(
+        [r for r in pipeline.compiled(pipeline.load_rules(Settings(cwd=repo))[0]) if r.scope == scope]
+    )
+    every = context(corpus, dt.date(2026, 11, 23))
+    packs = dataclasses.replace(every, wanted=pack.fact_types, may_accept=pack.may_accept)
+    for entry in corpus.records:
+        built = record_facts(entry, packs)
+        assert {f["t"] for f in built} <= pack.fact_types, entry.id
+        prepared = [p for p in map(pack.prepare, built) if p is not None]
+        assert prepared == [p for p in map(pack.prepare, record_facts(entry, every)) if p is not None], entry.id
+
+
 def _silo_corpus(rng: random.Random) -> str:
     """Policies of one country with random leads and coordination lists (often none), overlapping."""
     bodies, leads = ["XAA-C1", "XAA-C2", "XAA-C3"], ["XAA-L1", "XAA-L2", "XAA-L3"]
