@@ -11,14 +11,11 @@ that place; the file's other documents, and every other file, are still read.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
 import re
 import sys
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -28,7 +25,6 @@ import yaml
 from . import resident, workers
 from .corpus_errors import corpus_error
 from .corpus_index import CachedFinding, CorpusIndex, FileEntry
-from .errors import WorkerError
 from .findings import Finding, Location, format_path
 from .settings import DEFAULT_LIMITS, Limits
 
@@ -681,31 +677,30 @@ def _parse_all(
     progress: Callable[[str], None],
 ) -> Iterator[tuple[LoadedFile, bytes | None]]:
     """The files' bytes parsed, in order (`displays`: their paths), each with its entry for the index
-    (_parsed). libyaml holds the GIL: many files are parsed in forked worker processes (the parent's
-    index connection is never used there: a worker only parses); each file's bytes are let go once
-    it is parsed."""
-    every, keep = itertools.repeat(limits), itertools.repeat(texts)
-    parallel = jobs > 1 and len(displays) >= PARSE_IN_WORKERS_FROM and workers.can_fork()
-    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) if parallel else None
-    try:  # a worker may die while the work is handed out, or before its result comes back
-        parsed: Iterable[tuple[LoadedFile, bytes | None]] = (
-            pool.map(
-                _parsed, data, displays, stored_as, every, keep, chunksize=max(1, min(64, len(displays) // (8 * jobs)))
-            )
-            if pool is not None
-            else map(_parsed, data, displays, stored_as, every, keep)
-        )
-        for number, file in enumerate(parsed, 1):
-            if number % 200 == 0:
-                progress(f"reading files: {number}/{len(displays)}")
-            yield file
-    except BrokenProcessPool:
-        raise WorkerError(
-            "a worker process died while parsing files (killed, or out of memory?); rerun with --jobs 1"
-        ) from None
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+    (_parsed). libyaml holds the GIL: many files are parsed in forked worker processes, a few chunks
+    of files ahead of the caller (the parent's index connection is never used there: a worker only
+    parses). A worker that ran further ahead would hold its files' values twice in the parent, which
+    takes them as it validates: parsing now outruns validation."""
+    files = zip(data, displays, stored_as, strict=True)
+    parsed: Iterable[tuple[LoadedFile, bytes | None]]
+    if jobs > 1 and len(displays) >= PARSE_IN_WORKERS_FROM and workers.can_fork():
+        size = max(1, min(64, len(displays) // (8 * jobs)))
+        chunks = ((chunk, limits, texts) for chunk in iter(lambda: list(itertools.islice(files, size)), []))
+        parsed = itertools.chain.from_iterable(workers.in_order(_parsed_chunk, chunks, jobs, "parsing files"))
+    else:
+        parsed = (_parsed(*file, limits, texts) for file in files)
+    for number, file in enumerate(parsed, 1):
+        if number % 200 == 0:
+            progress(f"reading files: {number}/{len(displays)}")
+        yield file
+
+
+def _parsed_chunk(
+    task: tuple[list[tuple[bytes, str, tuple[str, str] | None]], Limits, bool],
+) -> list[tuple[LoadedFile, bytes | None]]:
+    """In a worker process: a chunk of files (bytes, display path, where the index keeps it) parsed."""
+    files, limits, texts = task
+    return [_parsed(*file, limits, texts) for file in files]
 
 
 def _indexed(

@@ -37,7 +37,11 @@ def can_fork() -> bool:
 
 
 def in_order(
-    work: Callable[[A], R], tasks: Iterable[A | Done[R]], jobs: int, failing: str, initializer: Callable[[], None]
+    work: Callable[[A], R],
+    tasks: Iterable[A | Done[R]],
+    jobs: int,
+    failing: str,
+    initializer: Callable[[], None] | None = None,
 ) -> Iterator[R]:
     """work(task) for each task in `jobs` forked processes (each started by `initializer`), or a
     Done task's result, in the order of the tasks. `work` must be a module-level function (it is

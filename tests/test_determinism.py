@@ -14,7 +14,7 @@ import pytest
 from conftest import AS_OF, LAW, STRATEGY, index_rows
 
 import coherence_rules
-from coherence_rules import evaluate, facts, load, shard_facts
+from coherence_rules import evaluate, facts, load, shard_facts, workers
 from coherence_rules.atomic import write_atomic
 from coherence_rules.settings import Settings
 
@@ -91,12 +91,12 @@ def test_files_parsed_in_worker_processes_are_the_files_parsed_in_one(monkeypatc
     sources += [("bad.yaml", b"a: [1\n"), ("binary.yaml", b"a: 1\x00"), ("twice.yaml", b"a: 1\na: 2\n")]
     pools = []
 
-    class CountedPool(load.ProcessPoolExecutor):
+    class CountedPool(workers.ProcessPoolExecutor):
         def __init__(self, *args, **kwargs):
             pools.append(self)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(load, "ProcessPoolExecutor", CountedPool)
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", CountedPool)
     monkeypatch.setattr(load, "PARSE_IN_WORKERS_FROM", 2)
     in_one = list(load.load_each(list(sources), jobs=1))  # a copy: loading empties the list
     assert pools == []
