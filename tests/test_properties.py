@@ -217,11 +217,9 @@ def test_every_node_is_located_at_the_text_that_writes_it(data, flow, blank_line
     document = load_bytes(text.encode(), "x.yaml").documents[0]
     lines = text.split("\n")
     for path in _paths(data):
-        node = data
-        for part in path[:-1]:
-            node = node[part]
+        parent = _at(data, path[:-1])
         written = yaml.safe_load(_text_at(lines, document.span(path)))
-        assert written == ({path[-1]: node[path[-1]]} if path and isinstance(node, dict) else _at(data, path))
+        assert written == ({path[-1]: parent[path[-1]]} if path and isinstance(parent, dict) else _at(data, path))
 
 
 def _at(data, path):
