@@ -96,7 +96,7 @@ class _StoredDocument(_Strict):
     index: int = Field(ge=0)
     data: Any
     dates: list[_DateAt]  # where the data holds dates, which JSON turns into strings
-    positions: str  # base64 of the packed positions (load.pack_spans)
+    positions: str  # base64 of the packed positions (load._Builder)
 
 
 class _FileEntry(_Strict):

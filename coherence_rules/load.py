@@ -138,8 +138,8 @@ def _key_number(key: Any) -> int:
 
 
 class Outline(NamedTuple):
-    """The tree of a document's data without its values, in `_node_paths`' pre-order: what finding a
-    node's packed position needs, at a fifth of the memory of the data's dicts and lists."""
+    """The tree of a document's data without its values, in the pre-order of its positions: what
+    finding a node's packed position needs, at a fifth of the memory of the data's dicts and lists."""
 
     keys: array  # each node's key in its parent mapping, by its number in _KEYS (ITEM: a list's item, the root)
     sizes: array  # each node's subtree size: itself and its descendants
@@ -270,7 +270,7 @@ class Document(Kept):
     path: str
     index: int
     data: Any  # its values; None once a run has let go of them (let_go)
-    positions: array = field(repr=False)  # pack_spans(data, its spans)
+    positions: array = field(repr=False)  # its nodes', in pre-order (_Builder)
     shape: Outline | None = field(default=None, repr=False, compare=False)  # its outline, once asked for
     base: int = field(default=0, repr=False)  # added to every line of `positions` but 0 (_in_bytes)
 
@@ -292,7 +292,7 @@ class Document(Kept):
 
     def span(self, yaml_path: YamlPath) -> Span:
         """The span of a path, or of its nearest ancestor that has one (a node's place among the packed
-        positions is its pre-order number: pack_spans)."""
+        positions is its pre-order number: _Builder)."""
         packed = self.positions
         placed = [n for n in self.outline().node(yaml_path) if 4 * n < len(packed) and packed[4 * n]]
         found = placed[-1] if placed else 0
