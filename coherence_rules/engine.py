@@ -29,7 +29,7 @@ import json
 import math
 import operator
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
 import durable_rules_engine
@@ -278,6 +278,7 @@ class Pack:
         # Per fact type, each read in one call (millions of facts): what its patterns' constant tests
         # decide on (relevance is decided once per such key), and the fields the engine gets.
         self._tested = {t: _relevance_key([test for ts in lists for test in ts]) for t, lists in self._accepts.items()}
+        self._tested_fields = {t: {test.field for ts in lists for test in ts} for t, lists in self._accepts.items()}
         self._layout = {t: _projection(("t", *sorted(f))) for t, f in fields.items()}
         # The engine itself is sent only the fields patterns test or join on: checks, messages and
         # reports read the run's own facts, found by the matched facts' ids (less JSON in and out of
@@ -343,10 +344,36 @@ class Pack:
         """The fact types some pattern reads: facts.py builds no others for this pack."""
         return frozenset(self._accepts)
 
-    def may_accept(self, kind: str, fact: Fact) -> bool:
-        """Whether some pattern's constant tests on the fields the fact has accept it (a statement's
-        own fields, before its per-node cover and span facts are built)."""
-        return any(all(t.accepts(fact) for t in tests if t.field in fact) for tests in self._accepts.get(kind, ()))
+    def fan_out(self, kind: str, fact: Fact, varying: tuple[str, ...], rows: Iterable[tuple]) -> list[Fact]:
+        """`fact` as a fact of type `kind` once per row of values of the `varying` fields, each as
+        `prepare` gives it (a statement's cover and span facts, an agreement's admissions: most facts
+        of a dense corpus). The fields the rules read are gathered once, not once per row, and
+        relevance is decided once per class of the rows' tested values: once for all when no test
+        reads a varying field (the spans, which then most often stop at their first row)."""
+        if kind not in self._layout:
+            return []
+        names, _ = self._layout[kind]
+        slots = [(names.index(name), n) for n, name in enumerate(varying) if name in names]
+        tested = [n for n, name in enumerate(varying) if name in self._tested_fields[kind]]
+        verdict_of = operator.itemgetter(*tested) if tested else lambda row: ()
+        values = [kind if name == "t" else None if name in varying else fact[name] for name in names]
+        verdicts: dict = {}
+        made = []
+        for row in rows:
+            verdict = verdicts.get(verdict_of(row))
+            if verdict is False:
+                continue
+            for slot, n in slots:
+                values[slot] = row[n]
+            prepared = dict(zip(names, values, strict=True))
+            if verdict is None:
+                verdict = verdicts[verdict_of(row)] = self.relevant(prepared)
+                if not verdict and not tested:
+                    break  # no row can differ
+                if not verdict:
+                    continue
+            made.append(prepared)
+        return made
 
     def relevant(self, fact: Fact) -> bool:
         """Whether some pattern's constant tests accept the fact (decided once per class of values)."""

@@ -5,7 +5,9 @@ catalogue (catalogue.py), computed here once, plus its record's index in the cor
 YAML path inside the record it comes from (`yp`). Tree overlap becomes equality: a statement is
 also emitted once per group x area node at or below the nodes it names (`cover`; `own` marks the
 named pair itself) and once per node pair at, above or below them (`span`), so that one
-statement's named nodes meet another's span exactly once per overlapping pair.
+statement's named nodes meet another's span exactly once per overlapping pair. Built for a rule pack
+(Context.shape), a fact has only the fields the pack reads, one no rule of it can use is dropped,
+and the fan-outs (most of a dense corpus's facts) are built in that form straight away.
 
 Facts describe the corpus as it stands on the reference date (`--as-of`): a record's dated history
 gives its status that day, and a record superseded or repealed by one in force that day is no
@@ -16,9 +18,9 @@ join over a missing field), and values are str/int/bool so the engine's comparis
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from . import parties, resident, vocab
 from .catalogue import UNSTATED, ends_meet
@@ -39,6 +41,36 @@ from .schema import (
 from .validate import Corpus, RecordEntry
 
 Fact = dict
+
+
+class Shape(Protocol):
+    """What the facts are built for: which types, and each fact as the rules hold it (engine.Pack)."""
+
+    @property
+    def fact_types(self) -> frozenset[str] | None:
+        """The types some rule reads (None: all): no others are built."""
+
+    def prepare(self, fact: Fact) -> Fact | None:
+        """The fact as the rules hold it; None when no rule can use it."""
+
+    def fan_out(self, kind: str, fact: Fact, varying: tuple[str, ...], rows: Iterable[tuple]) -> list[Fact]:
+        """`fact` as a fact of type `kind` once per row of values of the `varying` fields, each as
+        `prepare` would give it."""
+
+
+class _Whole:
+    """Every fact of every type, with all its fields."""
+
+    fact_types = None
+
+    def prepare(self, fact: Fact) -> Fact:
+        return fact
+
+    def fan_out(self, kind: str, fact: Fact, varying: tuple[str, ...], rows: Iterable[tuple]) -> list[Fact]:
+        return [{"t": kind, **fact, **dict(zip(varying, row, strict=True))} for row in rows]
+
+
+WHOLE = _Whole()
 
 
 # --- the corpus on the reference date ---------------------------------------------------------
@@ -62,13 +94,15 @@ class Context:
     # Each institution's `parent` and `decision_power`, by id: all facts read of agencies and bodies
     # that a record names (context_reads).
     authority: dict[str, tuple[str | None, bool | None]]
-    wanted: frozenset[str] | None = None  # the fact types some rule reads (None: all); others are not built
-    # Whether some rule could accept a fact of this type that has these fields (tests on the fields
-    # it lacks pass): a statement's per-node fan-out is built only when its own fields could match.
-    may_accept: Callable[[str, Fact], bool] = lambda kind, fact: True
+    shape: Shape = WHOLE  # what the facts are built for: a rule pack's (engine.Pack), or every fact whole
 
     def wants(self, *kinds: str) -> bool:
-        return self.wanted is None or any(kind in self.wanted for kind in kinds)
+        wanted = self.shape.fact_types
+        return wanted is None or any(kind in wanted for kind in kinds)
+
+    def shaped(self, facts: list[Fact]) -> list[Fact]:
+        """The facts as the shape holds them: without those no rule can use."""
+        return [p for p in map(self.shape.prepare, facts) if p is not None]
 
 
 IN_EFFECT = frozenset({"adopted", "in_force"})  # a successor takes over only once adopted or in force
@@ -395,40 +429,31 @@ def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx
         "group_count": len({_scope(g)["named_group"] for g in statement.groups}),
         "area_count": len(set(statement.areas)),
     }
-    facts: list[Fact] = [{"t": "statement", **fact}] if ctx.wants("statement") else []
+    facts: list[Fact] = ctx.shaped([{"t": "statement", **fact}]) if ctx.wants("statement") else []
     scopes = {_scope(g)["named_group"]: _scope(g) for g in statement.groups}
-    # The fan-outs, built only for rules that read them and could accept this statement's own fields.
-    covers = ctx.wants("cover") and ctx.may_accept("cover", fact)
-    spans = ctx.wants("span") and ctx.may_accept("span", fact)
-    for named_group, scope in sorted(scopes.items()) if covers or spans else ():
+    shape = ctx.shape
+    for named_group, scope in sorted(scopes.items()) if ctx.wants("cover", "span") else ():
         for named_area in sorted(set(statement.areas)):
-            named = {**scope, "named_area": named_area}
-            facts += [
-                {
-                    "t": "cover",
-                    **fact,
-                    "group": group,
-                    "area": area,
-                    **named,
-                    "own": group == named_group and area == named_area,
-                }
-                for group in (sorted(vocab.GROUPS.below(named_group)) if covers else ())
-                for area in sorted(vocab.AREAS.below(named_area))
-            ]
+            named = {**fact, **scope, "named_area": named_area}
+            groups, areas = vocab.GROUPS, vocab.AREAS
+            covered = (
+                (group, area, group == named_group and area == named_area)
+                for group in sorted(groups.below(named_group))
+                for area in sorted(areas.below(named_area))
+            )
+            facts += shape.fan_out("cover", named, ("group", "area", "own"), covered)
             # Another statement's named nodes overlap this one's exactly when they are in its span:
             # pairing one's own cover fact with the other's span gives one match per pair.
-            facts += [
-                {"t": "span", **fact, "group": group, "area": area, **named}
-                for group in (sorted(vocab.GROUPS.reach(named_group)) if spans else ())
-                for area in sorted(vocab.AREAS.reach(named_area))
-            ]
+            spanned = ((g, a) for g in sorted(groups.reach(named_group)) for a in sorted(areas.reach(named_area)))
+            facts += shape.fan_out("span", named, ("group", "area"), spanned)
+    indicator_facts: list[Fact] = []
     for j, indicator in enumerate(indicators if ctx.wants("indicator") else ()):
         target = _number(indicator.target)
         outturn = next((o.value for o in indicator.actual if o.year == indicator.year), None)
         gap: int | str = UNSTATED
         if outturn is not None and indicator.target:
             gap = round(100 * (outturn - indicator.target) / indicator.target)
-        facts.append(
+        indicator_facts.append(
             {
                 "t": "indicator",
                 "ri": base["ri"],
@@ -456,7 +481,7 @@ def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx
                 "end_year": _year(base["end"]),
             }
         )
-    return facts
+    return facts + ctx.shaped(indicator_facts)
 
 
 # --- records ---------------------------------------------------------------------------------
@@ -531,6 +556,7 @@ def _policy_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
             }
             for i, name in enumerate(policy.instruments)
         ]
+    facts = ctx.shaped(facts)
     if not ctx.wants(*STATEMENT_TYPES):
         return facts
     owner = _Owner(policy, base, policy.lead_agency or "", policy.coordination, coordination_power)
@@ -654,51 +680,44 @@ def _agreement_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
         "quota": quota,
     }
     views = [(v, nodes) for v, nodes in (("admission", admitted), ("admission_span", spanned)) if ctx.wants(v)]
+    facts = ctx.shaped(facts)
     for party in members:
-        for other in (p for p in members if p != party):
+        for other in (p for p in members if p != party) if views else ():
+            ends = (corridor_end(party, ctx.as_of), corridor_end(other, ctx.as_of))
+            # An agreement that states the direction of its flow admits only that way round.
+            directions = [
+                (o, d)
+                for o, d in (ends, ends[::-1])
+                if a.corridor is None
+                or (
+                    ends_meet(o, corridor_end(a.corridor.origin, ctx.as_of))
+                    and ends_meet(d, corridor_end(a.corridor.destination, ctx.as_of))
+                )
+            ]
+            between = {**common, "party": parties.home_country(party) or party, "other": other}
             for view, nodes in views:
-                ends = (corridor_end(party, ctx.as_of), corridor_end(other, ctx.as_of))
-                # An agreement that states the direction of its flow admits only that way round.
-                directions = [
-                    (o, d)
-                    for o, d in (ends, ends[::-1])
-                    if a.corridor is None
-                    or (
-                        ends_meet(o, corridor_end(a.corridor.origin, ctx.as_of))
-                        and ends_meet(d, corridor_end(a.corridor.destination, ctx.as_of))
-                    )
-                ]
-                facts += [
-                    {
-                        "t": view,
-                        **common,
-                        "party": parties.home_country(party) or party,
-                        "other": other,
-                        "origin": origin,
-                        "destination": destination,
-                        "group": group,
-                    }
-                    for group in nodes
-                    for origin, destination in directions
-                ]
+                rows = ((origin, destination, group) for group in nodes for origin, destination in directions)
+                facts += ctx.shape.fan_out(view, between, ("origin", "destination", "group"), rows)
     recognised = a.skills_recognition.occupations if a.skills_recognition else []
     listings = (("admits", "occupations.codes", codes), ("recognises", "skills_recognition.occupations", recognised))
     for role, yp, listed in listings if ctx.wants("occupation") else ():
-        facts += [
-            {
-                "t": "occupation",
-                **ref,
-                "yp": f"{yp}.{i}",
-                "agreement": a.agreement,
-                "pair": pair,
-                "code": code,
-                "code_count": len(set(listed)),
-                "role": role,
-                "type": a.type,
-                "active": active,
-            }
-            for i, code in enumerate(listed)
-        ]
+        facts += ctx.shaped(
+            [
+                {
+                    "t": "occupation",
+                    **ref,
+                    "yp": f"{yp}.{i}",
+                    "agreement": a.agreement,
+                    "pair": pair,
+                    "code": code,
+                    "code_count": len(set(listed)),
+                    "role": role,
+                    "type": a.type,
+                    "active": active,
+                }
+                for i, code in enumerate(listed)
+            ]
+        )
     if not ctx.wants(*STATEMENT_TYPES):
         return facts
     # The agreement's objectives, as the recording party reads them: statements of that party.
@@ -749,7 +768,7 @@ def _institution_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     ]
     # A mandate over a node reaches its ancestors and descendants: no false "outside mandate".
     reach = sorted(set().union(*(vocab.AREAS.reach(area) for area in inst.mandate)))
-    return facts + [{"t": "mandate_area", **ref, "yp": "mandate", "area": area} for area in reach]
+    return ctx.shaped(facts + [{"t": "mandate_area", **ref, "yp": "mandate", "area": area} for area in reach])
 
 
 def _commitments_facts(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
@@ -856,10 +875,11 @@ def record_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     if isinstance(model, (Policy, Agreement)) and ctx.standing[entry.index].status is None:
         return []
     facts: list[Fact] = []
+    lifecycle = ctx.shaped(_lifecycle_fact(entry, ctx))
     if isinstance(model, Institution) and not ctx.wants("institution", "mandate_area"):
-        return _lifecycle_fact(entry, ctx)
+        return lifecycle
     if isinstance(model, Commitments) and not ctx.wants("commitments", "ratification", "ratified_branch"):
-        return _lifecycle_fact(entry, ctx)
+        return lifecycle
     if isinstance(model, Policy):
         facts = _policy_facts(entry, ctx)
     elif isinstance(model, Agreement):
@@ -867,8 +887,8 @@ def record_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     elif isinstance(model, Institution):
         facts = _institution_facts(entry, ctx)
     elif isinstance(model, Commitments):
-        facts = _commitments_facts(entry, ctx.as_of)
-    return facts + _lifecycle_fact(entry, ctx)
+        facts = ctx.shaped(_commitments_facts(entry, ctx.as_of))
+    return facts + lifecycle
 
 
 def shard_level_facts(shard, ctx: Context) -> list[Fact]:
@@ -892,4 +912,4 @@ def shard_level_facts(shard, ctx: Context) -> list[Fact]:
             for y in sorted(lists)
             if not lists[x] & lists[y] and (x != y or not lists[x])
         ]
-    return made
+    return ctx.shaped(made)

@@ -144,7 +144,7 @@ class ShardFacts:
     ):
         self.pack, self.match_limit, self.priming = pack, match_limit, priming
         self.index: CorpusIndex | Recorder | None = index
-        self.ctx = dataclasses.replace(ctx, wanted=pack.fact_types, may_accept=pack.may_accept)
+        self.ctx = dataclasses.replace(ctx, shape=pack)
         # The same table in every run: a server keeps what this pack makes of it while it is.
         self.shared, self._shared_digests = resident.unless_changed(
             ("shared facts", pack.name), shared, lambda: _prepared(pack, shared)
@@ -235,7 +235,7 @@ class ShardFacts:
         if kept is not None:
             facts = [self.pack.expand(values) for values in kept if read is None or values[0] in read]
         else:
-            facts = [p for p in map(self.pack.prepare, record_facts(entry, self.ctx)) if p is not None]
+            facts = record_facts(entry, self.ctx)
             kept_here, kept_on_document = self._left[entry.index] > 1, bool(memo) and entry.document.keeps
             if facts and (kept_here or kept_on_document):
                 compact = [self.pack.compact(fact) for fact in facts]
@@ -257,7 +257,7 @@ class ShardFacts:
             self._facts(entry, 0)
 
     def _of_shard(self, shard: Shard) -> list[Fact]:
-        return [p for p in map(self.pack.prepare, shard_level_facts(shard, self.ctx)) if p is not None]
+        return shard_level_facts(shard, self.ctx)
 
     def plan(self, shard: Shard) -> ShardRun:
         """The shard's run: its matches from the index, else its facts for the engine. A record that
