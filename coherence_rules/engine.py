@@ -23,6 +23,7 @@ action which they are), so the caller reads them as it gave them and can keep ma
 from __future__ import annotations
 
 import collections
+import functools
 import hashlib
 import itertools
 import json
@@ -339,9 +340,10 @@ class Pack:
         )
         self.name = f"coherence-{digest.hexdigest()[:16]}"
 
-    @property
+    @functools.cached_property
     def fact_types(self) -> frozenset[str]:
-        """The fact types some pattern reads: facts.py builds no others for this pack."""
+        """The fact types some pattern reads: facts.py builds no others for this pack (and asks
+        which these are once per fact it might build)."""
         return frozenset(self._accepts)
 
     def fan_out(self, kind: str, fact: Fact, varying: tuple[str, ...], rows: Iterable[tuple]) -> list[Fact]:

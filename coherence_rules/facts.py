@@ -400,6 +400,7 @@ def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx
         responsible, own_lead, indicators = statement.responsible, None, []
     word = stance or effect
     key = f"{owner.record.id}#{statement.id}"
+    scopes = {scope["named_group"]: scope for scope in map(_scope, statement.groups)}
     lead = own_lead or owner.lead or UNSTATED
     fact = {
         **base,
@@ -426,11 +427,10 @@ def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx
         "coordination": _key(owner.coordination),
         "coordination_count": len(set(owner.coordination)),
         "indicator_count": len(indicators),
-        "group_count": len({_scope(g)["named_group"] for g in statement.groups}),
+        "group_count": len(scopes),
         "area_count": len(set(statement.areas)),
     }
     facts: list[Fact] = ctx.shaped([{"t": "statement", **fact}]) if ctx.wants("statement") else []
-    scopes = {_scope(g)["named_group"]: _scope(g) for g in statement.groups}
     shape = ctx.shape
     for named_group, scope in sorted(scopes.items()) if ctx.wants("cover", "span") else ():
         for named_area in sorted(set(statement.areas)):
