@@ -127,6 +127,14 @@ def _projection(names: tuple[str, ...]) -> tuple[tuple[str, ...], Callable[[Fact
     return names, values if len(names) > 1 else lambda fact: (values(fact),)
 
 
+def _row_getter(places: list[int]) -> Callable[[tuple], tuple]:
+    """These items of a row, as a tuple."""
+    if not places:
+        return lambda row: ()
+    get = operator.itemgetter(*places)
+    return get if len(places) > 1 else lambda row: (get(row),)
+
+
 _UNNAMED = object()  # stands for every value no eq/ne/in test names
 
 
@@ -280,6 +288,8 @@ class Pack:
         # decide on (relevance is decided once per such key), and the fields the engine gets.
         self._tested = {t: _relevance_key([test for ts in lists for test in ts]) for t, lists in self._accepts.items()}
         self._tested_fields = {t: {test.field for ts in lists for test in ts} for t, lists in self._accepts.items()}
+        self._fan_outs: dict[tuple[str, tuple[str, ...]], tuple | None] = {}  # fan_out's plans
+        self._fixed_verdicts: dict[tuple, bool] = {}
         self._layout = {t: _projection(("t", *sorted(f))) for t, f in fields.items()}
         # The engine itself is sent only the fields patterns test or join on: checks, messages and
         # reports read the run's own facts, found by the matched facts' ids (less JSON in and out of
@@ -349,33 +359,59 @@ class Pack:
     def fan_out(self, kind: str, fact: Fact, varying: tuple[str, ...], rows: Iterable[tuple]) -> list[Fact]:
         """`fact` as a fact of type `kind` once per row of values of the `varying` fields, each as
         `prepare` gives it (a statement's cover and span facts, an agreement's admissions: most facts
-        of a dense corpus). The fields the rules read are gathered once, not once per row, and
-        relevance is decided once per class of the rows' tested values: once for all when no test
-        reads a varying field (the spans, which then most often stop at their first row)."""
-        if kind not in self._layout:
+        of a dense corpus). None is built when the tests on the fields the fact has already rule it
+        out (decided once per class of their values). The fields the rules read are gathered once,
+        not once per row; rows that differ only in fields no rule reads give one fact (equal facts
+        give equal matches, and findings are de-duplicated); relevance is decided once per class of
+        the rows' tested values, once for all when no test reads a varying field."""
+        plan = self._fan_outs[kind, varying] if (kind, varying) in self._fan_outs else self._fan_out_plan(kind, varying)
+        if plan is None:
             return []
-        names, _ = self._layout[kind]
-        slots = [(names.index(name), n) for n, name in enumerate(varying) if name in names]
-        tested = [n for n, name in enumerate(varying) if name in self._tested_fields[kind]]
-        verdict_of = operator.itemgetter(*tested) if tested else lambda row: ()
+        names, slots, read_of, verdict_of, fixed_class = plan
+        if not self._fixed_accepted(kind, varying, fixed_class(fact), fact):
+            return []
         values = [kind if name == "t" else None if name in varying else fact[name] for name in names]
         verdicts: dict = {}
+        seen: set = set()
         made = []
         for row in rows:
             verdict = verdicts.get(verdict_of(row))
-            if verdict is False:
+            if verdict is False or read_of(row) in seen:
                 continue
+            seen.add(read_of(row))
             for slot, n in slots:
                 values[slot] = row[n]
             prepared = dict(zip(names, values, strict=True))
             if verdict is None:
                 verdict = verdicts[verdict_of(row)] = self.relevant(prepared)
-                if not verdict and not tested:
-                    break  # no row can differ
                 if not verdict:
                     continue
             made.append(prepared)
         return made
+
+    def _fan_out_plan(self, kind: str, varying: tuple[str, ...]) -> tuple | None:
+        """How fan_out builds facts of this type from rows of these fields (None: the rules read no
+        such facts): the type's fields, where each varying one goes, what of a row is read, what of a
+        row its tests read, and the class of a fact's values for the tests on the other fields."""
+        plan = None
+        if kind in self._layout and kind in self._accepts:
+            names = self._layout[kind][0]
+            slots = [(names.index(name), n) for n, name in enumerate(varying) if name in names]
+            read = [n for _, n in slots]
+            tested = [n for n, name in enumerate(varying) if name in self._tested_fields[kind]]
+            fixed = [test for tests in self._accepts[kind] for test in tests if test.field not in varying]
+            plan = (names, slots, _row_getter(read), _row_getter(tested), _relevance_key(fixed))
+        self._fan_outs[kind, varying] = plan
+        return plan
+
+    def _fixed_accepted(self, kind: str, varying: tuple[str, ...], fixed_class: tuple, fact: Fact) -> bool:
+        """Whether some pattern's tests on the fields other than the varying ones accept the fact."""
+        key = (kind, varying, fixed_class)
+        if key not in self._fixed_verdicts:
+            self._fixed_verdicts[key] = any(
+                all(test.accepts(fact) for test in tests if test.field not in varying) for tests in self._accepts[kind]
+            )
+        return self._fixed_verdicts[key]
 
     def relevant(self, fact: Fact) -> bool:
         """Whether some pattern's constant tests accept the fact (decided once per class of values)."""

@@ -495,8 +495,12 @@ def test_a_pack_is_built_only_the_facts_of_the_types_its_rules_read(scope):
         built = record_facts(entry, packs)
         assert {f["t"] for f in built} <= pack.fact_types, entry.id
         prepared = [p for p in map(pack.prepare, record_facts(entry, every)) if p is not None]
-        # Field by field in order: a record's facts are hashed by their values in order.
-        assert [list(f.items()) for f in built] == [list(p.items()) for p in prepared], entry.id
+        # Field by field in order (a record's facts are hashed by their values in order), but for
+        # the equal facts of a fan-out's rows that differ only in fields the pack does not read.
+        assert list(dict.fromkeys(tuple(f.items()) for f in built)) == list(
+            dict.fromkeys(tuple(p.items()) for p in prepared)
+        ), entry.id
+        assert len(built) <= len(prepared), entry.id
 
 
 def _silo_corpus(rng: random.Random) -> str:
