@@ -870,7 +870,8 @@ def _lifecycle_fact(entry: RecordEntry, ctx: Context) -> list[Fact]:
 
 
 def record_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
-    """A record's facts on the reference date (none before its history begins: it did not exist)."""
+    """A record's facts on the reference date (none before its history begins: it did not exist),
+    as the context's shape holds them."""
     model = entry.model
     if isinstance(model, (Policy, Agreement)) and ctx.standing[entry.index].status is None:
         return []

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from . import resident
 from .corpus_index import CorpusIndex, StoredMatches
 from .engine import Pack, RunResult, register
-from .facts import Context, Fact, context_reads, record_facts, shard_level_facts
+from .facts import Context, Fact, Shape, context_reads, record_facts, shard_level_facts
 from .ir import Match
 from .shards import Shard
 from .validate import RecordEntry
@@ -144,7 +144,8 @@ class ShardFacts:
     ):
         self.pack, self.match_limit, self.priming = pack, match_limit, priming
         self.index: CorpusIndex | Recorder | None = index
-        self.ctx = dataclasses.replace(ctx, shape=pack)
+        shape: Shape = pack  # typed so that mypy checks a pack against what facts.py asks of it
+        self.ctx = dataclasses.replace(ctx, shape=shape)
         # The same table in every run: a server keeps what this pack makes of it while it is.
         self.shared, self._shared_digests = resident.unless_changed(
             ("shared facts", pack.name), shared, lambda: _prepared(pack, shared)
