@@ -493,12 +493,18 @@ def _iso(value):
     raise TypeError(type(value).__name__)
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # values JSON keeps as they are
+
+
 def _encodable(value: Any, path: tuple, dates: list) -> bool:
-    """JSON keeps it exactly (recording where dates are, which JSON turns into strings)."""
+    """JSON keeps it exactly (recording where dates are, which JSON turns into strings). A plain
+    value inside is passed over without a call or a path (most of a record's values are strings)."""
     if isinstance(value, dict):
-        return all(isinstance(k, str) and _encodable(v, path + (k,), dates) for k, v in value.items())
+        return all(
+            isinstance(k, str) and (type(v) in _PLAIN or _encodable(v, (*path, k), dates)) for k, v in value.items()
+        )
     if isinstance(value, list):
-        return all(_encodable(v, path + (i,), dates) for i, v in enumerate(value))
+        return all(type(v) in _PLAIN or _encodable(v, (*path, i), dates) for i, v in enumerate(value))
     if isinstance(value, dt.datetime):
         dates.append({"path": list(path), "kind": "datetime"})
         return True

@@ -879,3 +879,31 @@ def test_a_wrong_or_corrupt_report_entry_is_a_miss(corpus, tmp_path_factory, eva
         evaluated.clear()
         assert findings(corpus(FILES, cache_dir=index)) == reference and evaluated == [1], name
         assert index_rows(index, "runs")[key] == entry, name  # written again
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"id": "X", "period": {"from": dt.date(2020, 1, 1)}, "n": 3, "share": 0.5, "on": True, "none": None},
+        {"history": [{"date": dt.date(2021, 5, 1), "status": "adopted"}, {"at": dt.datetime(2022, 1, 2, 3, 4)}]},
+        {"nested": [[dt.date(2020, 2, 29)], {"deep": {"deeper": [1, "two", dt.date(1999, 12, 31)]}}]},
+        dt.date(2020, 1, 1),
+        ["a", 1, None],
+    ],
+)
+def test_a_file_entry_gives_back_its_values_with_their_types(value):
+    """Values JSON keeps are given back as they were: dates and datetimes where they were, at any depth."""
+    stored = corpus_index.CorpusIndex.file_entry("key", "content", [(0, value, b"")], [])
+    assert stored is not None
+    entry = corpus_index.CorpusIndex._file("key", "content", stored)
+    assert entry is not None
+    ((_, back, _),) = entry.documents
+    assert back == value and repr(back) == repr(value)
+
+
+@pytest.mark.parametrize(
+    "value", [{1: "one"}, {"a": [{"b": {2.5: "x"}}]}, {"a": ("tuple",)}, {"a": {None: 1}}, [b"bytes"], {"s": {1, 2}}]
+)
+def test_a_file_whose_values_json_cannot_keep_has_no_entry(value):
+    """A key that is not a string, or a value JSON would change or cannot write: the file is parsed every time."""
+    assert corpus_index.CorpusIndex.file_entry("key", "content", [(0, value, b"")], []) is None
