@@ -54,11 +54,13 @@ from . import __version__
 from .identity import code_digest
 from .report import Report
 
-# Entries and schema. 7 kept a shard's matches whole and a record's facts under one hash (8: per group
-# of rules and per fact type), 6 had no index on `used` (each writing run scanned every table to delete old
-# entries), 5 had no seals, 4 kept matches without their facts and no reports, 3 had no `facts`
-# table, 2 was the JSON file per entry.
-FORMAT: Final = 8
+# Entries and schema. 8 kept its tables WITHOUT ROWID, which stores each entry in its key's B-tree:
+# for entries of kilobytes (a file's, 8 KB in a dense corpus) writing took twice the CPU. 7 kept a
+# shard's matches whole and a record's facts under one hash (8: per group of rules and per fact type),
+# 6 had no index on `used` (each writing run scanned every table to delete old entries), 5 had no
+# seals, 4 kept matches without their facts and no reports, 3 had no `facts` table, 2 was the JSON
+# file per entry.
+FORMAT: Final = 9
 APPLICATION_ID = 0x43_4F_48_31  # "COH1": PRAGMA application_id marks the database as ours
 DATABASE = "index.sqlite3"
 BUSY_TIMEOUT = 5.0  # seconds a run waits for another run's write before going without the index
@@ -68,7 +70,6 @@ CHUNK = 500  # keys asked for in one query (SQLite allows 32,766 parameters)
 TABLES = ("files", "matches", "facts", "runs")
 SCHEMA = {
     table: f"CREATE TABLE {table} (key TEXT PRIMARY KEY, entry TEXT NOT NULL, seal BLOB NOT NULL, used INTEGER NOT NULL)"
-    " WITHOUT ROWID"
     for table in TABLES
 } | {f"{table}_used": f"CREATE INDEX {table}_used ON {table} (used)" for table in TABLES}
 # line, column: a JSON list as read (_file), strict numbers
@@ -100,7 +101,7 @@ class _StoredDocument(_Strict):
 
 
 class _FileEntry(_Strict):
-    format: Literal[8]  # FORMAT
+    format: Literal[9]  # FORMAT
     key: str
     content: str  # sha256 of the file's bytes
     documents: list[_StoredDocument]
@@ -118,14 +119,14 @@ class StoredMatches:
 
 
 class _MatchesEntry(_Strict):
-    format: Literal[8]  # FORMAT
+    format: Literal[9]  # FORMAT
     key: str
     facts: list[dict[str, Any]]
     matches: list[tuple[str, Count, dict[str, Count]]]
 
 
 class _FactsEntry(_Strict):
-    format: Literal[8]  # FORMAT
+    format: Literal[9]  # FORMAT
     key: str
     digest: str = Field(pattern="^([0-9a-f]{2})*$")  # shard_facts: each fact type's name and hash
     count: Count
@@ -134,7 +135,7 @@ class _FactsEntry(_Strict):
 class _RunEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)  # not strict: JSON has no tuples or dates
 
-    format: Literal[8]  # FORMAT
+    format: Literal[9]  # FORMAT
     key: str
     corpus: str
     report: Report
@@ -461,7 +462,8 @@ def seal(entry: bytes) -> bytes:
 
 
 def _is_ours(db: sqlite3.Connection) -> bool:
-    tables = db.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+    # SQLite's own index of each key (sqlite_autoindex_*) has no SQL.
+    tables = db.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name").fetchall()
     return (
         db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
         and db.execute("PRAGMA user_version").fetchone()[0] == FORMAT
