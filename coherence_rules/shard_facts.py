@@ -257,9 +257,6 @@ class ShardFacts:
         if entry.document.recall(self._facts_of, memo) is None:
             self._facts(entry, 0)
 
-    def _of_shard(self, shard: Shard) -> list[Fact]:
-        return shard_level_facts(shard, self.ctx)
-
     def plan(self, shard: Shard) -> ShardRun:
         """The shard's run: its matches from the index, else its facts for the engine. A record that
         gives the pack no fact takes no part, not even a number: adding one changes no shard's key."""
@@ -298,7 +295,7 @@ class ShardFacts:
         """(the shard's members, its own facts, each group's key in the index, each group's matches
         if the index holds them), once every record's hashes are known."""
         members = [entry for entry in shard.records if self._records[entry.index][1]]
-        of_shard = self._of_shard(shard)
+        of_shard = shard_level_facts(shard, self.ctx)
         if self.index is None:
             return members, of_shard, [], [None] * len(self.pack.groups)
         # Each type's column: the hashes for it of the records that have facts of it, each with its

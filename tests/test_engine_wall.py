@@ -474,7 +474,8 @@ def test_every_fact_carries_exactly_the_fields_of_its_type():
 @pytest.mark.parametrize("scope", ["country", "pair"])
 def test_a_pack_is_built_only_the_facts_of_the_types_its_rules_read(scope):
     """facts.py builds a pack only facts of the types its patterns read (the pair pack reads 3 of the
-    21 types), and of those, the same facts a build of every type gives once prepared."""
+    21 types), and of those, field by field and in order, the facts a build of every type gives once
+    prepared (the equal ones of a fan-out once)."""
     import dataclasses
 
     from coherence_rules import pipeline
