@@ -32,6 +32,7 @@ import operator
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import durable_rules_engine
 from durable import engine as durable
@@ -121,18 +122,17 @@ class RunResult:
     match_counts: collections.Counter[str] = field(default_factory=collections.Counter)
 
 
+def _items(keys: tuple) -> Callable[[Any], tuple]:
+    """These items of a fact (by name) or of a row (by place), as a tuple, in one C call."""
+    if not keys:
+        return lambda item: ()
+    get = operator.itemgetter(*keys)
+    return get if len(keys) > 1 else lambda item: (get(item),)
+
+
 def _projection(names: tuple[str, ...]) -> tuple[tuple[str, ...], Callable[[Fact], tuple]]:
     """These fields of a fact, as (their names, a function giving their values as a tuple)."""
-    values = operator.itemgetter(*names)
-    return names, values if len(names) > 1 else lambda fact: (values(fact),)
-
-
-def _row_getter(places: list[int]) -> Callable[[tuple], tuple]:
-    """These items of a row, as a tuple."""
-    if not places:
-        return lambda row: ()
-    get = operator.itemgetter(*places)
-    return get if len(places) > 1 else lambda row: (get(row),)
+    return names, _items(names)
 
 
 _UNNAMED = object()  # stands for every value no eq/ne/in test names
@@ -150,11 +150,11 @@ def _relevance_key(tests: list[FieldTest]) -> Callable[[Fact], tuple]:
             constants = test.value if isinstance(test.value, tuple) else (test.value,)
             named.setdefault(test.field, {}).update((c, c) for c in constants)
     fields = sorted(named)
-    classed = _projection(tuple(fields))[1] if fields else lambda fact: ()
+    classed = _items(tuple(fields))
     lookups, unnamed = [named[f] for f in fields], [_UNNAMED] * len(fields)
     if not exact:
         return lambda fact: tuple(map(dict.get, lookups, classed(fact), unnamed))
-    kept = _projection(tuple(exact))[1]
+    kept = _items(tuple(exact))
     return lambda fact: (
         tuple(map(dict.get, lookups, classed(fact), unnamed)),
         kept(fact),
@@ -322,9 +322,9 @@ class Pack:
                                 joined.setdefault(str(other.binding), []).append((join.other, join.field))
                     meets = tuple(
                         (
-                            _projection(tuple(mine for mine, _ in pairs))[1],
+                            _items(tuple(mine for mine, _ in pairs)),
                             pattern_of[binding],
-                            _projection(tuple(theirs for _, theirs in pairs))[1],
+                            _items(tuple(theirs for _, theirs in pairs)),
                         )
                         for binding, pairs in sorted(joined.items())
                     )
@@ -400,7 +400,7 @@ class Pack:
             read = [n for _, n in slots]
             tested = [n for n, name in enumerate(varying) if name in self._tested_fields[kind]]
             fixed = [test for tests in self._accepts[kind] for test in tests if test.field not in varying]
-            plan = (names, slots, _row_getter(read), _row_getter(tested), _relevance_key(fixed))
+            plan = (names, slots, _items(tuple(read)), _items(tuple(tested)), _relevance_key(fixed))
         self._fan_outs[kind, varying] = plan
         return plan
 
