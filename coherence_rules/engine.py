@@ -375,10 +375,10 @@ class Pack:
         seen: set = set()
         made = []
         for row in rows:
-            verdict = verdicts.get(verdict_of(row))
-            if verdict is False or read_of(row) in seen:
+            verdict, read = verdicts.get(verdict_of(row)), read_of(row)
+            if verdict is False or read in seen:
                 continue
-            seen.add(read_of(row))
+            seen.add(read)
             for slot, n in slots:
                 values[slot] = row[n]
             prepared = dict(zip(names, values, strict=True))
