@@ -290,6 +290,7 @@ class Pack:
         self._tested_fields = {t: {test.field for ts in lists for test in ts} for t, lists in self._accepts.items()}
         self._fan_outs: dict[tuple[str, tuple[str, ...]], tuple | None] = {}  # fan_out's plans
         self._fixed_verdicts: dict[tuple, bool] = {}
+        self._excluding: dict[tuple, tuple[Callable[[Fact], tuple], dict[tuple, bool]]] = {}  # excludes' classes
         self._layout = {t: _projection(("t", *sorted(f))) for t, f in fields.items()}
         # The engine itself is sent only the fields patterns test or join on: checks, messages and
         # reports read the run's own facts, found by the matched facts' ids (less JSON in and out of
@@ -388,6 +389,23 @@ class Pack:
                     continue
             made.append(prepared)
         return made
+
+    def excludes(self, kinds: tuple[str, ...], known: Fact) -> bool:
+        """Whether no pattern of these types accepts a fact with these values, its tests on other
+        fields aside (decided once per class of the values, as relevance is)."""
+        fields = tuple(known)
+        if (kinds, fields) not in self._excluding:
+            tests = [test for kind in kinds for ts in self._accepts.get(kind, ()) for test in ts if test.field in known]
+            self._excluding[kinds, fields] = (_relevance_key(tests), {})
+        class_of, verdicts = self._excluding[kinds, fields]
+        key = class_of(known)
+        if key not in verdicts:
+            verdicts[key] = not any(
+                all(test.accepts(known) for test in tests if test.field in known)
+                for kind in kinds
+                for tests in self._accepts.get(kind, ())
+            )
+        return verdicts[key]
 
     def _fan_out_plan(self, kind: str, varying: tuple[str, ...]) -> tuple | None:
         """How fan_out builds facts of this type from rows of these fields (None: the rules read no

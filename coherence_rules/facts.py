@@ -57,6 +57,10 @@ class Shape(Protocol):
         """`fact` as a fact of type `kind` once per row of values of the `varying` fields, each as
         `prepare` would give it."""
 
+    def excludes(self, kinds: tuple[str, ...], known: Fact) -> bool:
+        """Whether no fact of these types with these values of some of its fields (whatever its
+        others) can be used: then none is built."""
+
 
 class _Whole:
     """Every fact of every type, with all its fields."""
@@ -68,6 +72,9 @@ class _Whole:
 
     def fan_out(self, kind: str, fact: Fact, varying: tuple[str, ...], rows: Iterable[tuple]) -> list[Fact]:
         return [{"t": kind, **fact, **dict(zip(varying, row, strict=True))} for row in rows]
+
+    def excludes(self, kinds: tuple[str, ...], known: Fact) -> bool:
+        return False
 
 
 WHOLE = _Whole()
@@ -399,6 +406,11 @@ def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx
         kind, stance, effect, budget = "measure", UNSTATED, statement.effect, _budget_state(statement)
         responsible, own_lead, indicators = statement.responsible, None, []
     word = stance or effect
+    # The same values in each fact built here: a pack that can use none of them is built none (the
+    # pair pack reads the covers of a few measures; the rest of a record's statements cost nothing).
+    known = {"kind": kind, "stance": stance, "effect": effect, "pole": _pole(word), "active": base["active"]}
+    if ctx.shape.excludes(STATEMENT_TYPES, known):
+        return []
     key = f"{owner.record.id}#{statement.id}"
     scopes = {scope["named_group"]: scope for scope in map(_scope, statement.groups)}
     lead = own_lead or owner.lead or UNSTATED

@@ -504,6 +504,42 @@ def test_a_pack_is_built_only_the_facts_of_the_types_its_rules_read(scope):
         assert len(built) <= len(prepared), entry.id
 
 
+def test_a_pack_builds_nothing_of_a_statement_none_of_whose_facts_it_can_use(monkeypatch):
+    """The pair pack reads the covers of active measures requiring insurance (SS007): of the other
+    statements (objectives, measures that grant or deny, inactive ones), not even the fields that
+    every statement fact shares are worked out (their corridor, here)."""
+    import dataclasses
+
+    from coherence_rules import facts, pipeline
+    from coherence_rules.api import discover, display_path
+    from coherence_rules.load import load_file
+    from coherence_rules.settings import Settings, default_corpus
+    from coherence_rules.validate import validate
+
+    repo = Path(__file__).resolve().parents[1]
+    corpus = validate([load_file(p, display_path(p, repo)) for p in discover(default_corpus(repo)).files])
+    rules = pipeline.compiled(pipeline.load_rules(Settings(cwd=repo))[0])
+    every = facts.context(corpus, dt.date(2026, 11, 23))
+    worked_out = []
+    corridor = facts._corridor
+    monkeypatch.setattr(facts, "_corridor", lambda *args: worked_out.append(args) or corridor(*args))
+    usable = 0
+    for entry in corpus.records:
+        model = entry.model
+        statements = [*getattr(model, "objectives", ()), *getattr(model, "measures", ())]
+        active = every.standing[entry.index].status in ("adopted", "in_force")
+        usable += sum(active and getattr(s, "effect", None) == "require" for s in statements)
+
+    def worked_out_for(scope: str) -> int:
+        pack = engine.register([r for r in rules if r.scope == scope])
+        worked_out.clear()
+        for entry in corpus.records:
+            facts.record_facts(entry, dataclasses.replace(every, shape=pack))
+        return len(worked_out)
+
+    assert 0 < worked_out_for("pair") <= usable < worked_out_for("country")
+
+
 def _silo_corpus(rng: random.Random) -> str:
     """Policies of one country with random leads and coordination lists (often none), overlapping."""
     bodies, leads = ["XAA-C1", "XAA-C2", "XAA-C3"], ["XAA-L1", "XAA-L2", "XAA-L3"]
