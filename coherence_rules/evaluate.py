@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from . import engine, parties, workers
 from .catalogue import FACT_TYPES
@@ -184,50 +185,22 @@ def evaluate(
     table = list(obligations)
     shared = obligation_facts(table)
     cited = {f"obligations.{k}": o for k, o in enumerate(table)}  # the YAML path obligation_facts gives
-    findings: list[Finding] = []
+    passes: list[Pass] = []
     for scope, make in (("country", shards), ("pair", pair_shards)):
         scoped = [r for r in rules if r.scope == scope]
         if scoped:
             evaluated = make(corpus, only_shards)
-            findings += _run(ctx, scoped, evaluated, shared, cited, progress, jobs, match_limit, index, about, priming)
-    return findings
-
-
-def _run(
-    ctx: Context,
-    rules: list[CompiledRule],
-    evaluated: list[Shard],
-    shared: list[Fact],
-    obligations: dict[str, Obligation],
-    progress: Callable[[str], None],
-    jobs: int,
-    match_limit: int,
-    index: CorpusIndex | None,
-    about: set[str] | None,
-    priming: bool,
-) -> list[Finding]:
-    pack: Pack = register(rules)
-    shard_facts = ShardFacts(pack, ctx, shared, index, match_limit, evaluated, priming)
-    # Workers when many records' facts must be built (a cold run, a changed rule): a worker cannot
-    # ask the index whether facts built again are those it knows, so after a few edits the shards
-    # are planned here, and those whose facts did not change take their matches from the index.
-    parallel = (
-        jobs > 1
-        and len(evaluated) > 1
-        and shard_facts.unknown_records(evaluated) >= WORKERS_FROM
-        and workers.can_fork()
-    )
-    outcomes = (
-        _in_workers(shard_facts, evaluated, jobs) if parallel else (_evaluated(shard_facts, s) for s in evaluated)
-    )
+            pack = register(scoped)
+            passes.append(Pass(pack, ShardFacts(pack, ctx, shared, index, match_limit, evaluated, priming), evaluated))
     findings: list[Finding] = []
-    for number, (shard, (found, errors)) in enumerate(zip(evaluated, outcomes, strict=True), 1):
-        progress(f"rules: shard {number}/{len(evaluated)} ({shard.key})")
+    for run, number, (found, errors) in _outcomes(passes, jobs, index):
+        shard = run.shards[number]
+        progress(f"rules: shard {number + 1}/{len(run.shards)} ({shard.key})")
         by_rule: dict[str, list[tuple[int, Match]]] = {}
         for rule_id, query, match in found:
             by_rule.setdefault(rule_id, []).append((query, match))
         for rule_id, matches in by_rule.items():
-            findings.extend(_findings(pack.by_id[rule_id], matches, ctx, obligations, about))
+            findings.extend(_findings(run.pack.by_id[rule_id], matches, ctx, cited, about))
         for rule_id, message in errors:
             anchor = shard.records[0].location()
             findings.append(
@@ -240,6 +213,37 @@ def _run(
     return findings
 
 
+@dataclass
+class Pass:
+    """One scope's rules (a pack) over its shards."""
+
+    pack: Pack
+    shard_facts: ShardFacts
+    shards: list[Shard]
+
+
+def _outcomes(passes: list[Pass], jobs: int, index: CorpusIndex | None) -> Iterator[tuple[Pass, int, Outcome]]:
+    """Each pass's shards' outcomes (with the pass and the shard's number), in order. One pool of
+    workers for every pass that has many records' facts to build (a cold run, a changed rule): they
+    are forked once, and the pair pass starts while the last country shards are evaluated. A worker
+    cannot ask the index whether facts built again are those it knows, so after a few edits the
+    shards are planned here, and those whose facts did not change take their matches from the index."""
+    parallel = [
+        jobs > 1
+        and len(run.shards) > 1
+        and run.shard_facts.unknown_records(run.shards) >= WORKERS_FROM
+        and workers.can_fork()
+        for run in passes
+    ]
+    numbered = [(run, number) for run in passes for number in range(len(run.shards))]
+    if any(parallel):
+        for (run, number), outcome in zip(numbered, _in_workers(passes, parallel, jobs, index), strict=True):
+            yield run, number, outcome
+    else:
+        for run, number in numbered:
+            yield run, number, _evaluated(run.shard_facts, run.shards[number])
+
+
 def _evaluated(shard_facts: ShardFacts, shard: Shard) -> Outcome:
     """A shard's matches: from the index, else from the engine on the shard's facts."""
     run = shard_facts.plan(shard)
@@ -249,30 +253,39 @@ def _evaluated(shard_facts: ShardFacts, shard: Shard) -> Outcome:
     return shard_facts.found(run, result), result.errors
 
 
-# What the forked workers of _in_workers inherit: the pack's facts and the shards to evaluate.
-_WORK: tuple[ShardFacts, list[Shard]] | None = None
+# What the forked workers of _in_workers inherit: each pass's facts and shards.
+_WORK: list[tuple[ShardFacts, list[Shard]]] | None = None
+Task = tuple[int, int, dict[int, str | None]]  # a pass's number, its shard's, the shard's records' memo keys
 
 
-def _in_workers(shard_facts: ShardFacts, evaluated: list[Shard], jobs: int) -> Iterator[Outcome]:
+def _in_workers(passes: list[Pass], parallel: list[bool], jobs: int, index: CorpusIndex | None) -> Iterator[Outcome]:
     """Each shard's outcome: from the index here, or from a worker process that builds the facts
-    of its records from the corpus it inherited and runs the engine on them. No fact is built in
-    this process or sent to a worker; what the workers would write to the index comes back and is
+    of its records from the corpus it inherited and runs the engine on them (the shards of the
+    `parallel` passes; the others are evaluated here). No fact of a parallel pass is built in this
+    process or sent to a worker; what the workers would write to the index comes back and is
     written here."""
     global _WORK
-    _WORK = (shard_facts, evaluated)
+    _WORK = [(run.shard_facts, run.shards) for run in passes]
 
-    def tasks() -> Iterator[tuple[int, dict[int, str | None]] | workers.Done[tuple[Outcome, Recorder | None]]]:
-        for number, shard in enumerate(evaluated):
-            known = shard_facts.known(shard)
-            yield (number, shard_facts.memo_keys(shard)) if known is None else workers.Done(((known, []), None))
+    def tasks() -> Iterator[Task | workers.Done[tuple[Outcome, Recorder | None]]]:
+        for p, run in enumerate(passes):
+            for number, shard in enumerate(run.shards):
+                if not parallel[p]:
+                    yield workers.Done((_evaluated(run.shard_facts, shard), None))
+                    continue
+                known = run.shard_facts.known(shard)
+                yield (
+                    (p, number, run.shard_facts.memo_keys(shard))
+                    if known is None
+                    else workers.Done(((known, []), None))
+                )
 
     try:
         for outcome, recorded in workers.in_order(
             _evaluated_in_worker, tasks(), jobs, "evaluating a shard", _start_worker
         ):
-            if recorded is not None and shard_facts.index is not None:
-                assert isinstance(shard_facts.index, CorpusIndex)
-                recorded.replay(shard_facts.index)
+            if recorded is not None and index is not None:
+                recorded.replay(index)
             yield outcome
     finally:
         _WORK = None
@@ -280,13 +293,14 @@ def _in_workers(shard_facts: ShardFacts, evaluated: list[Shard], jobs: int) -> I
 
 def _start_worker() -> None:
     assert _WORK is not None
-    _WORK[0].in_worker()
+    for shard_facts, _ in _WORK:
+        shard_facts.in_worker()
 
 
-def _evaluated_in_worker(task: tuple[int, dict[int, str | None]]) -> tuple[Outcome, Recorder | None]:
-    """A shard's outcome, given its number and its records' memo keys (the main process has them)."""
+def _evaluated_in_worker(task: Task) -> tuple[Outcome, Recorder | None]:
+    """A shard's outcome, given its pass, its number and its records' memo keys (the main process has them)."""
     assert _WORK is not None
-    shard_facts, evaluated = _WORK
-    number, memos = task
+    p, number, memos = task
+    shard_facts, evaluated = _WORK[p]
     shard_facts.learn_memo_keys(memos)
     return _evaluated(shard_facts, evaluated[number]), shard_facts.recorded()

@@ -108,8 +108,8 @@ def test_files_parsed_in_worker_processes_are_the_files_parsed_in_one(monkeypatc
 
 
 def test_shards_evaluated_in_worker_processes_are_the_shards_evaluated_in_one(monkeypatch, tmp_path):
-    """The sample in forked workers, each building its shards' facts from the corpus it inherited:
-    the same report, and the same index (each record's facts hash, each shard's matches, written
+    """The sample in forked workers (one pool for both packs), each building its shards' facts from
+    the corpus it inherited: the same report, and the same index (each record's facts hash, each shard's matches, written
     by this process from what the workers hand back); no fact is built in this process."""
     built_here = []  # in this process: a forked worker appends to its own copy
 
@@ -117,6 +117,14 @@ def test_shards_evaluated_in_worker_processes_are_the_shards_evaluated_in_one(mo
         built_here.append(entry.index)
         return facts.record_facts(entry, ctx)
 
+    pools = []
+
+    class CountedPool(workers.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", CountedPool)
     monkeypatch.setattr(shard_facts, "record_facts", record_facts)
     monkeypatch.setattr(evaluate, "WORKERS_FROM", 1)  # the sample has fewer records than make a pool worth it
 
@@ -128,8 +136,10 @@ def test_shards_evaluated_in_worker_processes_are_the_shards_evaluated_in_one(mo
     in_one = run(1, tmp_path / "one")
     assert built_here
     built_here.clear()
+    assert pools == []
     in_workers = run(2, tmp_path / "workers")
     assert built_here == []
+    assert len(pools) == 1  # the pair pack's shards in the pool that evaluated the country pack's
     assert in_workers.findings == in_one.findings and len(in_one.findings) > 40
     for table in ("facts", "matches"):
         rows = index_rows(tmp_path / "one", table)
