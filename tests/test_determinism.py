@@ -85,10 +85,8 @@ def test_same_bytes_across_hash_seeds_jobs_and_cache_modes(workspace, fmt):
     assert {name: out == reference for name, out in runs.items()} == dict.fromkeys(runs, True)
 
 
-def test_files_parsed_in_worker_processes_are_the_files_parsed_in_one(monkeypatch):
-    """Values, positions and load findings (bad YAML, a binary file, a duplicate key), in order."""
-    sources = [(p.relative_to(REPO).as_posix(), p.read_bytes()) for p in sorted((REPO / "policies").rglob("*.yaml"))]
-    sources += [("bad.yaml", b"a: [1\n"), ("binary.yaml", b"a: 1\x00"), ("twice.yaml", b"a: 1\na: 2\n")]
+def counted_pools(monkeypatch) -> list:
+    """The worker pools started from now on (the list grows as each starts)."""
     pools = []
 
     class CountedPool(workers.ProcessPoolExecutor):
@@ -97,6 +95,14 @@ def test_files_parsed_in_worker_processes_are_the_files_parsed_in_one(monkeypatc
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(workers, "ProcessPoolExecutor", CountedPool)
+    return pools
+
+
+def test_files_parsed_in_worker_processes_are_the_files_parsed_in_one(monkeypatch):
+    """Values, positions and load findings (bad YAML, a binary file, a duplicate key), in order."""
+    sources = [(p.relative_to(REPO).as_posix(), p.read_bytes()) for p in sorted((REPO / "policies").rglob("*.yaml"))]
+    sources += [("bad.yaml", b"a: [1\n"), ("binary.yaml", b"a: 1\x00"), ("twice.yaml", b"a: 1\na: 2\n")]
+    pools = counted_pools(monkeypatch)
     monkeypatch.setattr(load, "PARSE_IN_WORKERS_FROM", 2)
     in_one = list(load.load_each(list(sources), jobs=1))  # a copy: loading empties the list
     assert pools == []
@@ -109,22 +115,16 @@ def test_files_parsed_in_worker_processes_are_the_files_parsed_in_one(monkeypatc
 
 def test_shards_evaluated_in_worker_processes_are_the_shards_evaluated_in_one(monkeypatch, tmp_path):
     """The sample in forked workers (one pool for both packs), each building its shards' facts from
-    the corpus it inherited: the same report, and the same index (each record's facts hash, each shard's matches, written
-    by this process from what the workers hand back); no fact is built in this process."""
+    the corpus it inherited: the same report, and the same index (each record's facts hash, each
+    shard's matches, written by this process from what the workers hand back); no fact is built in
+    this process."""
     built_here = []  # in this process: a forked worker appends to its own copy
 
     def record_facts(entry, ctx):
         built_here.append(entry.index)
         return facts.record_facts(entry, ctx)
 
-    pools = []
-
-    class CountedPool(workers.ProcessPoolExecutor):
-        def __init__(self, *args, **kwargs):
-            pools.append(self)
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(workers, "ProcessPoolExecutor", CountedPool)
+    pools = counted_pools(monkeypatch)
     monkeypatch.setattr(shard_facts, "record_facts", record_facts)
     monkeypatch.setattr(evaluate, "WORKERS_FROM", 1)  # the sample has fewer records than make a pool worth it
 
