@@ -400,12 +400,16 @@ class Pack:
         class_of, verdicts = self._excluding[kinds, fields]
         key = class_of(known)
         if key not in verdicts:
-            verdicts[key] = not any(
-                all(test.accepts(known) for test in tests if test.field in known)
-                for kind in kinds
-                for tests in self._accepts.get(kind, ())
-            )
+            verdicts[key] = not self._accepted_on(kinds, known, known.__contains__)
         return verdicts[key]
+
+    def _accepted_on(self, kinds: tuple[str, ...], fact: Fact, judged: Callable[[str], bool]) -> bool:
+        """Whether some pattern of these types accepts the fact by its tests on the judged fields."""
+        return any(
+            all(test.accepts(fact) for test in tests if judged(test.field))
+            for kind in kinds
+            for tests in self._accepts.get(kind, ())
+        )
 
     def _fan_out_plan(self, kind: str, varying: tuple[str, ...]) -> tuple | None:
         """How fan_out builds facts of this type from rows of these fields (None: the rules read no
@@ -426,9 +430,7 @@ class Pack:
         """Whether some pattern's tests on the fields other than the varying ones accept the fact."""
         key = (kind, varying, fixed_class)
         if key not in self._fixed_verdicts:
-            self._fixed_verdicts[key] = any(
-                all(test.accepts(fact) for test in tests if test.field not in varying) for tests in self._accepts[kind]
-            )
+            self._fixed_verdicts[key] = self._accepted_on((kind,), fact, lambda field: field not in varying)
         return self._fixed_verdicts[key]
 
     def relevant(self, fact: Fact) -> bool:

@@ -406,9 +406,10 @@ def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx
         kind, stance, effect, budget = "measure", UNSTATED, statement.effect, _budget_state(statement)
         responsible, own_lead, indicators = statement.responsible, None, []
     word = stance or effect
+    pole = _pole(word)
     # The same values in each fact built here: a pack that can use none of them is built none (the
     # pair pack reads the covers of a few measures; the rest of a record's statements cost nothing).
-    known = {"kind": kind, "stance": stance, "effect": effect, "pole": _pole(word), "active": base["active"]}
+    known = {"kind": kind, "stance": stance, "effect": effect, "pole": pole, "active": base["active"]}
     if ctx.shape.excludes(STATEMENT_TYPES, known):
         return []
     key = f"{owner.record.id}#{statement.id}"
@@ -423,8 +424,8 @@ def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx
         "stance": stance,
         "effect": effect,
         "position": word,
-        "pole": _pole(word),
-        "opposite_pole": OPPOSITE_POLE[_pole(word)],
+        "pole": pole,
+        "opposite_pole": OPPOSITE_POLE[pole],
         "capped": stance == "restrict" and any(i.name.endswith("_cap") for i in indicators),
         **_corridor(statement.corridor, country, ctx.as_of),
         "budget": budget,
