@@ -6,6 +6,7 @@ corpus index; any other runs the stages (pipeline.py), which are imported only t
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Sequence
@@ -96,8 +97,14 @@ def _record_name(name: str) -> bool:
     return name.endswith(YAML_SUFFIXES) and not name.startswith(".")
 
 
+Listings = dict[tuple[str, str, str], Listing]  # a run's, by directory, its real path and its root's
+
+
 def discover(
-    paths: list[Path], trusted: Sequence[Path] = (), keep: Callable[[str], bool] = lambda path: True
+    paths: list[Path],
+    trusted: Sequence[Path] = (),
+    keep: Callable[[str], bool] = lambda path: True,
+    listings: Listings | None = None,
 ) -> Discovered:
     """YAML files named or found under directories (those `keep` accepts), each once, in a stable
     order; dot-files are never records (.coherence.yaml, .pre-commit-config.yaml). Symbolic links
@@ -105,7 +112,8 @@ def discover(
     skipped (and reported); a file named directly may link into `trusted` directories or into
     a directory named beside it. Links are never followed into directories (no loops): a linked
     directory inside the tree is read where it really is. A server keeps each directory's listing
-    while the directory's stat says it is unchanged (resident.py)."""
+    while the directory's stat says it is unchanged (resident.py); `listings`, those this run has
+    read (a directory named as a target and as the corpus is read once)."""
     found: dict[str, str] = {}
     skipped: list[tuple[Path, str]] = []
 
@@ -114,13 +122,25 @@ def discover(
             listing = _listing(directory, real_directory, root_real)
             return listing, listing.own
 
+        if listings is not None and (directory, real_directory, root_real) in listings:
+            return listings[directory, real_directory, root_real]
         if resident.CURRENT is None:
-            return compute()[0]
-        return resident.CURRENT.listing(directory, (real_directory, root_real), compute)
+            listing = compute()[0]
+        else:
+            listing = resident.CURRENT.listing(directory, (real_directory, root_real), compute)
+        if listings is not None:
+            listings[directory, real_directory, root_real] = listing
+        return listing
 
-    directories = [os.path.realpath(p) for p in paths if p.is_dir()]
-    roots = [*directories, *(os.path.realpath(t) for t in trusted)]
+    walked: set[str] = set()  # the files found under directories, as found
+
+    @functools.cache
+    def roots() -> list[str]:  # where a file named directly may link to
+        return [*(os.path.realpath(p) for p in paths if p.is_dir()), *(os.path.realpath(t) for t in trusted)]
+
     for path in paths:
+        if os.fspath(path) in walked:
+            continue  # named, and found under a directory named before it (the targets, then the corpus)
         if path.is_dir():
             root_real = os.path.realpath(path)
             pending = [(str(path), root_real)]  # (directory, its real path)
@@ -134,12 +154,13 @@ def discover(
                 for real, file in listing.files:
                     if keep(file):
                         found.setdefault(real, file)
+                        walked.add(file)
                 skipped += [(file, why) for file, why in listing.skipped_files if keep(str(file))]
                 skipped += listing.skipped
                 pending.extend(reversed(listing.below))
         elif path.is_file():
             real = os.path.realpath(path)
-            if path.is_symlink() and not any(_inside(real, root) for root in roots):
+            if path.is_symlink() and not any(_inside(real, root) for root in roots()):
                 skipped.append((path, f"symbolic link to a file {OUTSIDE}: not read"))
             else:
                 found.setdefault(real, str(path))
@@ -186,9 +207,10 @@ def _records(settings: Settings) -> Callable[[str], bool]:
     """Which files under the corpus roots are records: the configuration's include and exclude globs."""
     root = settings.config_root or settings.cwd
     include, exclude = tuple(settings.include), tuple(settings.exclude)
+    relative = globs.relative_to(root)
 
     def kept(path: str) -> bool:
-        where = globs.relative(Path(path), root)
+        where = relative(path)
         return globs.any_matches(where, include) and not globs.any_matches(where, exclude)
 
     # By path, kept by a server from run to run (resident.remember).
@@ -203,16 +225,21 @@ def _records(settings: Settings) -> Callable[[str], bool]:
     return record
 
 
-def _excluded(path: Path, settings: Settings) -> bool:
-    """A file named on the command line that is not a record (a dot-file, or excluded): pre-commit
+def _excluded(settings: Settings) -> Callable[[str], bool]:
+    """Whether a file named on the command line is not a record (a dot-file, or excluded): pre-commit
     hands every staged YAML file, and these are skipped, not reported."""
-    root = settings.config_root or settings.cwd
-    return path.name.startswith(".") or globs.any_matches(globs.relative(path, root), settings.exclude)
+    relative = globs.relative_to(settings.config_root or settings.cwd)
+    return lambda path: (
+        os.path.basename(path).startswith(".")
+        or (bool(settings.exclude) and globs.any_matches(relative(path), settings.exclude))
+    )
 
 
-def _read(settings: Settings, named: Discovered) -> tuple[list[Source], set[str]]:
-    """The corpus files (the `named` targets included), as read, and the display paths of the
-    targets (those skipped too: their findings are the run's)."""
+def _read(
+    settings: Settings, named: Discovered, records: Callable[[str], bool], listings: Listings
+) -> tuple[list[Source], set[str]]:
+    """The corpus files (the `named` targets included) among `records`, as read, and the display
+    paths of the targets (those skipped too: their findings are the run's)."""
     cwd = settings.cwd
     roots = corpus_roots(settings)
     here = str(cwd)
@@ -227,7 +254,7 @@ def _read(settings: Settings, named: Discovered) -> tuple[list[Source], set[str]
         return shown
 
     targets: list[str | Path] = [*named.files, *(path for path, _ in named.skipped)]
-    found = discover([*roots, *map(Path, named.files)], trusted=[cwd], keep=_records(settings))
+    found = discover([*roots, *map(Path, named.files)], trusted=[cwd], keep=records, listings=listings)
     sources: list[Source] = []
     read = resident.CURRENT.read if resident.CURRENT is not None else read_file
     for file in found.files:
@@ -277,7 +304,7 @@ def prime(settings: Settings) -> int:
 
     corpus_index = _index(settings, corpus_roots(settings))
     try:
-        sources, _ = _read(settings, Discovered([], []))
+        sources, _ = _read(settings, Discovered([], []), _records(settings), {})
         return run_stages(settings, corpus_index, None, sources, set(), priming=True).records
     finally:
         _end_run(corpus_index, resident.CURRENT)
@@ -300,8 +327,12 @@ def _end_run(corpus_index: CorpusIndex | None, kept: resident.Resident | None) -
 
 
 def _lint(settings: Settings, corpus_index: CorpusIndex | None) -> Report:
-    named = discover(settings.targets, trusted=[settings.cwd], keep=_records(settings))
-    named.files = [f for f in named.files if not _excluded(Path(f), settings)]
+    # A directory, and a file's test against the globs, once, though the corpus is found after the targets.
+    records = _records(settings)
+    listings: Listings = {}
+    named = discover(settings.targets, trusted=[settings.cwd], keep=records, listings=listings)
+    excluded = _excluded(settings)
+    named.files = [f for f in named.files if not excluded(f)]
     if settings.targets and not named.files and not named.skipped and settings.stdin is None:
         # Only files that are not records were named (pre-commit staged a workflow): nothing to report.
         from .pipeline import load_rules
@@ -309,7 +340,7 @@ def _lint(settings: Settings, corpus_index: CorpusIndex | None) -> Report:
         rules = load_rules(settings)[0]
         return Report(as_of=settings.as_of, findings=[], files=0, records=0, rules=[r.spec.doc() for r in rules])
     baseline = load_baseline(settings.baseline) if settings.baseline else None
-    sources, target_paths = _read(settings, named)
+    sources, target_paths = _read(settings, named, records, listings)
     keys = _run_keys(settings, baseline, sources, target_paths) if corpus_index is not None else None
     if corpus_index is not None and keys is not None:
         remembered = corpus_index.report(*keys)

@@ -5,14 +5,14 @@ directory, `**` spans any number of them, and a pattern without `/` matches a fi
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from collections.abc import Sequence
-from functools import cache
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
-@cache
+@functools.cache
 def _compiled(pattern: str) -> re.Pattern[str]:
     if "/" not in pattern.rstrip("/"):
         pattern = "**/" + pattern
@@ -45,11 +45,32 @@ def any_matches(path: str, patterns: Sequence[str]) -> bool:
     return any(matches(path, p) for p in patterns)
 
 
-def relative(path: Path, root: Path) -> str:
+def relative(path: str | Path, root: str | Path) -> str:
     """The path as globs see it: relative to the configuration's directory (as given, outside it)."""
-    for resolve in (os.path.abspath, os.path.realpath):  # realpath: a root reached through a link (/tmp)
-        try:
-            return Path(resolve(path)).relative_to(resolve(root)).as_posix()
-        except ValueError:
-            continue
-    return path.as_posix()
+    return relative_to(root)(path)
+
+
+def relative_to(root: str | Path) -> Callable[[str | Path], str]:
+    """`relative` to one root for many paths (a corpus's thousands of files): the root resolved once,
+    each path by string operations rather than Path objects."""
+    cwd = os.getcwd()
+
+    def absolute(path: str | Path) -> str:  # os.path.abspath, without asking for the directory each time
+        return os.path.normpath(os.path.join(cwd, path))
+
+    # realpath: a root reached through a link (/tmp); resolved only when a path needs it.
+    resolvers = (
+        (absolute, functools.cache(lambda: absolute(root))),
+        (os.path.realpath, functools.cache(lambda: os.path.realpath(root))),
+    )
+
+    def of(path: str | Path) -> str:
+        for resolve, base in resolvers:
+            where, above = resolve(path), base()
+            if where == above:
+                return "."
+            if where.startswith(above.rstrip(os.sep) + os.sep):
+                return where[len(above.rstrip(os.sep)) + 1 :].replace(os.sep, "/")
+        return Path(path).as_posix()
+
+    return of

@@ -80,6 +80,7 @@ def apply_config(
 ) -> list[Finding]:
     """Severity overrides and per-path ignores; corpus errors are always on: fix the file instead."""
     kept: list[Finding] = []
+    relative = globs.relative_to(root)
     for finding in findings:
         if finding.rule in CORPUS_ERRORS:
             kept.append(finding)
@@ -89,7 +90,7 @@ def apply_config(
             continue
         if level:
             finding = dataclasses.replace(finding, severity=level)
-        anchored = globs.relative(cwd / finding.location.path, root)
+        anchored = relative(cwd / finding.location.path) if per_path_ignores else ""
         if any(
             globs.matches(anchored, glob) and any(index.names(t, finding.rule) for t in tokens)
             for glob, tokens in per_path_ignores.items()

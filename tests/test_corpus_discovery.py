@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from conftest import LAW, STRATEGY
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from coherence_rules import cli
+from coherence_rules import api, cli, globs
 
 DOCKER_COMPOSE = "services:\n  web:\n    image: nginx\nvolumes:\n  data: {}\n"
 TYPO_HEADER = (
@@ -148,3 +152,47 @@ def test_the_baseline_can_be_set_in_the_configuration(workspace, monkeypatch):
     (repo / ".coherence.yaml").write_text("baseline: known.json\nselect: [HC]\n")
     code, document, output = lint()
     assert code == 0 and document["findings"] == [], output
+
+
+SEGMENTS = st.sampled_from(["repo", "policies", "..", ".", "link", "a b", "x.yaml", "ünï"])
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(SEGMENTS, max_size=5), st.lists(SEGMENTS, max_size=5), st.booleans(), st.booleans())
+def test_a_path_relative_to_a_root_is_what_resolving_both_and_comparing_their_parts_gives(
+    workspace, root_parts, path_parts, root_absolute, path_absolute
+):
+    """globs.relative_to (by strings, the root resolved once) agrees with Path.relative_to on the
+    resolved paths: an absolute path first, then a real one (a root reached through a link)."""
+    (workspace / "repo" / "link").unlink(missing_ok=True)
+    (workspace / "repo" / "link").symlink_to(workspace / "repo" / "policies")
+    root = os.path.join(str(workspace) if root_absolute else "", *root_parts) or "."
+    path = os.path.join(str(workspace) if path_absolute else "", *path_parts) or "."
+
+    def expected() -> str:
+        for resolve in (os.path.abspath, os.path.realpath):
+            try:
+                return Path(resolve(path)).relative_to(resolve(root)).as_posix()
+            except ValueError:
+                continue
+        return Path(path).as_posix()
+
+    assert globs.relative_to(root)(path) == globs.relative(Path(path), Path(root)) == expected()
+
+
+def test_the_corpus_is_walked_once_when_it_is_also_the_target(workspace, monkeypatch):
+    """`coherence lint policies` names the corpus itself: its files are found, and tested against
+    the include and exclude globs, once (a pre-commit run walks thousands of files)."""
+    monkeypatch.chdir(workspace / "repo")
+    listed, tested = [], []
+    monkeypatch.setattr(api, "_listing", lambda *a, _real=api._listing: listed.append(a[0]) or _real(*a))
+    relative_to = globs.relative_to
+
+    def counted(root):
+        of = relative_to(root)
+        return lambda path: tested.append(path) or of(path)
+
+    monkeypatch.setattr(globs, "relative_to", counted)
+    _, document, output = lint("policies", "--select", "HC", "--no-cache")
+    assert found(document) == [("HC001", "policies/strategy.yaml")], output
+    assert listed == ["policies"] and sorted(tested) == ["policies/law.yaml", "policies/strategy.yaml"]
