@@ -547,7 +547,7 @@ class _Builder:
         first came (the last value is kept, and points at itself), then the keys merged in (no
         positions of their own: a node that has none is located at its nearest ancestor's)."""
         positions = self.positions
-        ends = [start for _, start, _ in starts[1:]] + [len(positions)]
+        ends = [start for _, start, _ in starts[1:]] + [len(positions)] if starts else []  # none: only merged keys
         kept = {key: positions[start:end] for (key, start, _), end in zip(starts, ends, strict=True)}
         ordered: list[int] = []
         for key, value in result.items():

@@ -77,11 +77,19 @@ def test_merge_keys_merge_and_a_merge_of_a_non_mapping_is_e001(corpus):
             "inst.yaml": "coherence: 1\nkind: institution\nid: XAA-MOL\n<<: {name: x, type: ministry}\n"
             "jurisdiction: {country: XAA, level: national}\n",
             "bad.yaml": "coherence: 1\n<<: [x]\n",
+            # A mapping of nothing but merged keys (the fuzzer's `<<: &0 []` crashed the loader).
+            "only-merged.yaml": "<<: {coherence: 1, kind: institution, id: XAA-MOI, name: x, type: ministry,\n"
+            "  jurisdiction: {country: XAA, level: national}}\n"
+            "---\n<<: &0 []\n---\n<<: [{}, {}]\n",
         },
         select=["LC001"],
     )
     assert ("E001", "bad.yaml", 2) in summary(report)
-    assert report.records == 1  # the merged record is valid
+    assert [(rule, line) for rule, path, line in summary(report) if path == "only-merged.yaml"] == [
+        ("E002", 4),
+        ("E002", 6),
+    ]
+    assert report.records == 2  # the merged records are valid
 
 
 # --- numbers --------------------------------------------------------------------------------------
@@ -231,7 +239,7 @@ def test_the_fact_bound_holds_for_every_record_of_the_sample_and_a_generated_cor
     import sys
     from pathlib import Path
 
-    from coherence_rules.api import discover, display_path
+    from coherence_rules.api import discover, display_paths
     from coherence_rules.cost import fact_bound
     from coherence_rules.facts import context, record_facts
     from coherence_rules.load import load_file
@@ -244,7 +252,7 @@ def test_the_fact_bound_holds_for_every_record_of_the_sample_and_a_generated_cor
     corpus_gen.write(corpus_gen.generate(7, 600), tmp_path)
     (tmp_path / "huge.yaml").write_text(exploding_policy(3))
     for root in (repo / "policies", tmp_path):
-        corpus = validate([load_file(p, display_path(p, root)) for p in discover([root]).files])
+        corpus = validate([load_file(p, display_paths(root)(p)) for p in discover([root]).files])
         ctx = context(corpus, AS_OF)
         for entry in corpus.records:
             assert fact_bound(entry.model) >= len(record_facts(entry, ctx)), entry.id
