@@ -29,14 +29,24 @@ SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache_
 OUTSIDE = "outside the corpus"
 
 
-def display_path(path: str | Path, cwd: Path) -> str:
+def display_paths(cwd: Path) -> Callable[[str | Path], str]:
     """Paths relative to the working directory (`../` when above it), with / separators; bytes of
     a file name that are not UTF-8 are shown as `\\xNN` (every report is UTF-8 text)."""
-    try:
-        shown = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(cwd))).as_posix()
-    except ValueError:  # another drive
-        shown = Path(os.path.abspath(path)).as_posix()
-    return shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    here = os.path.abspath(cwd)
+    in_process_directory = here == os.getcwd()
+
+    def shown(path: str | Path) -> str:
+        path = os.fspath(path)
+        if in_process_directory and not os.path.isabs(path):  # a corpus's files: no directory to ask for
+            relative = os.path.normpath(path)
+            if not relative.startswith(".."):
+                return relative.replace(os.sep, "/")
+        try:
+            return Path(os.path.relpath(os.path.abspath(path), here)).as_posix()
+        except ValueError:  # another drive
+            return Path(os.path.abspath(path)).as_posix()
+
+    return lambda path: shown(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _inside(path: str, root: str) -> bool:
@@ -245,12 +255,13 @@ def _read(
     here = str(cwd)
 
     displays: dict[str, str] = resident.remember(("display", here), dict)  # kept by a server
+    display_path = display_paths(cwd)
 
     def display(path: str | Path) -> str:
         key = os.fspath(path)
         shown = displays.get(key)
         if shown is None:
-            shown = displays[key] = display_path(path, cwd)
+            shown = displays[key] = display_path(path)
         return shown
 
     targets: list[str | Path] = [*named.files, *(path for path, _ in named.skipped)]

@@ -196,3 +196,14 @@ def test_the_corpus_is_walked_once_when_it_is_also_the_target(workspace, monkeyp
     _, document, output = lint("policies", "--select", "HC", "--no-cache")
     assert found(document) == [("HC001", "policies/strategy.yaml")], output
     assert listed == ["policies"] and sorted(tested) == ["policies/law.yaml", "policies/strategy.yaml"]
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(SEGMENTS, max_size=5), st.booleans(), st.booleans())
+def test_a_path_is_shown_as_relpath_shows_it_from_the_working_directory(workspace, parts, absolute, elsewhere):
+    """A report's paths (api.display_paths, by strings for a corpus's relative paths) are those
+    os.path.relpath gives from the run's working directory, which need not be the process's."""
+    cwd = workspace / "repo" if elsewhere else Path.cwd()
+    path = os.path.join(str(workspace) if absolute else "", *parts) or "."
+    expected = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(cwd))).as_posix()
+    assert api.display_paths(cwd)(path) == api.display_paths(cwd)(Path(path)) == expected

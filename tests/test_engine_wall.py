@@ -447,7 +447,7 @@ def test_the_engine_is_given_only_facts_that_meet_the_facts_their_patterns_join(
 
 def test_every_fact_carries_exactly_the_fields_of_its_type():
     """A join over a missing field makes the engine raise: facts always carry every field."""
-    from coherence_rules.api import discover, display_path
+    from coherence_rules.api import discover, display_paths
     from coherence_rules.facts import context, obligation_facts, record_facts, shard_level_facts
     from coherence_rules.load import load_file
     from coherence_rules.obligations import load_obligations
@@ -456,7 +456,7 @@ def test_every_fact_carries_exactly_the_fields_of_its_type():
     from coherence_rules.validate import validate
 
     repo = Path(__file__).resolve().parents[1]
-    corpus = validate([load_file(p, display_path(p, repo)) for p in discover(default_corpus(repo)).files])
+    corpus = validate([load_file(p, display_paths(repo)(p)) for p in discover(default_corpus(repo)).files])
     ctx = context(corpus, dt.date(2026, 11, 23))
     made = [f for entry in corpus.records for f in record_facts(entry, ctx)]
     made += obligation_facts(load_obligations([builtin_rules_dir()]))
@@ -479,14 +479,14 @@ def test_a_pack_is_built_only_the_facts_of_the_types_its_rules_read(scope):
     import dataclasses
 
     from coherence_rules import pipeline
-    from coherence_rules.api import discover, display_path
+    from coherence_rules.api import discover, display_paths
     from coherence_rules.facts import context, record_facts
     from coherence_rules.load import load_file
     from coherence_rules.settings import Settings, default_corpus
     from coherence_rules.validate import validate
 
     repo = Path(__file__).resolve().parents[1]
-    corpus = validate([load_file(p, display_path(p, repo)) for p in discover(default_corpus(repo)).files])
+    corpus = validate([load_file(p, display_paths(repo)(p)) for p in discover(default_corpus(repo)).files])
     pack = engine.register(
         [r for r in pipeline.compiled(pipeline.load_rules(Settings(cwd=repo))[0]) if r.scope == scope]
     )
@@ -511,13 +511,13 @@ def test_a_pack_builds_nothing_of_a_statement_none_of_whose_facts_it_can_use(mon
     import dataclasses
 
     from coherence_rules import facts, pipeline
-    from coherence_rules.api import discover, display_path
+    from coherence_rules.api import discover, display_paths
     from coherence_rules.load import load_file
     from coherence_rules.settings import Settings, default_corpus
     from coherence_rules.validate import validate
 
     repo = Path(__file__).resolve().parents[1]
-    corpus = validate([load_file(p, display_path(p, repo)) for p in discover(default_corpus(repo)).files])
+    corpus = validate([load_file(p, display_paths(repo)(p)) for p in discover(default_corpus(repo)).files])
     rules = pipeline.compiled(pipeline.load_rules(Settings(cwd=repo))[0])
     every = facts.context(corpus, dt.date(2026, 11, 23))
     worked_out = []
