@@ -255,7 +255,11 @@ def _evaluated(shard_facts: ShardFacts, shard: Shard) -> Outcome:
 
 # What the forked workers of _in_workers inherit: each pass's facts and shards.
 _WORK: list[tuple[ShardFacts, list[Shard]]] | None = None
-Task = tuple[int, int, dict[int, str | None]]  # a pass's number, its shard's, the shard's records' memo keys
+Task = tuple[int, list[int], dict[int, str | None]]  # a pass's number, its shards' numbers, their records' memo keys
+Batch = tuple[
+    list[Outcome], Recorder | None
+]  # a task's shards' outcomes, what a worker would have written to the index
+TASKS_PER_WORKER = 16  # a pass's shards go to the workers in about this many tasks each
 
 
 def _in_workers(passes: list[Pass], parallel: list[bool], jobs: int, index: CorpusIndex | None) -> Iterator[Outcome]:
@@ -263,30 +267,37 @@ def _in_workers(passes: list[Pass], parallel: list[bool], jobs: int, index: Corp
     of its records from the corpus it inherited and runs the engine on them (the shards of the
     `parallel` passes; the others are evaluated here). No fact of a parallel pass is built in this
     process or sent to a worker; what the workers would write to the index comes back and is
-    written here."""
+    written here. Consecutive shards go to a worker together: a pair shard takes a millisecond,
+    about what handing it over and back costs (a dense corpus's pair pass left the workers half idle)."""
     global _WORK
     _WORK = [(run.shard_facts, run.shards) for run in passes]
 
-    def tasks() -> Iterator[Task | workers.Done[tuple[Outcome, Recorder | None]]]:
+    def tasks() -> Iterator[Task | workers.Done[Batch]]:
         for p, run in enumerate(passes):
+            per_task = max(1, len(run.shards) // (jobs * TASKS_PER_WORKER))
+            numbers: list[int] = []
+            memos: dict[int, str | None] = {}
             for number, shard in enumerate(run.shards):
                 if not parallel[p]:
-                    yield workers.Done((_evaluated(run.shard_facts, shard), None))
+                    yield workers.Done(([_evaluated(run.shard_facts, shard)], None))
                     continue
                 known = run.shard_facts.known(shard)
-                yield (
-                    (p, number, run.shard_facts.memo_keys(shard))
-                    if known is None
-                    else workers.Done(((known, []), None))
-                )
+                if known is None:
+                    numbers.append(number)
+                    memos.update(run.shard_facts.memo_keys(shard))
+                if numbers and (known is not None or len(numbers) == per_task or number == len(run.shards) - 1):
+                    yield (p, numbers, memos)  # the shards before a known one, in order
+                    numbers, memos = [], {}
+                if known is not None:
+                    yield workers.Done(([(known, [])], None))
 
     try:
-        for outcome, recorded in workers.in_order(
+        for outcomes, recorded in workers.in_order(
             _evaluated_in_worker, tasks(), jobs, "evaluating a shard", _start_worker
         ):
             if recorded is not None and index is not None:
                 recorded.replay(index)
-            yield outcome
+            yield from outcomes
     finally:
         _WORK = None
 
@@ -297,10 +308,10 @@ def _start_worker() -> None:
         shard_facts.in_worker()
 
 
-def _evaluated_in_worker(task: Task) -> tuple[Outcome, Recorder | None]:
-    """A shard's outcome, given its pass, its number and its records' memo keys (the main process has them)."""
+def _evaluated_in_worker(task: Task) -> Batch:
+    """Shards' outcomes, given their pass, their numbers and their records' memo keys (the main process has them)."""
     assert _WORK is not None
-    p, number, memos = task
+    p, numbers, memos = task
     shard_facts, evaluated = _WORK[p]
     shard_facts.learn_memo_keys(memos)
-    return _evaluated(shard_facts, evaluated[number]), shard_facts.recorded()
+    return [_evaluated(shard_facts, evaluated[number]) for number in numbers], shard_facts.recorded()

@@ -113,12 +113,22 @@ def test_files_parsed_in_worker_processes_are_the_files_parsed_in_one(monkeypatc
     assert [f.findings[0].rule for f in in_one[-3:]] == ["E001", "E006", "E005"]
 
 
-def test_shards_evaluated_in_worker_processes_are_the_shards_evaluated_in_one(monkeypatch, tmp_path):
+@pytest.mark.parametrize("tasks_per_worker", [16, 1])
+def test_shards_evaluated_in_worker_processes_are_the_shards_evaluated_in_one(monkeypatch, tmp_path, tasks_per_worker):
     """The sample in forked workers (one pool for both packs), each building its shards' facts from
-    the corpus it inherited: the same report, and the same index (each record's facts hash, each
-    shard's matches, written by this process from what the workers hand back); no fact is built in
-    this process."""
+    the corpus it inherited, several consecutive shards a task: the same report, and the same index
+    (each record's facts hash, each shard's matches, written by this process from what the workers
+    hand back); no fact is built in this process."""
     built_here = []  # in this process: a forked worker appends to its own copy
+    tasks = []  # (pass, shard numbers) of each task handed to a worker
+    in_order = workers.in_order
+
+    def counted_tasks(work, given, *args):
+        kept = ((t if isinstance(t, workers.Done) else tasks.append(t[:2]) or t) for t in given)
+        return in_order(work, kept, *args)
+
+    monkeypatch.setattr(workers, "in_order", counted_tasks)
+    monkeypatch.setattr(evaluate, "TASKS_PER_WORKER", tasks_per_worker)
 
     def record_facts(entry, ctx):
         built_here.append(entry.index)
@@ -140,6 +150,11 @@ def test_shards_evaluated_in_worker_processes_are_the_shards_evaluated_in_one(mo
     in_workers = run(2, tmp_path / "workers")
     assert built_here == []
     assert len(pools) == 1  # the pair pack's shards in the pool that evaluated the country pack's
+    for p in (0, 1):  # each pass's shards, each once, in order: in about 2 x tasks_per_worker tasks
+        numbers = [number for pass_number, batch in tasks if pass_number == p for number in batch]
+        assert numbers == list(range(len(numbers))) and 4 < len(numbers) < 32
+        handed = sum(pass_number == p for pass_number, _ in tasks)
+        assert handed in ((len(numbers),) if tasks_per_worker == 16 else (2, 3))  # 16: the sample has too few to share
     assert in_workers.findings == in_one.findings and len(in_one.findings) > 40
     for table in ("facts", "matches"):
         rows = index_rows(tmp_path / "one", table)
