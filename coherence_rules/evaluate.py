@@ -231,7 +231,7 @@ def _outcomes(passes: list[Pass], jobs: int, index: CorpusIndex | None) -> Itera
     parallel = [
         jobs > 1
         and len(run.shards) > 1
-        and run.shard_facts.unknown_records(run.shards) >= WORKERS_FROM
+        and run.shard_facts.unknown_records(run.shards, WORKERS_FROM)
         and workers.can_fork()
         for run in passes
     ]

@@ -325,12 +325,20 @@ class ShardFacts:
         known = [self._known(members, stored[key]) if key in stored else None for key in keys]
         return members, of_shard, keys, known
 
-    def unknown_records(self, shards: Sequence[Shard]) -> int:
-        """How many of these shards' records have facts whose hash neither their documents nor the
-        index know (their facts must be built: all of them in a cold run)."""
+    def unknown_records(self, shards: Sequence[Shard], at_least: int) -> bool:
+        """Whether at least `at_least` of these shards' records have facts whose hash neither their
+        documents nor the index know (their facts must be built: all of them in a cold run). Asked
+        about `at_least` records at a time, and no further than the answer: the others' memo keys
+        are worked out as their shards are planned, while workers evaluate the first shards."""
         entries = list({entry.index: entry for shard in shards for entry in shard.records}.values())
-        self._recall_digests(entries)
-        return sum(entry.index not in self._records for entry in entries)
+        unknown, step = 0, max(1, at_least)
+        for start in range(0, len(entries), step):
+            if unknown >= at_least:
+                break
+            those = entries[start : start + step]
+            self._recall_digests(those)
+            unknown += sum(entry.index not in self._records for entry in those)
+        return unknown >= at_least
 
     def known(self, shard: Shard) -> Found | None:
         """The shard's matches, if the index holds those of every group for the facts its records

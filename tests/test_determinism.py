@@ -161,6 +161,30 @@ def test_shards_evaluated_in_worker_processes_are_the_shards_evaluated_in_one(mo
         assert len(rows) > 20 and index_rows(tmp_path / "workers", table) == rows, table
 
 
+def test_whether_a_pass_is_worth_workers_is_asked_of_no_more_records_than_decide_it(monkeypatch, tmp_path):
+    """A pass goes to workers when the index knows the facts of too few of its records, and a cold
+    run knows none: the first WORKERS_FROM records asked about decide it. The others' memo keys are
+    worked out as their shards are planned, while workers evaluate the first ones, not before."""
+    monkeypatch.setattr(evaluate, "WORKERS_FROM", 3)
+    worked_out, before_pool = [], []
+    new_memo_key = shard_facts.ShardFacts._new_memo_key
+
+    def memo_key(self, entry):
+        worked_out.append(entry.index)
+        return new_memo_key(self, entry)
+
+    def pool(*args):
+        before_pool.append(len(worked_out))
+        return in_order(*args)
+
+    in_order = workers.in_order
+    monkeypatch.setattr(shard_facts.ShardFacts, "_new_memo_key", memo_key)
+    monkeypatch.setattr(workers, "in_order", pool)
+    coherence_rules.lint(Settings(corpus=[REPO / "policies"], cwd=REPO, as_of=AS_OF, jobs=2, cache_dir=tmp_path))
+    assert before_pool == [2 * 3]  # three records of each pass
+    assert len(worked_out) > 40  # every record's, for each pass, once the pool was started
+
+
 # --- atomic writes --------------------------------------------------------------------------------
 
 
