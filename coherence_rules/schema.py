@@ -557,22 +557,30 @@ PARTY_FIELDS = ("parties", "recorded_by", "origin", "destination")
 
 
 @functools.cache
-def _v2_plan(model_type: type[Model]) -> tuple[tuple[str, str, bool, bool], ...]:
-    """Per field of a model class: (name, YAML key, whether it may hold a model, whether it holds
-    vocabulary words or party codes). Free text (titles, statements, notes) is never a v2 word."""
+def _v2_plan(model_type: type[Model]) -> tuple[tuple[str, str, bool], ...]:
+    """Per field of a model class that may show a v2 use: (name, YAML key, whether it is a v2 field
+    itself). A field may when it is one, may hold a model, is a list of corridor ends or party codes,
+    or holds a word of the vocabulary that may be a v2 word. Free text (titles, statements, notes)
+    is never a v2 word; a field whose words are all v1 (a status, a level) holds none."""
 
-    def kinds(annotation: Any) -> tuple[bool, bool]:
+    def leaves(annotation: Any) -> tuple[bool, set[Any], bool]:  # (a model, the words, any other text)
         if isinstance(annotation, type) and issubclass(annotation, Model):
-            return True, False
+            return True, set(), False
         if get_origin(annotation) is Literal:
-            return False, True
-        found = [kinds(arg) for arg in get_args(annotation)]
-        return any(m for m, _ in found), any(v for _, v in found)
+            return False, set(get_args(annotation)), False
+        found = [leaves(arg) for arg in get_args(annotation)]
+        return (
+            any(m for m, _, _ in found),
+            {w for _, ws, _ in found for w in ws},
+            (isinstance(annotation, type) and issubclass(annotation, str)) or any(t for *_, t in found),
+        )
 
     plan = []
     for name, info in model_type.model_fields.items():
-        holds_model, vocabulary = kinds(info.annotation)
-        plan.append((name, info.alias or name, holds_model, vocabulary or name in PARTY_FIELDS))
+        holds_model, words, text = leaves(info.annotation)
+        v2_word = bool(words & (vocab.V2_WORDS | {"unknown"})) or (bool(words) and text)
+        if name in model_type.V2_FIELDS or holds_model or v2_word or name in PARTY_FIELDS:
+            plan.append((name, info.alias or name, name in model_type.V2_FIELDS))
     return tuple(plan)
 
 
@@ -582,12 +590,12 @@ def v2_uses(model: Model, path: tuple = ()) -> list[tuple[tuple, str]]:
         return [(path, f"the {type(model).__name__} form")]
     found: list[tuple[tuple, str]] = []
     stated = model.model_fields_set
-    for name, key, holds_model, vocabulary in _v2_plan(type(model)):
+    for name, key, v2_field in _v2_plan(type(model)):
         if name not in stated:
             continue
-        if name in model.V2_FIELDS:
+        if v2_field:
             found.append(((*path, key), f"'{key}'"))
-        elif holds_model or vocabulary:
+        else:
             found += _v2_in_value(getattr(model, name), (*path, key), name)
     return found
 
