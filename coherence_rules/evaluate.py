@@ -231,7 +231,7 @@ def _outcomes(passes: list[Pass], jobs: int, index: CorpusIndex | None) -> Itera
     parallel = [
         jobs > 1
         and len(run.shards) > 1
-        and run.shard_facts.unknown_records(run.shards, WORKERS_FROM)
+        and run.shard_facts.unknown_at_least(run.shards, WORKERS_FROM)
         and workers.can_fork()
         for run in passes
     ]
@@ -256,9 +256,8 @@ def _evaluated(shard_facts: ShardFacts, shard: Shard) -> Outcome:
 # What the forked workers of _in_workers inherit: each pass's facts and shards.
 _WORK: list[tuple[ShardFacts, list[Shard]]] | None = None
 Task = tuple[int, list[int], dict[int, str | None]]  # a pass's number, its shards' numbers, their records' memo keys
-Batch = tuple[
-    list[Outcome], Recorder | None
-]  # a task's shards' outcomes, what a worker would have written to the index
+# A task's shards' outcomes, and what a worker would have written to the index.
+Batch = tuple[list[Outcome], Recorder | None]
 TASKS_PER_WORKER = 16  # a pass's shards go to the workers in about this many tasks each
 
 

@@ -58,19 +58,20 @@ def relative_to(root: str | Path) -> Callable[[str | Path], str]:
     def absolute(path: str | Path) -> str:  # os.path.abspath, without asking for the directory each time
         return os.path.normpath(os.path.join(cwd, path))
 
-    # realpath: a root reached through a link (/tmp); resolved only when a path needs it.
-    resolvers = (
-        (absolute, functools.cache(lambda: absolute(root))),
-        (os.path.realpath, functools.cache(lambda: os.path.realpath(root))),
-    )
+    def under(resolve: Callable[[str | Path], str]) -> Callable[[], tuple[str, str]]:
+        """The root resolved (once, when a path needs it) and the start of the paths below it."""
+        return functools.cache(lambda: (resolve(root), resolve(root).rstrip(os.sep) + os.sep))
+
+    # realpath: a root reached through a link (/tmp)
+    resolvers = ((absolute, under(absolute)), (os.path.realpath, under(os.path.realpath)))
 
     def of(path: str | Path) -> str:
         for resolve, base in resolvers:
-            where, above = resolve(path), base()
+            where, (above, below) = resolve(path), base()
             if where == above:
                 return "."
-            if where.startswith(above.rstrip(os.sep) + os.sep):
-                return where[len(above.rstrip(os.sep)) + 1 :].replace(os.sep, "/")
+            if where.startswith(below):
+                return where[len(below) :].replace(os.sep, "/")
         return Path(path).as_posix()
 
     return of

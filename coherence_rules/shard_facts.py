@@ -325,7 +325,7 @@ class ShardFacts:
         known = [self._known(members, stored[key]) if key in stored else None for key in keys]
         return members, of_shard, keys, known
 
-    def unknown_records(self, shards: Sequence[Shard], at_least: int) -> bool:
+    def unknown_at_least(self, shards: Sequence[Shard], at_least: int) -> bool:
         """Whether at least `at_least` of these shards' records have facts whose hash neither their
         documents nor the index know (their facts must be built: all of them in a cold run). Asked
         about `at_least` records at a time, and no further than the answer: the others' memo keys
