@@ -27,17 +27,22 @@ def _tree_size(tree: vocab.Vocabulary, node: str, reach: bool) -> int:
     return len(tree.reach(node) if reach else tree.below(node))
 
 
-def _tree_sum(tree: vocab.Vocabulary, nodes: list[str], reach: bool) -> int:
+def _tree_sum(tree: vocab.Vocabulary, nodes: tuple[str, ...], reach: bool) -> int:
     return sum(_tree_size(tree, n, reach) for n in set(nodes))
+
+
+@functools.cache  # a corpus's statements name a few combinations of nodes, again and again
+def _node_pairs(groups: tuple[str, ...], areas: tuple[str, ...]) -> int:
+    """Cover and span facts: one per group x area node pair below the named ones, and one per pair in their reach."""
+    below = _tree_sum(vocab.GROUPS, groups, False) * _tree_sum(vocab.AREAS, areas, False)
+    return below + _tree_sum(vocab.GROUPS, groups, True) * _tree_sum(vocab.AREAS, areas, True)
 
 
 def _statement_bound(statement: Objective | Measure) -> int:
     """The statement, its indicators, and a cover and a span fact per group x area node pair."""
-    groups = [g if isinstance(g, str) else g.group for g in statement.groups]  # a qualified group's node
-    areas = statement.areas
-    count = 1 + len(getattr(statement, "indicators", ()))
-    count += _tree_sum(vocab.GROUPS, groups, False) * _tree_sum(vocab.AREAS, areas, False)
-    return count + _tree_sum(vocab.GROUPS, groups, True) * _tree_sum(vocab.AREAS, areas, True)
+    groups = tuple(g if isinstance(g, str) else g.group for g in statement.groups)  # a qualified group's node
+    indicators = statement.indicators if isinstance(statement, Objective) else ()
+    return 1 + len(indicators) + _node_pairs(groups, tuple(statement.areas))
 
 
 def fact_bound(model: Record) -> int:
