@@ -31,7 +31,9 @@ def _tree_sum(tree: vocab.Vocabulary, nodes: tuple[str, ...], reach: bool) -> in
     return sum(_tree_size(tree, n, reach) for n in set(nodes))
 
 
-@functools.cache  # a corpus's statements name a few combinations of nodes, again and again
+# A corpus's statements name a few combinations of nodes, again and again; a server's runs may meet
+# ever more of them (bounded).
+@functools.lru_cache(maxsize=2**14)
 def _node_pairs(groups: tuple[str, ...], areas: tuple[str, ...]) -> int:
     """Cover and span facts: one per group x area node pair below the named ones, and one per pair in their reach."""
     below = _tree_sum(vocab.GROUPS, groups, False) * _tree_sum(vocab.AREAS, areas, False)
