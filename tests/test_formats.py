@@ -11,11 +11,14 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 from conftest import LAW, STRATEGY
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coherence_rules import cli, corpus_errors
 from coherence_rules.corpus_errors import CORPUS_ERRORS
 from coherence_rules.findings import Finding, Location, Suppressed
 from coherence_rules.formats import FORMATS, formatter, github, junit, render, sarif
+from coherence_rules.formats.json_format import pretty
 from coherence_rules.report import Report
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
@@ -389,3 +392,24 @@ def test_cli_lint_other_formats(repo, name, start):
     result = CliRunner().invoke(cli.main, ["lint", "--format", name, "--as-of", "2026-11-23", "--select", "HC"])
     assert result.exit_code == 1, result.output
     assert result.stdout.startswith(start)
+
+
+# What a report's JSON holds: strings (any text: control characters, quotes, RTL marks, astral
+# characters), integers of any size, booleans, None, lists and dicts with string keys.
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_reports_are_written_as_json_dumps_writes_them_with_an_indent(document):
+    """The JSON, SARIF and summary reports are written by pydantic-core (json_format.pretty), byte
+    for byte as `json.dumps(indent=2, ensure_ascii=False)` writes them, on any value a report holds."""
+    assert pretty(document) == json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_what_pydantic_core_cannot_write_json_dumps_writes_as_before():
+    assert pretty({"a": "\ud800"}) == '{\n  "a": "\ud800"\n}\n'

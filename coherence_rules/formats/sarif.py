@@ -7,7 +7,6 @@ fingerprint — stable across runs and line moves, like the baseline key.
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 from typing import Any
@@ -16,6 +15,7 @@ from urllib.parse import quote
 from ..corpus_errors import BUILTIN_RULES
 from ..findings import Finding, Location, Suppressed
 from ..report import Report, RuleDoc
+from .json_format import pretty
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -235,4 +235,4 @@ def document(report: Report) -> dict:
 
 
 def render(report: Report, color: bool = False) -> str:
-    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"
+    return pretty(document(report))

@@ -4,12 +4,10 @@ zeros says "checked, nothing found"); the tags no rule checks are listed apart, 
 
 from __future__ import annotations
 
-import json
-
 from .. import frameworks
 from ..findings import severity_counts
 from ..report import Report
-from .json_format import FORMAT_VERSION
+from .json_format import FORMAT_VERSION, pretty
 
 
 def _rows(report: Report, framework: str) -> tuple[list[str], list[dict], list[str]]:
@@ -59,7 +57,7 @@ def render(report: Report, framework: str, fmt: str) -> str:
             "unchecked": unchecked,
             "findings_without_tag": untagged,
         }
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return pretty(document)
     return _text(report, framework, countries, rows, unchecked, untagged)
 
 
