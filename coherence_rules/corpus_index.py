@@ -79,7 +79,7 @@ Shaped = TypeVar("Shaped", "_MatchesEntry", "_FactsEntry")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)  # built when first used
 
 
 class CachedFinding(_Strict):
@@ -133,7 +133,7 @@ class _FactsEntry(_Strict):
 
 
 class _RunEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)  # not strict: JSON has no tuples or dates
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # not strict: JSON has no tuples or dates
 
     format: Literal[9]  # FORMAT
     key: str
