@@ -45,14 +45,10 @@ def any_matches(path: str, patterns: Sequence[str]) -> bool:
     return any(matches(path, p) for p in patterns)
 
 
-def relative(path: str | Path, root: str | Path) -> str:
-    """The path as globs see it: relative to the configuration's directory (as given, outside it)."""
-    return relative_to(root)(path)
-
-
 def relative_to(root: str | Path) -> Callable[[str | Path], str]:
-    """`relative` to one root for many paths (a corpus's thousands of files): the root resolved once,
-    each path by string operations rather than Path objects."""
+    """Paths as globs see them: relative to the root, the configuration's directory (as given, outside
+    it). The root is resolved once for many paths (a corpus's thousands of files), each path by string
+    operations rather than Path objects."""
     cwd = os.getcwd()
 
     def absolute(path: str | Path) -> str:  # os.path.abspath, without asking for the directory each time

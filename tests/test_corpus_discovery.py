@@ -177,7 +177,7 @@ def test_a_path_relative_to_a_root_is_what_resolving_both_and_comparing_their_pa
                 continue
         return Path(path).as_posix()
 
-    assert globs.relative_to(root)(path) == globs.relative(Path(path), Path(root)) == expected()
+    assert globs.relative_to(root)(path) == globs.relative_to(Path(root))(Path(path)) == expected()
 
 
 def test_the_corpus_is_walked_once_when_it_is_also_the_target(workspace, monkeypatch):
