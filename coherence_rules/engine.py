@@ -32,7 +32,7 @@ import operator
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import durable_rules_engine
 from durable import engine as durable
@@ -47,6 +47,12 @@ MAX_PATTERNS = 4_000  # patterns over all engine rules, a negation's expanded `i
 BATCH = 200  # facts per assert_facts call: small batches stay in the engine's correct regime
 RETRIES = 3  # attempts at a shard whose run did not complete, or whose dropped facts would not stay
 FNV_OFFSET, FNV_PRIME = 0x811C9DC5, 16777619  # durable-rules' 32-bit FNV-1 (src/rules/json.h)
+# Fan-outs a record's facts hold as one seed (Pack.fan_out), by type: the fields its rows vary. Most
+# of a dense corpus's spans meet nothing; a shard spreads a seed into the rows some pattern can join
+# (Pack.taking_part), from the values facts.spread gives each field.
+SEEDED = {"span": ("group", "area")}
+SEED = "/seed"  # a seed's type: that of its rows, and this
+Spread = Callable[[str, Fact], tuple[tuple, ...]]  # (type, seed) -> each varying field's values, in order
 
 
 def _serialise(message) -> str:
@@ -136,6 +142,8 @@ def _projection(names: tuple[str, ...]) -> tuple[tuple[str, ...], Callable[[Fact
 
 
 _UNNAMED = object()  # stands for every value no eq/ne/in test names
+_NONE: set[tuple] = set()  # no row of a seed meets a join (Pack._spread)
+_EVERY = {()}  # every row does: the join is on fields the rows do not vary, and the seed meets it
 
 
 def _relevance_key(tests: list[FieldTest]) -> Callable[[Fact], tuple]:
@@ -251,6 +259,16 @@ def _definitions(rule: CompiledRule, query: Query) -> list[list[dict]]:
     return definitions
 
 
+class Meet(NamedTuple):
+    """What a pattern's fact must meet of another binding's (Pack.taking_part): the same values of
+    these fields (`mine`, named `fields`) as that binding's pattern's facts have of theirs."""
+
+    mine: Callable[[Fact], tuple]
+    other: Pattern
+    theirs: Callable[[Fact], tuple]
+    fields: tuple[str, ...]
+
+
 class Pack:
     """A set of compiled rules registered as one durable-rules ruleset."""
 
@@ -292,6 +310,11 @@ class Pack:
         self._fixed_verdicts: dict[tuple, bool] = {}
         self._excluding: dict[tuple, tuple[Callable[[Fact], tuple], dict[tuple, bool]]] = {}  # excludes' classes
         self._layout = {t: _projection(("t", *sorted(f))) for t, f in fields.items()}
+        # A fan-out is kept as a seed (fan_out) when the rules read every field its rows vary (else its
+        # rows are few once alike ones are merged); a pack of some of the rules spreads the seeds
+        # built for all (shard_facts.py). A seed is laid out as its rows are.
+        self._seeds = {kind + SEED: kind for kind in SEEDED if kind in self._accepts}
+        self._layout.update({seed: self._layout[kind] for seed, kind in self._seeds.items()})
         # The engine itself is sent only the fields patterns test or join on: checks, messages and
         # reports read the run's own facts, found by the matched facts' ids (less JSON in and out of
         # the engine, and smaller copies of the facts in its states).
@@ -308,7 +331,7 @@ class Pack:
         # Per pattern, what a fact it binds must meet: its constant tests and, per binding it is joined
         # to (by its own joins, or by those of a positive pattern joined to it), a fact of that binding
         # with the same values: (its joined fields, that binding's pattern, their fields) as projections.
-        self._meets: dict[str, list[tuple[Pattern, tuple[tuple[Callable, Pattern, Callable], ...]]]] = {}
+        self._meets: dict[str, list[tuple[Pattern, tuple[Meet, ...]]]] = {}
         self._accepted_by: dict[tuple[str, tuple], tuple[Pattern, ...]] = {}
         for rule in rules:
             for query in rule.queries:
@@ -322,10 +345,11 @@ class Pack:
                             if join.binding == pattern.binding:
                                 joined.setdefault(str(other.binding), []).append((join.other, join.field))
                     meets = tuple(
-                        (
+                        Meet(
                             _items(tuple(mine for mine, _ in pairs)),
                             pattern_of[binding],
                             _items(tuple(theirs for _, theirs in pairs)),
+                            tuple(mine for mine, _ in pairs),
                         )
                         for binding, pairs in sorted(joined.items())
                     )
@@ -335,7 +359,9 @@ class Pack:
         # matches group by group, and an edit runs the engine only for the groups whose facts changed.
         grouped: dict[tuple[str, ...], list[CompiledRule]] = {}
         for rule in rules:
-            grouped.setdefault(tuple(sorted({p.fact for q in rule.queries for p in q.patterns})), []).append(rule)
+            types = {p.fact for q in rule.queries for p in q.patterns}
+            types |= {seed for seed, kind in self._seeds.items() if kind in types}  # a seed gives its rows
+            grouped.setdefault(tuple(sorted(types)), []).append(rule)
         self.groups: list[tuple[tuple[str, ...], list[CompiledRule]]] = sorted(grouped.items(), key=lambda g: g[0])
         self.group_of = {rule.id: g for g, (_, grouped_rules) in enumerate(self.groups) for rule in grouped_rules}
         # Named by everything that defines it: a changed rule is a new pack, never an old one's actions.
@@ -353,18 +379,22 @@ class Pack:
 
     @functools.cached_property
     def fact_types(self) -> frozenset[str]:
-        """The fact types some pattern reads: facts.py builds no others for this pack (and asks
-        which these are once per fact it might build)."""
-        return frozenset(self._accepts)
+        """The fact types some pattern reads, and the seeds of those built as seeds: facts.py builds no
+        others for this pack (and asks which these are once per fact it might build)."""
+        return frozenset(self._accepts) | frozenset(self._seeds)
 
-    def fan_out(self, kind: str, fact: Fact, varying: tuple[str, ...], rows: Iterable[tuple]) -> list[Fact]:
+    def fan_out(
+        self, kind: str, fact: Fact, varying: tuple[str, ...], rows: Iterable[tuple], seed: tuple | None = None
+    ) -> list[Fact]:
         """`fact` as a fact of type `kind` once per row of values of the `varying` fields, each as
         `prepare` gives it (a statement's cover and span facts, an agreement's admissions: most facts
         of a dense corpus). None is built when the tests on the fields the fact has already rule it
         out (decided once per class of their values). The fields the rules read are gathered once,
         not once per row; rows that differ only in fields no rule reads give one fact (equal facts
         give equal matches, and findings are de-duplicated); relevance is decided once per class of
-        the rows' tested values, once for all when no test reads a varying field."""
+        the rows' tested values, once for all when no test reads a varying field. A type in SEEDED
+        given its `seed` (the values of the row that spreads into the others: facts.spread) is one
+        fact, of type kind + SEED, with those values: taking_part spreads it."""
         plan = self._fan_outs[kind, varying] if (kind, varying) in self._fan_outs else self._fan_out_plan(kind, varying)
         if plan is None:
             return []
@@ -372,6 +402,11 @@ class Pack:
         if not self._fixed_accepted(kind, varying, fixed_class(fact), fact):
             return []
         values = [kind if name == "t" else None if name in varying else fact[name] for name in names]
+        if seed is not None and kind + SEED in self._seeds and varying == SEEDED[kind] and len(slots) == len(varying):
+            values[0] = kind + SEED
+            for slot, n in slots:
+                values[slot] = seed[n]
+            return [dict(zip(names, values, strict=True))]
         verdicts: dict = {}
         seen: set = set()
         made = []
@@ -451,33 +486,128 @@ class Pack:
         names, values = self._layout[fact["t"]]
         return dict(zip(names, values(fact), strict=True))
 
-    def taking_part(self, facts: list[Fact]) -> list[Fact]:
+    def taking_part(self, facts: list[Fact], spread: Spread) -> list[Fact]:
         """The facts (of types the pack reads) that some pattern could bind among these: its constant
         tests accept the fact, and for each binding it is joined to, a fact that binding's tests accept
         has the values the joins ask for. No other can be in a match or block one (a negation is such a
         pattern too): the engine is given only these, in their order. One pass of the semi-join
         reduction: in a dense corpus it leaves a quarter of the facts (most spans meet no other
-        statement's cover; most obligations no ratification)."""
+        statement's cover; most obligations no ratification). A seed (fan_out) stands, in its place,
+        for those of its rows that meet what their patterns join them to on the fields they vary."""
         classes: dict[str, dict[tuple, list[Fact]]] = {}  # per type, its facts by what its tests read
+        seeds: list[Fact] = []
         for fact in facts:
-            classes.setdefault(fact["t"], {}).setdefault(self._tested[fact["t"]](fact), []).append(fact)
+            kind = fact["t"]
+            if kind in self._seeds:
+                seeds.append(fact)
+                continue
+            classes.setdefault(kind, {}).setdefault(self._tested[kind](fact), []).append(fact)
         accepted: dict[int, list[Fact]] = {}  # by id(pattern): the facts its constant tests accept
-        for kind, alike in classes.items():
-            for key, those in alike.items():
-                for pattern in self._accepting(kind, key, those[0]):
-                    accepted.setdefault(id(pattern), []).extend(those)
+        self._accept(classes, accepted)
         values: dict[int, set] = {}  # by id(projection): the values it gives of the facts it is for
+        if seeds:
+            rows = self._spread(seeds, accepted, values, spread)
+            spread_classes: dict[str, dict[tuple, list[Fact]]] = {}
+            for row in itertools.chain.from_iterable(rows.values()):
+                spread_classes.setdefault(row["t"], {}).setdefault(self._tested[row["t"]](row), []).append(row)
+            self._accept(spread_classes, accepted)
+            for kind, alike in spread_classes.items():
+                for key, those in alike.items():
+                    classes.setdefault(kind, {}).setdefault(key, []).extend(those)
+            facts = [row for fact in facts for row in (rows[id(fact)] if fact["t"] in self._seeds else (fact,))]
         taking: set[int] = set()
         for kind in classes:
             for pattern, meets in self._meets.get(kind, ()):
                 those = accepted.get(id(pattern), [])
-                for mine, other, theirs in meets:
+                for mine, other, theirs, _ in meets:
                     if id(theirs) not in values:
                         values[id(theirs)] = set(map(theirs, accepted.get(id(other), ())))
                     wanted = values[id(theirs)]
                     those = [fact for fact in those if mine(fact) in wanted]
                 taking.update(map(id, those))
         return [fact for fact in facts if id(fact) in taking]
+
+    def _accept(self, classes: dict[str, dict[tuple, list[Fact]]], accepted: dict[int, list[Fact]]) -> None:
+        for kind, alike in classes.items():
+            for key, those in alike.items():
+                for pattern in self._accepting(kind, key, those[0]):
+                    accepted.setdefault(id(pattern), []).extend(those)
+
+    def _spread(
+        self, seeds: list[Fact], accepted: dict[int, list[Fact]], values: dict[int, set], spread: Spread
+    ) -> dict[int, list[Fact]]:
+        """By id(seed), its rows (in the order fan_out builds them) that some pattern of their type
+        could bind as far as its tests on the fields they do not vary and its joins tell: for each
+        binding it is joined to, a fact accepted there has the same values. Every row that
+        taking_part keeps is among them (it meets all its joins), and every row that lets another
+        fact meet its join (that fact's join is this row's, reversed)."""
+        targets: dict[str, list[tuple[Pattern, list[tuple[Callable, Callable, dict]]]] | None] = {}
+        patterns_of: dict[tuple[str, tuple], list[list[tuple[Callable, Callable, dict]]] | None] = {}
+        rows: dict[int, list[Fact]] = {}
+        for seed in seeds:
+            kind = self._seeds[seed["t"]]
+            varying = SEEDED[kind]
+            if kind not in targets:
+                targets[kind] = self._targets(kind, varying, accepted, values)
+            per_pattern = targets[kind]
+            # The patterns whose tests on the other fields accept the seed, decided once per class.
+            key = (kind, self._tested[kind](seed))
+            if key not in patterns_of:
+                patterns_of[key] = (
+                    None
+                    if per_pattern is None
+                    else [
+                        [(fixed, row_of, wanted) for fixed, row_of, wanted in checks]
+                        for pattern, checks in per_pattern
+                        if all(test.accepts(seed) for test in pattern.tests if test.field not in varying)
+                    ]
+                )
+            # Per pattern that some row could meet, per join that not every row does: where a row's
+            # values of the varying fields must be among.
+            among: list[list[tuple[Callable, set]]] | None = None
+            candidates = patterns_of[key]
+            if candidates is not None:
+                among = []
+                for checks in candidates:
+                    joins = [(row_of, wanted.get(fixed(seed), _NONE)) for fixed, row_of, wanted in checks]
+                    if all(them for _, them in joins):
+                        among.append([(row_of, them) for row_of, them in joins if them != _EVERY])
+            made = []
+            for row in itertools.product(*spread(kind, seed)) if among != [] else ():
+                if among is not None and not any(all(row_of(row) in them for row_of, them in c) for c in among):
+                    continue
+                fact = dict(seed)
+                fact["t"] = kind
+                fact.update(zip(varying, row, strict=True))
+                made.append(fact)
+            rows[id(seed)] = made
+        return rows
+
+    def _targets(
+        self, kind: str, varying: tuple[str, ...], accepted: dict[int, list[Fact]], values: dict[int, set]
+    ) -> list[tuple[Pattern, list[tuple[Callable, Callable, dict]]]] | None:
+        """Per pattern of the type, per join of it: (the seed's values of the joined fields its rows
+        do not vary, a row's of those they do, the values facts accepted at the other end have: the
+        varying part by the rest). None: every row may be bound (a pattern joined to a binding of a
+        seeded type, whose rows are not spread yet)."""
+        per_pattern = []
+        for pattern, meets in self._meets.get(kind, ()):
+            if any(meet.other.fact in SEEDED for meet in meets):
+                return None
+            checks = []
+            for meet in meets:
+                fixed = tuple(n for n, name in enumerate(meet.fields) if name not in varying)
+                moving = tuple(n for n, name in enumerate(meet.fields) if name in varying)
+                if id(meet.theirs) not in values:
+                    values[id(meet.theirs)] = set(map(meet.theirs, accepted.get(id(meet.other), ())))
+                wanted: dict[tuple, set[tuple]] = {}
+                for them in values[id(meet.theirs)]:
+                    wanted.setdefault(tuple(them[n] for n in fixed), set()).add(tuple(them[n] for n in moving))
+                seed_fields = _items(tuple(meet.fields[n] for n in fixed))
+                row_places = _items(tuple(varying.index(meet.fields[n]) for n in moving))
+                checks.append((seed_fields, row_places, wanted))
+            per_pattern.append((pattern, checks))
+        return per_pattern
 
     def _accepting(self, kind: str, key: tuple, fact: Fact) -> tuple[Pattern, ...]:
         """The patterns of this type whose constant tests accept the facts of this class of values

@@ -18,6 +18,8 @@ join over a missing field), and values are str/int/bool so the engine's comparis
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
@@ -53,9 +55,12 @@ class Shape(Protocol):
     def prepare(self, fact: Fact) -> Fact | None:
         """The fact as the rules hold it; None when no rule can use it."""
 
-    def fan_out(self, kind: str, fact: Fact, varying: tuple[str, ...], rows: Iterable[tuple]) -> list[Fact]:
+    def fan_out(
+        self, kind: str, fact: Fact, varying: tuple[str, ...], rows: Iterable[tuple], seed: tuple | None = None
+    ) -> list[Fact]:
         """`fact` as a fact of type `kind` once per row of values of the `varying` fields, each as
-        `prepare` would give it."""
+        `prepare` would give it; or, given the row that spreads into them all (`seed`: spread), as
+        one fact that stands for them (engine.SEEDED)."""
 
     def excludes(self, kinds: tuple[str, ...], known: Fact) -> bool:
         """Whether no fact of these types with these values of some of its fields (whatever its
@@ -70,7 +75,9 @@ class _Whole:
     def prepare(self, fact: Fact) -> Fact:
         return fact
 
-    def fan_out(self, kind: str, fact: Fact, varying: tuple[str, ...], rows: Iterable[tuple]) -> list[Fact]:
+    def fan_out(
+        self, kind: str, fact: Fact, varying: tuple[str, ...], rows: Iterable[tuple], seed: tuple | None = None
+    ) -> list[Fact]:
         return [{"t": kind, **fact, **dict(zip(varying, row, strict=True))} for row in rows]
 
     def excludes(self, kinds: tuple[str, ...], known: Fact) -> bool:
@@ -395,6 +402,19 @@ class _Owner:
 STATEMENT_TYPES = ("statement", "cover", "span", "indicator")  # the facts _statement_facts builds
 
 
+@functools.lru_cache(maxsize=4096)
+def _span_reach(group: str, area: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The group and area nodes at, above or below a named pair, each in order."""
+    return tuple(sorted(vocab.GROUPS.reach(group))), tuple(sorted(vocab.AREAS.reach(area)))
+
+
+def spread(kind: str, seed: Fact) -> tuple[tuple, ...]:
+    """The values of each field a seed's rows vary (engine.SEEDED), in order: a statement's span is
+    every group x area node pair at, above or below the pair it names (the seed's)."""
+    assert kind == "span", kind
+    return _span_reach(seed["group"], seed["area"])
+
+
 def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx: Context) -> list[Fact]:
     """One objective's or measure's facts: itself, its covers and spans, its indicators."""
     base = owner.base
@@ -457,8 +477,8 @@ def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx
             facts += shape.fan_out("cover", named, ("group", "area", "own"), covered)
             # Another statement's named nodes overlap this one's exactly when they are in its span:
             # pairing one's own cover fact with the other's span gives one match per pair.
-            spanned = ((g, a) for g in sorted(groups.reach(named_group)) for a in sorted(areas.reach(named_area)))
-            facts += shape.fan_out("span", named, ("group", "area"), spanned)
+            spanned = itertools.product(*_span_reach(named_group, named_area))
+            facts += shape.fan_out("span", named, ("group", "area"), spanned, seed=(named_group, named_area))
     indicator_facts: list[Fact] = []
     for j, indicator in enumerate(indicators if ctx.wants("indicator") else ()):
         target = _number(indicator.target)

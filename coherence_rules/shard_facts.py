@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from . import resident
 from .corpus_index import CorpusIndex, StoredMatches
 from .engine import Pack, RunResult, register
-from .facts import Context, Fact, Shape, context_reads, record_facts, shard_level_facts
+from .facts import Context, Fact, Shape, context_reads, record_facts, shard_level_facts, spread
 from .ir import Match
 from .shards import Shard
 from .validate import RecordEntry
@@ -381,9 +381,10 @@ class ShardFacts:
             facts += record
         facts += of_shard + self.shared
         if read is None:
-            return dataclasses.replace(run, facts=self.pack.taking_part(facts))
+            return dataclasses.replace(run, facts=self.pack.taking_part(facts, spread))
         pack = register([rule for g in run.missed for rule in self.pack.groups[g][1]])
-        return dataclasses.replace(run, facts=pack.taking_part([f for f in facts if f["t"] in read]), pack=pack)
+        taking = pack.taking_part([f for f in facts if f["t"] in read], spread)
+        return dataclasses.replace(run, facts=taking, pack=pack)
 
     def _known(self, members: list[RecordEntry], stored: StoredMatches) -> Found | None:
         """Stored matches with their facts; None (a miss) unless every one names, for a rule of the

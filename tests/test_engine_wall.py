@@ -2,7 +2,9 @@
 expands or refuses, and what the runner catches. Results are compared with expectations written
 here, never with the engine itself."""
 
+import collections
 import datetime as dt
+import itertools
 import json
 import random
 from pathlib import Path
@@ -416,13 +418,13 @@ def test_a_shard_is_given_only_the_obligations_its_ratifications_and_measures_ca
 
 def test_the_engine_is_given_only_facts_that_meet_the_facts_their_patterns_join(corpus):
     """A strategy facilitating labour migrants' entry and a law restricting low-skilled workers' entry
-    conflict (HC001, planted). Of their spans (every node pair at, above or below what they name), the
-    engine is given those that meet a cover on the same group and area: the law's that meet what the
-    strategy names. No other span can be in a match, nor block one."""
+    conflict (HC001, planted). Of their spans (every node pair at, above or below what they name, held
+    as one seed per named pair), the engine is given those that meet a cover on the same group and
+    area: the law's that meet what the strategy names. No other span can be in a match, nor block one."""
     from conftest import LAW, STRATEGY
 
     from coherence_rules import pipeline
-    from coherence_rules.facts import context, record_facts
+    from coherence_rules.facts import context, record_facts, spread
     from coherence_rules.load import load_file
     from coherence_rules.settings import Settings
     from coherence_rules.shard_facts import ShardFacts
@@ -437,12 +439,70 @@ def test_the_engine_is_given_only_facts_that_meet_the_facts_their_patterns_join(
     pack, ctx = engine.register(rules), context(valid, dt.date(2026, 11, 23))
     planned = ShardFacts(pack, ctx, [], None, 0)
     given = planned.plan(shards(valid)[0]).facts
-    built = [p for entry in valid.records for p in map(pack.prepare, record_facts(entry, planned.ctx)) if p]
+    seeds = [f for entry in valid.records for f in record_facts(entry, planned.ctx) if f["t"] == "span" + engine.SEED]
     spans = [f for f in given if f["t"] == "span"]
     covers = {(f["record"], f["group"], f["area"]) for f in given if f["t"] == "cover"}
     assert spans and all({(r, s["group"], s["area"]) for r in ("XAA-LAW", "XAA-STRATEGY")} & covers for s in spans)
     assert {f["record"] for f in spans} == {"XAA-LAW"}
-    assert len(spans) < len([f for f in built if f["t"] == "span"]) / 4
+    assert len(spans) < len([row for seed in seeds for row in itertools.product(*spread("span", seed))]) / 4
+    assert not any(f["t"].endswith(engine.SEED) for f in given)
+
+
+def _every_row(pack: engine.Pack, facts: list[dict]) -> list[dict]:
+    """The facts with each seed in place of every row of it that a pattern's tests accept: the
+    facts as a fan-out built them before seeds (Pack.fan_out)."""
+    from coherence_rules.facts import spread
+
+    made = []
+    for fact in facts:
+        kind = fact["t"].removesuffix(engine.SEED)
+        if kind == fact["t"]:
+            made.append(fact)
+            continue
+        for row in itertools.product(*spread(kind, fact)):
+            spread_row = {**fact, "t": kind, **dict(zip(engine.SEEDED[kind], row, strict=True))}
+            made += [spread_row] if pack.relevant(spread_row) else []
+    return made
+
+
+def test_a_shard_spreads_its_seeds_into_the_rows_that_taking_part_keeps_of_them_all(tmp_path, monkeypatch):
+    """A statement's spans are held as one seed per named pair; a shard spreads each seed only into
+    the rows that meet what their patterns join them to. The engine is given exactly the facts, in
+    the same order, that it is given when every row is built and reduced: in every shard of the sample
+    corpus and of a dense generated one, for both packs and for the packs of some of their rules
+    that a warm run makes."""
+    import sys
+
+    from coherence_rules import Settings, lint
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import corpus_gen
+
+    corpus_gen.write(corpus_gen.generate(11, 400, density=20), tmp_path / "dense" / "policies")
+    (tmp_path / "dense" / "policies" / "notes.yaml").write_text(
+        "coherence: 1\nkind: policy\nid: XAA-EDITED\ntype: law\nstatus: in_force\n"
+        "jurisdiction: {country: XAA, level: national}\n"
+        "objectives: [{id: O1, stance: restrict, groups: [low_skilled_worker], areas: [entry]}]\n"
+    )
+    taking_part, compared = engine.Pack.taking_part, collections.Counter()
+
+    def checked(pack, facts, spread):
+        given = taking_part(pack, facts, spread)
+        assert given == taking_part(pack, _every_row(pack, facts), spread)
+        compared["seeds"] += sum(f["t"].endswith(engine.SEED) for f in facts)
+        compared["spans"] += sum(f["t"] == "span" for f in given)
+        return given
+
+    monkeypatch.setattr(engine.Pack, "taking_part", checked)
+    repo = Path(__file__).resolve().parents[1]
+    cache = tmp_path / "index"
+    for root in (repo, tmp_path / "dense", tmp_path / "dense"):  # the second dense run is warm
+        lint(Settings(cwd=root, as_of=dt.date(2026, 11, 23), targets=[], cache_dir=cache, jobs=1))
+        if root != repo:
+            (root / "policies" / "notes.yaml").write_text(
+                (root / "policies" / "notes.yaml").read_text().replace("restrict", "deter")
+            )
+    assert compared["seeds"] > 1000 and compared["spans"] > 0
 
 
 def test_every_fact_carries_exactly_the_fields_of_its_type():
@@ -475,7 +535,7 @@ def test_every_fact_carries_exactly_the_fields_of_its_type():
 def test_a_pack_is_built_only_the_facts_of_the_types_its_rules_read(scope):
     """facts.py builds a pack only facts of the types its patterns read (the pair pack reads 3 of the
     21 types), and of those, field by field and in order, the facts a build of every type gives once
-    prepared (the equal ones of a fan-out once)."""
+    prepared (the equal ones of a fan-out once; a seed as the rows it stands for)."""
     import dataclasses
 
     from coherence_rules import pipeline
@@ -495,6 +555,7 @@ def test_a_pack_is_built_only_the_facts_of_the_types_its_rules_read(scope):
     for entry in corpus.records:
         built = record_facts(entry, packs)
         assert {f["t"] for f in built} <= pack.fact_types, entry.id
+        built = _every_row(pack, built)
         prepared = [p for p in map(pack.prepare, record_facts(entry, every)) if p is not None]
         # Field by field in order (a record's facts are hashed by their values in order), but for
         # the equal facts of a fan-out's rows that differ only in fields the pack does not read.
