@@ -38,7 +38,6 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
-import json
 import os
 import sqlite3
 import time
@@ -377,7 +376,7 @@ class CorpusIndex:
             "findings": [f.model_dump() for f in findings],
         }
         try:
-            return json.dumps(entry, default=_iso).encode()
+            return pydantic_core.to_json(entry)  # dates as ISO 8601 (isoformat's text, or Z for UTC)
         except (ValueError, TypeError, RecursionError):  # a value JSON cannot hold
             return None
 
@@ -398,7 +397,11 @@ class CorpusIndex:
         if not all(v is None or isinstance(v, (str, int, float)) for fact in stored.facts for v in fact.values()):
             return  # JSON would turn a tuple into a list: the engine runs every time
         entry = {"format": FORMAT, "key": key, "facts": stored.facts, "matches": stored.matches}
-        self._pend("matches", key, json.dumps(entry).encode())
+        try:
+            encoded = pydantic_core.to_json(entry)
+        except ValueError:  # text UTF-8 cannot hold (a lone surrogate): the engine runs every time
+            return
+        self._pend("matches", key, encoded)
 
     # --- a record's facts --------------------------------------------------------------------
 
@@ -413,7 +416,7 @@ class CorpusIndex:
 
     def put_facts(self, key: str, digest: bytes, count: int) -> None:
         self._pend(
-            "facts", key, json.dumps({"format": FORMAT, "key": key, "digest": digest.hex(), "count": count}).encode()
+            "facts", key, pydantic_core.to_json({"format": FORMAT, "key": key, "digest": digest.hex(), "count": count})
         )
 
     # --- a whole run's report ------------------------------------------------------------------
@@ -487,12 +490,6 @@ def _corrupt(exc: Exception) -> bool:
     """Not a database of ours: corrupt, truncated, not a database at all (SQLITE_CORRUPT, _NOTADB),
     or another schema. Locked, read-only, unreadable or full ones are OperationalError."""
     return isinstance(exc, _NotOurs) or type(exc) is sqlite3.DatabaseError
-
-
-def _iso(value):
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    raise TypeError(type(value).__name__)
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})  # values JSON keeps as they are
