@@ -505,6 +505,75 @@ def test_a_shard_spreads_its_seeds_into_the_rows_that_taking_part_keeps_of_them_
     assert compared["seeds"] > 1000 and compared["spans"] > 0
 
 
+def _statements_corpus(rng: random.Random) -> str:
+    """National and local policies of one country (and one of another) whose objectives and measures
+    name random groups and areas of the vocabularies, with random stances, effects and corridors."""
+    from coherence_rules import vocab
+
+    docs = [  # one restriction at least: a statement that HC001 spans
+        "coherence: 1\nkind: policy\nid: XAA-LAW\ntype: law\nstatus: in_force\n"
+        "jurisdiction: {country: XAA, level: national}\nobjectives:\n"
+        f"  - {{id: O1, stance: restrict, groups: [{rng.choice(vocab.GROUPS.nodes)}], areas: [{rng.choice(vocab.AREAS.nodes)}]}}\n"
+    ]
+    for n in range(rng.randint(2, 10)):
+        country, level = rng.choice([("XAA", "national"), ("XAA", "national"), ("XAA", "local"), ("XAB", "national")])
+        where = f"{{country: {country}, level: {level}" + (", area: XAA-North}" if level == "local" else "}")
+        statements = ""
+        for section, word, values in (
+            ("objectives", "stance", ["facilitate", "protect", "restrict", "deter", "neutral"]),
+            ("measures", "effect", ["grant", "deny", "fund", "require", "condition"]),
+        ):
+            items = [
+                f"  - {{id: {section[0].upper()}{k}, {word}: {rng.choice(values)}, "
+                f"groups: [{', '.join(rng.sample(vocab.GROUPS.nodes, rng.randint(1, 2)))}], "
+                f"areas: [{', '.join(rng.sample(vocab.AREAS.nodes, rng.randint(1, 2)))}]"
+                + (", corridor: {origin: XAB, destination: XAA}" if rng.random() < 0.2 else "")
+                + "}\n"
+                for k in range(rng.randint(0, 3))
+            ]
+            statements += f"{section}:\n{''.join(items)}" if items else ""
+        docs.append(
+            f"coherence: 1\nkind: policy\nid: {country}-P{n}\ntype: {rng.choice(['law', 'strategy', 'plan'])}\n"
+            f"status: {rng.choice(['adopted', 'in_force', 'draft'])}\njurisdiction: {where}\n{statements}"
+        )
+    return "---\n".join(docs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32))
+def test_spreading_seeds_gives_the_facts_every_row_gives_on_random_statements(seed):
+    """On random statements (any groups and areas of the vocabularies, any stance or effect, national
+    and local), each shard's engine facts are those of every span row built and reduced, in order."""
+    from coherence_rules import pipeline
+    from coherence_rules.facts import context
+    from coherence_rules.load import load_bytes
+    from coherence_rules.settings import Settings
+    from coherence_rules.shard_facts import ShardFacts
+    from coherence_rules.shards import pair_shards, shards
+    from coherence_rules.validate import validate
+
+    corpus = validate([load_bytes(_statements_corpus(random.Random(seed)).encode(), "random.yaml")])
+    ctx = context(corpus, dt.date(2026, 11, 23))
+    rules = pipeline.compiled(pipeline.load_rules(Settings(cwd=Path(__file__).resolve().parents[1]))[0])
+    taking_part, seeds = engine.Pack.taking_part, []
+
+    def checked(pack, facts, spread):
+        seeds.extend(f for f in facts if f["t"].endswith(engine.SEED))
+        given = taking_part(pack, facts, spread)
+        assert given == taking_part(pack, _every_row(pack, facts), spread)
+        return given
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(engine.Pack, "taking_part", checked)
+        for scope, make in (("country", shards), ("pair", pair_shards)):
+            pack = engine.register([r for r in rules if r.scope == scope])
+            planned = make(corpus, None)
+            shard_facts = ShardFacts(pack, ctx, [], None, 0, planned)
+            for shard in planned:
+                shard_facts.plan(shard)
+    assert seeds
+
+
 def test_every_fact_carries_exactly_the_fields_of_its_type():
     """A join over a missing field makes the engine raise: facts always carry every field."""
     from coherence_rules.api import discover, display_paths
