@@ -567,7 +567,7 @@ class Pack:
                     None
                     if per_pattern is None
                     else [
-                        [(fixed, row_of, wanted) for fixed, row_of, wanted in checks]
+                        checks
                         for pattern, checks in per_pattern
                         if all(test.accepts(seed) for test in pattern.tests if test.field not in varying)
                     ]
