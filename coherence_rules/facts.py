@@ -7,7 +7,9 @@ also emitted once per group x area node at or below the nodes it names (`cover`;
 named pair itself) and once per node pair at, above or below them (`span`), so that one
 statement's named nodes meet another's span exactly once per overlapping pair. Built for a rule pack
 (Context.shape), a fact has only the fields the pack reads, one no rule of it can use is dropped,
-and the fan-outs (most of a dense corpus's facts) are built in that form straight away.
+and the fan-outs (most of a dense corpus's facts) are built in that form straight away; a statement's
+spans, most of which meet nothing, as one seed per named pair that each shard spreads into the rows
+some pattern can join (`spread`, engine.SEEDED).
 
 Facts describe the corpus as it stands on the reference date (`--as-of`): a record's dated history
 gives its status that day, and a record superseded or repealed by one in force that day is no

@@ -10,7 +10,8 @@ has facts of a type, with the record's place in the shard, then those of the sha
 whose facts changed, in the shards where they did (an edited target re-runs the target rules, not
 those on the objectives' coverage); a record that gives the pack no fact is skipped in every later
 shard (most records, in pair shards). The engine is given only the facts that meet what their
-patterns join them to (Pack.taking_part), a function of the facts the key hashes.
+patterns join them to (Pack.taking_part), a function of the facts the key hashes: a record's span
+seeds are hashed, and spread into rows only there.
 
 The engine sees a fact's `ri` as its record's position in the shard, not in the corpus, so that a
 shard's facts, and its key, do not change when records elsewhere come or go; rules compare `ri`
