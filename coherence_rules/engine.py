@@ -64,7 +64,7 @@ def _serialise(message) -> str:
     pydantic-core cannot."""
     try:
         text = pydantic_core.to_json(message).decode()
-    except (pydantic_core.PydanticSerializationError, UnicodeDecodeError):
+    except pydantic_core.PydanticSerializationError:  # a lone surrogate: json.dumps writes it
         text = None
     if text is None or "NaN" in text or "Infinity" in text:
         try:
