@@ -35,6 +35,16 @@ def bare_parse(root: Path) -> float:
     return time.perf_counter() - start
 
 
+def bare_load(root: Path) -> float:
+    """The other floor: libyaml loading every file into Python values (`load_all`), which composing
+    omits and every run must do."""
+    start = time.perf_counter()
+    for path in sorted(root.rglob("*.yaml")):
+        for _ in yaml.load_all(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader):
+            pass
+    return time.perf_counter() - start
+
+
 # Runs the CLI as its child and reports that process tree's own peak RSS and CPU time (getrusage of a
 # fresh parent: its children are the CLI and the CLI's worker processes).
 MEASURE = """
