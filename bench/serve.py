@@ -94,6 +94,9 @@ def row(label: str, wall: float, cpu: float, server_cpu: float | None, floor: fl
 def measure(name: str, corpus: corpus_gen.Corpus, tmp: Path, rounds: int) -> None:
     workdir, cache, alone = tmp / "repository", tmp / "cache", tmp / "alone"  # alone: no server there
     corpus_gen.write(corpus, workdir / "policies")
+    # The server primes on the date its clients ask for, as a pre-commit hook's server does (both
+    # today's): a client naming another date than the server's builds each shard's facts again once.
+    (workdir / ".coherence.yaml").write_text(f"as_of: {corpus_gen.REFERENCE_DATE.isoformat()}\n", encoding="utf-8")
     floor = bare_parse(workdir / "policies")
     whole_run(workdir, cache)  # fills the index the server uses
     whole_run(workdir, alone)  # and the one of the runs without a server
