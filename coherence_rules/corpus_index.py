@@ -6,8 +6,9 @@ database in the user's cache directory, so that a run parses and evaluates only 
 - `matches`: per rule pack and shard facts (and match limit), the engine's matches and the facts they
   name (shard_facts.py): a warm run renders findings without building any record's facts.
 - `facts`: per rule pack, record (its file's content and place), its standing and what else its facts
-  read (facts.context_reads: the reference date, its leads' lines of authority, its coordination
-  bodies' power, its refunding parties), the hash of its facts and how many there are
+  read (facts.context_reads: its leads' lines of authority, its coordination bodies' power, its
+  refunding parties), the hash of its facts, how many there are, and what they read of the reference
+  date with the answers (facts.Clock): they stand on any date where those answer the same
   (shard_facts.py);
 - `runs`: per run settings (everything that shapes a report but the corpus: options, configuration,
   rule files, baseline), the hash of the corpus the last such run read and its report: a run over
@@ -59,7 +60,7 @@ from .report import Report
 # 6 had no index on `used` (each writing run scanned every table to delete old entries), 5 had no
 # seals, 4 kept matches without their facts and no reports, 3 had no `facts` table, 2 was the JSON
 # file per entry.
-FORMAT: Final = 9
+FORMAT: Final = 10
 APPLICATION_ID = 0x43_4F_48_31  # "COH1": PRAGMA application_id marks the database as ours
 DATABASE = "index.sqlite3"
 BUSY_TIMEOUT = 5.0  # seconds a run waits for another run's write before going without the index
@@ -100,7 +101,7 @@ class _StoredDocument(_Strict):
 
 
 class _FileEntry(_Strict):
-    format: Literal[9]  # FORMAT
+    format: Literal[10]  # FORMAT
     key: str
     content: str  # sha256 of the file's bytes
     documents: list[_StoredDocument]
@@ -118,23 +119,24 @@ class StoredMatches:
 
 
 class _MatchesEntry(_Strict):
-    format: Literal[9]  # FORMAT
+    format: Literal[10]  # FORMAT
     key: str
     facts: list[dict[str, Any]]
     matches: list[tuple[str, Count, dict[str, Count]]]
 
 
 class _FactsEntry(_Strict):
-    format: Literal[9]  # FORMAT
+    format: Literal[10]  # FORMAT
     key: str
     digest: str = Field(pattern="^([0-9a-f]{2})*$")  # shard_facts: each fact type's name and hash
     count: Count
+    dated: dict[str, bool | str]  # what the facts read of the reference date, and the answers (facts.Clock)
 
 
 class _RunEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # not strict: JSON has no tuples or dates
 
-    format: Literal[9]  # FORMAT
+    format: Literal[10]  # FORMAT
     key: str
     corpus: str
     report: Report
@@ -409,15 +411,16 @@ class CorpusIndex:
     def facts_key(*parts: str | bytes) -> str:
         return _key("facts", *parts)
 
-    def facts(self, keys: list[str]) -> dict[str, tuple[bytes, int]]:
-        """The hash of each record's facts and how many there are, stored under the keys (those
-        with an entry: the others are misses)."""
-        return {k: (bytes.fromhex(e.digest), e.count) for k, e in self._shaped("facts", keys, _FactsEntry).items()}
+    def facts(self, keys: list[str]) -> dict[str, tuple[bytes, int, dict[str, bool | str]]]:
+        """The hash of each record's facts, how many there are and what they read of the reference
+        date, stored under the keys (those with an entry: the others are misses)."""
+        return {
+            k: (bytes.fromhex(e.digest), e.count, e.dated) for k, e in self._shaped("facts", keys, _FactsEntry).items()
+        }
 
-    def put_facts(self, key: str, digest: bytes, count: int) -> None:
-        self._pend(
-            "facts", key, pydantic_core.to_json({"format": FORMAT, "key": key, "digest": digest.hex(), "count": count})
-        )
+    def put_facts(self, key: str, digest: bytes, count: int, dated: dict[str, bool | str]) -> None:
+        entry = {"format": FORMAT, "key": key, "digest": digest.hex(), "count": count, "dated": dated}
+        self._pend("facts", key, pydantic_core.to_json(entry))
 
     # --- a whole run's report ------------------------------------------------------------------
 

@@ -13,16 +13,18 @@ some pattern can join (`spread`, engine.SEEDED).
 
 Facts describe the corpus as it stands on the reference date (`--as-of`): a record's dated history
 gives its status that day, and a record superseded or repealed by one in force that day is no
-longer active. A field the record does not state is "" (never a missing key: the engine raises on a
+longer active. Beyond that, a record's facts read the date only through the Clock's questions (is a
+date reached, a bloc's members that day), which the index keeps with them. A field the record does not state is "" (never a missing key: the engine raises on a
 join over a missing field), and values are str/int/bool so the engine's comparisons stay exact.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
@@ -101,10 +103,92 @@ class Standing:
     by: str = ""
 
 
+Reads = dict[str, bool | str]  # what a record's facts read of the reference date: each read and its answer
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    if day.year <= years:  # an as-of date in the calendar's first years: the earliest date there is
+        return dt.date.min
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+# Each way facts read the reference date (`day`), by name; the arguments are strings (a read is a
+# string: the index keeps it), the answer a bool or a string.
+_ANSWERS: dict[str, Callable[..., bool | str]] = {
+    "reached": lambda day, date: dt.date.fromisoformat(date) <= day,
+    "passed": lambda day, date: dt.date.fromisoformat(date) < day,
+    "years_passed": lambda day, date, years: dt.date.fromisoformat(date) < _years_before(day, int(years)),
+    "members": lambda day, bloc: ",".join(parties.members_of(bloc, day)),
+}
+
+
+class Clock:
+    """The reference date as a record's facts read it: only through these questions, each of which
+    is logged while a record's facts are built (`logging`). The index keeps a record's facts by the
+    record alone, with the reads they made and their answers, and takes them on another date when
+    each read answers the same there (`answers`): a new day builds again only the facts of records
+    whose dates it crosses (shard_facts.py)."""
+
+    __slots__ = ("_day", "_log")
+
+    def __init__(self, day: dt.date) -> None:
+        self._day = day
+        self._log: Reads | None = None
+
+    def reached(self, date: dt.date) -> bool:
+        """`date` is on or before the reference date."""
+        return bool(self._read("reached", date.isoformat()))
+
+    def passed(self, date: dt.date) -> bool:
+        """`date` is before the reference date."""
+        return bool(self._read("passed", date.isoformat()))
+
+    def years_passed(self, date: dt.date, years: int) -> bool:
+        """`date` is more than `years` years before the reference date."""
+        return bool(self._read("years_passed", date.isoformat(), str(years)))
+
+    def members(self, bloc: str) -> list[str]:
+        """A bloc's member countries on the reference date (parties.members_of)."""
+        return [code for code in str(self._read("members", bloc)).split(",") if code]
+
+    def _read(self, name: str, *args: str) -> bool | str:
+        answer = _ANSWERS[name](self._day, *args)
+        if self._log is not None:
+            self._log[" ".join((name, *args))] = answer
+        return answer
+
+    @contextlib.contextmanager
+    def logging(self) -> Iterator[Reads]:
+        """The reads made within, with their answers."""
+        log: Reads = {}
+        self._log = log
+        try:
+            yield log
+        finally:
+            self._log = None
+
+    def answers(self, reads: object) -> bool:
+        """Whether every one of these reads (as logged, perhaps on another date and kept in the
+        index: anything else is False) answers the same on this date."""
+        if not isinstance(reads, dict):
+            return False
+        try:
+            for read, answer in reads.items():
+                name, *args = read.split(" ")
+                if _ANSWERS[name](self._day, *args) != answer:
+                    return False
+        except (AttributeError, KeyError, TypeError, ValueError):  # not a read this version makes
+            return False
+        return True
+
+
 @dataclass(frozen=True)
 class Context:
     corpus: Corpus
-    as_of: dt.date
+    clock: Clock  # the reference date, as facts may read it
     standing: dict[int, Standing]
     refunds: frozenset[str]  # countries whose active policy refunds migrants' contributions on departure
     # Each institution's `parent` and `decision_power`, by id: all facts read of agencies and bodies
@@ -174,7 +258,7 @@ def context(corpus: Corpus, as_of: dt.date) -> Context:
     standing, refunds, authority = resident.unless_changed(
         "context", (as_of, records), lambda: _standing(records, as_of)
     )
-    return Context(corpus, as_of, standing, refunds, authority)
+    return Context(corpus, Clock(as_of), standing, refunds, authority)
 
 
 def _standing(
@@ -264,15 +348,6 @@ def _year(day: str) -> int | str:
     return int(day[:4]) if day else UNSTATED
 
 
-def _years_before(day: dt.date, years: int) -> dt.date:
-    if day.year <= years:  # an as-of date in the calendar's first years: the earliest date there is
-        return dt.date.min
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
 def _pole(word: str) -> str:
     if word in vocab.POSITIVE:
         return "positive"
@@ -284,27 +359,27 @@ def _pole(word: str) -> str:
 OPPOSITE_POLE = {"positive": "negative", "negative": "positive", "neutral": UNSTATED}
 
 
-def _countries(code: str, as_of: dt.date) -> list[str]:
+def _countries(code: str, clock: Clock) -> list[str]:
     """The countries a party code stands for on the day: a bloc's members, a subnational entity's
     country, or the country itself."""
     if code in parties.BLOCS:
-        return list(parties.members_of(code, as_of))
+        return clock.members(code)
     return [parties.home_country(code)]
 
 
-def corridor_end(value: str | list[str] | AllExcept, as_of: dt.date) -> str:
+def corridor_end(value: str | list[str] | AllExcept, clock: Clock) -> str:
     """A corridor end as facts carry it: `any`, one country, countries comma-joined, or `!`
     followed by the countries it excludes (ir.CorridorsMeet reads the three forms)."""
     if isinstance(value, AllExcept):
-        return "!" + _key(c for code in value.not_ for c in _countries(code, as_of))
+        return "!" + _key(c for code in value.not_ for c in _countries(code, clock))
     if isinstance(value, list):
-        return "any" if "any" in value else _key(c for code in value for c in _countries(code, as_of))
-    return value if value == "any" else _key(_countries(value, as_of))
+        return "any" if "any" in value else _key(c for code in value for c in _countries(code, clock))
+    return value if value == "any" else _key(_countries(value, clock))
 
 
-def _corridor(corridor: Corridor | None, country: str, as_of: dt.date) -> dict:
-    origin = corridor_end(corridor.origin, as_of) if corridor else "any"
-    destination = corridor_end(corridor.destination, as_of) if corridor else "any"
+def _corridor(corridor: Corridor | None, country: str, clock: Clock) -> dict:
+    origin = corridor_end(corridor.origin, clock) if corridor else "any"
+    destination = corridor_end(corridor.destination, clock) if corridor else "any"
     partner = UNSTATED
     single = {end for end in (origin, destination) if end != "any" and "," not in end and not end.startswith("!")}
     if country and origin != destination and {origin, destination} <= single | {country}:
@@ -348,13 +423,14 @@ def _refunding(agreement: Agreement, ctx: Context) -> set[str]:
 
 
 def context_reads(entry: RecordEntry, ctx: Context) -> tuple:
-    """What this module reads for a record's facts beyond the record and its standing: the reference
-    date, the lines of authority of the agencies that may lead its statements, whether its
-    coordination bodies decide, and which of its parties refund contributions. The corpus index
-    remembers a record's facts by it (shard_facts.py), so every read of `ctx.authority` or
-    `ctx.refunds` here must be in it; a record's facts read nothing else of other records."""
+    """What this module reads for a record's facts beyond the record, its standing and the reference
+    date (which they read through `ctx.clock`, which logs it): the lines of authority of the agencies
+    that may lead its statements, whether its coordination bodies decide, and which of its parties
+    refund contributions. The corpus index remembers a record's facts by it (shard_facts.py), so
+    every read of `ctx.authority` or `ctx.refunds` here must be in it; a record's facts read nothing
+    else of other records."""
     model = entry.model
-    reads: list = [ctx.as_of]
+    reads: list = []
     if isinstance(model, (Policy, Agreement)):
         reads.append(tuple(_lead_line(lead, ctx) for lead in _leads(entry)))
     if isinstance(model, Policy):
@@ -449,7 +525,7 @@ def _statement_facts(owner: _Owner, yp: str, statement: Objective | Measure, ctx
         "pole": pole,
         "opposite_pole": OPPOSITE_POLE[pole],
         "capped": stance == "restrict" and any(i.name.endswith("_cap") for i in indicators),
-        **_corridor(statement.corridor, country, ctx.as_of),
+        **_corridor(statement.corridor, country, ctx.clock),
         "budget": budget,
         "responsible_level": responsible.level
         if responsible is not None and not isinstance(responsible, str)
@@ -648,7 +724,7 @@ def _agreement_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
                 "active": active,
                 **_period(a),
                 "signed": _day(a.signed),
-                "signed_more_than_3_years_ago": bool(a.signed and a.signed < _years_before(ctx.as_of, 3)),
+                "signed_more_than_3_years_ago": bool(a.signed and ctx.clock.years_passed(a.signed, 3)),
                 "parties": _key(members),
                 "party_count": len(members),
                 "pair": pair,
@@ -718,15 +794,15 @@ def _agreement_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     facts = ctx.shaped(facts)
     for party in members:
         for other in (p for p in members if p != party) if views else ():
-            ends = (corridor_end(party, ctx.as_of), corridor_end(other, ctx.as_of))
+            ends = (corridor_end(party, ctx.clock), corridor_end(other, ctx.clock))
             # An agreement that states the direction of its flow admits only that way round.
             directions = [
                 (o, d)
                 for o, d in (ends, ends[::-1])
                 if a.corridor is None
                 or (
-                    ends_meet(o, corridor_end(a.corridor.origin, ctx.as_of))
-                    and ends_meet(d, corridor_end(a.corridor.destination, ctx.as_of))
+                    ends_meet(o, corridor_end(a.corridor.origin, ctx.clock))
+                    and ends_meet(d, corridor_end(a.corridor.destination, ctx.clock))
                 )
             ]
             between = {**common, "party": parties.home_country(party) or party, "other": other}
@@ -783,7 +859,7 @@ def _institution_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     assert isinstance(inst, Institution)
     ref = {"ri": entry.index, "record": inst.id}
     successor = inst.absorbed_into or inst.succeeded_by or UNSTATED
-    gone = bool(inst.ended and inst.ended <= ctx.as_of) or bool(successor and not inst.ended)
+    gone = bool(inst.ended and ctx.clock.reached(inst.ended)) or bool(successor and not inst.ended)
     facts: list[Fact] = [
         {
             "t": "institution",
@@ -806,14 +882,14 @@ def _institution_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     return ctx.shaped(facts + [{"t": "mandate_area", **ref, "yp": "mandate", "area": area} for area in reach])
 
 
-def _commitments_facts(entry: RecordEntry, as_of: dt.date) -> list[Fact]:
+def _commitments_facts(entry: RecordEntry, clock: Clock) -> list[Fact]:
     c = entry.model
     assert isinstance(c, Commitments)
     ref = {"ri": entry.index, "record": c.id}
     facts: list[Fact] = [{"t": "commitments", **ref, "yp": "", "country": c.country, "complete": c.complete}]
     for i, ratification in enumerate(c.ratified):
         # Not yet ratified on the reference date (a year alone counts from that year: the lenient reading).
-        if (ratification.date or dt.date(ratification.year or 1, 1, 1)) > as_of:
+        if not clock.reached(ratification.date or dt.date(ratification.year or 1, 1, 1)):
             continue
         at = {**ref, "yp": f"ratified.{i}", "country": c.country, "instrument": ratification.instrument}
         facts.append({"t": "ratification", **at})
@@ -899,7 +975,7 @@ def _lifecycle_fact(entry: RecordEntry, ctx: Context) -> list[Fact]:
             "stated_status": stated,
             "superseded_by": standing.by,
             "end": _day(end),
-            "ended": bool(end and end < ctx.as_of),
+            "ended": bool(end and ctx.clock.passed(end)),
         }
     ]
 
@@ -923,7 +999,7 @@ def record_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     elif isinstance(model, Institution):
         facts = _institution_facts(entry, ctx)
     elif isinstance(model, Commitments):
-        facts = ctx.shaped(_commitments_facts(entry, ctx.as_of))
+        facts = ctx.shaped(_commitments_facts(entry, ctx.clock))
     return facts + lifecycle
 
 

@@ -28,11 +28,12 @@ import marshal
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from . import resident
 from .corpus_index import CorpusIndex, StoredMatches
 from .engine import Pack, RunResult, register
-from .facts import Context, Fact, Shape, context_reads, record_facts, shard_level_facts, spread
+from .facts import Context, Fact, Reads, Shape, context_reads, record_facts, shard_level_facts, spread
 from .ir import Match
 from .shards import Shard
 from .validate import RecordEntry
@@ -93,24 +94,24 @@ class Recorder:
     there): every lookup misses, and what would be written is handed back for the parent to write."""
 
     def __init__(self) -> None:
-        self.facts_put: list[tuple[str, bytes, int]] = []
+        self.facts_put: list[tuple[str, bytes, int, Reads]] = []
         self.matches_put: list[tuple[str, StoredMatches]] = []
 
-    def facts(self, keys: list[str]) -> dict[str, tuple[bytes, int]]:
+    def facts(self, keys: list[str]) -> dict[str, tuple[bytes, int, Reads]]:
         return {}
 
     def matches(self, keys: list[str]) -> dict[str, StoredMatches]:
         return {}
 
-    def put_facts(self, key: str, digest: bytes, count: int) -> None:
-        self.facts_put.append((key, digest, count))
+    def put_facts(self, key: str, digest: bytes, count: int, dated: Reads) -> None:
+        self.facts_put.append((key, digest, count, dated))
 
     def put_matches(self, key: str, stored: StoredMatches) -> None:
         self.matches_put.append((key, stored))
 
     def replay(self, index: CorpusIndex) -> None:
-        for key, digest, count in self.facts_put:
-            index.put_facts(key, digest, count)
+        for key, digest, count, dated in self.facts_put:
+            index.put_facts(key, digest, count, dated)
         for key, stored in self.matches_put:
             index.put_matches(key, stored)
 
@@ -168,7 +169,10 @@ class ShardFacts:
         self._contents: dict[str, str] = ctx.corpus.derived["contents"]
         # All context_reads may read of other records: a server gives back the same object while it
         # compares equal (runs on the same files), and a record's facts key kept with it stands.
-        self._context = resident.unless_changed("context reads", (ctx.as_of, ctx.authority, ctx.refunds), object)
+        self._context = resident.unless_changed("context reads", (ctx.authority, ctx.refunds), object)
+        self._clock = ctx.clock
+        # By corpus index: what the facts built or recalled this run read of the reference date.
+        self._dated: dict[int, Reads] = {}
         # A record's facts are built once and kept, as tuples (a third of a dict's memory), until the
         # last of its shards is planned: a record belongs to several (six, in a dense corpus).
         self._left = array("i", bytes(4 * records))  # by corpus index: its shards not yet planned
@@ -205,8 +209,10 @@ class ShardFacts:
 
     def _memo_key(self, entry: RecordEntry) -> str | None:
         """Where the index keeps the hash of a record's facts: the pack, the record (its file's bytes
-        and its place there), its standing, and what else facts.py reads for it (context_reads).
-        Worked out once a run: a record belongs to several shards."""
+        and its place there), its standing, and what else facts.py reads for it (context_reads) but
+        the reference date: what they read of it is kept with them, and they stand on another date
+        where each of those reads answers the same (facts.Clock). Worked out once a run: a record
+        belongs to several shards."""
         memo = self._memos[entry.index]
         if memo == UNWORKED:
             memo = self._memos[entry.index] = self._new_memo_key(entry)
@@ -232,22 +238,33 @@ class ShardFacts:
         memo, facts_of = self._memo_key(entry), self._facts_of
         kept = self._kept.get(entry.index)
         if kept is None and memo:
-            stored = entry.document.recall(facts_of, memo)
+            stored = self._dated_recall(entry, facts_of, memo)
             kept = marshal.loads(stored) if stored is not None else None
         if kept is not None:
             facts = [self.pack.expand(values) for values in kept if read is None or values[0] in read]
         else:
-            facts = record_facts(entry, self.ctx)
+            with self._clock.logging() as dated:
+                facts = record_facts(entry, self.ctx)
+            self._dated[entry.index] = dated
             kept_here, kept_on_document = self._left[entry.index] > 1, bool(memo) and entry.document.keeps
             if facts and (kept_here or kept_on_document):
                 compact = [self.pack.compact(fact) for fact in facts]
                 if kept_here:
                     self._kept[entry.index] = compact
                 if kept_on_document:  # marshalled: half the memory of the tuples (50 MB for 10,000 dense records)
-                    entry.document.keep(facts_of, memo, marshal.dumps(compact))
+                    entry.document.keep(facts_of, memo, (dated, marshal.dumps(compact)))
         for fact in facts:
             fact["ri"] = ri
         return facts
+
+    def _dated_recall(self, entry: RecordEntry, name: str, memo: str) -> Any:
+        """What a server's document keeps under `name` for this facts key, if the reads of the
+        reference date it was kept with answer the same today (else None)."""
+        kept = entry.document.recall(name, memo)
+        if kept is None or not self._clock.answers(kept[0]):
+            return None
+        self._dated[entry.index] = kept[0]
+        return kept[1]
 
     def _keep_facts(self, entry: RecordEntry) -> None:
         """Build and keep on its document the facts of a record whose hash was known (from the index):
@@ -255,7 +272,7 @@ class ShardFacts:
         memo = self._memo_key(entry)
         if not memo or not entry.document.keeps or not self._records[entry.index][1]:
             return  # nowhere to keep them, or none to keep
-        if entry.document.recall(self._facts_of, memo) is None:
+        if self._dated_recall(entry, self._facts_of, memo) is None:
             self._facts(entry, 0)
 
     def plan(self, shard: Shard) -> ShardRun:
@@ -278,7 +295,7 @@ class ShardFacts:
         memos = {e.index: self._memo_key(e) for e in fresh}
         for entry in fresh:
             memo = memos[entry.index]
-            kept = entry.document.recall(self._digest_of, memo) if memo else None
+            kept = self._dated_recall(entry, self._digest_of, memo) if memo else None
             if kept is not None:
                 self._records[entry.index] = kept
         asked = [memo for i, memo in memos.items() if memo and i not in self._records]
@@ -286,11 +303,12 @@ class ShardFacts:
         for entry in fresh:
             memo = memos[entry.index]
             if entry.index not in self._records and memo in remembered:
-                stored, count = remembered[memo]
+                stored, count, dated = remembered[memo]
                 digests = _decoded(stored)
-                if digests is not None:
+                if digests is not None and self._clock.answers(dated):
                     self._records[entry.index] = (self._row(digests), count) if count else NO_FACTS
-                    entry.document.keep(self._digest_of, memo, self._records[entry.index])
+                    self._dated[entry.index] = dated
+                    entry.document.keep(self._digest_of, memo, (dated, self._records[entry.index]))
 
     def _stored(self, shard: Shard) -> tuple[list[RecordEntry], list[Fact], list[str], list[Found | None]]:
         """(the shard's members, its own facts, each group's key in the index, each group's matches
@@ -364,10 +382,11 @@ class ShardFacts:
             own = built[entry.index] = self._facts(entry, 0)  # hashed with `ri` 0: the same in any place
             digests = _by_type(own) if self.index else {}
             self._records[entry.index] = (self._row(digests) if self.index else b"", len(own)) if own else NO_FACTS
+            dated = self._dated[entry.index]
             if self.index is not None and memo:
-                self.index.put_facts(memo, _encoded(digests), len(own))
+                self.index.put_facts(memo, _encoded(digests), len(own), dated)
             if memo:
-                entry.document.keep(self._digest_of, memo, self._records[entry.index])
+                entry.document.keep(self._digest_of, memo, (dated, self._records[entry.index]))
         members, of_shard, keys, known = self._stored(shard)
         run = ShardRun(shard, members, keys, known, [], self.pack)
         if not run.missed:

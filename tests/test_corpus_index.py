@@ -5,6 +5,7 @@ again, a locked one is gone without, never a traceback and never a different fin
 import base64
 import dataclasses
 import datetime as dt
+import functools
 import json
 import os
 import sqlite3
@@ -15,9 +16,11 @@ import time
 from array import array
 from pathlib import Path
 
+import hypothesis
 import pytest
 import yaml
 from conftest import AS_OF, LAW, STRATEGY, index_rows, set_index_row
+from hypothesis import strategies as st
 
 from coherence_rules import corpus_index, load
 
@@ -635,7 +638,7 @@ def test_stored_matches_name_facts_of_the_types_their_bindings_take(corpus):
         def facts(self, keys):
             return {}
 
-        def put_facts(self, key, digest, count):
+        def put_facts(self, key, digest, count, dated):
             pass
 
     def planned():
@@ -779,6 +782,132 @@ def test_facts_read_the_rest_of_the_corpus_only_where_context_reads_says():
                     readers.add(function.name)
     # context_reads calls these three for every lead, coordination body and party a record may have.
     assert readers == {"_coordination_powers", "_refunding", "_lead_line"}
+
+
+@functools.cache
+def _dated_records():
+    """The sample (EU agreements: a bloc's members by date) and a generated corpus (agreements
+    signed, institutions ended, periods ending, ratifications dated) validated once."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import tempfile
+
+    import corpus_gen
+
+    from coherence_rules.validate import validate
+
+    generated = Path(tempfile.mkdtemp(prefix="dated-"))
+    corpus_gen.write(corpus_gen.generate(3, 300, density=10), generated)
+    # Blocs whose members shape facts (the sample's EU agreements admit no group): a corridor to
+    # the EU, a labour agreement with the EEA.
+    (generated / "blocs.yaml").write_text(
+        STRATEGY.replace("coherence: 1", "coherence: 2").replace(
+            "areas: [entry]}", "areas: [entry], corridor: {origin: XAA, destination: EU}}"
+        )
+        + "---\n"
+        + "coherence: 2\nkind: agreement\nid: XAA-EEA:XAA\nagreement: XAA-EEA\nrecorded_by: XAA\n"
+        "type: labour\nparties: [XAA, EEA]\nstatus: in_force\ngroups: [labour_migrant]\n",
+        encoding="utf-8",
+    )
+    files = [load.load_file(p, p.relative_to(REPO).as_posix()) for p in sorted((REPO / "policies").rglob("*.yaml"))]
+    files += [
+        load.load_file(p, "gen/" + p.relative_to(generated).as_posix()) for p in sorted(generated.rglob("*.yaml"))
+    ]
+    return validate(files)
+
+
+def _facts_and_reads(valid, day):
+    from coherence_rules.facts import context, record_facts
+
+    ctx = context(valid, day)
+    built = []
+    for entry in valid.records:
+        with ctx.clock.logging() as reads:
+            built.append((record_facts(entry, ctx), reads))
+    return ctx, built
+
+
+DAYS = st.dates(dt.date(1995, 1, 1), dt.date(2040, 12, 31))
+
+
+@hypothesis.settings(max_examples=30, deadline=None)
+@hypothesis.given(DAYS, DAYS)
+def test_a_records_facts_stand_on_any_date_where_what_they_read_of_it_answers_the_same(first, second):
+    """The index takes a record's facts built on one date for another where the record's standing
+    is the same and every read of the date they logged answers the same (facts.Clock): those facts
+    are the ones built on that date, for every record of the sample and of a generated corpus."""
+    valid = _dated_records()
+    before, built_before = _facts_and_reads(valid, first)
+    after, built_after = _facts_and_reads(valid, second)
+    for entry, (facts, reads), (facts_after, _) in zip(valid.records, built_before, built_after, strict=True):
+        if before.standing[entry.index] == after.standing[entry.index] and after.clock.answers(reads):
+            assert facts_after == facts, entry.id
+
+
+def test_the_reads_of_the_date_tell_apart_the_facts_of_two_dates():
+    """Ten years apart, records whose reads answer otherwise have other facts (a bloc's members, an
+    end passed, a ratification not yet made); records whose reads answer the same, reads included,
+    are taken as they were."""
+    valid = _dated_records()
+    before, built_before = _facts_and_reads(valid, dt.date(2008, 6, 1))
+    after, built_after = _facts_and_reads(valid, dt.date(2018, 6, 1))
+    kept, differ = 0, 0
+    for entry, (facts, reads), (facts_after, _) in zip(valid.records, built_before, built_after, strict=True):
+        if before.standing[entry.index] != after.standing[entry.index] or not reads:
+            continue
+        if after.clock.answers(reads):
+            kept += 1
+        else:
+            differ += facts_after != facts
+    names = {read.split(" ")[0] for _, reads in built_before for read in reads}
+    assert names == {"reached", "passed", "years_passed", "members"} and kept and differ
+
+
+def test_the_facts_read_the_reference_date_only_through_the_clock():
+    """A read of the date the Clock does not log would let the index serve a record's facts built on
+    another date: facts.py reads `_day` in the Clock alone, and no function reads an `as_of` of the
+    context (the standing, in the facts key, reads it before the Clock is made)."""
+    import ast
+
+    tree = ast.parse((REPO / "coherence_rules" / "facts.py").read_text())
+    clock = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Clock")
+    inside = {id(node) for node in ast.walk(clock)}
+    outside = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "_day" and id(n) not in inside]
+    as_of = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "as_of"]
+    assert outside == [] and as_of == []
+
+
+def test_a_run_on_another_date_builds_again_only_the_facts_whose_reads_of_it_answer_otherwise(
+    corpus, tmp_path_factory, monkeypatch, per_stage
+):
+    """The next day's run takes every record's facts from the index; past a law's end, only that
+    law's facts are hashed anew (the others' stand; its shard's are built again for the engine);
+    each report is the one a run without the index gives."""
+    from coherence_rules import shard_facts
+
+    index = tmp_path_factory.mktemp("index")
+    ending = LAW.replace("id: XAA-LAW", "id: XAA-LAW\nperiod: {from: 2020-01-01, to: 2027-02-28}")
+    files = {**FILES, "law.yaml": ending}
+    corpus(files, cache_dir=index)
+    built, keyed, hashed = [], {}, []
+    build, key, put = shard_facts.record_facts, shard_facts.ShardFacts._new_memo_key, corpus_index.CorpusIndex.put_facts
+    monkeypatch.setattr(
+        shard_facts, "record_facts", lambda entry, ctx: built.append(entry.model.id) or build(entry, ctx)
+    )
+
+    def memo_key(self, entry):
+        made = key(self, entry)
+        keyed[made] = entry.model.id
+        return made
+
+    monkeypatch.setattr(shard_facts.ShardFacts, "_new_memo_key", memo_key)
+    monkeypatch.setattr(
+        corpus_index.CorpusIndex, "put_facts", lambda self, k, *rest: hashed.append(keyed[k]) or put(self, k, *rest)
+    )
+    for day, anew in ((AS_OF + dt.timedelta(days=1), set()), (dt.date(2027, 3, 1), {"XAA-LAW"})):
+        built.clear(), hashed.clear()
+        warm = findings(corpus(files, cache_dir=index, as_of=day))
+        assert set(hashed) == anew and set(built) >= anew and (built or not anew), day
+        assert warm == findings(corpus(files, as_of=day))
 
 
 # --- a whole run's report ------------------------------------------------------------------------
