@@ -181,17 +181,29 @@ def _outline_of_keys(keys: list[tuple | None], sizes: array) -> Outline:
 
 
 def _outline(value: Any, key: int, keys: array, sizes: array) -> None:
-    """Outline.of's walk. Not a closure: one that calls itself is a reference cycle, and a one-shot
-    run's collector is off (pipeline._lasting), so each document's would live to the end of the run."""
+    """Outline.of's walk of a mapping or list, a scalar child noted without a call (most nodes are).
+    Not a closure: one that calls itself is a reference cycle, and a one-shot run's collector is off
+    (pipeline._lasting), so each document's would live to the end of the run."""
     at = len(sizes)
     keys.append(key)
     sizes.append(0)
     if isinstance(value, dict):
         for child_key, child in value.items():
-            _outline(child, _key_number(child_key), keys, sizes)
+            number = _KEY_NUMBERS.get(child_key)
+            if number is None:
+                number = _key_number(child_key)
+            if isinstance(child, (dict, list)):
+                _outline(child, number, keys, sizes)
+            else:
+                keys.append(number)
+                sizes.append(1)
     elif isinstance(value, list):
         for child in value:
-            _outline(child, ITEM, keys, sizes)
+            if isinstance(child, (dict, list)):
+                _outline(child, ITEM, keys, sizes)
+            else:
+                keys.append(ITEM)
+                sizes.append(1)
     sizes[at] = len(sizes) - at
 
 
