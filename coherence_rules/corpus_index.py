@@ -3,6 +3,8 @@ database in the user's cache directory, so that a run parses and evaluates only 
 
 - `files`: per file content (and limits), its parsed documents (values and packed positions) and the
   findings of the load stage;
+- `summaries`: per file (the same key), the summary of each of its valid records (summaries.py): a
+  warm run validates only the records whose facts it builds;
 - `matches`: per rule pack and shard facts (and match limit), the engine's matches and the facts they
   name (shard_facts.py): a warm run renders findings without building any record's facts.
 - `facts`: per rule pack, record (its file's content and place), its standing and what else its facts
@@ -60,14 +62,14 @@ from .report import Report
 # 6 had no index on `used` (each writing run scanned every table to delete old entries), 5 had no
 # seals, 4 kept matches without their facts and no reports, 3 had no `facts` table, 2 was the JSON
 # file per entry.
-FORMAT: Final = 10
+FORMAT: Final = 11
 APPLICATION_ID = 0x43_4F_48_31  # "COH1": PRAGMA application_id marks the database as ours
 DATABASE = "index.sqlite3"
 BUSY_TIMEOUT = 5.0  # seconds a run waits for another run's write before going without the index
 KEEP_DAYS = 30  # entries no run used for this long are deleted
 WRITE_AT = 16 * 2**20  # bytes of entries a run keeps before it writes them, unless another run is writing
 CHUNK = 500  # keys asked for in one query (SQLite allows 32,766 parameters)
-TABLES = ("files", "matches", "facts", "runs")
+TABLES = ("files", "summaries", "matches", "facts", "runs")
 SCHEMA = {
     table: f"CREATE TABLE {table} (key TEXT PRIMARY KEY, entry TEXT NOT NULL, seal BLOB NOT NULL, used INTEGER NOT NULL)"
     for table in TABLES
@@ -75,7 +77,7 @@ SCHEMA = {
 # line, column: a JSON list as read (_file), strict numbers
 Position = Annotated[tuple[Annotated[int, Strict()], Annotated[int, Strict()]], Strict(False)]
 T = TypeVar("T")
-Shaped = TypeVar("Shaped", "_MatchesEntry", "_FactsEntry")
+Shaped = TypeVar("Shaped", "_MatchesEntry", "_FactsEntry", "_SummariesEntry")
 
 
 class _Strict(BaseModel):
@@ -101,7 +103,7 @@ class _StoredDocument(_Strict):
 
 
 class _FileEntry(_Strict):
-    format: Literal[10]  # FORMAT
+    format: Literal[11]  # FORMAT
     key: str
     content: str  # sha256 of the file's bytes
     documents: list[_StoredDocument]
@@ -119,14 +121,20 @@ class StoredMatches:
 
 
 class _MatchesEntry(_Strict):
-    format: Literal[10]  # FORMAT
+    format: Literal[11]  # FORMAT
     key: str
     facts: list[dict[str, Any]]
     matches: list[tuple[str, Count, dict[str, Count]]]
 
 
+class _SummariesEntry(_Strict):
+    format: Literal[11]  # FORMAT
+    key: str
+    summaries: dict[str, dict[str, Any]]  # a document's place in its file -> its record's summary (summaries.py)
+
+
 class _FactsEntry(_Strict):
-    format: Literal[10]  # FORMAT
+    format: Literal[11]  # FORMAT
     key: str
     digest: str = Field(pattern="^([0-9a-f]{2})*$")  # shard_facts: each fact type's name and hash
     count: Count
@@ -136,7 +144,7 @@ class _FactsEntry(_Strict):
 class _RunEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # not strict: JSON has no tuples or dates
 
-    format: Literal[10]  # FORMAT
+    format: Literal[11]  # FORMAT
     key: str
     corpus: str
     report: Report
@@ -384,6 +392,20 @@ class CorpusIndex:
 
     def put_file(self, key: str, entry: bytes) -> None:
         self._pend("files", key, entry)
+
+    def summaries(self, keys: list[str]) -> dict[str, dict[int, dict[str, Any]]]:
+        """The summaries of the valid records of the files under these keys (a file's key), by the
+        document's place in its file (summaries.py reads them: one it cannot is no summary)."""
+        found: dict[str, dict[int, dict[str, Any]]] = {}
+        for key, entry in self._shaped("summaries", keys, _SummariesEntry).items():
+            with contextlib.suppress(ValueError):
+                found[key] = {int(place): summary for place, summary in entry.summaries.items()}
+        return found
+
+    def put_summaries(self, key: str, summaries: dict[int, dict[str, Any]]) -> None:
+        entry = {"format": FORMAT, "key": key, "summaries": {str(place): s for place, s in summaries.items()}}
+        with contextlib.suppress(ValueError, TypeError):  # a value JSON cannot hold: summarised again next run
+            self._pend("summaries", key, pydantic_core.to_json(entry))
 
     # --- shard matches -----------------------------------------------------------------------
 

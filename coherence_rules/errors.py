@@ -33,5 +33,10 @@ class EngineError(CoherenceError):
     """The rules engine failed in a way no retry mends: reporting fewer findings would be wrong."""
 
 
+class StaleIndexError(CoherenceError):
+    """The corpus index said a record was valid and it is not: never expected (its entries are
+    keyed by the tool's version and the file's bytes), and a report would be wrong."""
+
+
 class WorkerError(CoherenceError):
     """A worker process died (killed, or out of memory) before handing back its part of the run."""

@@ -16,7 +16,7 @@ from .findings import Finding, Location
 from .ir import At, CompiledRule, Match, ReportPlan
 from .obligations import Obligation
 from .record_views import owner
-from .schema import Agreement, Institution
+from .schema import Agreement, Institution, Record
 from .shard_facts import Found, Recorder, ShardFacts
 from .shards import Shard, pair_shards, shards
 from .validate import Corpus, RecordEntry
@@ -63,6 +63,33 @@ Outcome = tuple[Found, list[tuple[str, str]]]  # a shard's matches, and the erro
 WORKERS_FROM = 2000  # records whose facts must be built: below this, a worker pool costs more than it saves
 
 
+def record_name(model: Record) -> str:
+    """A record as a message names it: by title (an agreement record also by whose record it is)."""
+    if isinstance(model, Agreement):
+        return (
+            f"{parties.possessive(parties.in_sentence(model.recorded_by))} record of {model.title or model.agreement}"
+        )
+    if isinstance(model, Institution):
+        return model.name
+    return getattr(model, "title", None) or model.id
+
+
+def agreement_title(entry: RecordEntry) -> tuple[str, str]:
+    """An agreement record's agreement key and how it is titled (a function of the record alone)."""
+
+    def compute() -> tuple[str, str]:
+        model = entry.model
+        assert isinstance(model, Agreement)
+        return model.agreement, model.title or model.agreement
+
+    return entry.document.remembered("agreement title", compute)
+
+
+def record_owner(entry: RecordEntry) -> str:
+    """Whose record it is (record_views.owner; a function of the record alone)."""
+    return entry.document.remembered("owner", lambda: owner(entry.model))
+
+
 class RecordNames:
     """How messages name records: by title (an agreement record also by whose record it is), with
     the objective or measure a statement fact comes from."""
@@ -71,12 +98,7 @@ class RecordNames:
         self.corpus = corpus
 
     def _record(self, entry: RecordEntry) -> str:
-        model = entry.model
-        if isinstance(model, Agreement):
-            return f"{parties.possessive(parties.in_sentence(model.recorded_by))} record of {model.title or model.agreement}"
-        if isinstance(model, Institution):
-            return model.name
-        return getattr(model, "title", None) or model.id
+        return entry.document.remembered("name", lambda: record_name(entry.model))
 
     def of_fact(self, fact: Fact) -> str:
         if fact["ri"] < 0:  # the obligations table, a route: no record
@@ -96,8 +118,9 @@ class RecordNames:
         if "agreement_titles" not in self.corpus.derived:
             titles: dict[str, list[str]] = {}
             for e in self.corpus.records:
-                if isinstance(e.model, Agreement):
-                    titles.setdefault(e.model.agreement, []).append(e.model.title or e.model.agreement)
+                if e.kind == "agreement":
+                    key, title = agreement_title(e)
+                    titles.setdefault(key, []).append(title)
             self.corpus.derived["agreement_titles"] = {key: min(found) for key, found in titles.items()}
         return self.corpus.derived["agreement_titles"]
 
@@ -162,7 +185,7 @@ def _findings(
             drafts=tuple(
                 sorted({f["record"] for f in facts if f["ri"] >= 0 and ctx.standing[f["ri"]].status in DRAFTS})
             ),
-            countries=tuple(sorted({owner(corpus.records[f["ri"]].model) for f in facts if f["ri"] >= 0})),
+            countries=tuple(sorted({record_owner(corpus.records[f["ri"]]) for f in facts if f["ri"] >= 0})),
             identity=" ".join(sorted({f"{f['record']}@{f['yp']}" for f in facts if f["t"] not in JOIN_ONLY})),
         )
 

@@ -208,7 +208,7 @@ class Context:
 IN_EFFECT = frozenset({"adopted", "in_force"})  # a successor takes over only once adopted or in force
 
 
-class _ContextPart(NamedTuple):
+class ContextPart(NamedTuple):
     """What context() reads of a record: a function of the record alone (kept on a server's document)."""
 
     id: str
@@ -221,11 +221,11 @@ class _ContextPart(NamedTuple):
     refunds: str | None  # a policy's country, when one of its measures refunds contributions (_refunding_measure)
 
 
-def _context_part(entry: RecordEntry) -> _ContextPart:
-    def compute() -> _ContextPart:
+def context_part(entry: RecordEntry) -> ContextPart:
+    def compute() -> ContextPart:
         model = entry.model
         linked = model if isinstance(model, (Policy, Agreement)) else None
-        return _ContextPart(
+        return ContextPart(
             model.id,
             getattr(model, "status", None),
             tuple((step.date, step.status) for step in getattr(model, "history", [])),
@@ -239,7 +239,7 @@ def _context_part(entry: RecordEntry) -> _ContextPart:
     return entry.document.remembered("context part", compute)
 
 
-def _status_on(record: _ContextPart, as_of: dt.date) -> str | None:
+def _status_on(record: ContextPart, as_of: dt.date) -> str | None:
     if not record.history:
         return record.status
     steps = [status for date, status in record.history if date <= as_of]
@@ -253,7 +253,7 @@ def _link_id(link: str | Link) -> str:
 def context(corpus: Corpus, as_of: dt.date) -> Context:
     """Each record's standing on `as_of`: its own (dated) status, then supersession and repeal by the
     records in effect that day."""
-    records = [_context_part(e) for e in corpus.records]
+    records = [context_part(e) for e in corpus.records]
     # A function of what it reads of each record: a server keeps it while those are what they were.
     standing, refunds, authority = resident.unless_changed(
         "context", (as_of, records), lambda: _standing(records, as_of)
@@ -262,7 +262,7 @@ def context(corpus: Corpus, as_of: dt.date) -> Context:
 
 
 def _standing(
-    records: list[_ContextPart], as_of: dt.date
+    records: list[ContextPart], as_of: dt.date
 ) -> tuple[dict[int, Standing], frozenset[str], dict[str, tuple[str | None, bool | None]]]:
     """(each record's standing by its place, the countries that refund contributions, each
     institution's parent and decision power by id)."""
@@ -413,13 +413,23 @@ def _scope(group: str | QualifiedGroup) -> dict:
     }
 
 
-def _coordination_powers(policy: Policy, ctx: Context) -> list[bool | None]:
-    return [ctx.authority.get(body, (None, None))[1] for body in policy.coordination]
+def _coordination_powers(bodies: Iterable[str], ctx: Context) -> list[bool | None]:
+    return [ctx.authority.get(body, (None, None))[1] for body in bodies]
 
 
-def _refunding(agreement: Agreement, ctx: Context) -> set[str]:
-    """The agreement's parties whose active policy refunds contributions on departure."""
-    return {parties.home_country(p) for p in agreement.parties} & ctx.refunds
+def _refunding(codes: Iterable[str], ctx: Context) -> set[str]:
+    """An agreement's parties (their codes) whose active policy refunds contributions on departure."""
+    return {parties.home_country(p) for p in codes} & ctx.refunds
+
+
+def coordination_bodies(entry: RecordEntry) -> tuple[str, ...]:
+    """A policy's coordination bodies (a function of the record alone)."""
+    return entry.document.remembered("coordination", lambda: tuple(getattr(entry.model, "coordination", ())))
+
+
+def party_codes(entry: RecordEntry) -> tuple[str, ...]:
+    """An agreement's parties (a function of the record alone)."""
+    return entry.document.remembered("parties", lambda: tuple(getattr(entry.model, "parties", ())))
 
 
 def context_reads(entry: RecordEntry, ctx: Context) -> tuple:
@@ -429,18 +439,17 @@ def context_reads(entry: RecordEntry, ctx: Context) -> tuple:
     refund contributions. The corpus index remembers a record's facts by it (shard_facts.py), so
     every read of `ctx.authority` or `ctx.refunds` here must be in it; a record's facts read nothing
     else of other records."""
-    model = entry.model
     reads: list = []
-    if isinstance(model, (Policy, Agreement)):
-        reads.append(tuple(_lead_line(lead, ctx) for lead in _leads(entry)))
-    if isinstance(model, Policy):
-        reads.append(tuple(_coordination_powers(model, ctx)))
-    if isinstance(model, Agreement):
-        reads.append(tuple(sorted(_refunding(model, ctx))))
+    if entry.kind in ("policy", "agreement"):
+        reads.append(tuple(_lead_line(lead, ctx) for lead in leads(entry)))
+    if entry.kind == "policy":
+        reads.append(tuple(_coordination_powers(coordination_bodies(entry), ctx)))
+    if entry.kind == "agreement":
+        reads.append(tuple(sorted(_refunding(party_codes(entry), ctx))))
     return tuple(reads)
 
 
-def _leads(entry: RecordEntry) -> tuple[str, ...]:
+def leads(entry: RecordEntry) -> tuple[str, ...]:
     """The agencies that may lead a policy's or agreement's statements (a function of the record alone)."""
 
     def compute() -> tuple[str, ...]:
@@ -614,7 +623,7 @@ def _policy_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
     }
     period = _period(policy)
     # References are resolved here once: whether any coordination body decides.
-    powers = _coordination_powers(policy, ctx)
+    powers = _coordination_powers(policy.coordination, ctx)
     coordination_power = True if True in powers else UNSTATED if None in powers else False
     base = {
         **ref,
@@ -719,7 +728,7 @@ def _agreement_facts(entry: RecordEntry, ctx: Context) -> list[Fact]:
                 "recorded_by": a.recorded_by,
                 "type": a.type,
                 "binding": a.binding or UNSTATED,
-                "refund_by": _key(_refunding(a, ctx)),
+                "refund_by": _key(_refunding(a.parties, ctx)),
                 "status": status or UNSTATED,
                 "active": active,
                 **_period(a),
@@ -1016,7 +1025,8 @@ def shard_level_facts(shard, ctx: Context) -> list[Fact]:
     if ctx.wants("coordination_pair"):
         # As many as the distinct lists squared: a country has a few coordination bodies, not one per policy.
         lists = {
-            _key(e.model.coordination): set(e.model.coordination) for e in shard.records if isinstance(e.model, Policy)
+            _key(bodies): set(bodies)
+            for bodies in (coordination_bodies(e) for e in shard.records if e.kind == "policy")
         }
         made += [
             {"t": "coordination_pair", "ri": -1, "yp": "", "record": UNSTATED, "first": x, "second": y}

@@ -285,6 +285,17 @@ class Document(Kept):
     positions: array = field(repr=False)  # its nodes', in pre-order (_Builder)
     shape: Outline | None = field(default=None, repr=False, compare=False)  # its outline, once asked for
     base: int = field(default=0, repr=False)  # added to every line of `positions` but 0 (_in_bytes)
+    # Its record's summary as the index keeps it, when an earlier run validated it (summaries.py);
+    # then what that summary tells, which what is remembered of the document is taken from.
+    summary: Any = field(default=None, repr=False, compare=False)
+    told: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    def remembered(self, name: str, compute: Callable[[], T]) -> T:
+        """What its record's summary tells under `name`, else compute() (Kept.remembered)."""
+        told = self.told
+        if told is not None and name in told:
+            return told[name]
+        return Kept.remembered(self, name, compute)
 
     def outline(self) -> Outline:
         if self.shape is None:
@@ -727,10 +738,13 @@ def _indexed(
     for file in files:
         holding.setdefault(keys[file[0]], []).append(file)
     found: dict[int, LoadedFile] = {}
+    summaries = index.summaries(list(holding))
     for key, hit in index.files({key: contents[those[0][0]] for key, those in holding.items()}):
         for place, display, data in holding[key]:
             loaded = _from_index(hit, data, display, texts)
             if loaded is not None:
+                for document in loaded.documents:
+                    document.summary = summaries.get(key, {}).get(document.index)
                 found[place] = loaded
     return found
 

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterator
 from typing import ParamSpec
 
-from . import resident
+from . import resident, summaries
 from .baseline import apply_baseline
 from .compiler import compile_rules
 from .corpus_errors import BUILTIN_RULES, corpus_error
@@ -161,16 +161,20 @@ def run_stages(
     say(f"validating the records of {len(sources)} files as they are read")
     # A server validates its documents again in its next runs: it keeps their data.
     let_go = resident.CURRENT is None
+    # Records an earlier run validated answer from their summaries: only those read are validated.
+    known = summaries.summarised if corpus_index is not None else lambda document: False
     with _lasting():
         loading = load_each(sources, settings.limits, corpus_index, settings.jobs or cpus(), say, settings.record_views)
         if target_paths:
             # A run naming files validates and evaluates the records of the shards they touch, no others.
             loaded = list(loading)
             needs = needed_documents(loaded, target_paths)
-            valid = validate(loaded, needs.validated, needs.checked, let_go=let_go)
+            valid = validate(loaded, needs.validated, needs.checked, let_go=let_go, summarised=known)
         else:
-            valid = validate(loading, let_go=let_go, in_path_order=True)
+            valid = validate(loading, let_go=let_go, in_path_order=True, summarised=known)
             loaded = valid.files
+        if corpus_index is not None:
+            summaries.keep(valid, corpus_index, settings.limits)
     only_shards = evaluated = None
     if target_paths:
         keys = membership(valid)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from .corpus_errors import corpus_error
+from .errors import StaleIndexError
 from .findings import Finding, Location, format_path
 from .load import Document, LoadedFile, Outline
 from .placing import KINDS_OF, OBJECTIVE, PARENT, Placing, document_references, placing
@@ -23,24 +24,31 @@ class RecordEntry:
     """A valid record and where it came from."""
 
     index: int  # its place in its corpus's records
-    model: Record
+    id: str
+    kind: str
     document: Document
     placing: Placing  # read from its data as it was validated (placing.py): where shards.py puts it
+    held: Record | None  # its model; None for a record an earlier run validated, until it is read
 
     @property
-    def id(self) -> str:
-        return self.model.id
-
-    @property
-    def kind(self) -> str:
-        return self.model.kind
+    def model(self) -> Record:
+        """Its model: validated when first read, for a record the index knows to be valid (its
+        summary answers every run's other questions: summaries.py)."""
+        if self.held is None:
+            document = self.document
+            self.held = document.remembered("validated", lambda: validate_document(document))[0]
+            if self.held is None:  # the index's summary was made by this version from these bytes
+                raise StaleIndexError(
+                    f"{document.path}: a record the corpus index holds valid is not; rerun with --no-cache"
+                )
+        return self.held
 
     @property
     def path(self) -> str:
         return self.document.path
 
     def location(self, yaml_path: Iterable = ()) -> Location:
-        return self.document.location(tuple(yaml_path), record=self.model.id)
+        return self.document.location(tuple(yaml_path), record=self.id)
 
 
 @dataclass
@@ -285,6 +293,7 @@ def validate(
     checked: set[tuple[str, int]] | None = None,
     let_go: bool = False,
     in_path_order: bool = False,
+    summarised: Callable[[Document], bool] = lambda document: False,
 ) -> Corpus:
     """Every document checked for ids, and for references unless `checked` (path, document index)
     names those whose references are checked; with `only`, only those are validated against the
@@ -292,7 +301,9 @@ def validate(
     document lets go of its data once its file is read (Document.let_go): a record's model holds
     its values, and holding both at once was a third of a large run's memory. Files are taken in
     path order (the first of two records with one id is the record): sorted here, or, when they
-    come `in_path_order`, each as it comes (load.load_each)."""
+    come `in_path_order`, each as it comes (load.load_each). A document `summarised` (its record
+    validated by an earlier run, summaries.py) is not validated: its record's model is made if it is
+    read, from the data it keeps."""
     taken: list[LoadedFile] = []
     findings: list[Finding] = []
     records: list[RecordEntry] = []
@@ -302,6 +313,7 @@ def validate(
     agreement_keys: set[str] = set()
     validated, referring = _by_path(only), _by_path(checked)
     shapes: dict[tuple, Outline] = {}
+    keeping: set[int] = set()  # the summarised documents: by id(), while they are alive
     for loaded in files if in_path_order else sorted(files, key=attrgetter("path")):
         taken.append(loaded)
         findings += loaded.findings
@@ -321,16 +333,23 @@ def validate(
                 known.update(ids.first)
             documents += (r for r in map(_referring, _among(ids.mappings, referring, loaded.path)) if r.references)
             for document in _among(loaded.documents, validated, loaded.path):
-                model, problems = document.remembered("validated", lambda: validate_document(document))  # noqa: B023  # called here
-                findings.extend(problems)
                 held = _header(document).known  # (id, kind)
-                if model is not None and held is not None and held[0] not in by_id:
-                    entry = RecordEntry(len(records), model, document, placing(document))
+                if summarised(document):
+                    model: Record | None = None
+                    keeping.add(id(document))
+                else:
+                    model, problems = document.remembered("validated", lambda: validate_document(document))  # noqa: B023  # called here
+                    findings.extend(problems)
+                    if model is None:
+                        continue
+                if held is not None and held[0] not in by_id:
+                    entry = RecordEntry(len(records), *held, document, placing(document), model)
                     by_id[held[0]] = entry
                     records.append(entry)
         if let_go:
             for document in loaded.documents:
-                document.let_go(shapes)
+                if id(document) not in keeping:  # a summarised record's model is made from its data
+                    document.let_go(shapes)
     findings.extend(_check_references(documents, known, agreement_keys))
     return Corpus(files=taken, records=records, by_id=by_id, findings=findings)
 

@@ -66,30 +66,102 @@ def test_a_warm_run_parses_nothing_and_takes_every_position_from_the_index(corpu
     assert findings(corpus(FILES)) == cold  # and are those of a run without it
 
 
-def test_a_whole_run_validates_each_file_as_its_window_of_the_index_is_read(tmp_path, monkeypatch, parsed, per_stage):
-    """A warm whole run reads the index's file entries a window at a time, in path order, and
-    validates each file as it comes: when the first record is validated, only the first window has
-    been read (every file's values at once were a fifth of a large run's memory)."""
+def test_a_whole_run_takes_each_file_as_its_window_of_the_index_is_read(tmp_path, monkeypatch, parsed, per_stage):
+    """A warm whole run reads the index's file entries a window at a time, in path order, and takes
+    each file's records as it comes: when the first record is taken (from its summary), only the
+    first window has been read (every file's values at once were a fifth of a large run's memory)."""
     sys.path.insert(0, str(REPO / "bench"))
     import corpus_gen
 
-    from coherence_rules import Settings, lint, validate
+    from coherence_rules import Settings, lint, summaries
 
     corpus_gen.write(corpus_gen.generate(5, 60, density=10), tmp_path / "policies")
     settings = Settings(
         cwd=tmp_path, as_of=AS_OF, targets=[], cache_dir=tmp_path.parent / f"{tmp_path.name}-index", jobs=1
     )
     cold = findings(lint(settings))
-    windows, read_when_validated = [], []
-    files, check = corpus_index.CorpusIndex.files, validate.validate_document
+    windows, read_when_taken = [], []
+    files, summarised = corpus_index.CorpusIndex.files, summaries.summarised
     monkeypatch.setattr(load, "WINDOW", 4)
     monkeypatch.setattr(
         corpus_index.CorpusIndex, "files", lambda self, wanted: windows.append(len(wanted)) or files(self, wanted)
     )
-    monkeypatch.setattr(validate, "validate_document", lambda d: read_when_validated.append(len(windows)) or check(d))
+    monkeypatch.setattr(summaries, "summarised", lambda d: read_when_taken.append(len(windows)) or summarised(d))
     parsed.clear()
     assert findings(lint(settings)) == cold and parsed == []
-    assert len(windows) > 3 and max(windows) <= 4 and read_when_validated[0] == 1
+    assert len(windows) > 3 and max(windows) <= 4 and read_when_taken[0] == 1
+
+
+def test_a_warm_run_validates_only_the_records_of_changed_files_and_those_whose_facts_it_builds(
+    corpus, tmp_path_factory, monkeypatch, per_stage
+):
+    """The index keeps each valid record's summary (summaries.py): a warm run takes the records of
+    unchanged files from it, without validating them; after an edit, it validates the edited
+    file's records and those whose facts it builds for the engine (the edited shard's), and its
+    report is the one a run without the index gives."""
+    from coherence_rules import validate
+
+    index = tmp_path_factory.mktemp("index")
+    files = {**FILES, "xab.yaml": LAW.replace("XAA", "XAB"), "institution.yaml": GOOD_INSTITUTION.format(n=1)}
+    cold = findings(corpus(files, cache_dir=index))
+    validated = []
+    check = validate.validate_document
+    monkeypatch.setattr(validate, "validate_document", lambda d: validated.append(d.path) or check(d))
+    assert findings(corpus(files, cache_dir=index)) == cold and validated == []
+    files["strategy.yaml"] = files["strategy.yaml"].replace("stance: facilitate", "stance: protect")
+    edited = findings(corpus(files, cache_dir=index))
+    assert sorted(validated) == ["law.yaml", "strategy.yaml"]  # XAA's shard missed: its law's facts were built
+    assert edited == findings(corpus(files)) != cold
+
+
+def test_a_records_summary_comes_back_from_the_index_as_every_run_reads_it():
+    """Every record of the sample and of a generated corpus: its summary, through the index's JSON,
+    is what each function that reads it gives from the model (context part, leads, coordination,
+    parties, fact bound, name, owner, agreement title); a record that answers from it is read the same."""
+    import pydantic_core
+
+    from coherence_rules import summaries
+    from coherence_rules.facts import context, context_reads
+
+    valid = _dated_records()
+    ctx = context(valid, AS_OF)
+    for entry in valid.records:
+        made = summaries.summary(entry)
+        told = summaries.decoded(pydantic_core.from_json(pydantic_core.to_json(summaries.encoded(made))))
+        assert told == made, entry.id
+        reads = context_reads(entry, ctx)
+        answering = dataclasses.replace(entry, document=dataclasses.replace(entry.document, told=told), held=None)
+        assert context_reads(answering, ctx) == reads and answering.held is None, entry.id
+    kinds = {entry.kind for entry in valid.records}
+    assert kinds == {"policy", "agreement", "institution", "commitments"}
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        {"name": 3},
+        {"context part": ["X", "in_force", [["not a date", "in_force"]], None, [], [], None, None]},
+        {"fact_bound": -1},
+        {"leads": "XAA-MOL"},
+        {"agreement title": ["only the key"]},
+    ],
+    ids=["a name as a number", "a history without its date", "a negative bound", "leads as text", "a title cut"],
+)
+def test_a_summary_the_index_holds_wrong_is_no_summary(corpus, tmp_path_factory, monkeypatch, per_stage, wrong):
+    """A summary of another shape (stored whole, sealed) is none: the record is validated again."""
+    from coherence_rules import validate
+
+    index = tmp_path_factory.mktemp("index")
+    cold = findings(corpus(FILES, cache_dir=index))
+    for key, row in index_rows(index, "summaries").items():
+        entry = json.loads(row)
+        entry["summaries"] = {place: {**told, **wrong} for place, told in entry["summaries"].items()}
+        set_index_row(index, key, json.dumps(entry), "summaries", sealed=True)
+    validated = []
+    check = validate.validate_document
+    monkeypatch.setattr(validate, "validate_document", lambda d: validated.append(d.path) or check(d))
+    assert findings(corpus(FILES, cache_dir=index)) == cold
+    assert sorted(validated) == ["law.yaml", "strategy.yaml"]
 
 
 def test_files_with_any_line_break_are_served_from_the_index(corpus, tmp_path_factory, parsed, per_stage):
