@@ -127,10 +127,34 @@ class _MatchesEntry(_Strict):
     matches: list[tuple[str, Count, dict[str, Count]]]
 
 
+class StoredSummary(_Strict):
+    """A valid record's summary (summaries.py): its dated statuses and what it supersedes (facts.ContextPart:
+    id, status, [date, status] steps, agreement, supersedes, repeals, an institution's parent and decision
+    power, the country a refunding policy is of), and what else every run reads of it."""
+
+    context_part: tuple[
+        str,
+        str | None,
+        list[tuple[str, str]],
+        str | None,
+        list[str],
+        list[str],
+        tuple[str | None, bool | None] | None,
+        str | None,
+    ]
+    fact_bound: Count
+    name: str
+    owner: str
+    coordination: list[str]
+    parties: list[str]
+    leads: list[str] | None = None  # a policy's or an agreement's
+    agreement_title: tuple[str, str] | None = None  # an agreement's
+
+
 class _SummariesEntry(_Strict):
     format: Literal[11]  # FORMAT
     key: str
-    summaries: dict[str, dict[str, Any]]  # a document's place in its file -> its record's summary (summaries.py)
+    summaries: dict[int, StoredSummary]  # by the document's place in its file (JSON: a string)
 
 
 class _FactsEntry(_Strict):
@@ -393,17 +417,13 @@ class CorpusIndex:
     def put_file(self, key: str, entry: bytes) -> None:
         self._pend("files", key, entry)
 
-    def summaries(self, keys: list[str]) -> dict[str, dict[int, dict[str, Any]]]:
+    def summaries(self, keys: list[str]) -> dict[str, dict[int, StoredSummary]]:
         """The summaries of the valid records of the files under these keys (a file's key), by the
-        document's place in its file (summaries.py reads them: one it cannot is no summary)."""
-        found: dict[str, dict[int, dict[str, Any]]] = {}
-        for key, entry in self._shaped("summaries", keys, _SummariesEntry).items():
-            with contextlib.suppress(ValueError):
-                found[key] = {int(place): summary for place, summary in entry.summaries.items()}
-        return found
+        document's place in its file."""
+        return {key: entry.summaries for key, entry in self._shaped("summaries", keys, _SummariesEntry).items()}
 
     def put_summaries(self, key: str, summaries: dict[int, dict[str, Any]]) -> None:
-        entry = {"format": FORMAT, "key": key, "summaries": {str(place): s for place, s in summaries.items()}}
+        entry = {"format": FORMAT, "key": key, "summaries": summaries}
         with contextlib.suppress(ValueError, TypeError):  # a value JSON cannot hold: summarised again next run
             self._pend("summaries", key, pydantic_core.to_json(entry))
 

@@ -12,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from .corpus_index import CorpusIndex
+from .corpus_index import CorpusIndex, StoredSummary
 from .cost import fact_bound
 from .evaluate import agreement_title, record_name, record_owner
 from .facts import ContextPart, context_part, coordination_bodies, leads, party_codes
@@ -41,70 +41,51 @@ def summary(entry: RecordEntry) -> dict[str, Any]:
 
 
 def encoded(told: dict[str, Any]) -> dict[str, Any]:
-    """A summary as the index keeps it (JSON: lists, dates as ISO 8601)."""
+    """A summary as the index keeps it (corpus_index.StoredSummary: JSON, dates as ISO 8601)."""
     part = told["context part"]
-    stored = dict(told)
-    stored["context part"] = [
-        part.id,
-        part.status,
-        [[day.isoformat(), status] for day, status in part.history],
-        part.agreement,
-        list(part.supersedes),
-        list(part.repeals),
-        list(part.authority) if part.authority is not None else None,
-        part.refunds,
-    ]
-    return stored
+    return {
+        "context_part": [
+            part.id,
+            part.status,
+            [[day.isoformat(), status] for day, status in part.history],
+            part.agreement,
+            part.supersedes,
+            part.repeals,
+            part.authority,
+            part.refunds,
+        ],
+        "fact_bound": told["fact_bound"],
+        "name": told["name"],
+        "owner": told["owner"],
+        "coordination": told["coordination"],
+        "parties": told["parties"],
+        "leads": told.get("leads"),
+        "agreement_title": told.get("agreement title"),
+    }
 
 
-def _strings(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise TypeError("not a list of strings")
-    return tuple(value)
-
-
-def _text(value: Any, optional: bool = False) -> Any:
-    if isinstance(value, str) or (optional and value is None):
-        return value
-    raise TypeError("not a string")
-
-
-def decoded(stored: Any) -> dict[str, Any] | None:
-    """A summary the index kept, as summary() made it; None for anything else."""
+def decoded(stored: StoredSummary) -> dict[str, Any] | None:
+    """A summary the index kept (of the shape it checked), as summary() made it; None if a date in
+    it is not one."""
+    identity, status, history, agreement, supersedes, repeals, authority, refunds = stored.context_part
     try:
-        identity, status, history, agreement, supersedes, repeals, authority, refunds = stored["context part"]
-        if authority is not None:
-            parent, power = authority
-            if not (power is None or isinstance(power, bool)):
-                raise TypeError("not a decision power")
-            authority = (_text(parent, optional=True), power)
-        told = {
-            "context part": ContextPart(
-                _text(identity),
-                _text(status, optional=True),
-                tuple((dt.date.fromisoformat(_text(day)), _text(step)) for day, step in history),
-                _text(agreement, optional=True),
-                _strings(supersedes),
-                _strings(repeals),
-                authority,
-                _text(refunds, optional=True),
-            ),
-            "name": _text(stored["name"]),
-            "owner": _text(stored["owner"]),
-            "coordination": _strings(stored["coordination"]),
-            "parties": _strings(stored["parties"]),
-        }
-        bound = stored["fact_bound"]
-        if type(bound) is not int or bound < 0:
-            raise TypeError("not a count")
-        told["fact_bound"] = bound
-        if "leads" in stored:
-            told["leads"] = _strings(stored["leads"])
-        if "agreement title" in stored:
-            key, title = stored["agreement title"]
-            told["agreement title"] = (_text(key), _text(title))
-    except (KeyError, TypeError, ValueError):
+        steps = tuple((dt.date.fromisoformat(day), step) for day, step in history)
+    except ValueError:
         return None
+    told = {
+        "context part": ContextPart(
+            identity, status, steps, agreement, tuple(supersedes), tuple(repeals), authority, refunds
+        ),
+        "fact_bound": stored.fact_bound,
+        "name": stored.name,
+        "owner": stored.owner,
+        "coordination": tuple(stored.coordination),
+        "parties": tuple(stored.parties),
+    }
+    if stored.leads is not None:
+        told["leads"] = tuple(stored.leads)
+    if stored.agreement_title is not None:
+        told["agreement title"] = stored.agreement_title
     return told
 
 

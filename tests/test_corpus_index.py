@@ -121,13 +121,14 @@ def test_a_records_summary_comes_back_from_the_index_as_every_run_reads_it():
     import pydantic_core
 
     from coherence_rules import summaries
+    from coherence_rules.corpus_index import StoredSummary
     from coherence_rules.facts import context, context_reads
 
     valid = _dated_records()
     ctx = context(valid, AS_OF)
     for entry in valid.records:
         made = summaries.summary(entry)
-        told = summaries.decoded(pydantic_core.from_json(pydantic_core.to_json(summaries.encoded(made))))
+        told = summaries.decoded(StoredSummary.model_validate_json(pydantic_core.to_json(summaries.encoded(made))))
         assert told == made, entry.id
         reads = context_reads(entry, ctx)
         answering = dataclasses.replace(entry, document=dataclasses.replace(entry.document, told=told), held=None)
@@ -140,10 +141,10 @@ def test_a_records_summary_comes_back_from_the_index_as_every_run_reads_it():
     "wrong",
     [
         {"name": 3},
-        {"context part": ["X", "in_force", [["not a date", "in_force"]], None, [], [], None, None]},
+        {"context_part": ["X", "in_force", [["not a date", "in_force"]], None, [], [], None, None]},
         {"fact_bound": -1},
         {"leads": "XAA-MOL"},
-        {"agreement title": ["only the key"]},
+        {"agreement_title": ["only the key"]},
     ],
     ids=["a name as a number", "a history without its date", "a negative bound", "leads as text", "a title cut"],
 )
