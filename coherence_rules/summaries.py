@@ -101,12 +101,16 @@ def keep(corpus: Corpus, index: CorpusIndex, limits: Limits) -> None:
     holds every valid record's). A server's documents keep theirs (told: then no later run puts them
     again); a one-shot run's do not: a cold run would hold them all (40 MB at 100,000 records) to
     save little."""
+    unsummarised = {entry.document.path for entry in corpus.records if entry.document.told is None}
+    if not unsummarised:  # most runs of a server, whose documents keep their summaries
+        return
     records: dict[str, list[RecordEntry]] = defaultdict(list)
     for entry in corpus.records:
-        records[entry.path].append(entry)
+        if entry.document.path in unsummarised:
+            records[entry.document.path].append(entry)
     for loaded in corpus.files:
-        entries = records.get(loaded.path, [])
-        if not loaded.content or all(entry.document.told is not None for entry in entries):
+        entries = records.get(loaded.path)
+        if not loaded.content or not entries:
             continue  # no record, or the index holds the summaries of all
         stored = {}
         for entry in entries:
