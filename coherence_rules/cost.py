@@ -16,7 +16,7 @@ from .corpus_errors import corpus_error
 from .findings import Finding
 from .schema import Agreement, Commitments, Institution, Measure, Objective, Policy, Record
 from .shards import membership as shard_membership
-from .validate import Corpus
+from .validate import Corpus, RecordEntry
 
 _GROUP_NODES = len(vocab.GROUPS.nodes)
 _AREA_NODES = len(vocab.AREAS.nodes)
@@ -68,6 +68,11 @@ def fact_bound(model: Record) -> int:
     raise TypeError(type(model).__name__)
 
 
+def record_bound(entry: RecordEntry) -> int:
+    """fact_bound of a record's model (a function of the record alone: a summary's, summaries.py)."""
+    return entry.document.remembered("fact_bound", lambda: fact_bound(entry.model))
+
+
 def within_fact_budget(corpus: Corpus, limit: int, evaluated: set[int] | None = None) -> tuple[Corpus, list[Finding]]:
     """The corpus without the records that would yield more than `limit` facts over their shards,
     and an E006 finding for each of those; with `evaluated`, only those records (by index) are
@@ -79,7 +84,7 @@ def within_fact_budget(corpus: Corpus, limit: int, evaluated: set[int] | None = 
             kept.append(entry)
             continue
         shards = max(1, len(membership[entry.index]))
-        facts = entry.document.remembered("fact_bound", lambda: fact_bound(entry.model)) * shards  # noqa: B023
+        facts = record_bound(entry) * shards
         if facts <= limit:
             kept.append(entry)
             continue

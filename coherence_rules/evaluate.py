@@ -74,6 +74,11 @@ def record_name(model: Record) -> str:
     return getattr(model, "title", None) or model.id
 
 
+def named(entry: RecordEntry) -> str:
+    """record_name of a record's model (a function of the record alone)."""
+    return entry.document.remembered("name", lambda: record_name(entry.model))
+
+
 def agreement_title(entry: RecordEntry) -> tuple[str, str]:
     """An agreement record's agreement key and how it is titled (a function of the record alone)."""
 
@@ -98,7 +103,7 @@ class RecordNames:
         self.corpus = corpus
 
     def _record(self, entry: RecordEntry) -> str:
-        return entry.document.remembered("name", lambda: record_name(entry.model))
+        return named(entry)
 
     def of_fact(self, fact: Fact) -> str:
         if fact["ri"] < 0:  # the obligations table, a route: no record

@@ -9,12 +9,12 @@ reads it, here, once, from the model; a test holds what comes back from the inde
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import itertools
 from typing import Any
 
 from .corpus_index import CorpusIndex, StoredSummary
-from .cost import fact_bound
-from .evaluate import agreement_title, record_name, record_owner
+from .cost import record_bound
+from .evaluate import agreement_title, named, record_owner
 from .facts import ContextPart, context_part, coordination_bodies, leads, party_codes
 from .load import Document
 from .settings import Limits
@@ -27,8 +27,8 @@ def summary(entry: RecordEntry) -> dict[str, Any]:
     """What a run may read of the record beyond its values, by the name it is remembered under."""
     told: dict[str, Any] = {
         "context part": context_part(entry),
-        "fact_bound": entry.document.remembered("fact_bound", lambda: fact_bound(entry.model)),
-        "name": entry.document.remembered("name", lambda: record_name(entry.model)),
+        "fact_bound": record_bound(entry),
+        "name": named(entry),
         "owner": record_owner(entry),
         "coordination": coordination_bodies(entry),
         "parties": party_codes(entry),
@@ -100,22 +100,17 @@ def keep(corpus: Corpus, index: CorpusIndex, limits: Limits) -> None:
     """Put in the index the summaries of the files some record of which has none (each file's entry
     holds every valid record's). A server's documents keep theirs (told: then no later run puts them
     again); a one-shot run's do not: a cold run would hold them all (40 MB at 100,000 records) to
-    save little."""
-    unsummarised = {entry.document.path for entry in corpus.records if entry.document.told is None}
-    if not unsummarised:  # most runs of a server, whose documents keep their summaries
-        return
-    records: dict[str, list[RecordEntry]] = defaultdict(list)
-    for entry in corpus.records:
-        if entry.document.path in unsummarised:
-            records[entry.document.path].append(entry)
-    for loaded in corpus.files:
-        entries = records.get(loaded.path)
-        if not loaded.content or not entries:
-            continue  # no record, or the index holds the summaries of all
+    save little. Records come file by file (validate), and this is the peak of a large run's memory:
+    nothing of the corpus's size is built here."""
+    contents = corpus.derived.setdefault("contents", {f.path: f.content for f in corpus.files})
+    for path, group in itertools.groupby(corpus.records, key=lambda entry: entry.document.path):
+        entries = list(group)
+        if not contents.get(path) or all(entry.document.told is not None for entry in entries):
+            continue  # not hashed (no index), or the index holds the summaries of all
         stored = {}
         for entry in entries:
             told = entry.document.told or summary(entry)
             if entry.document.keeps:
                 entry.document.told = told
             stored[entry.document.index] = encoded(told)
-        index.put_summaries(index.file_key(loaded.content, limits), stored)
+        index.put_summaries(index.file_key(contents[path], limits), stored)

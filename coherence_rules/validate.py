@@ -343,7 +343,9 @@ def validate(
                     if model is None:
                         continue
                 if held is not None and held[0] not in by_id:
-                    entry = RecordEntry(len(records), *held, document, placing(document), model)
+                    # The model's id, once there is one: the data's string is let go with the data.
+                    known_id = model.id if model is not None else held[0]
+                    entry = RecordEntry(len(records), known_id, held[1], document, placing(document), model)
                     by_id[held[0]] = entry
                     records.append(entry)
         if let_go:
