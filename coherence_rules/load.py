@@ -24,7 +24,7 @@ import yaml
 
 from . import resident, workers
 from .corpus_errors import corpus_error
-from .corpus_index import CachedFinding, CorpusIndex, FileEntry
+from .corpus_index import CachedFinding, CorpusIndex, FileEntry, StoredSummary
 from .findings import Finding, Location, format_path
 from .settings import DEFAULT_LIMITS, Limits
 
@@ -287,7 +287,7 @@ class Document(Kept):
     base: int = field(default=0, repr=False)  # added to every line of `positions` but 0 (_in_bytes)
     # Its record's summary as the index keeps it, when an earlier run validated it (summaries.py);
     # then what that summary tells, which what is remembered of the document is taken from.
-    summary: Any = field(default=None, repr=False, compare=False)
+    summary: StoredSummary | None = field(default=None, repr=False, compare=False)
     told: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def remembered(self, name: str, compute: Callable[[], T]) -> T:

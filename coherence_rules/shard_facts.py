@@ -382,7 +382,7 @@ class ShardFacts:
             own = built[entry.index] = self._facts(entry, 0)  # hashed with `ri` 0: the same in any place
             digests = _by_type(own) if self.index else {}
             self._records[entry.index] = (self._row(digests) if self.index else b"", len(own)) if own else NO_FACTS
-            dated = self._dated[entry.index]
+            dated = self._dated.pop(entry.index)
             if self.index is not None and memo:
                 self.index.put_facts(memo, _encoded(digests), len(own), dated)
             if memo:

@@ -313,7 +313,6 @@ def validate(
     agreement_keys: set[str] = set()
     validated, referring = _by_path(only), _by_path(checked)
     shapes: dict[tuple, Outline] = {}
-    keeping: set[int] = set()  # the summarised documents: by id(), while they are alive
     for loaded in files if in_path_order else sorted(files, key=attrgetter("path")):
         taken.append(loaded)
         findings += loaded.findings
@@ -336,7 +335,6 @@ def validate(
                 held = _header(document).known  # (id, kind)
                 if summarised(document):
                     model: Record | None = None
-                    keeping.add(id(document))
                 else:
                     model, problems = document.remembered("validated", lambda: validate_document(document))  # noqa: B023  # called here
                     findings.extend(problems)
@@ -350,7 +348,7 @@ def validate(
                     records.append(entry)
         if let_go:
             for document in loaded.documents:
-                if id(document) not in keeping:  # a summarised record's model is made from its data
+                if document.told is None:  # a summarised record's model is made from its data
                     document.let_go(shapes)
     findings.extend(_check_references(documents, known, agreement_keys))
     return Corpus(files=taken, records=records, by_id=by_id, findings=findings)
