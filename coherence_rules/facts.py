@@ -14,8 +14,9 @@ some pattern can join (`spread`, engine.SEEDED).
 Facts describe the corpus as it stands on the reference date (`--as-of`): a record's dated history
 gives its status that day, and a record superseded or repealed by one in force that day is no
 longer active. Beyond that, a record's facts read the date only through the Clock's questions (is a
-date reached, a bloc's members that day), which the index keeps with them. A field the record does not state is "" (never a missing key: the engine raises on a
-join over a missing field), and values are str/int/bool so the engine's comparisons stay exact.
+date reached, a bloc's members that day), which the index keeps with them. A field the record does
+not state is "" (never a missing key: the engine raises on a join over a missing field), and values
+are str/int/bool so the engine's comparisons stay exact.
 """
 
 from __future__ import annotations
@@ -432,6 +433,9 @@ def party_codes(entry: RecordEntry) -> tuple[str, ...]:
     return entry.document.remembered("parties", lambda: tuple(getattr(entry.model, "parties", ())))
 
 
+LED = ("policy", "agreement")  # the kinds whose statements have lead agencies
+
+
 def context_reads(entry: RecordEntry, ctx: Context) -> tuple:
     """What this module reads for a record's facts beyond the record, its standing and the reference
     date (which they read through `ctx.clock`, which logs it): the lines of authority of the agencies
@@ -440,7 +444,7 @@ def context_reads(entry: RecordEntry, ctx: Context) -> tuple:
     every read of `ctx.authority` or `ctx.refunds` here must be in it; a record's facts read nothing
     else of other records."""
     reads: list = []
-    if entry.kind in ("policy", "agreement"):
+    if entry.kind in LED:
         reads.append(tuple(_lead_line(lead, ctx) for lead in leads(entry)))
     if entry.kind == "policy":
         reads.append(tuple(_coordination_powers(coordination_bodies(entry), ctx)))

@@ -15,12 +15,10 @@ from typing import Any
 from .corpus_index import CorpusIndex, StoredSummary
 from .cost import record_bound
 from .evaluate import agreement_title, named, record_owner
-from .facts import ContextPart, context_part, coordination_bodies, leads, party_codes
+from .facts import LED, ContextPart, context_part, coordination_bodies, leads, party_codes
 from .load import Document
 from .settings import Limits
 from .validate import Corpus, RecordEntry
-
-STATEMENTS = ("policy", "agreement")  # the kinds whose statements have lead agencies (facts.leads)
 
 
 def summary(entry: RecordEntry) -> dict[str, Any]:
@@ -33,7 +31,7 @@ def summary(entry: RecordEntry) -> dict[str, Any]:
         "coordination": coordination_bodies(entry),
         "parties": party_codes(entry),
     }
-    if entry.kind in STATEMENTS:
+    if entry.kind in LED:
         told["leads"] = leads(entry)
     if entry.kind == "agreement":
         told["agreement title"] = agreement_title(entry)
