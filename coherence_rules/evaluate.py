@@ -317,6 +317,7 @@ def _in_workers(passes: list[Pass], parallel: list[bool], jobs: int, index: Corp
                     numbers, memos = [], {}
                 if known is not None:
                     yield workers.Done(([(known, [])], None))
+            run.shard_facts.handed_out()
 
     try:
         for outcomes, recorded in workers.in_order(

@@ -192,6 +192,12 @@ class ShardFacts:
         if self.index is not None:
             self.index = Recorder()
 
+    def handed_out(self) -> None:
+        """Every shard of the pass is planned here or handed to a forked worker with its records' memo
+        keys: this process lets go of what it worked out record by record (at 100,000 records, 11 MiB
+        of memo keys alone) before the next pass works out its own."""
+        self._memos, self._asked, self._records, self._dated, self._kept = [], bytearray(), {}, {}, {}
+
     def memo_keys(self, shard: Shard) -> dict[int, str | None]:
         """The memo keys of the shard's records worked out so far (for a worker: it need not again)."""
         return {n: self._memos[n] for n in shard.numbers if self._memos[n] != UNWORKED}
