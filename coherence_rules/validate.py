@@ -347,7 +347,9 @@ def validate(
                     by_id[held[0]] = entry
                     records.append(entry)
         if let_go:
-            for document in loaded.documents:
+            # Not those a run naming files does not validate: it holds every file's values at once
+            # anyway (shards.needed_documents), and outlining them took a seventh of such a run.
+            for document in _among(loaded.documents, validated, loaded.path):
                 if document.told is None:  # a summarised record's model is made from its data
                     document.let_go(shapes)
     findings.extend(_check_references(documents, known, agreement_keys))
