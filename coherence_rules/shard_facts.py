@@ -171,15 +171,13 @@ class ShardFacts:
         # compares equal (runs on the same files), and a record's facts key kept with it stands.
         self._context = resident.unless_changed("context reads", (ctx.authority, ctx.refunds), object)
         self._clock = ctx.clock
-        # By corpus index: what the facts built or recalled this run read of the reference date.
-        self._dated: dict[int, Reads] = {}
         # A record's facts are built once and kept, as tuples (a third of a dict's memory), until the
         # last of its shards is planned: a record belongs to several (six, in a dense corpus).
         self._left = array("i", bytes(4 * records))  # by corpus index: its shards not yet planned
         for shard in planned:
             for number in shard.numbers:
                 self._left[number] += 1
-        self._kept: dict[int, list[tuple]] = {}
+        self._kept: dict[int, tuple[Reads, list[tuple]]] = {}  # with what they read of the reference date
 
     def _row(self, digests: Digests) -> bytes:
         """A record's hashes as one bytes: for each type it has facts of, the type's place in `_types`
@@ -196,7 +194,7 @@ class ShardFacts:
         """Every shard of the pass is planned here or handed to a forked worker with its records' memo
         keys: this process lets go of what it worked out record by record (at 100,000 records, 11 MiB
         of memo keys alone) before the next pass works out its own."""
-        self._memos, self._asked, self._records, self._dated, self._kept = [], bytearray(), {}, {}, {}
+        self._memos, self._asked, self._records, self._kept = [], bytearray(), {}, {}
 
     def memo_keys(self, shard: Shard) -> dict[int, str | None]:
         """The memo keys of the shard's records worked out so far (for a worker: it need not again)."""
@@ -238,39 +236,37 @@ class ShardFacts:
             entry.document.keep(self._key_of, inputs, key)
         return key
 
-    def _facts(self, entry: RecordEntry, ri: int, read: set[str] | None = None) -> list[Fact]:
-        """The record's facts (those of the types in `read`, when given and they were built before)."""
+    def _facts(self, entry: RecordEntry, ri: int, read: set[str] | None = None) -> tuple[list[Fact], Reads]:
+        """The record's facts (those of the types in `read`, when given and they were built before),
+        and what they read of the reference date."""
         # A server keeps them on the record's document, under its facts key (what they are made of).
         memo, facts_of = self._memo_key(entry), self._facts_of
         kept = self._kept.get(entry.index)
         if kept is None and memo:
-            stored = self._dated_recall(entry, facts_of, memo)
-            kept = marshal.loads(stored) if stored is not None else None
+            recalled = self._dated_recall(entry, facts_of, memo)
+            kept = (recalled[0], marshal.loads(recalled[1])) if recalled is not None else None
         if kept is not None:
-            facts = [self.pack.expand(values) for values in kept if read is None or values[0] in read]
+            dated = kept[0]
+            facts = [self.pack.expand(values) for values in kept[1] if read is None or values[0] in read]
         else:
             with self._clock.logging() as dated:
                 facts = record_facts(entry, self.ctx)
-            self._dated[entry.index] = dated
             kept_here, kept_on_document = self._left[entry.index] > 1, bool(memo) and entry.document.keeps
             if facts and (kept_here or kept_on_document):
                 compact = [self.pack.compact(fact) for fact in facts]
                 if kept_here:
-                    self._kept[entry.index] = compact
+                    self._kept[entry.index] = (dated, compact)
                 if kept_on_document:  # marshalled: half the memory of the tuples (50 MB for 10,000 dense records)
                     entry.document.keep(facts_of, memo, (dated, marshal.dumps(compact)))
         for fact in facts:
             fact["ri"] = ri
-        return facts
+        return facts, dated
 
-    def _dated_recall(self, entry: RecordEntry, name: str, memo: str) -> Any:
-        """What a server's document keeps under `name` for this facts key, if the reads of the
-        reference date it was kept with answer the same today (else None)."""
+    def _dated_recall(self, entry: RecordEntry, name: str, memo: str) -> tuple[Reads, Any] | None:
+        """What a server's document keeps under `name` for this facts key, with the reads of the
+        reference date it was kept with, if they answer the same today (else None)."""
         kept = entry.document.recall(name, memo)
-        if kept is None or not self._clock.answers(kept[0]):
-            return None
-        self._dated[entry.index] = kept[0]
-        return kept[1]
+        return kept if kept is not None and self._clock.answers(kept[0]) else None
 
     def _keep_facts(self, entry: RecordEntry) -> None:
         """Build and keep on its document the facts of a record whose hash was known (from the index):
@@ -303,7 +299,7 @@ class ShardFacts:
             memo = memos[entry.index]
             kept = self._dated_recall(entry, self._digest_of, memo) if memo else None
             if kept is not None:
-                self._records[entry.index] = kept
+                self._records[entry.index] = kept[1]
         asked = [memo for i, memo in memos.items() if memo and i not in self._records]
         remembered = self.index.facts(asked) if self.index is not None and asked else {}
         for entry in fresh:
@@ -313,7 +309,6 @@ class ShardFacts:
                 digests = _decoded(stored)
                 if digests is not None and self._clock.answers(dated):
                     self._records[entry.index] = (self._row(digests), count) if count else NO_FACTS
-                    self._dated[entry.index] = dated
                     entry.document.keep(self._digest_of, memo, (dated, self._records[entry.index]))
 
     def _stored(self, shard: Shard) -> tuple[list[RecordEntry], list[Fact], list[str], list[Found | None]]:
@@ -385,10 +380,10 @@ class ShardFacts:
                     self._keep_facts(entry)
                 continue
             memo = self._memo_key(entry)
-            own = built[entry.index] = self._facts(entry, 0)  # hashed with `ri` 0: the same in any place
+            own, dated = self._facts(entry, 0)  # hashed with `ri` 0: the same in any place
+            built[entry.index] = own
             digests = _by_type(own) if self.index else {}
             self._records[entry.index] = (self._row(digests) if self.index else b"", len(own)) if own else NO_FACTS
-            dated = self._dated.pop(entry.index)
             if self.index is not None and memo:
                 self.index.put_facts(memo, _encoded(digests), len(own), dated)
             if memo:
@@ -401,7 +396,7 @@ class ShardFacts:
         read = None if len(run.missed) == len(run.known) else {k for g in run.missed for k in self.pack.groups[g][0]}
         facts: list[Fact] = []
         for n, entry in enumerate(members):
-            record = built[entry.index] if entry.index in built else self._facts(entry, n, read)
+            record = built[entry.index] if entry.index in built else self._facts(entry, n, read)[0]
             for fact in record:
                 fact["ri"] = n
             facts += record

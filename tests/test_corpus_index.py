@@ -1052,6 +1052,22 @@ def test_a_run_over_the_same_bytes_takes_its_report_from_the_index_and_any_chang
     same_as_without()
 
 
+def test_a_report_of_another_corpus_is_not_decoded(corpus, tmp_path_factory, monkeypatch):
+    """The first run after a change finds the report of the corpus before: a miss known by the
+    entry's head, while a repeat decodes (and takes) the report of its own corpus."""
+    index = tmp_path_factory.mktemp("index")
+    corpus(FILES, cache_dir=index)
+    decoded = []
+    original = corpus_index._RunEntry.model_validate_json
+    monkeypatch.setattr(
+        corpus_index._RunEntry, "model_validate_json", lambda stored: decoded.append(1) or original(stored)
+    )
+    changed = {**FILES, "law.yaml": FILES["law.yaml"] + "title: Border Act (fictional)\n"}
+    first = corpus(changed, cache_dir=index)
+    assert decoded == []
+    assert findings(corpus(changed, cache_dir=index)) == findings(first) and decoded == [1]
+
+
 def test_a_wrong_or_corrupt_report_entry_is_a_miss(corpus, tmp_path_factory, evaluated):
     index = tmp_path_factory.mktemp("index")
     reference = findings(corpus(FILES, cache_dir=index))
