@@ -298,12 +298,12 @@ def validate(
     """Every document checked for ids, and for references unless `checked` (path, document index)
     names those whose references are checked; with `only`, only those are validated against the
     schema and can be records (shards.needed_documents). With `let_go` (a one-shot run), every
-    document lets go of its data once its file is read (Document.let_go): a record's model holds
-    its values, and holding both at once was a third of a large run's memory. Files are taken in
-    path order (the first of two records with one id is the record): sorted here, or, when they
-    come `in_path_order`, each as it comes (load.load_each). A document `summarised` (its record
-    validated by an earlier run, summaries.py) is not validated: its record's model is made if it is
-    read, from the data it keeps."""
+    document validated lets go of its data once its file is read (Document.let_go): a record's
+    model holds its values, and holding both at once was a third of a large run's memory. Files are
+    taken in path order (the first of two records with one id is the record): sorted here, or, when
+    they come `in_path_order`, each as it comes (load.load_each). A document `summarised` (its
+    record validated by an earlier run, summaries.py) is not validated: its record's model is made
+    if it is read, from the data it keeps."""
     taken: list[LoadedFile] = []
     findings: list[Finding] = []
     records: list[RecordEntry] = []
