@@ -102,20 +102,17 @@ class RecordNames:
     def __init__(self, corpus: Corpus):
         self.corpus = corpus
 
-    def _record(self, entry: RecordEntry) -> str:
-        return named(entry)
-
     def of_fact(self, fact: Fact) -> str:
         if fact["ri"] < 0:  # the obligations table, a route: no record
             return str(fact["record"])
-        named = self._record(self.corpus.records[fact["ri"]])
-        return f"{fact['label']} of {named}" if fact.get("label") else named
+        record = named(self.corpus.records[fact["ri"]])
+        return f"{fact['label']} of {record}" if fact.get("label") else record
 
     def of_record(self, record_id: str) -> str:
         """A record by id, or an agreement by its key (its title, whoever recorded it)."""
         entry = self.corpus.by_id.get(record_id)
         if entry is not None:
-            return self._record(entry)
+            return named(entry)
         return self._agreement_titles().get(record_id, record_id)
 
     def _agreement_titles(self) -> dict[str, str]:
