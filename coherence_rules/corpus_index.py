@@ -3,8 +3,10 @@ database in the user's cache directory, so that a run parses and evaluates only 
 
 - `files`: per file content (and limits), its parsed documents (values and packed positions) and the
   findings of the load stage;
-- `summaries`: per file (the same key), the summary of each of its valid records (summaries.py): a
-  warm run validates only the records whose facts it builds;
+- `summaries`: per file (the same key), the summary of each of its valid records (summaries.py),
+  where shards put it included, and whether they are the whole file's: a warm run validates only the
+  records whose facts it builds, and a run naming files reads only the file entries it needs
+  (load.UnreadDocument);
 - `matches`: per rule pack and shard facts (and match limit), the engine's matches and the facts they
   name (shard_facts.py): a warm run renders findings without building any record's facts.
 - `facts`: per rule pack, record (its file's content and place), its standing and what else its facts
@@ -56,13 +58,14 @@ from . import __version__
 from .identity import code_digest
 from .report import Report
 
-# Entries and schema. 8 kept its tables WITHOUT ROWID, which stores each entry in its key's B-tree:
+# Entries and schema. 11 kept no record's placing in its summary, nor whether the summaries are a
+# whole file's (a one-file run read every file's entry). 8 kept its tables WITHOUT ROWID, which stores each entry in its key's B-tree:
 # for entries of kilobytes (a file's, 8 KB in a dense corpus) writing took twice the CPU. 7 kept a
 # shard's matches whole and a record's facts under one hash (8: per group of rules and per fact type),
 # 6 had no index on `used` (each writing run scanned every table to delete old entries), 5 had no
 # seals, 4 kept matches without their facts and no reports, 3 had no `facts` table, 2 was the JSON
 # file per entry.
-FORMAT: Final = 11
+FORMAT: Final = 12
 APPLICATION_ID = 0x43_4F_48_31  # "COH1": PRAGMA application_id marks the database as ours
 DATABASE = "index.sqlite3"
 BUSY_TIMEOUT = 5.0  # seconds a run waits for another run's write before going without the index
@@ -103,7 +106,7 @@ class _StoredDocument(_Strict):
 
 
 class _FileEntry(_Strict):
-    format: Literal[11]  # FORMAT
+    format: Literal[12]  # FORMAT
     key: str
     content: str  # sha256 of the file's bytes
     documents: list[_StoredDocument]
@@ -121,7 +124,7 @@ class StoredMatches:
 
 
 class _MatchesEntry(_Strict):
-    format: Literal[11]  # FORMAT
+    format: Literal[12]  # FORMAT
     key: str
     facts: list[dict[str, Any]]
     matches: list[tuple[str, Count, dict[str, Count]]]
@@ -142,6 +145,10 @@ class StoredSummary(_Strict):
         tuple[str | None, bool | None] | None,
         str | None,
     ]
+    known: tuple[str, str]  # its id and kind, as its data gives them (validate._header)
+    # Where shards put it (placing.Placing without its path and place): ids, is an agreement, the
+    # agreement it is a record of, own keys, the ids it refers to, the country pairs it links.
+    placing: tuple[list[str], bool, str | None, list[str], list[str], list[tuple[str, str]]]
     fact_bound: Count
     name: str
     owner: str
@@ -152,13 +159,14 @@ class StoredSummary(_Strict):
 
 
 class _SummariesEntry(_Strict):
-    format: Literal[11]  # FORMAT
+    format: Literal[12]  # FORMAT
     key: str
     summaries: dict[int, StoredSummary]  # by the document's place in its file (JSON: a string)
+    whole: bool  # every document of the file is a valid record, and loading it found nothing
 
 
 class _FactsEntry(_Strict):
-    format: Literal[11]  # FORMAT
+    format: Literal[12]  # FORMAT
     key: str
     digest: str = Field(pattern="^([0-9a-f]{2})*$")  # shard_facts: each fact type's name and hash
     count: Count
@@ -168,10 +176,16 @@ class _FactsEntry(_Strict):
 class _RunEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # not strict: JSON has no tuples or dates
 
-    format: Literal[11]  # FORMAT
+    format: Literal[12]  # FORMAT
     key: str
     corpus: str
     report: Report
+
+
+@dataclass(frozen=True)
+class FileSummaries:
+    records: dict[int, StoredSummary]  # by the document's place in its file
+    whole: bool  # every document of the file is a valid record summarised here, and loading it found nothing
 
 
 @dataclass(frozen=True)
@@ -417,13 +431,15 @@ class CorpusIndex:
     def put_file(self, key: str, entry: bytes) -> None:
         self._pend("files", key, entry)
 
-    def summaries(self, keys: list[str]) -> dict[str, dict[int, StoredSummary]]:
-        """The summaries of the valid records of the files under these keys (a file's key), by the
-        document's place in its file."""
-        return {key: entry.summaries for key, entry in self._shaped("summaries", keys, _SummariesEntry).items()}
+    def summaries(self, keys: list[str]) -> dict[str, FileSummaries]:
+        """The summaries of the valid records of the files under these keys (a file's key)."""
+        return {
+            key: FileSummaries(entry.summaries, entry.whole)
+            for key, entry in self._shaped("summaries", keys, _SummariesEntry).items()
+        }
 
-    def put_summaries(self, key: str, summaries: dict[int, dict[str, Any]]) -> None:
-        entry = {"format": FORMAT, "key": key, "summaries": summaries}
+    def put_summaries(self, key: str, summaries: dict[int, dict[str, Any]], whole: bool) -> None:
+        entry = {"format": FORMAT, "key": key, "summaries": summaries, "whole": whole}
         with contextlib.suppress(ValueError, TypeError):  # a value JSON cannot hold: summarised again next run
             self._pend("summaries", key, pydantic_core.to_json(entry))
 

@@ -24,7 +24,8 @@ import yaml
 
 from . import resident, workers
 from .corpus_errors import corpus_error
-from .corpus_index import CachedFinding, CorpusIndex, FileEntry, StoredSummary
+from .corpus_index import CachedFinding, CorpusIndex, FileEntry, FileSummaries, StoredSummary
+from .errors import StaleIndexError
 from .findings import Finding, Location, format_path
 from .settings import DEFAULT_LIMITS, Limits
 
@@ -330,6 +331,115 @@ class Document(Kept):
         )
 
 
+# Where a document keeps its values and positions (its slots' descriptors).
+_DATA, _POSITIONS = vars(Document)["data"], vars(Document)["positions"]
+_NO_POSITIONS = array("I")
+
+
+class UnreadDocument(Document):
+    """A valid record's document, in a run naming files, taken from its summary (`told`) in the
+    index without reading its file's entry: its values and positions are read when first asked for
+    (read_unread reads many files' at once). A record such a run does not evaluate is one of
+    these, its data never read (the files of the shards it evaluates are a third of a corpus)."""
+
+    __slots__ = ("unread",)
+
+    def __init__(self, path: str, index: int, summary: StoredSummary, unread: _Unread) -> None:
+        Document.__init__(self, path, index, None, _NO_POSITIONS, summary=summary)
+        self.unread: _Unread | None = unread
+
+    @property
+    def data(self) -> Any:
+        if self.unread is not None:
+            self.unread.read(None)
+        return _DATA.__get__(self)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        _DATA.__set__(self, value)
+
+    @property
+    def positions(self) -> array:
+        if self.unread is not None:
+            self.unread.read(None)
+        return _POSITIONS.__get__(self)
+
+    @positions.setter
+    def positions(self, value: array) -> None:
+        _POSITIONS.__set__(self, value)
+
+
+@dataclass(slots=True)
+class _Unread:
+    """A file whose documents are UnreadDocuments, until they are read."""
+
+    path: str
+    data: bytes
+    key: str  # its entry's in the index
+    content: str  # the hash of its bytes
+    limits: Limits
+    documents: list[UnreadDocument]
+
+    def read(self, entry: FileEntry | None) -> None:
+        """Give its documents their values and positions: from its entry in the index, else parsed
+        from its bytes (no entry at hand, or one that does not fit them)."""
+        loaded = _from_index(entry, self.data, self.path, False) if entry is not None else None
+        if loaded is None:
+            loaded = _parse(self.data, self.path, self.limits, False)
+        found = {d.index: d for d in loaded.documents}
+        for document in self.documents:
+            read = found.get(document.index)
+            if read is None:  # the index's summaries were made by this version from these bytes
+                raise StaleIndexError(
+                    f"{self.path}: the corpus index holds a document it does not; rerun with --no-cache"
+                )
+            document.unread = None
+            document.data, document.positions = read.data, read.positions
+        self.data = b""
+
+
+def read_unread(files: Iterable[LoadedFile], paths: set[str], index: CorpusIndex) -> None:
+    """Read the values and positions of the UnreadDocuments of the files at `paths`, from the index
+    at once."""
+    pending: dict[str, list[_Unread]] = {}
+    for file in files:
+        first = file.documents[0] if file.path in paths and file.documents else None
+        if isinstance(first, UnreadDocument) and first.unread is not None:
+            pending.setdefault(first.unread.key, []).append(first.unread)
+    for key, entry in index.files({key: those[0].content for key, those in pending.items()}):
+        for unread in pending.pop(key):
+            unread.read(entry)
+    for those in pending.values():
+        for unread in those:
+            unread.read(None)
+
+
+def _unread_file(
+    held: FileSummaries,
+    data: bytes,
+    display: str,
+    key: str,
+    content: str,
+    keep_text: bool,
+    limits: Limits,
+    summarised: Callable[[Document], bool],
+) -> LoadedFile | None:
+    """A file the index holds, from the summaries of its records, all valid (`held.whole`), its
+    documents unread; None when its text or a summary cannot be read."""
+    if not held.whole or not held.records:
+        return None
+    text = _decode(data, display)[0]
+    if text is None:
+        return None
+    unread = _Unread(display, data, key, content, limits, [])
+    for place, summary in sorted(held.records.items()):
+        document = UnreadDocument(display, place, summary, unread)
+        if not summarised(document):
+            return None
+        unread.documents.append(document)
+    return LoadedFile(display, _kept_text(text, keep_text), list(unread.documents), readable=True)
+
+
 @dataclass(slots=True)
 class LoadedFile(Kept):
     path: str
@@ -609,13 +719,16 @@ def load_each(
     jobs: int = 1,
     progress: Callable[[str], None] = lambda message: None,
     texts: bool = False,
+    unread: Callable[[Document], bool] | None = None,
 ) -> Iterator[LoadedFile]:
     """The files, in order, each as soon as it is loaded: from the index when it holds the file's
     bytes, else parsed (in `jobs` forked worker processes when there are many) and then kept in the
     index. Their texts are kept when `texts` (a report that shows them) or a server keeps the files,
     else only those that may hold a suppression comment. `sources` is emptied: a file's bytes are
     let go once it is loaded, and the index's entries are read a window at a time, so a caller that
-    validates each file as it comes (pipeline) never holds every file's bytes, values and model."""
+    validates each file as it comes (pipeline) never holds every file's bytes, values and model.
+    With `unread` (a run naming files, not a server's), a file the index holds whose documents are
+    all valid records is taken from their summaries (`unread` decodes one), unread (UnreadDocument)."""
     kept = resident.CURRENT
     texts = texts or kept is not None
     hashed = index is not None or kept is not None
@@ -657,7 +770,15 @@ def load_each(
                 read_up_to += len(ahead)
                 assert index is not None  # which held them
                 window.update(
-                    _indexed(index, [(p, given[p][0], _bytes(given[p])) for p in ahead], contents, keys, texts)
+                    _indexed(
+                        index,
+                        [(p, given[p][0], _bytes(given[p])) for p in ahead],
+                        contents,
+                        keys,
+                        texts,
+                        limits,
+                        unread,
+                    )
                 )
             source = given.pop(place)
             found = window.pop(place, None)
@@ -732,19 +853,35 @@ def _indexed(
     contents: dict[int, str],
     keys: dict[int, str],
     texts: bool,
+    limits: Limits,
+    unread: Callable[[Document], bool] | None,
 ) -> dict[int, LoadedFile]:
-    """The files (place, display path, bytes) the index holds, by place, built as its entries come."""
+    """The files (place, display path, bytes) the index holds, by place, built as its entries come;
+    with `unread` (a run naming files: it decodes a document's summary), those whose records'
+    summaries are whole are taken from them (_unread_file), their entries not read."""
     holding: dict[str, list[tuple[int, str, bytes]]] = {}  # a key -> the files with those bytes
     for file in files:
         holding.setdefault(keys[file[0]], []).append(file)
     found: dict[int, LoadedFile] = {}
     summaries = index.summaries(list(holding))
-    for key, hit in index.files({key: contents[those[0][0]] for key, those in holding.items()}):
+    wanted: dict[str, str] = {}
+    for key, those in holding.items():
+        held = summaries.get(key)
+        for place, display, data in those:
+            taken = None
+            if unread is not None and held is not None:
+                taken = _unread_file(held, data, display, key, contents[place], texts, limits, unread)
+            if taken is None:
+                wanted[key] = contents[place]
+            else:
+                found[place] = taken
+    for key, hit in index.files(wanted):
         for place, display, data in holding[key]:
-            loaded = _from_index(hit, data, display, texts)
+            loaded = _from_index(hit, data, display, texts) if place not in found else None
             if loaded is not None:
+                records = summaries[key].records if key in summaries else {}
                 for document in loaded.documents:
-                    document.summary = summaries.get(key, {}).get(document.index)
+                    document.summary = records.get(document.index)
                 found[place] = loaded
     return found
 

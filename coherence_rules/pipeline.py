@@ -23,7 +23,7 @@ from .directives import apply_directives, directives
 from .evaluate import evaluate
 from .findings import Finding, Location, finalise
 from .ir import CompiledRule
-from .load import Source, load_each
+from .load import Source, load_each, read_unread
 from .obligations import load_obligations
 from .record_views import record_views
 from .report import Report
@@ -164,11 +164,17 @@ def run_stages(
     # Records an earlier run validated answer from their summaries: only those read are validated.
     known = summaries.summarised if corpus_index is not None else lambda document: False
     with _lasting():
-        loading = load_each(sources, settings.limits, corpus_index, settings.jobs or cpus(), say, settings.record_views)
+        # A run naming files reads the index's entries only of the files it needs (UnreadDocument).
+        unread = known if target_paths and let_go and corpus_index is not None else None
+        loading = load_each(
+            sources, settings.limits, corpus_index, settings.jobs or cpus(), say, settings.record_views, unread
+        )
         if target_paths:
             # A run naming files validates and evaluates the records of the shards they touch, no others.
             loaded = list(loading)
             needs = needed_documents(loaded, target_paths)
+            if corpus_index is not None:
+                read_unread(loaded, {path for path, _ in needs.validated | needs.checked}, corpus_index)
             valid = validate(loaded, needs.validated, needs.checked, let_go=let_go, summarised=known)
         else:
             valid = validate(loading, let_go=let_go, in_path_order=True, summarised=known)

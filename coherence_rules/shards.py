@@ -38,8 +38,11 @@ class Shard:
 
 
 def _file_placings(file: LoadedFile) -> tuple[Placing, ...]:
-    """The placing of each document of a file that is a mapping (kept on a server's files)."""
-    return file.remembered("placings", lambda: tuple(placing(d) for d in file.documents if isinstance(d.data, dict)))
+    """The placing of each document of a file that is a mapping (a summarised one is a record's),
+    kept on a server's files."""
+    return file.remembered(
+        "placings", lambda: tuple(placing(d) for d in file.documents if d.told is not None or isinstance(d.data, dict))
+    )
 
 
 def membership(corpus: Corpus) -> list[tuple[str, ...]]:

@@ -1,10 +1,12 @@
 """A valid record's summary: what a run reads of every record beyond its document's values, which
-is a function of the record alone (where it stands in time and whom it supersedes, the agencies and
-parties its facts look up in the rest of the corpus, how many facts it may yield, how messages name
-it). The corpus index keeps it by the file's bytes (its `summaries`), so that a warm run validates
-only the records whose facts it builds or whose model it otherwise reads (RecordEntry.model): the
-others answer from their summary (Document.told). Each value is made by the very function that
-reads it, here, once, from the model; a test holds what comes back from the index to it."""
+is a function of the record alone (its id and kind, where shards put it, where it stands in time and
+whom it supersedes, the agencies and parties its facts look up in the rest of the corpus, how many
+facts it may yield, how messages name it). The corpus index keeps it by the file's bytes (its
+`summaries`), so that a warm run validates only the records whose facts it builds or whose model it
+otherwise reads (RecordEntry.model): the others answer from their summary (Document.told), and a
+run naming files does not even read their values (load.UnreadDocument). Each value is made by the
+very function that reads it, here, once, from the model or as validation read it; a test holds what
+comes back from the index to it."""
 
 from __future__ import annotations
 
@@ -17,13 +19,16 @@ from .cost import record_bound
 from .evaluate import agreement_title, named, record_owner
 from .facts import LED, ContextPart, context_part, coordination_bodies, leads, party_codes
 from .load import Document
+from .placing import Placing, shared
 from .settings import Limits
-from .validate import Corpus, RecordEntry
+from .validate import Corpus, RecordEntry, valid_header
 
 
 def summary(entry: RecordEntry) -> dict[str, Any]:
     """What a run may read of the record beyond its values, by the name it is remembered under."""
     told: dict[str, Any] = {
+        "header": valid_header(entry.placing.agreement, entry.id, entry.kind),
+        "placing": entry.placing,
         "context part": context_part(entry),
         "fact_bound": record_bound(entry),
         "name": named(entry),
@@ -41,7 +46,10 @@ def summary(entry: RecordEntry) -> dict[str, Any]:
 def encoded(told: dict[str, Any]) -> dict[str, Any]:
     """A summary as the index keeps it (corpus_index.StoredSummary: JSON, dates as ISO 8601)."""
     part = told["context part"]
+    placed = told["placing"]
     return {
+        "known": told["header"].known,
+        "placing": [placed.ids, placed.is_agreement, placed.agreement, placed.own, placed.referred, placed.pairs],
         "context_part": [
             part.id,
             part.status,
@@ -62,15 +70,28 @@ def encoded(told: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def decoded(stored: StoredSummary) -> dict[str, Any] | None:
-    """A summary the index kept (of the shape it checked), as summary() made it; None if a date in
-    it is not one."""
+def decoded(stored: StoredSummary, document: Document) -> dict[str, Any] | None:
+    """A summary the index kept (of the shape it checked) for a document, as summary() made it;
+    None if a date in it is not one."""
     identity, status, history, agreement, supersedes, repeals, authority, refunds = stored.context_part
     try:
         steps = tuple((dt.date.fromisoformat(day), step) for day, step in history)
     except ValueError:
         return None
+    ids, is_agreement, of_agreement, own, referred, pairs = stored.placing
+    placed = Placing(
+        document.path,
+        document.index,
+        tuple(ids),
+        is_agreement,
+        of_agreement,
+        shared(tuple(own)),
+        tuple(referred),
+        shared(tuple(map(tuple, pairs))),  # type: ignore[arg-type]  # pairs of two, as the index checked
+    )
     told = {
+        "header": valid_header(of_agreement, *stored.known),
+        "placing": placed,
         "context part": ContextPart(
             identity, status, steps, agreement, tuple(supersedes), tuple(repeals), authority, refunds
         ),
@@ -90,7 +111,7 @@ def decoded(stored: StoredSummary) -> dict[str, Any] | None:
 def summarised(document: Document) -> bool:
     """Whether the document's record answers from a summary (the index's, or a server's: told)."""
     if document.summary is not None:
-        document.told, document.summary = decoded(document.summary), None
+        document.told, document.summary = decoded(document.summary, document), None
     return document.told is not None
 
 
@@ -100,10 +121,11 @@ def keep(corpus: Corpus, index: CorpusIndex, limits: Limits) -> None:
     again); a one-shot run's do not: a cold run would hold them all (40 MB at 100,000 records) to
     save little. Records come file by file (validate), and this is the peak of a large run's memory:
     nothing of the corpus's size is built here."""
-    contents = corpus.derived.setdefault("contents", {f.path: f.content for f in corpus.files})
+    files = corpus.derived.setdefault("files", {f.path: f for f in corpus.files})
     for path, group in itertools.groupby(corpus.records, key=lambda entry: entry.document.path):
         entries = list(group)
-        if not contents.get(path) or all(entry.document.told is not None for entry in entries):
+        file = files[path]
+        if not file.content or all(entry.document.told is not None for entry in entries):
             continue  # not hashed (no index), or the index holds the summaries of all
         stored = {}
         for entry in entries:
@@ -111,4 +133,6 @@ def keep(corpus: Corpus, index: CorpusIndex, limits: Limits) -> None:
             if entry.document.keeps:
                 entry.document.told = told
             stored[entry.document.index] = encoded(told)
-        index.put_summaries(index.file_key(contents[path], limits), stored)
+        # A run naming files then reads the summaries, not the file's entry, unless it needs its records.
+        whole = len(stored) == len(file.documents) and not file.findings
+        index.put_summaries(index.file_key(file.content, limits), stored, whole)

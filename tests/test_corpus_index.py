@@ -22,7 +22,8 @@ import yaml
 from conftest import AS_OF, LAW, STRATEGY, index_rows, set_index_row
 from hypothesis import strategies as st
 
-from coherence_rules import corpus_index, load
+from coherence_rules import corpus_index, load, validate
+from coherence_rules.placing import placing
 
 REPO = Path(__file__).resolve().parents[1]
 FILES = {
@@ -99,7 +100,6 @@ def test_a_warm_run_validates_only_the_records_of_changed_files_and_those_whose_
     unchanged files from it, without validating them; after an edit, it validates the edited
     file's records and those whose facts it builds for the engine (the edited shard's), and its
     report is the one a run without the index gives."""
-    from coherence_rules import validate
 
     index = tmp_path_factory.mktemp("index")
     files = {**FILES, "xab.yaml": LAW.replace("XAA", "XAB"), "institution.yaml": GOOD_INSTITUTION.format(n=1)}
@@ -128,8 +128,10 @@ def test_a_records_summary_comes_back_from_the_index_as_every_run_reads_it():
     ctx = context(valid, AS_OF)
     for entry in valid.records:
         made = summaries.summary(entry)
-        told = summaries.decoded(StoredSummary.model_validate_json(pydantic_core.to_json(summaries.encoded(made))))
+        stored = StoredSummary.model_validate_json(pydantic_core.to_json(summaries.encoded(made)))
+        told = summaries.decoded(stored, entry.document)
         assert told == made, entry.id
+        assert (made["header"], made["placing"]) == (validate._header(entry.document), placing(entry.document))
         reads = context_reads(entry, ctx)
         answering = dataclasses.replace(entry, document=dataclasses.replace(entry.document, told=told), held=None)
         assert context_reads(answering, ctx) == reads and answering.held is None, entry.id
@@ -150,7 +152,6 @@ def test_a_records_summary_comes_back_from_the_index_as_every_run_reads_it():
 )
 def test_a_summary_the_index_holds_wrong_is_no_summary(corpus, tmp_path_factory, monkeypatch, per_stage, wrong):
     """A summary of another shape (stored whole, sealed) is none: the record is validated again."""
-    from coherence_rules import validate
 
     index = tmp_path_factory.mktemp("index")
     cold = findings(corpus(FILES, cache_dir=index))

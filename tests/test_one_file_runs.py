@@ -7,9 +7,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import AS_OF
+from conftest import AS_OF, index_rows, set_index_row
 
+from coherence_rules import load
 from coherence_rules.api import lint
+from coherence_rules.corpus_index import CorpusIndex
 from coherence_rules.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,12 +23,16 @@ def key(finding):
     return finding.rule, finding.severity, finding.message, tuple(map(str, finding.locations)), finding.records
 
 
-def assert_each_file_as_the_whole_run(root: Path, files: list[Path]) -> None:
+def assert_each_file_as_the_whole_run(root: Path, files: list[Path], index: Path | None = None) -> None:
+    """With an `index` a whole run has filled, each run naming a file takes the records it does not
+    need from their summaries there, its file entries unread (load.UnreadDocument)."""
     whole = lint(Settings(cwd=root, as_of=AS_OF, targets=[root / "policies"]))
     assert whole.findings
+    if index is not None:
+        assert lint(Settings(cwd=root, as_of=AS_OF, cache_dir=index)).findings == whole.findings
     for path in files:
         shown = str(path.relative_to(root))
-        one = lint(Settings(cwd=root, as_of=AS_OF, targets=[path]))
+        one = lint(Settings(cwd=root, as_of=AS_OF, targets=[path], cache_dir=index))
         expected = sorted(
             key(f.anchored({shown})) for f in whole.findings if any(loc.path == shown for loc in f.locations)
         )
@@ -43,15 +49,20 @@ def test_a_run_naming_every_file_is_the_whole_corpus_run(tmp_path):
 
 
 @pytest.mark.slow
-def test_each_file_of_the_sample_as_the_whole_run():
-    assert_each_file_as_the_whole_run(REPO, sorted((REPO / "policies").rglob("*.yaml")))
+@pytest.mark.parametrize("indexed", [False, True], ids=["no index", "warm index"])
+def test_each_file_of_the_sample_as_the_whole_run(indexed, tmp_path):
+    index = tmp_path / "index" if indexed else None
+    assert_each_file_as_the_whole_run(REPO, sorted((REPO / "policies").rglob("*.yaml")), index)
 
 
 @pytest.mark.slow
-def test_each_file_of_a_dense_generated_corpus_as_the_whole_run(tmp_path):
+@pytest.mark.parametrize("indexed", [False, True], ids=["no index", "warm index"])
+def test_each_file_of_a_dense_generated_corpus_as_the_whole_run(indexed, tmp_path):
     corpus_gen.write(corpus_gen.generate(7, 300, density=10), tmp_path / "policies")
     files = sorted((tmp_path / "policies").rglob("*.yaml"))
-    assert_each_file_as_the_whole_run(tmp_path, files[::2])
+    assert_each_file_as_the_whole_run(
+        tmp_path, files[::2], tmp_path.parent / f"{tmp_path.name}-index" if indexed else None
+    )
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -96,6 +107,38 @@ def test_a_partner_country_linked_only_by_its_own_corridor_is_evaluated(tmp_path
     one = lint(Settings(cwd=tmp_path, as_of=AS_OF, targets=[tmp_path / "policies/xaa.yaml"]))
     assert list(map(key, one.findings)) == list(map(key, whole.findings))
     assert (whole.records, one.records) == (3, 2)  # XAC's law is neither validated nor evaluated
+
+
+@pytest.mark.parametrize("entries", ["kept", "damaged"])
+def test_a_run_naming_a_file_reads_the_index_entries_only_of_the_files_it_needs(tmp_path, monkeypatch, entries):
+    """With a warm index, a run naming XAA's law reads the entries of XAA's and XAB's files (their
+    pair shard is evaluated) and takes XAC's law from its summary: its entry is never read, nor its
+    file parsed. Entries damaged since are misses: then the files it needs are parsed."""
+    write(
+        tmp_path,
+        {
+            "policies/xaa.yaml": policy("XAA-SOCIAL-SECURITY-ACT", "XAA", "emigrant"),
+            "policies/xab.yaml": policy(
+                "XAB-SOCIAL-INSURANCE-LAW", "XAB", "labour_migrant", ", corridor: {origin: XAA, destination: XAB}"
+            ),
+            "policies/xac.yaml": policy("XAC-SOCIAL-INSURANCE-LAW", "XAC", "labour_migrant"),
+        },
+    )
+    index = tmp_path.parent / f"{tmp_path.name}-index"
+    whole = lint(Settings(cwd=tmp_path, as_of=AS_OF, cache_dir=index))
+    if entries == "damaged":
+        for entry_key in index_rows(index):
+            set_index_row(index, entry_key, "{}")
+    read, parsed = [], []
+    files, parse = CorpusIndex.files, load._parse
+    monkeypatch.setattr(CorpusIndex, "files", lambda self, wanted: read.extend(wanted) or files(self, wanted))
+    monkeypatch.setattr(load, "_parse", lambda data, shown, *rest: parsed.append(shown) or parse(data, shown, *rest))
+    one = lint(Settings(cwd=tmp_path, as_of=AS_OF, targets=[tmp_path / "policies/xaa.yaml"], cache_dir=index))
+    assert list(map(key, one.findings)) == list(map(key, whole.findings)) and whole.findings
+    assert len(read) == 2 and one.records == 2
+    assert sorted(p for p in parsed if p.startswith("policies/")) == (
+        [] if entries == "kept" else ["policies/xaa.yaml", "policies/xab.yaml"]
+    )
 
 
 def test_a_schema_error_elsewhere_is_not_read_and_one_in_the_target_is(tmp_path):
