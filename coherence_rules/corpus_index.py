@@ -145,7 +145,7 @@ class StoredSummary(_Strict):
         tuple[str | None, bool | None] | None,
         str | None,
     ]
-    known: tuple[str, str]  # its id and kind, as its data gives them (validate._header)
+    kind: str
     # Where shards put it (placing.Placing without its path and place): ids, is an agreement, the
     # agreement it is a record of, own keys, the ids it refers to, the country pairs it links.
     placing: tuple[list[str], bool, str | None, list[str], list[str], list[tuple[str, str]]]

@@ -21,13 +21,13 @@ from .facts import LED, ContextPart, context_part, coordination_bodies, leads, p
 from .load import Document
 from .placing import Placing, shared
 from .settings import Limits
-from .validate import Corpus, RecordEntry, valid_header
+from .validate import Corpus, RecordEntry
 
 
 def summary(entry: RecordEntry) -> dict[str, Any]:
     """What a run may read of the record beyond its values, by the name it is remembered under."""
     told: dict[str, Any] = {
-        "header": valid_header(entry.placing.agreement, entry.id, entry.kind),
+        "kind": entry.kind,
         "placing": entry.placing,
         "context part": context_part(entry),
         "fact_bound": record_bound(entry),
@@ -48,7 +48,7 @@ def encoded(told: dict[str, Any]) -> dict[str, Any]:
     part = told["context part"]
     placed = told["placing"]
     return {
-        "known": told["header"].known,
+        "kind": told["kind"],
         "placing": [placed.ids, placed.is_agreement, placed.agreement, placed.own, placed.referred, placed.pairs],
         "context_part": [
             part.id,
@@ -90,7 +90,7 @@ def decoded(stored: StoredSummary, document: Document) -> dict[str, Any] | None:
         shared(tuple(map(tuple, pairs))),  # type: ignore[arg-type]  # pairs of two, as the index checked
     )
     told = {
-        "header": valid_header(of_agreement, *stored.known),
+        "kind": stored.kind,
         "placing": placed,
         "context part": ContextPart(
             identity, status, steps, agreement, tuple(supersedes), tuple(repeals), authority, refunds

@@ -219,13 +219,12 @@ class _Header(NamedTuple):
         return _Known(*self.known, document) if self.known is not None else None
 
 
-def valid_header(agreement: str | None, record_id: str, kind: str) -> _Header:
-    """A valid record's header, as its summary gives it (summaries.py): a record is a mapping with
-    a readable id and kind."""
-    return _Header(True, True, agreement, (record_id, kind))
-
-
 def _header(document: Document) -> _Header:
+    told = document.told
+    if told is not None:  # a valid record's, from its summary (summaries.py): a mapping with an id and kind
+        placed = told["placing"]
+        return _Header(True, True, placed.agreement, (placed.ids[0], told["kind"]))
+
     def compute() -> _Header:
         data = document.data
         if not isinstance(data, dict):
