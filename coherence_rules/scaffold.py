@@ -121,6 +121,13 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
+      # The corpus index (outside the checkout): a run parses and evaluates again only what changed.
+      # A pull request's run reads its base branch's and cannot write to it.
+      - uses: actions/cache@v4
+        with:
+          path: ~/.cache/coherence
+          key: coherence-${{{{ runner.os }}}}-${{{{ github.sha }}}}
+          restore-keys: coherence-${{{{ runner.os }}}}-
 {local}      - run: pip install {requirement}
       - name: Lint the policy corpus
         id: lint

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from conftest import LAW as LAW_IN_FORCE
 from conftest import STRATEGY, index_rows
 
-from coherence_rules import Settings, cli, lint, scaffold
+from coherence_rules import Settings, cli, identity, lint, scaffold
 from coherence_rules.config import Config, load_config
 
 # The law's period has ended: a stale status (LC001) beside the HC001 conflict.
@@ -271,6 +272,13 @@ def test_init_hook_and_workflow_install_the_source(tmp_path, monkeypatch):
     steps = yaml.safe_load((tmp_path / ".github/workflows/coherence.yml").read_text())["jobs"]["coherence"]["steps"]
     assert {"run": f"pip install '{GIT_SOURCE}'"} in steps
     assert "--format sarif" in str(steps) and "upload-sarif" in str(steps)
+    # The runner keeps the corpus index where a run there puts it (no cache variables, HOME set).
+    for variable in ("COHERENCE_CACHE_DIR", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("HOME", "/home/runner")
+    cached = [step["with"] for step in steps if step.get("uses", "").startswith("actions/cache@")]
+    assert [os.path.expanduser(c["path"]) for c in cached] == [identity.cache_directory()]
+    assert cached[0]["key"] == "coherence-${{ runner.os }}-${{ github.sha }}"
     generated = "".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
     assert "pypi.org" not in generated  # coherence-rules is on no package index
     assert "file:/" not in generated and "only here" not in generated  # nothing local about a git source
