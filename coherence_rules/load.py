@@ -331,9 +331,18 @@ class Document(Kept):
         )
 
 
-# Where a document keeps its values and positions (its slots' descriptors).
-_DATA, _POSITIONS = vars(Document)["data"], vars(Document)["positions"]
 _NO_POSITIONS = array("I")
+
+
+def _read_when_asked(slot: Any) -> Any:
+    """A Document slot's value (its descriptor: `slot`), on an UnreadDocument read before it is given."""
+
+    def value(document: UnreadDocument) -> Any:
+        if document.unread is not None:
+            document.unread.read(None)
+        return slot.__get__(document)
+
+    return property(value, slot.__set__)
 
 
 class UnreadDocument(Document):
@@ -348,25 +357,8 @@ class UnreadDocument(Document):
         Document.__init__(self, path, index, None, _NO_POSITIONS, summary=summary)
         self.unread: _Unread | None = unread
 
-    @property
-    def data(self) -> Any:
-        if self.unread is not None:
-            self.unread.read(None)
-        return _DATA.__get__(self)
-
-    @data.setter
-    def data(self, value: Any) -> None:
-        _DATA.__set__(self, value)
-
-    @property
-    def positions(self) -> array:
-        if self.unread is not None:
-            self.unread.read(None)
-        return _POSITIONS.__get__(self)
-
-    @positions.setter
-    def positions(self, value: array) -> None:
-        _POSITIONS.__set__(self, value)
+    data = _read_when_asked(vars(Document)["data"])
+    positions = _read_when_asked(vars(Document)["positions"])
 
 
 @dataclass(slots=True)

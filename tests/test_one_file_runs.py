@@ -87,11 +87,10 @@ def policy(record_id: str, country: str, group: str, corridor: str = "") -> str:
     return POLICY.format(id=record_id, country=country, group=group, corridor=corridor)
 
 
-def test_a_partner_country_linked_only_by_its_own_corridor_is_evaluated(tmp_path):
-    """SS007 joins two countries' policies in their pair shard; here only XAB's measure names the
-    corridor from XAA, so a run naming XAA's law must still read XAB's records, and no others'."""
+def write_corridor_from_xaa(root: Path) -> None:
+    """Three countries' laws; only XAB's measure names the corridor from XAA (SS007 joins XAA's and XAB's)."""
     write(
-        tmp_path,
+        root,
         {
             "policies/xaa.yaml": policy("XAA-SOCIAL-SECURITY-ACT", "XAA", "emigrant"),
             "policies/xab.yaml": policy(
@@ -100,6 +99,12 @@ def test_a_partner_country_linked_only_by_its_own_corridor_is_evaluated(tmp_path
             "policies/xac.yaml": policy("XAC-SOCIAL-INSURANCE-LAW", "XAC", "labour_migrant"),
         },
     )
+
+
+def test_a_partner_country_linked_only_by_its_own_corridor_is_evaluated(tmp_path):
+    """SS007 joins two countries' policies in their pair shard; here only XAB's measure names the
+    corridor from XAA, so a run naming XAA's law must still read XAB's records, and no others'."""
+    write_corridor_from_xaa(tmp_path)
     whole = lint(Settings(cwd=tmp_path, as_of=AS_OF))
     assert [(f.rule, f.records) for f in whole.findings] == [
         ("SS007", ("XAA-SOCIAL-SECURITY-ACT", "XAB-SOCIAL-INSURANCE-LAW"))
@@ -114,16 +119,7 @@ def test_a_run_naming_a_file_reads_the_index_entries_only_of_the_files_it_needs(
     """With a warm index, a run naming XAA's law reads the entries of XAA's and XAB's files (their
     pair shard is evaluated) and takes XAC's law from its summary: its entry is never read, nor its
     file parsed. Entries damaged since are misses: then the files it needs are parsed."""
-    write(
-        tmp_path,
-        {
-            "policies/xaa.yaml": policy("XAA-SOCIAL-SECURITY-ACT", "XAA", "emigrant"),
-            "policies/xab.yaml": policy(
-                "XAB-SOCIAL-INSURANCE-LAW", "XAB", "labour_migrant", ", corridor: {origin: XAA, destination: XAB}"
-            ),
-            "policies/xac.yaml": policy("XAC-SOCIAL-INSURANCE-LAW", "XAC", "labour_migrant"),
-        },
-    )
+    write_corridor_from_xaa(tmp_path)
     index = tmp_path.parent / f"{tmp_path.name}-index"
     whole = lint(Settings(cwd=tmp_path, as_of=AS_OF, cache_dir=index))
     if entries == "damaged":
