@@ -59,12 +59,12 @@ from .identity import code_digest
 from .report import Report
 
 # Entries and schema. 11 kept no record's placing in its summary, nor whether the summaries are a
-# whole file's (a one-file run read every file's entry). 8 kept its tables WITHOUT ROWID, which stores each entry in its key's B-tree:
-# for entries of kilobytes (a file's, 8 KB in a dense corpus) writing took twice the CPU. 7 kept a
-# shard's matches whole and a record's facts under one hash (8: per group of rules and per fact type),
-# 6 had no index on `used` (each writing run scanned every table to delete old entries), 5 had no
-# seals, 4 kept matches without their facts and no reports, 3 had no `facts` table, 2 was the JSON
-# file per entry.
+# whole file's (a one-file run read every file's entry). 8 kept its tables WITHOUT ROWID, which
+# stores each entry in its key's B-tree: for entries of kilobytes (a file's, 8 KB in a dense corpus)
+# writing took twice the CPU. 7 kept a shard's matches whole and a record's facts under one hash
+# (8: per group of rules and per fact type), 6 had no index on `used` (each writing run scanned every
+# table to delete old entries), 5 had no seals, 4 kept matches without their facts and no reports,
+# 3 had no `facts` table, 2 was the JSON file per entry.
 FORMAT: Final = 12
 APPLICATION_ID = 0x43_4F_48_31  # "COH1": PRAGMA application_id marks the database as ours
 DATABASE = "index.sqlite3"
