@@ -137,6 +137,43 @@ def test_a_run_naming_a_file_reads_the_index_entries_only_of_the_files_it_needs(
     )
 
 
+def test_a_warm_run_naming_a_file_after_edits_elsewhere_is_the_run_without_the_index(tmp_path, monkeypatch):
+    """The index's summaries say where each file's records go. After each edit (a record of another
+    country linked to the named file's by a corridor, one unlinked, one broken, the named file's own
+    corridor), a warm run naming XAA's law reports what a run without the index does, over the same
+    records; XAD's law, linked to none, is never read (neither its entry nor its text parsed)."""
+    write_corridor_from_xaa(tmp_path)
+    write(tmp_path, {"policies/xad.yaml": policy("XAD-SOCIAL-INSURANCE-LAW", "XAD", "labour_migrant")})
+    index = tmp_path.parent / f"{tmp_path.name}-index"
+    lint(Settings(cwd=tmp_path, as_of=AS_OF, cache_dir=index))
+    read = []
+    parse, from_index = load._parse, load._from_index
+    monkeypatch.setattr(load, "_parse", lambda data, shown, *rest: read.append(shown) or parse(data, shown, *rest))
+    monkeypatch.setattr(
+        load, "_from_index", lambda hit, data, shown, *rest: read.append(shown) or from_index(hit, data, shown, *rest)
+    )
+    corridor = ", corridor: {{origin: XAA, destination: {}}}"
+    linked = policy("XAC-SOCIAL-INSURANCE-LAW", "XAC", "labour_migrant", corridor.format("XAC"))
+    edits = [
+        ("xac", linked),
+        ("xab", policy("XAB-SOCIAL-INSURANCE-LAW", "XAB", "labour_migrant")),
+        ("xac", linked.replace("effect: require", "effect: requires")),
+        ("xaa", policy("XAA-SOCIAL-SECURITY-ACT", "XAA", "emigrant", corridor.format("XAB"))),
+    ]
+    reported = set()
+    for name, text in edits:
+        write(tmp_path, {f"policies/{name}.yaml": text})
+        target = [tmp_path / "policies/xaa.yaml"]
+        warm = lint(Settings(cwd=tmp_path, as_of=AS_OF, targets=target, cache_dir=index))
+        assert "policies/xad.yaml" not in read, name
+        cold = lint(Settings(cwd=tmp_path, as_of=AS_OF, targets=target))
+        read.clear()
+        assert list(map(key, warm.findings)) == list(map(key, cold.findings)), name
+        assert warm.records == cold.records < 4, name
+        reported |= {f.rule for f in warm.findings}
+    assert reported == {"SS007"}
+
+
 def test_a_schema_error_elsewhere_is_not_read_and_one_in_the_target_is(tmp_path):
     broken = policy("XAC-LAW", "XAC", "labour_migrant").replace("effect: require", "effect: requires")
     write(tmp_path, {"policies/xaa.yaml": broken.replace("XAC", "XAA"), "policies/xac.yaml": broken})
