@@ -164,9 +164,6 @@ class ShardFacts:
         # Where a server's document keeps a record's facts key, its facts and their hash.
         self._key_of, self._facts_of = f"facts key {pack.name}", f"facts {pack.name}"
         self._digest_of = f"facts digest {pack.name}"
-        if "contents" not in ctx.corpus.derived:  # the same for every pack of a run
-            ctx.corpus.derived["contents"] = {f.path: f.content for f in ctx.corpus.files}
-        self._contents: dict[str, str] = ctx.corpus.derived["contents"]
         # All context_reads may read of other records: a server gives back the same object while it
         # compares equal (runs on the same files), and a record's facts key kept with it stands.
         self._context = resident.unless_changed("context reads", (ctx.authority, ctx.refunds), object)
@@ -223,7 +220,8 @@ class ShardFacts:
         return memo
 
     def _new_memo_key(self, entry: RecordEntry) -> str | None:
-        content = self._contents.get(entry.path)
+        file = self.ctx.corpus.file_at(entry.path)
+        content = file.content if file is not None else ""
         if self.index is None or not content:
             return None
         standing = self.ctx.standing[entry.index]

@@ -121,11 +121,10 @@ def keep(corpus: Corpus, index: CorpusIndex, limits: Limits) -> None:
     again); a one-shot run's do not: a cold run would hold them all (40 MB at 100,000 records) to
     save little. Records come file by file (validate), and this is the peak of a large run's memory:
     nothing of the corpus's size is built here."""
-    files = corpus.derived.setdefault("files", {f.path: f for f in corpus.files})
     for path, group in itertools.groupby(corpus.records, key=lambda entry: entry.document.path):
         entries = list(group)
-        file = files[path]
-        if not file.content or all(entry.document.told is not None for entry in entries):
+        file = corpus.file_at(path)
+        if file is None or not file.content or all(entry.document.told is not None for entry in entries):
             continue  # not hashed (no index), or the index holds the summaries of all
         stored = {}
         for entry in entries:

@@ -59,6 +59,12 @@ class Corpus:
     findings: list[Finding] = field(default_factory=list)
     derived: dict[str, Any] = field(default_factory=dict, repr=False)  # computed once per corpus (shards.py)
 
+    def file_at(self, path: str) -> LoadedFile | None:
+        """The file at a path (its records' file), found by a map made once per corpus."""
+        if "files" not in self.derived:
+            self.derived["files"] = {f.path: f for f in self.files}
+        return self.derived["files"].get(path)
+
 
 def validate_document(document: Document) -> tuple[Record | None, list[Finding]]:
     data = document.data
@@ -352,8 +358,8 @@ def validate(
                     by_id[held[0]] = entry
                     records.append(entry)
         if let_go:
-            # Not those a run naming files does not validate: it holds every file's values at once
-            # anyway (shards.needed_documents), and outlining them took a seventh of such a run.
+            # Not those a run naming files does not validate: their values are not read again (with
+            # the index, most never are: load.UnreadDocument), and outlining them took a seventh of such a run.
             for document in _among(loaded.documents, validated, loaded.path):
                 if document.told is None:  # a summarised record's model is made from its data
                     document.let_go(shapes)
